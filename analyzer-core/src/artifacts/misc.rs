@@ -1,0 +1,88 @@
+//! Small single-line artifacts: `nginx -t`/`nginx -v` output,
+//! `getenforce`/`sestatus`, `ps` lines naming the nginx worker user.
+
+use super::Kind;
+use crate::facts::{Event, EventKey, Facts, Level, Signal, Source};
+use crate::text::quoted_after;
+
+/// `nginx: [emerg] <message> in <file>:<line>` from `nginx -t`.
+pub fn nginx_test_event(line_no: u64, text: &str) -> Option<Event> {
+    let rest = text.strip_prefix("nginx: [")?;
+    let close = rest.find(']')?;
+    let level = Level::parse(&rest[..close])?;
+    if level < Level::Emerg {
+        return None;
+    }
+    let msg = rest[close + 1..].trim_start();
+    let signal = match quoted_after(msg, "host not found in upstream ") {
+        Some(h) => Signal::HostNotFound { host: h.to_string() },
+        None => Signal::ConfigEmerg {
+            message: msg.split(" in /").next().unwrap_or(msg).to_string(),
+        },
+    };
+    let mark = text.find(msg).map(|i| (i, text.len()));
+    Some(Event {
+        key: EventKey {
+            source: Source::Nginx,
+            signal,
+            action: None,
+            upstream: None,
+            server: None,
+        },
+        line: line_no,
+        time: None,
+        level: Some(level),
+        request: None,
+        client: None,
+        host: None,
+        pid: None,
+        text: text.to_string(),
+        mark,
+    })
+}
+
+/// Recognise one unwrapped line; returns its kind when it is one of these.
+pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
+    let t = text.trim();
+    if let Some(v) = t.strip_prefix("nginx version: ") {
+        facts.nginx_version = Some(v.trim().to_string());
+        return Some(Kind::NginxTest);
+    }
+    if matches!(t, "Enforcing" | "Permissive" | "Disabled") {
+        facts.selinux_mode = Some((t.to_string(), line_no));
+        return Some(Kind::Selinux);
+    }
+    if let Some(m) = t.strip_prefix("Current mode:") {
+        facts.selinux_mode = Some((capitalise(m.trim()), line_no));
+        return Some(Kind::Selinux);
+    }
+    if t.starts_with("SELinux status:") || t.starts_with("httpd_can_network_connect") {
+        return Some(Kind::Selinux);
+    }
+    // `ps` output: `nginx    1235 ... nginx: worker process` or `www-data nginx: worker process`
+    if let Some(i) = t.find("nginx: worker process") {
+        let user = t[..i].split_whitespace().next();
+        if let Some(u) = user {
+            if u.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !u.chars().all(|c| c.is_ascii_digit()) {
+                facts.nginx_user.get_or_insert(crate::facts::NginxUser {
+                    user: u.to_string(),
+                    group: None,
+                    line: line_no,
+                });
+            }
+        }
+        return Some(Kind::Ps);
+    }
+    if t.contains("nginx: master process") {
+        return Some(Kind::Ps);
+    }
+    None
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

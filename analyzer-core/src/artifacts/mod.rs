@@ -1,0 +1,249 @@
+//! Artifact kinds: what a pasted block is, and the parser for each.
+//!
+//! Two families:
+//! - *line kinds* recognise themselves one line at a time (nginx error.log,
+//!   access.log, backend logs, kernel and audit lines). They stream: each
+//!   line becomes an event at once and nothing is buffered.
+//! - *block kinds* need their neighbours (a config, an `ss` table, a
+//!   `systemctl status` block, a pool file). The segmenter buffers the lines
+//!   of one block (bounded) and hands them to the kind's parser when the block
+//!   ends.
+//!
+//! Parsers never fail: what they cannot read becomes a warning with its line
+//! number, and unknown text becomes an `unrecognised` artifact.
+
+pub mod access_log;
+pub mod backend_log;
+pub mod curl;
+pub mod docker;
+pub mod error_log;
+pub mod fpm_pool;
+pub mod listeners;
+pub mod ls;
+pub mod misc;
+pub mod nginx_config;
+pub mod pm2;
+pub mod systemd;
+
+use crate::facts::Facts;
+use serde::{Deserialize, Serialize};
+
+/// The kind of a pasted artifact. The serialised names are part of the
+/// JSON report (`artifacts[].kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    NginxErrorLog,
+    NginxAccessLog,
+    NginxConfig,
+    NginxTest,
+    FpmPool,
+    FpmLog,
+    Listeners,
+    SystemctlStatus,
+    Journal,
+    Ls,
+    Pm2List,
+    Pm2Logs,
+    GunicornLog,
+    UwsgiLog,
+    NodeLog,
+    PythonTraceback,
+    KernelLog,
+    AuditLog,
+    Selinux,
+    Ps,
+    Curl,
+    DockerPs,
+    ComposeFile,
+    Unrecognised,
+}
+
+impl Kind {
+    /// A short human label for chips and tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::NginxErrorLog => "nginx error.log",
+            Kind::NginxAccessLog => "nginx access.log",
+            Kind::NginxConfig => "nginx config",
+            Kind::NginxTest => "nginx -t",
+            Kind::FpmPool => "PHP-FPM pool",
+            Kind::FpmLog => "PHP-FPM log",
+            Kind::Listeners => "ss / netstat",
+            Kind::SystemctlStatus => "systemctl status",
+            Kind::Journal => "journalctl",
+            Kind::Ls => "ls -la",
+            Kind::Pm2List => "pm2 list",
+            Kind::Pm2Logs => "pm2 logs",
+            Kind::GunicornLog => "gunicorn log",
+            Kind::UwsgiLog => "uWSGI log",
+            Kind::NodeLog => "Node.js log",
+            Kind::PythonTraceback => "Python traceback",
+            Kind::KernelLog => "kernel log (dmesg)",
+            Kind::AuditLog => "SELinux audit log",
+            Kind::Selinux => "SELinux status",
+            Kind::Ps => "ps",
+            Kind::Curl => "curl",
+            Kind::DockerPs => "docker ps",
+            Kind::ComposeFile => "docker compose file",
+            Kind::Unrecognised => "unrecognised",
+        }
+    }
+
+    /// True for kinds recognised line by line (see module docs).
+    pub fn is_line_kind(self) -> bool {
+        matches!(
+            self,
+            Kind::NginxErrorLog
+                | Kind::NginxAccessLog
+                | Kind::NginxTest
+                | Kind::FpmLog
+                | Kind::Journal
+                | Kind::Pm2Logs
+                | Kind::GunicornLog
+                | Kind::UwsgiLog
+                | Kind::NodeLog
+                | Kind::PythonTraceback
+                | Kind::KernelLog
+                | Kind::AuditLog
+                | Kind::Selinux
+                | Kind::Ps
+        )
+    }
+}
+
+/// One line of a buffered block: its 1-based input number and its text
+/// after wrappers were removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockLine {
+    pub no: u64,
+    pub text: String,
+}
+
+/// A problem a parser met, with the line it met it on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParseWarning {
+    pub line: u64,
+    pub message: String,
+}
+
+/// Does `line` open a block of some kind? In priority order.
+pub fn block_start(line: &str) -> Option<Kind> {
+    if systemd::starts(line) {
+        Some(Kind::SystemctlStatus)
+    } else if listeners::starts(line) {
+        Some(Kind::Listeners)
+    } else if pm2::starts(line) {
+        Some(Kind::Pm2List)
+    } else if docker::starts(line) {
+        Some(Kind::DockerPs)
+    } else if curl::starts(line) {
+        Some(Kind::Curl)
+    } else if ls::starts(line) {
+        Some(Kind::Ls)
+    } else if fpm_pool::starts(line) {
+        Some(Kind::FpmPool)
+    } else if docker::compose_starts(line) {
+        Some(Kind::ComposeFile)
+    } else if nginx_config::starts(line) {
+        Some(Kind::NginxConfig)
+    } else {
+        None
+    }
+}
+
+/// Block state kept while lines accumulate (brace depth for configs).
+#[derive(Clone, Debug, Default)]
+pub struct BlockState {
+    pub depth: i64,
+    pub lines: usize,
+    pub blank_run: usize,
+}
+
+/// Does `line` continue an open block of `kind`?
+pub fn block_continues(kind: Kind, line: &str, st: &mut BlockState) -> bool {
+    match kind {
+        Kind::NginxConfig => nginx_config::continues(line, st),
+        Kind::FpmPool => fpm_pool::continues(line),
+        Kind::Listeners => listeners::continues(line),
+        Kind::SystemctlStatus => systemd::continues(line),
+        Kind::Ls => ls::continues(line),
+        Kind::Pm2List => pm2::continues(line),
+        Kind::DockerPs => docker::continues(line),
+        Kind::ComposeFile => docker::compose_continues(line),
+        Kind::Curl => curl::continues(line),
+        _ => false,
+    }
+}
+
+/// Parse a finished block into facts.
+pub fn parse_block(kind: Kind, lines: &[BlockLine], facts: &mut Facts, warnings: &mut Vec<ParseWarning>) {
+    match kind {
+        Kind::NginxConfig => {
+            let cfg = nginx_config::NginxConfig::parse(lines);
+            warnings.extend(cfg.warnings.iter().cloned());
+            if let Some(u) = cfg.user() {
+                facts.nginx_user = Some(u);
+            }
+            match &mut facts.config {
+                Some(c) => c.merge(cfg),
+                None => facts.config = Some(cfg),
+            }
+        }
+        Kind::FpmPool => fpm_pool::parse(lines, facts),
+        Kind::Listeners => listeners::parse(lines, facts),
+        Kind::SystemctlStatus => systemd::parse(lines, facts),
+        Kind::Ls => ls::parse(lines, facts),
+        Kind::Pm2List => pm2::parse(lines, facts),
+        Kind::DockerPs => docker::parse(lines, facts),
+        Kind::ComposeFile => docker::parse_compose(lines, facts),
+        Kind::Curl => curl::parse(lines, facts),
+        _ => {}
+    }
+}
+
+/// Which artifact a shell command prints (`sudo ss -tlnp` → listeners).
+pub fn kind_for_command(cmd: &str) -> Option<Kind> {
+    let mut words = cmd.split_whitespace().filter(|w| {
+        !matches!(*w, "sudo" | "-u" | "env" | "command" | "doas" | "time")
+    });
+    let first = words.next()?;
+    let first = first.rsplit('/').next().unwrap_or(first);
+    let rest: Vec<&str> = words.collect();
+    let has = |s: &str| rest.iter().any(|w| w.contains(s));
+    let all = cmd;
+    Some(match first {
+        "ss" | "netstat" | "lsof" => Kind::Listeners,
+        "systemctl" if has("status") => Kind::SystemctlStatus,
+        "service" if has("status") => Kind::SystemctlStatus,
+        "journalctl" => Kind::Journal,
+        "ls" | "stat" | "namei" | "getfacl" => Kind::Ls,
+        "nginx" if has("-T") => Kind::NginxConfig,
+        "nginx" => Kind::NginxTest,
+        "pm2" if has("log") => Kind::Pm2Logs,
+        "pm2" => Kind::Pm2List,
+        "docker" | "docker-compose" | "podman" if has("ps") => Kind::DockerPs,
+        "docker" | "docker-compose" | "kubectl" if has("logs") => return None,
+        "curl" | "wget" | "http" => Kind::Curl,
+        "dmesg" => Kind::KernelLog,
+        "ausearch" => Kind::AuditLog,
+        "getenforce" | "sestatus" | "getsebool" => Kind::Selinux,
+        "ps" | "pgrep" => Kind::Ps,
+        "cat" | "less" | "more" | "tail" | "head" | "grep" | "nano" | "vim" | "vi" | "bat" => {
+            if all.contains("pool.d") || all.contains("php-fpm.d") || all.contains("www.conf") {
+                Kind::FpmPool
+            } else if all.contains("access") {
+                Kind::NginxAccessLog
+            } else if all.contains("error") && all.contains(".log") {
+                Kind::NginxErrorLog
+            } else if all.contains("nginx") || all.contains("sites-") || all.contains("conf.d") {
+                Kind::NginxConfig
+            } else if all.contains("compose") && (all.contains(".yml") || all.contains(".yaml")) {
+                Kind::ComposeFile
+            } else {
+                return None;
+            }
+        }
+        _ => return None,
+    })
+}

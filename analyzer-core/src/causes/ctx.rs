@@ -1,0 +1,298 @@
+//! What rules see: the facts, plus the queries several rules share
+//! (which service backs an upstream, how to reload nginx here, which
+//! listeners cover an address). One place, so two rules never disagree on
+//! a service name.
+
+use crate::facts::{Address, Distro, EventGroup, Facts, Listener, Signal, Source, Upstream};
+
+pub struct Ctx<'a> {
+    pub facts: &'a Facts,
+}
+
+/// How a backend is run, so fixes use the right tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Manager {
+    Systemd,
+    Pm2,
+    Docker,
+}
+
+/// The service behind an upstream, as well as the paste lets us tell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceGuess {
+    /// `php8.1-fpm`, `gunicorn`, `api` (pm2), or the placeholder `{service}`.
+    pub name: String,
+    pub manager: Manager,
+    /// False when `name` is a placeholder or a guess from a naming convention only.
+    pub known: bool,
+}
+
+impl ServiceGuess {
+    pub fn restart(&self) -> String {
+        match self.manager {
+            Manager::Systemd => format!("sudo systemctl restart {}", self.name),
+            Manager::Pm2 => format!("pm2 restart {}", self.name),
+            Manager::Docker => format!("docker compose up -d {}", self.name),
+        }
+    }
+    pub fn start_enable(&self) -> String {
+        match self.manager {
+            Manager::Systemd => format!("sudo systemctl enable --now {}", self.name),
+            Manager::Pm2 => format!("pm2 restart {} && pm2 save", self.name),
+            Manager::Docker => format!("docker compose up -d {}", self.name),
+        }
+    }
+    pub fn logs(&self) -> String {
+        match self.manager {
+            Manager::Systemd => format!("sudo journalctl -u {} -n 100 --no-pager", self.name),
+            Manager::Pm2 => format!("pm2 logs {} --lines 100 --err", self.name),
+            Manager::Docker => format!("docker compose logs --tail 100 {}", self.name),
+        }
+    }
+    pub fn status(&self) -> String {
+        match self.manager {
+            Manager::Systemd => format!("systemctl is-active {}", self.name),
+            Manager::Pm2 => "pm2 list".to_string(),
+            Manager::Docker => "docker compose ps".to_string(),
+        }
+    }
+}
+
+/// PHP version in a path or unit name: `php8.1-fpm.sock` → `8.1`, `php81` → `8.1`.
+pub fn php_version_in(s: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find("php") {
+        let at = from + i + 3;
+        let rest = &s[at..];
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        let b = rest.as_bytes();
+        if b.len() >= 3 && b[0].is_ascii_digit() && b[1] == b'.' && b[2].is_ascii_digit() {
+            let end = 2 + rest[2..].bytes().take_while(u8::is_ascii_digit).count();
+            return Some(rest[..end].to_string());
+        }
+        if b.len() >= 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && !b.get(2).is_some_and(u8::is_ascii_digit) {
+            return Some(format!("{}.{}", b[0] as char, b[1] as char));
+        }
+        from = at;
+    }
+    None
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(facts: &'a Facts) -> Self {
+        Ctx { facts }
+    }
+
+    /// nginx error-log groups with this signal predicate.
+    pub fn nginx_groups(&self, pred: impl Fn(&Signal) -> bool) -> Vec<&'a EventGroup> {
+        self.facts
+            .groups
+            .iter()
+            .filter(|g| g.key.source == Source::Nginx && pred(&g.key.signal))
+            .collect()
+    }
+
+    /// Groups from any source with this signal predicate.
+    pub fn groups(&self, pred: impl Fn(&Signal) -> bool) -> Vec<&'a EventGroup> {
+        self.facts.groups.iter().filter(|g| pred(&g.key.signal)).collect()
+    }
+
+    pub fn distro(&self) -> Distro {
+        if self.facts.distro != Distro::Unknown {
+            return self.facts.distro;
+        }
+        // Infer from names seen.
+        let debianish = self.facts.pools.iter().any(|p| p.file.as_deref().is_some_and(|f| f.starts_with("/etc/php/")))
+            || self.facts.services.iter().any(|s| s.name.starts_with("php") && s.name.ends_with("-fpm") && s.name.len() > 7)
+            || self.facts.groups.iter().any(|g| g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()).is_some_and(|p| p.starts_with("/run/php/") || p.starts_with("/var/run/php/")))
+            || self.facts.nginx_user.as_ref().is_some_and(|u| u.user == "www-data");
+        let rhelish = self.facts.pools.iter().any(|p| p.file.as_deref().is_some_and(|f| f.starts_with("/etc/php-fpm.d/")))
+            || self.facts.selinux_mode.is_some()
+            || self.facts.groups.iter().any(|g| g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()).is_some_and(|p| p.starts_with("/run/php-fpm/")));
+        match (debianish, rhelish) {
+            (true, false) => Distro::Debian,
+            (false, true) => Distro::Rhel,
+            _ => Distro::Unknown,
+        }
+    }
+
+    /// The nginx worker user: from the config or `ps`, else the distro default.
+    pub fn nginx_user(&self) -> (String, bool) {
+        if let Some(u) = &self.facts.nginx_user {
+            return (u.user.clone(), true);
+        }
+        match self.distro() {
+            Distro::Debian => ("www-data".into(), false),
+            Distro::Rhel => ("nginx".into(), false),
+            _ => ("{nginx_user}".into(), false),
+        }
+    }
+
+    /// The command that checks and reloads nginx here.
+    pub fn reload_nginx(&self) -> String {
+        if self.facts.nginx_in_container {
+            "docker compose exec nginx nginx -t && docker compose exec nginx nginx -s reload".into()
+        } else {
+            "sudo nginx -t && sudo systemctl reload nginx".into()
+        }
+    }
+
+    /// Listeners whose address covers `addr` (same port, compatible host).
+    pub fn listeners_covering(&self, addr: &Address) -> Vec<&'a Listener> {
+        self.facts
+            .listeners
+            .iter()
+            .filter(|l| covers(&l.addr, addr))
+            .collect()
+    }
+
+    /// Listeners on the same port as `addr`, whatever their host.
+    pub fn listeners_on_port(&self, port: u16) -> Vec<&'a Listener> {
+        self.facts
+            .listeners
+            .iter()
+            .filter(|l| l.addr.port() == Some(port))
+            .collect()
+    }
+
+    /// The FPM pool whose `listen` is `addr`, if pasted.
+    pub fn pool_listening_on(&self, addr: &Address) -> Option<&'a crate::facts::FpmPool> {
+        self.facts.pools.iter().find(|p| p.listen().is_some_and(|l| same_target(&l, addr)))
+    }
+
+    /// The service that backs `upstream`, with how sure we are.
+    pub fn service_for(&self, upstream: Option<&Upstream>) -> ServiceGuess {
+        let f = self.facts;
+        // A php-fpm upstream: version from the socket path, the pool file or a unit.
+        let is_fpm = upstream.is_some_and(|u| u.scheme == "fastcgi")
+            || upstream
+                .and_then(|u| u.addr.socket_path())
+                .is_some_and(|p| p.contains("php"));
+        if let Some(u) = upstream {
+            // A pm2 app that is not online is the best lead for an HTTP upstream.
+            if !is_fpm {
+                if let Some(app) = f.pm2.iter().find(|a| a.status != "online") {
+                    return ServiceGuess { name: app.name.clone(), manager: Manager::Pm2, known: true };
+                }
+            }
+            // A unit reported in the paste whose name fits.
+            if let Some(s) = self.non_nginx_services().find(|s| !s.is_running() && (!is_fpm || s.name.contains("php"))) {
+                return ServiceGuess { name: s.name.clone(), manager: Manager::Systemd, known: true };
+            }
+            if is_fpm {
+                if let Some(s) = self.non_nginx_services().find(|s| s.name.contains("php")) {
+                    return ServiceGuess { name: s.name.clone(), manager: Manager::Systemd, known: true };
+                }
+                let from_path = u.addr.socket_path().and_then(php_version_in);
+                let from_pool = f.pools.iter().filter_map(|p| p.file.as_deref()).find_map(php_version_in);
+                if let Some(v) = from_path.or(from_pool) {
+                    let name = if u.addr.socket_path().is_some_and(|p| p.contains("/remi/")) {
+                        format!("php{}-php-fpm", v.replace('.', ""))
+                    } else {
+                        format!("php{v}-fpm")
+                    };
+                    return ServiceGuess { name, manager: Manager::Systemd, known: true };
+                }
+                if self.distro() == Distro::Rhel || u.addr.socket_path().is_some_and(|p| p.starts_with("/run/php-fpm/")) {
+                    return ServiceGuess { name: "php-fpm".into(), manager: Manager::Systemd, known: true };
+                }
+                return ServiceGuess { name: "php{php_version}-fpm".into(), manager: Manager::Systemd, known: false };
+            }
+            // A socket named after its service: /run/gunicorn/app.sock, /run/myapp.sock
+            if let Some(p) = u.addr.socket_path() {
+                let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+                if parts.len() >= 3 && (parts[0] == "run" || parts[0] == "var") {
+                    let dir = parts[parts.len() - 2];
+                    if dir != "run" && dir != "tmp" {
+                        return ServiceGuess { name: dir.to_string(), manager: Manager::Systemd, known: false };
+                    }
+                }
+                if let Some(stem) = parts.last().and_then(|f| f.strip_suffix(".sock")) {
+                    return ServiceGuess { name: stem.to_string(), manager: Manager::Systemd, known: false };
+                }
+            }
+            // The process that used to own the port, if a listener elsewhere shows one.
+            if let Some(s) = self.non_nginx_services().next() {
+                return ServiceGuess { name: s.name.clone(), manager: Manager::Systemd, known: true };
+            }
+            if let Some(app) = f.pm2.first() {
+                return ServiceGuess { name: app.name.clone(), manager: Manager::Pm2, known: true };
+            }
+        }
+        ServiceGuess { name: "{service}".into(), manager: Manager::Systemd, known: false }
+    }
+
+    fn non_nginx_services(&self) -> impl Iterator<Item = &'a crate::facts::ServiceState> {
+        self.facts.services.iter().rev().filter(|s| s.name != "nginx")
+    }
+}
+
+/// Does a listener bound to `l` accept connections for target `t`?
+pub fn covers(l: &Address, t: &Address) -> bool {
+    match (l, t) {
+        (Address::Unix { path: a }, Address::Unix { path: b }) => same_path(a, b),
+        (Address::Tcp { host: lh, port: Some(lp) }, Address::Tcp { host: th, port: Some(tp) }) => {
+            if lp != tp {
+                return false;
+            }
+            let lh = lh.split('%').next().unwrap_or(lh);
+            match lh {
+                "*" | "0.0.0.0" => !th.contains(':') || lh == "*",
+                "::" => true,
+                _ => {
+                    lh == th
+                        || (th == "localhost" && (lh.starts_with("127.") || lh == "::1"))
+                        || (lh == "::ffff:127.0.0.1" && th.starts_with("127."))
+                }
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Two targets are the same socket or host:port.
+pub fn same_target(a: &Address, b: &Address) -> bool {
+    match (a, b) {
+        (Address::Unix { path: x }, Address::Unix { path: y }) => same_path(x, y),
+        (Address::Tcp { host: h1, port: p1 }, Address::Tcp { host: h2, port: p2 }) => {
+            p1 == p2 && (h1 == h2 || h1 == "*" || h2 == "*" || (is_any(h1) || is_any(h2)))
+        }
+        _ => false,
+    }
+}
+
+fn is_any(h: &str) -> bool {
+    h == "0.0.0.0" || h == "::" || h == "*"
+}
+
+/// `/var/run/x` and `/run/x` are the same place on every systemd distro.
+pub fn same_path(a: &str, b: &str) -> bool {
+    let n = |p: &str| p.strip_prefix("/var").filter(|r| r.starts_with("/run/")).unwrap_or(p).to_string();
+    n(a) == n(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn php_versions() {
+        assert_eq!(php_version_in("/run/php/php8.1-fpm.sock").as_deref(), Some("8.1"));
+        assert_eq!(php_version_in("/etc/php/7.4/fpm/pool.d/www.conf").as_deref(), Some("7.4"));
+        assert_eq!(php_version_in("php7.4-fpm").as_deref(), Some("7.4"));
+        assert_eq!(php_version_in("/var/opt/remi/php81/run/php-fpm/www.sock").as_deref(), Some("8.1"));
+        assert_eq!(php_version_in("/run/php-fpm/www.sock"), None);
+    }
+
+    #[test]
+    fn coverage() {
+        let a = |s: &str| Address::parse(s).unwrap();
+        assert!(covers(&a("0.0.0.0:3000"), &a("127.0.0.1:3000")));
+        assert!(covers(&a("*:3000"), &a("[::1]:3000")));
+        assert!(covers(&a("[::]:3000"), &a("127.0.0.1:3000")));
+        assert!(!covers(&a("127.0.0.1:3000"), &a("[::1]:3000")));
+        assert!(!covers(&a("[::1]:3000"), &a("127.0.0.1:3000")));
+        assert!(!covers(&a("127.0.0.1:3001"), &a("127.0.0.1:3000")));
+        assert!(covers(&a("unix:/var/run/php/x.sock"), &a("unix:/run/php/x.sock")));
+    }
+}

@@ -1,0 +1,34 @@
+//! Small builders for fix steps, so every rule words them the same way.
+
+use crate::report::{Fix, NextStep, Risk};
+
+pub fn safe(command: impl Into<String>, why: impl Into<String>) -> Fix {
+    Fix { command: command.into(), why: why.into(), risk: Risk::Safe }
+}
+
+pub fn review(command: impl Into<String>, why: impl Into<String>) -> Fix {
+    Fix { command: command.into(), why: why.into(), risk: Risk::Review }
+}
+
+pub fn disruptive(command: impl Into<String>, why: impl Into<String>) -> Fix {
+    Fix { command: command.into(), why: why.into(), risk: Risk::Disruptive }
+}
+
+pub fn next(paste: impl Into<String>, why: impl Into<String>) -> NextStep {
+    NextStep { paste: paste.into(), why: why.into() }
+}
+
+/// `curl` through nginx for a server name, or against the local default server.
+pub fn curl_through_nginx(server: Option<&str>) -> String {
+    match server {
+        Some(s) if !s.is_empty() && s != "_" && s != "localhost" && !s.contains(':') => {
+            format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' -H 'Host: {s}' http://127.0.0.1/   # expect 200, not 502")
+        }
+        _ => "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502".to_string(),
+    }
+}
+
+/// Watch the error log for the same message.
+pub fn watch_log(fragment: &str) -> String {
+    format!("sudo tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered '{fragment}'   # expect no new lines")
+}

@@ -1,0 +1,241 @@
+//! The causes Upstream Doctor can name: one file per cause, one registry.
+//!
+//! Each cause file holds a [`Rule`]: a stable id (never renamed, never
+//! reused), the contract family it belongs to, a title, its documentation
+//! in fixed sections (rendered as the cause's help page) and a `check`
+//! function from [`Ctx`] (the facts plus shared queries) to findings.
+//!
+//! After every rule ran, findings that another finding explains (a gunicorn
+//! worker timeout explains the `upstream prematurely closed connection`
+//! nginx logged) are ranked below their explanation: process-level evidence
+//! beats socket-level symptoms (reference §5.2).
+
+pub mod ctx;
+pub mod fixes;
+
+mod socket_missing;
+mod upstream_down;
+mod upstream_timeout;
+
+pub use ctx::Ctx;
+
+use crate::report::{Cause, Fix, NextStep};
+use crate::facts::EvidenceLine;
+
+/// Sections every cause's documentation must have, in this order.
+pub const DOC_SECTIONS: &[&str] = &[
+    "## What it means",
+    "## Why nginx answers 502 or 504",
+    "## Evidence",
+    "## Fix",
+    "## Verify",
+    "## Known problems",
+];
+
+/// One cause: identity, docs and the check.
+pub struct Rule {
+    pub id: &'static str,
+    /// A contract id (shared/contract.md); equals `id` for contract causes.
+    pub family: &'static str,
+    pub title: &'static str,
+    /// Markdown with every [`DOC_SECTIONS`] heading.
+    pub docs: &'static str,
+    /// Message fragments that identify this cause (for search and help).
+    pub signatures: &'static [&'static str],
+    pub check: fn(&Ctx) -> Vec<Finding>,
+}
+
+/// What a rule found: becomes a [`Cause`] in the report.
+#[derive(Clone, Debug, Default)]
+pub struct Finding {
+    pub title: String,
+    pub summary: String,
+    pub confidence: f64,
+    pub events: u64,
+    pub evidence: Vec<EvidenceLine>,
+    pub fixes: Vec<Fix>,
+    pub verify: Vec<String>,
+    pub next: Vec<NextStep>,
+    pub upstreams: Vec<String>,
+    pub servers: Vec<String>,
+    pub first_time: Option<i64>,
+    pub last_time: Option<i64>,
+    pub status: Option<u16>,
+    pub reasoning: Vec<String>,
+    /// Ids of generic causes this finding explains (ranked below it).
+    pub explains: Vec<&'static str>,
+    /// Minute buckets for the timeline.
+    pub per_minute: std::collections::BTreeMap<i64, u64>,
+}
+
+/// Every rule, in a stable order. Ids are unique (a test checks).
+pub static RULES: &[&Rule] = &[
+    &upstream_down::RULE,
+    &socket_missing::RULE,
+    &upstream_timeout::RULE,
+];
+
+/// The rule with this id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id == id)
+}
+
+/// Run every rule and rank the findings.
+pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
+    let mut out: Vec<(&'static Rule, Finding)> = Vec::new();
+    for r in RULES {
+        for f in (r.check)(ctx) {
+            out.push((r, f));
+        }
+    }
+    // Demote what another finding explains.
+    let explained: Vec<(&'static str, &'static str)> = out
+        .iter()
+        .flat_map(|(r, f)| f.explains.iter().map(move |e| (*e, r.id)))
+        .collect();
+    for (r, f) in out.iter_mut() {
+        if let Some((_, by)) = explained.iter().find(|(e, by)| *e == r.id && *by != r.id) {
+            f.confidence = (f.confidence * 0.6).min(0.6);
+            f.reasoning
+                .push(format!("ranked below `{by}`, which explains these lines"));
+        }
+    }
+    for (_, f) in out.iter_mut() {
+        f.confidence = f.confidence.clamp(0.0, 1.0);
+    }
+    out.sort_by(|(ra, a), (rb, b)| {
+        b.confidence
+            .partial_cmp(&a.confidence)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(b.events.cmp(&a.events))
+            .then(ra.id.cmp(rb.id))
+    });
+    out
+}
+
+/// Turn a finding into the report's cause.
+pub fn to_cause(rule: &Rule, f: Finding) -> Cause {
+    Cause {
+        id: rule.id.to_string(),
+        family: rule.family.to_string(),
+        title: if f.title.is_empty() {
+            rule.title.to_string()
+        } else {
+            f.title
+        },
+        confidence: (f.confidence * 100.0).round() / 100.0,
+        events: f.events,
+        summary: f.summary,
+        evidence: f.evidence,
+        fixes: f.fixes,
+        verify: f.verify,
+        next: f.next,
+        upstreams: f.upstreams,
+        servers: f.servers,
+        first_seen: f.first_time.map(crate::time::format_time),
+        last_seen: f.last_time.map(crate::time::format_time),
+        status: f.status,
+        reasoning: f.reasoning,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_snake_case() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate rule id");
+        for id in ids {
+            assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()), "{id}");
+        }
+    }
+
+    #[test]
+    fn every_rule_has_every_doc_section() {
+        for r in RULES {
+            let mut at = 0;
+            for s in DOC_SECTIONS {
+                let i = r.docs[at..]
+                    .find(s)
+                    .unwrap_or_else(|| panic!("{}: missing or misplaced section {s:?}", r.id));
+                at += i + s.len();
+            }
+        }
+    }
+
+    #[test]
+    fn families_are_contract_ids() {
+        for r in RULES {
+            assert!(crate::CONTRACT_IDS.contains(&r.family), "{}: family {}", r.id, r.family);
+        }
+    }
+}
+
+impl Finding {
+    /// Counts, evidence, upstreams, servers and times gathered from groups.
+    pub fn from_groups(groups: &[&crate::facts::EventGroup]) -> Finding {
+        let mut f = Finding::default();
+        let mut ev: Vec<EvidenceLine> = Vec::new();
+        for g in groups {
+            f.events += g.count;
+            ev.extend(g.evidence().cloned());
+            if let Some(u) = &g.key.upstream {
+                push_unique(&mut f.upstreams, u.addr.display());
+            } else if let Some(s) = &g.key.server {
+                push_unique(&mut f.upstreams, s.clone());
+            }
+            for h in &g.hosts {
+                push_unique(&mut f.servers, h.clone());
+            }
+            f.first_time = match (f.first_time, g.first_time) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            f.last_time = match (f.last_time, g.last_time) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            for (m, c) in &g.per_minute {
+                *f.per_minute.entry(*m).or_insert(0) += c;
+            }
+        }
+        ev.sort_by_key(|e| e.line);
+        ev.dedup_by_key(|e| e.line);
+        // Keep the evidence short: first lines of each group, then the latest.
+        if ev.len() > 8 {
+            let tail = ev.split_off(ev.len() - 2);
+            ev.truncate(6);
+            ev.extend(tail);
+        }
+        f.evidence = ev;
+        f
+    }
+
+    /// Add supporting evidence lines (from tables or configs), keeping order.
+    pub fn add_evidence(&mut self, e: EvidenceLine) {
+        if !self.evidence.iter().any(|x| x.line == e.line) {
+            self.evidence.push(e);
+            self.evidence.sort_by_key(|e| e.line);
+        }
+    }
+}
+
+pub fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) && v.len() < 16 {
+        v.push(s);
+    }
+}
+
+/// Count words for summaries: `1 line`, `118 lines`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}

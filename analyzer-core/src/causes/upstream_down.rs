@@ -1,0 +1,139 @@
+//! `upstream_down`: nothing accepts connections at the upstream address.
+
+use super::fixes::{disruptive, next, safe};
+use super::{plural, Ctx, Finding, Rule};
+use crate::facts::{Address, EvidenceLine, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "upstream_down",
+    family: "upstream_down",
+    title: "The backend is not running (connection refused)",
+    docs: DOCS,
+    signatures: &["(111: Connection refused) while connecting to upstream"],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+nginx tried to open a connection to the backend and the operating system
+answered *connection refused* (errno 111): nothing listens at that address
+and port. On a unix socket, 111 means the socket file is still there but no
+process accepts on it (a stale socket after a crash or `kill -9`).
+
+## Why nginx answers 502 or 504
+A refused connection fails at once, so nginx answers **502 Bad Gateway**
+immediately, without waiting for any timeout.
+
+## Evidence
+- error.log: `connect() failed (111: Connection refused) while connecting to upstream`
+  or `connect() to 127.0.0.1:3000 failed (111: Connection refused)`.
+- `systemctl status <service>` shows `inactive (dead)`, `failed` or
+  `activating (auto-restart)`; `pm2 list` shows `errored`/`stopped`.
+- `ss -tlnp` has no LISTEN line for the port (if the app listens on another
+  port, the cause is `wrong_port` instead).
+
+## Fix
+Start the backend and make it start at boot
+(`sudo systemctl enable --now <service>`, or `pm2 restart <app> && pm2 save`).
+If it does not stay up, read its own log (`journalctl -u <service>`). For a
+stale unix socket, remove the file and restart the service.
+
+## Verify
+`systemctl is-active <service>` prints `active`; `ss -tlnp` shows the port
+owned by the backend; a request through nginx returns 200.
+
+## Known problems
+If the backend was restarted after the log lines were written, the lines are
+history: check `ss -tlnp` before acting. A refusal on `[::1]` while the app
+listens on `127.0.0.1` is `wrong_port` (IPv6 localhost), not a dead backend.
+"#;
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
+    if groups.is_empty() {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    let up = groups.iter().find_map(|g| g.key.upstream.clone());
+    let target: Option<Address> = up
+        .as_ref()
+        .map(|u| u.addr.clone())
+        .or_else(|| groups.iter().find_map(|g| g.key.server.as_deref().and_then(Address::parse)));
+    let target_s = target.as_ref().map(|a| a.display()).unwrap_or_else(|| "the upstream".into());
+    let svc = ctx.service_for(up.as_ref());
+    f.confidence = 0.72 + if f.events >= 3 { 0.05 } else { 0.0 };
+    f.reasoning.push(format!(
+        "{} of `connect() … (111: Connection refused)` towards {target_s}",
+        plural(f.events, "line", "lines")
+    ));
+
+    // Corroborate with the listeners and the service state.
+    let have_listeners = !ctx.facts.listeners.is_empty();
+    if let Some(t) = &target {
+        if have_listeners {
+            let covering = ctx.listeners_covering(t);
+            if covering.is_empty() {
+                f.confidence += 0.15;
+                f.reasoning.push(format!("the pasted listeners show nothing on {}", t.display()));
+            } else {
+                f.confidence -= 0.35;
+                f.reasoning.push(format!(
+                    "but something listens on {} now: the backend may have been restarted since",
+                    t.display()
+                ));
+                for l in covering {
+                    f.add_evidence(EvidenceLine::new(l.line, &format!("listener {} {}", l.addr.display(), l.process.as_deref().unwrap_or(""))));
+                }
+            }
+        }
+    }
+    if let Some(s) = ctx.facts.services.iter().rev().find(|s| s.name == svc.name) {
+        if !s.is_running() {
+            f.confidence += 0.12;
+            f.reasoning.push(format!("`{}` is {}", s.name, s.state));
+            f.add_evidence(EvidenceLine::new(s.active_line, &format!("{}: Active: {}{}", s.name, s.state, s.sub.as_deref().map(|x| format!(" ({x})")).unwrap_or_default())));
+        } else {
+            f.confidence -= 0.2;
+            f.reasoning.push(format!("`{}` is reported active", s.name));
+        }
+    }
+    if let Some(app) = ctx.facts.pm2.iter().find(|a| a.name == svc.name && a.status != "online") {
+        f.confidence += 0.12;
+        f.add_evidence(EvidenceLine::new(app.line, &format!("pm2 app {} is {}", app.name, app.status)));
+    }
+
+    let stale_socket = target.as_ref().and_then(|t| t.socket_path().map(str::to_string));
+    f.title = match &stale_socket {
+        Some(p) => format!("Nothing accepts connections on the socket {p} (stale socket)"),
+        None => format!("The backend is not running on {target_s}"),
+    };
+    f.summary = format!(
+        "nginx could not connect to {target_s}: the connection was refused, so nothing is listening there. \
+         Every request proxied to it fails at once with 502."
+    );
+    if let Some(p) = &stale_socket {
+        f.fixes.push(disruptive(
+            format!("sudo rm -f {p} && {}", svc.restart()),
+            "the socket file is left over from a process that is gone; remove it and let the service create a fresh one",
+        ));
+    }
+    f.fixes.push(disruptive(svc.start_enable(), format!("start `{}` now and at every boot", svc.name)));
+    f.fixes.push(safe(svc.logs(), "if it stops again, its own log says why (a crash, a port already in use, a bad config)"));
+    f.verify.push(format!("{}   # expect: active", svc.status()));
+    if let Some(Address::Tcp { port: Some(p), .. }) = &target {
+        f.verify.push(format!("sudo ss -tlnp | grep ':{p} '   # expect a LISTEN line owned by the backend"));
+    } else if let Some(p) = &stale_socket {
+        f.verify.push(format!("sudo ss -xlp | grep {p}   # expect the backend process"));
+    }
+    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    if !have_listeners {
+        f.next.push(next("sudo ss -tlnp", "shows whether the backend listens on another port or address (then the fix is the proxy_pass line)"));
+    }
+    if !svc.known {
+        f.next.push(next("systemctl list-units --type=service --state=failed", "names the backend's unit so the fix commands can use it"));
+    } else if ctx.facts.service(&svc.name).is_none() && svc.manager == super::ctx::Manager::Systemd {
+        f.next.push(next(format!("systemctl status {}", svc.name), "confirms the backend is stopped and shows why"));
+    }
+    vec![f]
+}

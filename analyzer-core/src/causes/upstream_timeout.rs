@@ -1,0 +1,112 @@
+//! `upstream_timeout`: the upstream did not answer in time (errno 110).
+
+use super::fixes::{disruptive, review, safe};
+use super::{plural, Ctx, Finding, Rule};
+use crate::facts::{Action, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "upstream_timeout",
+    family: "upstream_timeout",
+    title: "The backend is too slow: nginx timed out waiting for it",
+    docs: DOCS,
+    signatures: &["upstream timed out (110: Connection timed out)"],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+nginx sent the request and the backend did not answer within nginx's
+timeout (`proxy_read_timeout`, `fastcgi_read_timeout`, … default 60s), or
+the connection itself could not be set up in time (`while connecting to upstream`).
+
+## Why nginx answers 502 or 504
+Any timeout towards the upstream makes nginx answer **504 Gateway Time-out**.
+
+## Evidence
+- error.log: `upstream timed out (110: Connection timed out) while reading response header from upstream`
+  (slow backend), `… while connecting to upstream` (host unreachable, firewall
+  dropping packets, a full accept queue), `… while sending request to upstream`.
+- access log: `$upstream_response_time` close to the timeout (60.0 by default).
+
+## Fix
+For a slow response: raise the read timeout **for the slow location only**
+(`proxy_read_timeout 300s;` or the `fastcgi_`/`uwsgi_`/`grpc_` twin), keep the
+backend's own limits (gunicorn `--timeout`, PHP `max_execution_time`,
+`request_terminate_timeout`) in line, reload nginx, and find the slow work
+(query, external API, export that belongs in a background job).
+For `while connecting`: do not raise the timeout; find why the connection is
+not accepted (wrong host, firewall, saturated backend).
+
+## Verify
+`curl` the slow URL through nginx and time it: it answers 200 under the limit;
+no new `upstream timed out` lines.
+
+## Known problems
+Raising timeouts treats the symptom. A 60 s or 100 s timeout with no nginx
+error line at all comes from a load balancer or CDN in front of nginx.
+"#;
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups = ctx.nginx_groups(|s| matches!(s, Signal::UpstreamTimedOut | Signal::ConnectFailed { errno: 110 }));
+    if groups.is_empty() {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(504);
+    let connecting = groups.iter().filter(|g| g.key.action == Some(Action::Connecting)).map(|g| g.count).sum::<u64>();
+    let up = groups.iter().find_map(|g| g.key.upstream.clone());
+    let scheme = up.as_ref().map(|u| u.scheme.as_str()).unwrap_or("http");
+    let prefix = match scheme {
+        "fastcgi" => "fastcgi",
+        "uwsgi" => "uwsgi",
+        "grpc" | "grpcs" => "grpc",
+        "scgi" => "scgi",
+        _ => "proxy",
+    };
+    let target = up.as_ref().map(|u| u.addr.display()).unwrap_or_else(|| "the upstream".into());
+    let svc = ctx.service_for(up.as_ref());
+    f.confidence = 0.8;
+    f.reasoning.push(format!("{} of `upstream timed out (110…)` towards {target}", plural(f.events, "line", "lines")));
+    let path = f
+        .evidence
+        .first()
+        .and_then(|_| groups.iter().flat_map(|g| g.requests.iter()).next())
+        .and_then(|r| r.split_whitespace().nth(1))
+        .map(|u| u.split('?').next().unwrap_or(u).to_string());
+    if connecting * 2 > f.events {
+        f.title = format!("nginx could not even connect to {target} in time");
+        f.summary = format!(
+            "The connection to {target} was not accepted before `{prefix}_connect_timeout` ran out: the host is unreachable, \
+             a firewall drops the packets, or the backend's accept queue is full. nginx answers 504."
+        );
+        f.fixes.push(safe(format!("nc -vz -w 5 {}", target.replace(':', " ").replace("[", "").replace("]", "")), "does the port answer at all from this host? hanging means network or firewall"));
+        f.fixes.push(safe("sudo ss -tlnp", "on the backend host: Recv-Q close to Send-Q on the LISTEN line means the backend is saturated"));
+        f.fixes.push(disruptive(svc.restart(), "if the backend is hung, a restart clears its queue while you look for the cause"));
+    } else {
+        f.title = format!("{target} is too slow: nginx gave up waiting for the response");
+        f.summary = format!(
+            "The backend accepted the request but sent no response before `{prefix}_read_timeout` (60s unless set) ran out. \
+             nginx answers 504 Gateway Time-out."
+        );
+        let loc = path.clone().unwrap_or_else(|| "{location}".into());
+        f.fixes.push(review(
+            format!("# in the location that serves {loc}:\n{prefix}_read_timeout 300s;\n{prefix}_send_timeout 300s;"),
+            "give this slow endpoint more time, not the whole site",
+        ));
+        f.fixes.push(disruptive(ctx.reload_nginx(), "check the config, then reload without dropping connections"));
+        f.fixes.push(safe(
+            "# keep the backend's own limit at least as long: gunicorn --timeout 300, PHP max_execution_time / request_terminate_timeout 300s, uWSGI harakiri = 300",
+            "otherwise the backend kills the request first and nginx logs a 502 instead",
+        ));
+        f.fixes.push(safe(svc.logs(), "find what is slow (database, external API, a job that belongs in a queue): a longer timeout only buys time"));
+    }
+    f.verify.push(format!(
+        "curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' http://127.0.0.1{}   # expect 200 under the limit",
+        path.as_deref().unwrap_or("/")
+    ));
+    f.verify.push(super::fixes::watch_log("upstream timed out"));
+    if ctx.facts.config.is_none() {
+        f.next.push(super::fixes::next("sudo nginx -T", "shows the timeouts in force for this location"));
+    }
+    vec![f]
+}

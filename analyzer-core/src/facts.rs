@@ -1,0 +1,822 @@
+//! Typed facts: what the parsers learned from the paste, each remembering
+//! the input line it came from.
+//!
+//! Facts are the only thing the cause rules see. Parsers fill them, rules
+//! read them; neither side knows the other's internals. Every fact carries a
+//! 1-based input line (`line`) so evidence can always be shown as a span of
+//! the input, never as a paraphrase.
+//!
+//! Large logs are aggregated as they stream in: identical signals (same
+//! message kind, errno, upstream and server) collapse into one
+//! [`EventGroup`] with a count, first/last sighting, per-minute buckets and a
+//! bounded sample of evidence lines. Memory is O(distinct groups).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How many evidence lines a group keeps at most (first ones and last ones).
+pub const SAMPLE_HEAD: usize = 3;
+pub const SAMPLE_TAIL: usize = 2;
+/// Distinct request lines / clients kept per group.
+pub const DISTINCT_KEEP: usize = 8;
+/// Cap on per-minute buckets per group (older minutes are merged away).
+pub const MAX_BUCKETS: usize = 4096;
+/// Cap on distinct groups; past it events are still counted in `overflow`.
+pub const MAX_GROUPS: usize = 20_000;
+
+/// One input line kept as evidence: its 1-based number, its text as
+/// normalised (wrappers such as ANSI colours or compose prefixes removed),
+/// and the byte range of the part that matched, if known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceLine {
+    pub line: u64,
+    pub text: String,
+    /// Byte range `[start, end)` in `text` of the matched part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<(usize, usize)>,
+}
+
+impl EvidenceLine {
+    pub fn new(line: u64, text: &str) -> Self {
+        EvidenceLine {
+            line,
+            text: clip(text, 600),
+            mark: None,
+        }
+    }
+
+    /// Evidence with the first occurrence of `needle` marked.
+    pub fn marked(line: u64, text: &str, needle: &str) -> Self {
+        let mut e = EvidenceLine::new(line, text);
+        if !needle.is_empty() {
+            if let Some(i) = e.text.find(needle) {
+                e.mark = Some((i, i + needle.len()));
+            }
+        }
+        e
+    }
+}
+
+/// Clip `s` to at most `max` bytes on a char boundary, adding an ellipsis.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// nginx error.log severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Debug,
+    Info,
+    Notice,
+    Warn,
+    Error,
+    Crit,
+    Alert,
+    Emerg,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "debug" => Level::Debug,
+            "info" => Level::Info,
+            "notice" => Level::Notice,
+            "warn" => Level::Warn,
+            "error" => Level::Error,
+            "crit" => Level::Crit,
+            "alert" => Level::Alert,
+            "emerg" => Level::Emerg,
+            _ => return None,
+        })
+    }
+}
+
+/// What nginx was doing when an upstream error happened (`while …`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Connecting,
+    SslHandshaking,
+    SendingRequest,
+    ReadingHeader,
+    ReadingUpstream,
+    /// Client-side phases (`sending to client`, `SSL handshaking` without
+    /// "to upstream", upgraded connections): not a backend fault.
+    ClientSide,
+    Other,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Action {
+        match s {
+            "connecting to upstream" => Action::Connecting,
+            "SSL handshaking to upstream" => Action::SslHandshaking,
+            "sending request to upstream" => Action::SendingRequest,
+            "reading response header from upstream" => Action::ReadingHeader,
+            "reading upstream" => Action::ReadingUpstream,
+            s if s.contains("client") || s == "SSL handshaking" || s.contains("upgraded") => {
+                Action::ClientSide
+            }
+            _ => Action::Other,
+        }
+    }
+}
+
+/// An address nginx connects to or a backend listens on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Address {
+    /// `host` is as written (`127.0.0.1`, `::1` without brackets, `app`,
+    /// `*`); `port` is absent for a bare group name (`http://backend/`).
+    Tcp { host: String, port: Option<u16> },
+    Unix { path: String },
+}
+
+impl Address {
+    /// Parse `127.0.0.1:3000`, `[::1]:3000`, `unix:/run/x.sock`, `localhost`,
+    /// `*:9000`, `9000` (bare port = all addresses).
+    pub fn parse(s: &str) -> Option<Address> {
+        let s = s.trim().trim_end_matches(';');
+        if s.is_empty() {
+            return None;
+        }
+        if let Some(p) = s.strip_prefix("unix:") {
+            let p = p.trim_end_matches(':');
+            // `unix:///tmp/x.sock` keeps its slashes as configured; normalise.
+            let p = if p.starts_with("//") {
+                p.trim_start_matches('/')
+            } else {
+                p
+            };
+            let p = if p.starts_with('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            };
+            return Some(Address::Unix { path: p });
+        }
+        if s.starts_with('/') {
+            return Some(Address::Unix { path: s.to_string() });
+        }
+        if let Some(rest) = s.strip_prefix('[') {
+            let close = rest.find(']')?;
+            let host = &rest[..close];
+            let port = rest[close + 1..]
+                .strip_prefix(':')
+                .and_then(|p| p.parse().ok());
+            return Some(Address::Tcp {
+                host: host.to_string(),
+                port,
+            });
+        }
+        if s.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(Address::Tcp {
+                host: "*".into(),
+                port: s.parse().ok(),
+            });
+        }
+        // IPv6 without brackets (netstat `:::80`, `::1:3001`): split on the last colon.
+        let colons = s.bytes().filter(|&b| b == b':').count();
+        if colons >= 2 {
+            let i = s.rfind(':')?;
+            let (h, p) = (&s[..i], &s[i + 1..]);
+            let host = if h.is_empty() || h == "::" {
+                "::"
+            } else {
+                h
+            };
+            return Some(Address::Tcp {
+                host: host.to_string(),
+                port: p.parse().ok(),
+            });
+        }
+        match s.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(Address::Tcp {
+                    host: h.to_string(),
+                    port: p.parse().ok(),
+                })
+            }
+            _ => Some(Address::Tcp {
+                host: s.to_string(),
+                port: None,
+            }),
+        }
+    }
+
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            Address::Tcp { port, .. } => *port,
+            Address::Unix { .. } => None,
+        }
+    }
+
+    pub fn socket_path(&self) -> Option<&str> {
+        match self {
+            Address::Unix { path } => Some(path),
+            Address::Tcp { .. } => None,
+        }
+    }
+
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            Address::Tcp { host, .. } => Some(host),
+            Address::Unix { .. } => None,
+        }
+    }
+
+    /// True for loopback hosts (`127.x`, `::1`, `localhost`).
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Address::Tcp { host, .. } => is_loopback_host(host),
+            Address::Unix { .. } => false,
+        }
+    }
+
+    /// Display as a person writes it in a config (`127.0.0.1:3000`,
+    /// `[::1]:3000`, `unix:/run/x.sock`).
+    pub fn display(&self) -> String {
+        match self {
+            Address::Unix { path } => format!("unix:{path}"),
+            Address::Tcp { host, port } => {
+                let h = if host.contains(':') {
+                    format!("[{host}]")
+                } else {
+                    host.clone()
+                };
+                match port {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h,
+                }
+            }
+        }
+    }
+}
+
+pub fn is_loopback_host(h: &str) -> bool {
+    h.starts_with("127.") || h == "::1" || h == "localhost" || h == "ip6-localhost"
+}
+
+/// True when `h` is an IP literal (v4 or v6), not a name.
+pub fn is_ip_literal(h: &str) -> bool {
+    let v4 = h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok());
+    v4 || (h.contains(':') && h.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'))
+}
+
+/// An upstream as nginx names it: `http://127.0.0.1:3000/api` →
+/// scheme `http`, address `127.0.0.1:3000`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Upstream {
+    pub scheme: String,
+    pub addr: Address,
+}
+
+impl Upstream {
+    /// Parse the `upstream: "…"` field or a `*_pass` argument.
+    pub fn parse(s: &str) -> Option<Upstream> {
+        let s = s.trim().trim_end_matches(';');
+        let (scheme, rest) = match s.find("://") {
+            Some(i) => (&s[..i], &s[i + 3..]),
+            None => ("", s),
+        };
+        if scheme.contains('$') || rest.starts_with('$') {
+            return None;
+        }
+        let addr = if let Some(u) = rest.strip_prefix("unix:") {
+            // `unix:/run/x.sock:/uri` — the path ends at the first `:` after it.
+            let end = u.find(':').unwrap_or(u.len());
+            Address::parse(&format!("unix:{}", &u[..end]))?
+        } else {
+            let end = rest.find(['/', '?']).unwrap_or(rest.len());
+            Address::parse(&rest[..end])?
+        };
+        Some(Upstream {
+            scheme: scheme.to_ascii_lowercase(),
+            addr,
+        })
+    }
+
+    /// The port nginx dials, filling the scheme's default when none is written.
+    pub fn effective_port(&self) -> Option<u16> {
+        match &self.addr {
+            Address::Unix { .. } => None,
+            Address::Tcp { port: Some(p), .. } => Some(*p),
+            Address::Tcp { port: None, .. } => match self.scheme.as_str() {
+                "http" => Some(80),
+                "https" => Some(443),
+                _ => None,
+            },
+        }
+    }
+
+    pub fn display(&self) -> String {
+        if self.scheme.is_empty() {
+            self.addr.display()
+        } else {
+            format!("{}://{}", self.scheme, self.addr.display())
+        }
+    }
+}
+
+/// What a recognised log line means. One enum for every source (nginx,
+/// PHP-FPM, gunicorn, uWSGI, kernel, audit, pm2, Node, systemd) so events
+/// from all logs group, count and time-line the same way.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    // ---- nginx error.log ----
+    /// `connect() failed (N: …)` / `connect() to X failed (N: …)`.
+    ConnectFailed { errno: u16 },
+    /// `upstream timed out (110: …) while <action>`.
+    UpstreamTimedOut,
+    /// `upstream prematurely closed connection` (or FastCGI stdout).
+    PrematureClose,
+    /// `recv()/readv()/writev()/sendfile()/send() failed (N: …)`.
+    IoFailed { call: String, errno: u16 },
+    /// `upstream sent too big header`.
+    TooBigHeader,
+    /// `upstream sent invalid header / no valid HTTP/1.0 header / duplicate header / invalid status / ... at the same time`.
+    InvalidHeader { what: String },
+    /// `no live upstreams`.
+    NoLiveUpstreams,
+    /// `[warn] upstream server temporarily disabled`.
+    ServerDisabled,
+    /// `no resolver defined to resolve X`.
+    NoResolver { host: String },
+    /// `X could not be resolved (N: …)`.
+    CouldNotResolve { host: String, code: u16 },
+    /// `host not found in upstream "X" in file:line`.
+    HostNotFound { host: String },
+    /// `SSL_do_handshake() failed (…) while SSL handshaking to upstream`.
+    SslHandshake { reason: String },
+    /// `upstream SSL certificate verify error: (N:reason)`.
+    SslVerify { reason: String },
+    /// `upstream SSL certificate does not match "X"`.
+    SslNameMismatch { name: String },
+    /// `(24: Too many open files)` on socket()/accept4()/open().
+    TooManyOpenFiles,
+    /// `N worker_connections are not enough`.
+    WorkerConnections { count: u32 },
+    /// `N worker_connections exceed open file resource limit: M`.
+    WorkerConnectionsExceedLimit { count: u32, limit: u32 },
+    /// gRPC/HTTP2 upstream errors (`upstream rejected request with error`, `goaway`, `prematurely closed stream`).
+    Http2Upstream { what: String },
+    /// `[emerg]` config errors other than DNS (`unknown directive`, ...).
+    ConfigEmerg { message: String },
+    /// `client intended to send too large body`: a 413, not a 502.
+    ClientBodyTooLarge,
+    // ---- PHP-FPM ----
+    FpmMaxChildren { pool: String, limit: u32 },
+    FpmSeemsBusy { pool: String },
+    FpmExecTimedOut { pool: String },
+    /// `child N exited on signal S (NAME)`.
+    FpmChildSignal { signal: u16 },
+    FpmBindFailed { addr: String },
+    FpmConfigError,
+    // ---- gunicorn / uWSGI / Python ----
+    GunicornWorkerTimeout,
+    GunicornSigkill,
+    UwsgiBlockSize { size: u32, max: u32 },
+    UwsgiHarakiri,
+    UwsgiListenQueueFull,
+    PythonException { name: String },
+    // ---- Node / pm2 ----
+    AddrInUse { port: Option<u16> },
+    NodeError { code: String },
+    Pm2UnstableRestarts { app: String },
+    Pm2Exited { app: String, signal: String },
+    // ---- kernel / containers / MAC ----
+    OomKilled { pid: u32, comm: String },
+    Segfault { comm: String },
+    AvcDenied { perm: String, tclass: String, permissive: bool },
+    GrpcBogusGreeting,
+    // ---- systemd journal ----
+    UnitFailed { unit: String, result: String },
+    UnitOomKill { unit: String },
+}
+
+/// Which program wrote a grouped line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Nginx,
+    PhpFpm,
+    Gunicorn,
+    Uwsgi,
+    Node,
+    Pm2,
+    Python,
+    Kernel,
+    Audit,
+    Systemd,
+    Docker,
+    Other,
+}
+
+/// The identity of an event group: same signal, action, upstream and server.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct EventKey {
+    pub source: Source,
+    pub signal: Signal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    /// Upstream as logged (`http://127.0.0.1:3000`), URI dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
+    /// `connect() to X` target, when it differs from `upstream`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// One parsed occurrence, before aggregation.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub key: EventKey,
+    pub line: u64,
+    /// Seconds since 1970 in the log's own (unknown) zone, when the line has a full date.
+    pub time: Option<i64>,
+    pub level: Option<Level>,
+    pub request: Option<String>,
+    pub client: Option<String>,
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+    /// The text as normalised, for evidence.
+    pub text: String,
+    /// The part of `text` that identifies the signal.
+    pub mark: Option<(usize, usize)>,
+}
+
+/// Many identical events collapsed into one.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventGroup {
+    pub key: EventKey,
+    pub count: u64,
+    pub first_line: u64,
+    pub last_line: u64,
+    pub first_time: Option<i64>,
+    pub last_time: Option<i64>,
+    pub level: Option<Level>,
+    /// Events per minute (`minute since 1970` → count).
+    #[serde(skip)]
+    pub per_minute: BTreeMap<i64, u64>,
+    pub requests: Vec<String>,
+    pub clients: Vec<String>,
+    pub hosts: Vec<String>,
+    pub pids: Vec<u32>,
+    pub head: Vec<EvidenceLine>,
+    pub tail: Vec<EvidenceLine>,
+}
+
+impl EventGroup {
+    fn new(ev: &Event) -> Self {
+        EventGroup {
+            key: ev.key.clone(),
+            count: 0,
+            first_line: ev.line,
+            last_line: ev.line,
+            first_time: ev.time,
+            last_time: ev.time,
+            level: ev.level,
+            per_minute: BTreeMap::new(),
+            requests: Vec::new(),
+            clients: Vec::new(),
+            hosts: Vec::new(),
+            pids: Vec::new(),
+            head: Vec::new(),
+            tail: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, ev: Event) {
+        self.count += 1;
+        self.last_line = ev.line;
+        if let Some(t) = ev.time {
+            if self.first_time.is_none() {
+                self.first_time = Some(t);
+            }
+            self.last_time = Some(t);
+            *self.per_minute.entry(t.div_euclid(60)).or_insert(0) += 1;
+            if self.per_minute.len() > MAX_BUCKETS {
+                // Merge the two oldest minutes: keeps the recent shape exact.
+                let mut it = self.per_minute.iter();
+                let (&k0, &v0) = it.next().expect("non-empty");
+                let (&k1, _) = it.next().expect("two entries");
+                self.per_minute.remove(&k0);
+                *self.per_minute.get_mut(&k1).expect("present") += v0;
+            }
+        }
+        push_distinct(&mut self.requests, ev.request);
+        push_distinct(&mut self.clients, ev.client);
+        push_distinct(&mut self.hosts, ev.host);
+        if let Some(p) = ev.pid {
+            if !self.pids.contains(&p) && self.pids.len() < DISTINCT_KEEP {
+                self.pids.push(p);
+            }
+        }
+        let evidence = EvidenceLine {
+            line: ev.line,
+            text: clip(&ev.text, 600),
+            mark: ev.mark.filter(|&(_, e)| e <= 600),
+        };
+        if self.head.len() < SAMPLE_HEAD {
+            self.head.push(evidence);
+        } else {
+            if self.tail.len() == SAMPLE_TAIL {
+                self.tail.remove(0);
+            }
+            self.tail.push(evidence);
+        }
+    }
+
+    /// Evidence lines in input order: the first few and the last few.
+    pub fn evidence(&self) -> impl Iterator<Item = &EvidenceLine> {
+        self.head.iter().chain(self.tail.iter())
+    }
+}
+
+fn push_distinct(v: &mut Vec<String>, s: Option<String>) {
+    if let Some(s) = s {
+        if v.len() < DISTINCT_KEEP && !v.iter().any(|x| *x == s) {
+            v.push(clip(&s, 200));
+        }
+    }
+}
+
+/// A listening socket from `ss`, `netstat`, `lsof` or a backend log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Listener {
+    pub addr: Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Connections waiting for accept() (ss Recv-Q of a LISTEN socket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recv_q: Option<u32>,
+    /// Backlog size (ss Send-Q of a LISTEN socket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_q: Option<u32>,
+    pub line: u64,
+}
+
+/// A file system entry from `ls -la`, `stat`, `namei` or `getfacl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PathEntry {
+    pub path: String,
+    /// `s` socket, `d` directory, `l` symlink, `-` file.
+    pub file_type: char,
+    /// Permission bits (e.g. 0o660).
+    pub mode: u32,
+    pub owner: String,
+    pub group: String,
+    /// A trailing `+` (POSIX ACL present).
+    pub acl: bool,
+    /// ACL users granted rw (from getfacl), when known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub acl_users: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_target: Option<String>,
+    pub line: u64,
+}
+
+/// `ls: cannot access 'X': No such file or directory` and the like.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MissingPath {
+    pub path: String,
+    pub line: u64,
+}
+
+/// Unit state from `systemctl status`, `journalctl` or `systemctl is-active`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServiceState {
+    /// Unit name without `.service` (`php8.1-fpm`, `gunicorn`).
+    pub name: String,
+    /// `active`, `inactive`, `failed`, `activating`, `deactivating`, `reloading`, `not-found`.
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// `exit-code`, `signal`, `oom-kill`, `timeout`, `start-limit-hit`, `core-dump`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// `status=203/EXEC` and the like from `Main PID:`/`Process:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_file: Option<String>,
+    /// `Status: "Processes active: 5, idle: 0, …"` of php-fpm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_text: Option<String>,
+    pub line: u64,
+    /// Line of the `Active:` (or equivalent) line.
+    pub active_line: u64,
+}
+
+impl ServiceState {
+    pub fn is_running(&self) -> bool {
+        self.state == "active" || self.state == "reloading"
+    }
+}
+
+/// A PHP-FPM pool (`[www]` section of a pool file).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FpmPool {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Pool keys in order (`listen`, `listen.owner`, `pm.max_children`...):
+    /// last value wins; value and input line.
+    pub keys: BTreeMap<String, (String, u64)>,
+    pub line: u64,
+}
+
+impl FpmPool {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.keys.get(key).map(|(v, _)| v.as_str())
+    }
+    pub fn line_of(&self, key: &str) -> Option<u64> {
+        self.keys.get(key).map(|(_, l)| *l)
+    }
+    pub fn listen(&self) -> Option<Address> {
+        self.get("listen").and_then(Address::parse)
+    }
+}
+
+/// One app row of `pm2 list`/`pm2 describe`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Pm2App {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    pub line: u64,
+}
+
+/// A container row of `docker ps` / `docker compose ps`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Container {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    pub status: String,
+    /// `Exited (137)` → 137.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// `0.0.0.0:80->80/tcp`, `9000/tcp`.
+    pub ports: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_killed: Option<bool>,
+    pub line: u64,
+}
+
+/// The outcome of a `curl` run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CurlResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The `Server:` header (`nginx/1.24.0`, `cloudflare`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// `curl: (7) …` exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub line: u64,
+}
+
+/// Access-log figures aggregated over all lines.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AccessStats {
+    pub lines: u64,
+    /// Status code → count (all lines).
+    pub status: BTreeMap<u16, u64>,
+    /// `$upstream_status` values seen with a 5xx.
+    pub upstream_status: BTreeMap<String, u64>,
+    /// Highest `$upstream_response_time` / `$request_time` seen on a 502/504 (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_5xx_time_ms: Option<u64>,
+    /// Upstream-time histogram for 5xx lines, ms rounded to the second → count.
+    pub time_5xx_seconds: BTreeMap<u64, u64>,
+    /// 5xx per upstream address as logged.
+    pub upstream_addr_5xx: BTreeMap<String, u64>,
+    pub first_5xx_line: Option<u64>,
+    pub last_5xx_line: Option<u64>,
+    /// Up to a few 5xx lines as evidence.
+    pub samples: Vec<EvidenceLine>,
+}
+
+impl AccessStats {
+    pub fn count_5xx(&self, code: u16) -> u64 {
+        self.status.get(&code).copied().unwrap_or(0)
+    }
+}
+
+/// A line that tells which distribution / package family this is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distro {
+    #[default]
+    Unknown,
+    Debian,
+    Rhel,
+    Alpine,
+    Docker,
+}
+
+/// The nginx worker user (`user www-data;`, or `ps` output).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NginxUser {
+    pub user: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub line: u64,
+}
+
+/// Everything learned from one paste.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub groups: Vec<EventGroup>,
+    group_index: std::collections::HashMap<EventKey, usize>,
+    /// Events not grouped because `MAX_GROUPS` was reached.
+    pub overflow: u64,
+    pub access: AccessStats,
+    pub config: Option<crate::artifacts::nginx_config::NginxConfig>,
+    pub listeners: Vec<Listener>,
+    pub paths: Vec<PathEntry>,
+    pub missing_paths: Vec<MissingPath>,
+    pub services: Vec<ServiceState>,
+    pub pools: Vec<FpmPool>,
+    pub pm2: Vec<Pm2App>,
+    pub containers: Vec<Container>,
+    pub curl: Vec<CurlResult>,
+    pub nginx_user: Option<NginxUser>,
+    /// `getenforce` / `sestatus` mode, when pasted.
+    pub selinux_mode: Option<(String, u64)>,
+    /// nginx version (`nginx/1.24.0`), when seen.
+    pub nginx_version: Option<String>,
+    /// True when something shows nginx runs in a container (compose prefix, docker ps).
+    pub nginx_in_container: bool,
+    /// Distro hints.
+    pub distro: Distro,
+    /// Collector sections present (`### upstream-doctor: <section> ###`).
+    pub sections: Vec<String>,
+    /// Line numbers of lines that were kept as facts in any artifact (for
+    /// tests of determinism), not serialised.
+    pub total_lines: u64,
+}
+
+impl Facts {
+    /// Add one event, grouping it with its twins.
+    pub fn add_event(&mut self, ev: Event) {
+        if let Some(&i) = self.group_index.get(&ev.key) {
+            self.groups[i].add(ev);
+            return;
+        }
+        if self.groups.len() >= MAX_GROUPS {
+            self.overflow += 1;
+            return;
+        }
+        let mut g = EventGroup::new(&ev);
+        self.group_index.insert(ev.key.clone(), self.groups.len());
+        g.add(ev);
+        self.groups.push(g);
+    }
+
+    /// Groups whose signal satisfies `pred`.
+    pub fn groups_where<'a>(
+        &'a self,
+        pred: impl Fn(&EventGroup) -> bool + 'a,
+    ) -> impl Iterator<Item = &'a EventGroup> + 'a {
+        self.groups.iter().filter(move |g| pred(g))
+    }
+
+    /// Latest state reported for a unit name.
+    pub fn service(&self, name: &str) -> Option<&ServiceState> {
+        self.services.iter().rev().find(|s| s.name == name)
+    }
+
+    /// The last time seen in any group (used to weigh recency).
+    pub fn last_time(&self) -> Option<i64> {
+        self.groups.iter().filter_map(|g| g.last_time).max()
+    }
+}

@@ -1,0 +1,366 @@
+//! Segmentation: one pass over the lines of a paste, deciding for each line
+//! which artifact it belongs to.
+//!
+//! Strong signals first: code fences, collector markers
+//! (`### upstream-doctor: <section> ###`), `nginx -T` file markers and shell
+//! prompts with their command (`$ sudo ss -tlnp` says the next lines are an
+//! `ss` table). Then lines that recognise themselves (log lines). Then block
+//! kinds, which open on a typical first line and continue while their lines
+//! fit. Whatever is left is an `unrecognised` artifact: nothing is dropped and
+//! nothing fails.
+
+use crate::artifacts::{
+    self, access_log, backend_log, block_continues, block_start, error_log, misc, parse_block,
+    BlockLine, BlockState, Kind, ParseWarning,
+};
+use crate::facts::Facts;
+use crate::report::ArtifactInfo;
+use crate::text::{strip_controls, unwrap_line};
+
+/// Most lines a single block buffers; a longer block is parsed in pieces.
+pub const MAX_BLOCK_LINES: usize = 50_000;
+/// Longest line kept (bytes); the rest of a longer line is dropped.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+struct OpenBlock {
+    kind: Kind,
+    lines: Vec<BlockLine>,
+    state: BlockState,
+    /// Opened because a prompt or marker announced it.
+    announced: bool,
+}
+
+/// The segmenter's state between lines.
+pub struct Segmenter {
+    pub facts: Facts,
+    pub warnings: Vec<ParseWarning>,
+    pub artifacts: Vec<ArtifactInfo>,
+    block: Option<OpenBlock>,
+    /// Kind announced by the last prompt, fence or collector marker.
+    expect: Option<Kind>,
+    pub error_log_lines: u64,
+    pub events: u64,
+}
+
+impl Default for Segmenter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shell prompt forms: `$ cmd`, `# cmd`, `user@host:~$ cmd`,
+/// `root@web1:~# cmd`, `[root@web1 ~]# cmd`, `PS C:\> cmd`, `❯ cmd`.
+pub fn parse_prompt(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    for p in ["$ ", "% ", "❯ ", "> $ "] {
+        if let Some(c) = t.strip_prefix(p) {
+            return looks_like_command(c).then_some(c);
+        }
+    }
+    if let Some(c) = t.strip_prefix("# ") {
+        // `# configuration file` and config comments are not prompts:
+        // accept only known commands after `# `.
+        return looks_like_command(c).then_some(c);
+    }
+    // user@host:path$ cmd / [user@host path]$ cmd
+    let first = t.split_whitespace().next()?;
+    if first.contains('@') || first.starts_with('[') {
+        for sep in ["$ ", "# "] {
+            if let Some(i) = t.find(sep) {
+                let head = &t[..i];
+                if head.contains('@') && !head.contains('"') && head.len() < 80 {
+                    let c = &t[i + 2..];
+                    return looks_like_command(c).then_some(c);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn looks_like_command(c: &str) -> bool {
+    const KNOWN: &[&str] = &[
+        "sudo", "ss", "netstat", "lsof", "systemctl", "service", "journalctl", "ls", "stat",
+        "namei", "getfacl", "nginx", "cat", "tail", "head", "less", "grep", "pm2", "docker",
+        "docker-compose", "podman", "kubectl", "curl", "wget", "dmesg", "ausearch", "getenforce",
+        "sestatus", "getsebool", "ps", "pgrep", "php-fpm", "free", "uptime", "whoami", "id",
+        "ulimit", "cd", "echo", "sh", "bash", "nano", "vim", "vi", "export", "find", "readlink",
+    ];
+    let first = c.split_whitespace().next().unwrap_or("");
+    let first = first.rsplit('/').next().unwrap_or(first);
+    KNOWN.contains(&first) || first.starts_with("php-fpm") || first.starts_with("php")
+}
+
+/// The section name of `### upstream-doctor: <section> ###`.
+pub fn collector_section(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let rest = t.strip_prefix("### upstream-doctor:")?;
+    let rest = rest.trim().trim_end_matches('#').trim();
+    Some(rest)
+}
+
+fn kind_for_section(section: &str) -> Option<Kind> {
+    let s = section.split_whitespace().next().unwrap_or(section);
+    Some(match s {
+        "nginx-T" | "nginx-config" => Kind::NginxConfig,
+        "nginx-version" | "nginx-test" => Kind::NginxTest,
+        "error-log" | "nginx-error-log" => Kind::NginxErrorLog,
+        "access-log" | "nginx-access-log" => Kind::NginxAccessLog,
+        "listeners" | "ss" | "netstat" => Kind::Listeners,
+        "systemctl" | "service" => Kind::SystemctlStatus,
+        "journal" => Kind::Journal,
+        "sockets" | "ls" => Kind::Ls,
+        "fpm-pool" | "php-fpm-pool" => Kind::FpmPool,
+        "pm2" => Kind::Pm2List,
+        "pm2-logs" => Kind::Pm2Logs,
+        "selinux" => Kind::Selinux,
+        "oom" | "kernel" => Kind::KernelLog,
+        "docker-ps" | "docker" => Kind::DockerPs,
+        "curl" => Kind::Curl,
+        "ps" | "ulimit" => Kind::Ps,
+        _ => return None,
+    })
+}
+
+impl Segmenter {
+    pub fn new() -> Self {
+        Segmenter {
+            facts: Facts::default(),
+            warnings: Vec::new(),
+            artifacts: Vec::new(),
+            block: None,
+            expect: None,
+            error_log_lines: 0,
+            events: 0,
+        }
+    }
+
+    /// Record that line `no` belongs to an artifact of `kind`: extends the
+    /// current artifact when it is of the same kind, else opens a new one.
+    fn note(&mut self, kind: Kind, no: u64) {
+        if let Some(last) = self.artifacts.last_mut() {
+            if last.kind == kind {
+                last.last_line = no;
+                last.lines += 1;
+                return;
+            }
+        }
+        self.artifacts.push(ArtifactInfo {
+            kind,
+            first_line: no,
+            last_line: no,
+            lines: 1,
+            label: kind.label().to_string(),
+        });
+    }
+
+    fn close_block(&mut self) {
+        if let Some(b) = self.block.take() {
+            if b.kind == Kind::NginxConfig
+                && b.lines.iter().any(|l| l.text.starts_with("# configuration file "))
+            {
+                if let Some(a) = self.artifacts.last_mut() {
+                    if a.kind == Kind::NginxConfig {
+                        a.label = "nginx -T".into();
+                    }
+                }
+            }
+            parse_block(b.kind, &b.lines, &mut self.facts, &mut self.warnings);
+        }
+    }
+
+    fn open_block(&mut self, kind: Kind, announced: bool) {
+        self.close_block();
+        self.block = Some(OpenBlock {
+            kind,
+            lines: Vec::new(),
+            state: BlockState::default(),
+            announced,
+        });
+    }
+
+    fn push_block_line(&mut self, no: u64, text: &str) {
+        let full = match &mut self.block {
+            Some(b) => {
+                b.lines.push(BlockLine {
+                    no,
+                    text: text.to_string(),
+                });
+                b.state.lines += 1;
+                b.lines.len() >= MAX_BLOCK_LINES
+            }
+            None => return,
+        };
+        let kind = self.block.as_ref().map(|b| b.kind).unwrap_or(Kind::Unrecognised);
+        self.note(kind, no);
+        if full {
+            // Parse what we have and go on with a fresh buffer of the same kind.
+            if let Some(b) = &mut self.block {
+                let lines = std::mem::take(&mut b.lines);
+                parse_block(b.kind, &lines, &mut self.facts, &mut self.warnings);
+            }
+        }
+    }
+
+    /// Try the self-recognising line kinds. Returns the kind when matched.
+    fn line_kind(&mut self, no: u64, text: &str, wrapper: &crate::text::Wrapper) -> Option<Kind> {
+        if error_log::looks_like(text) {
+            if let Some(ev) = error_log::parse_line(no, text) {
+                self.error_log_lines += 1;
+                if wrapper.container.is_some() {
+                    self.facts.nginx_in_container = true;
+                }
+                if let Some(ev) = ev {
+                    self.events += 1;
+                    self.facts.add_event(ev);
+                }
+                return Some(Kind::NginxErrorLog);
+            }
+        }
+        if let Some(rest) = text.strip_prefix("nginx: ") {
+            // `nginx -t` output: `nginx: [emerg] …`, `nginx: configuration file … test failed`
+            if rest.starts_with('[') || rest.starts_with("configuration file") || rest.starts_with("the configuration file") {
+                if let Some(ev) = misc::nginx_test_event(no, text) {
+                    self.events += 1;
+                    self.facts.add_event(ev);
+                }
+                return Some(Kind::NginxTest);
+            }
+        }
+        if access_log::parse_line(no, text, &mut self.facts) {
+            return Some(Kind::NginxAccessLog);
+        }
+        if let Some((kind, ev)) = backend_log::parse_line(no, text, wrapper) {
+            if let Some(ev) = ev {
+                self.events += 1;
+                self.facts.add_event(ev);
+            }
+            return Some(kind);
+        }
+        misc::parse_line(no, text, &mut self.facts)
+    }
+
+    /// Feed one raw line (without its newline).
+    pub fn line(&mut self, no: u64, raw: &str) {
+        self.facts.total_lines = no;
+        let cleaned = strip_controls(raw.strip_suffix('\r').unwrap_or(raw));
+        let text: &str = cleaned.trim_end();
+        if text.trim().is_empty() {
+            if let Some(b) = &mut self.block {
+                b.state.blank_run += 1;
+                // Two blank lines end any block but a config inside braces.
+                if b.state.blank_run >= 2 && !(b.kind == Kind::NginxConfig && b.state.depth > 0) {
+                    self.close_block();
+                } else {
+                    b.lines.push(BlockLine {
+                        no,
+                        text: String::new(),
+                    });
+                }
+            }
+            return;
+        }
+        if let Some(b) = &mut self.block {
+            b.state.blank_run = 0;
+        }
+        let trimmed = text.trim_start();
+        // Markdown code fences: end the block; a language tag is a hint.
+        if let Some(lang) = trimmed.strip_prefix("```").or_else(|| trimmed.strip_prefix("~~~")) {
+            self.close_block();
+            self.expect = match lang.trim() {
+                "nginx" | "conf" | "nginxconf" => Some(Kind::NginxConfig),
+                "ini" => Some(Kind::FpmPool),
+                "yaml" | "yml" => Some(Kind::ComposeFile),
+                _ => None,
+            };
+            return;
+        }
+        if let Some(section) = collector_section(trimmed) {
+            self.close_block();
+            let name = section.split_whitespace().next().unwrap_or("").to_string();
+            if !self.facts.sections.contains(&name) {
+                self.facts.sections.push(name);
+            }
+            self.expect = kind_for_section(section);
+            return;
+        }
+        if trimmed.starts_with("# configuration file ") && trimmed.ends_with(':') {
+            if !matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig) {
+                self.open_block(Kind::NginxConfig, true);
+            }
+            if let Some(b) = &mut self.block {
+                b.state.depth = 0;
+            }
+            self.push_block_line(no, trimmed);
+            return;
+        }
+        if let Some(cmd) = parse_prompt(text) {
+            self.close_block();
+            self.expect = artifacts::kind_for_command(cmd);
+            if let Some(k) = self.expect {
+                if !k.is_line_kind() {
+                    self.open_block(k, true);
+                }
+            }
+            return;
+        }
+        let (inner, wrapper) = unwrap_line(text);
+        if inner.trim().is_empty() {
+            return;
+        }
+        // Inside an nginx config, everything up to the closing brace is config.
+        if let Some(b) = &mut self.block {
+            if b.kind == Kind::NginxConfig && b.state.depth > 0 && block_continues(b.kind, inner, &mut b.state) {
+                self.push_block_line(no, inner);
+                return;
+            }
+        }
+        if let Some(kind) = self.line_kind(no, inner, &wrapper) {
+            let absorbs = matches!(&self.block, Some(b) if matches!(b.kind, Kind::SystemctlStatus));
+            if absorbs {
+                self.push_block_line(no, inner);
+            } else {
+                self.close_block();
+                self.note(kind, no);
+            }
+            return;
+        }
+        if let Some(b) = &mut self.block {
+            if block_continues(b.kind, inner, &mut b.state) {
+                self.push_block_line(no, inner);
+                return;
+            }
+        }
+        // A new block?
+        let announced = self.block.as_ref().map(|b| b.announced && b.lines.is_empty()).unwrap_or(false);
+        let start = block_start(inner);
+        match (start, announced) {
+            (Some(k), _) => {
+                let keep_open = matches!(&self.block, Some(b) if b.kind == k && b.lines.is_empty());
+                if !keep_open {
+                    self.open_block(k, false);
+                }
+                if let Some(b) = &mut self.block {
+                    block_continues(k, inner, &mut b.state);
+                }
+                self.push_block_line(no, inner);
+            }
+            (None, true) => {
+                // The prompt said what this is; trust it.
+                if let Some(b) = &mut self.block {
+                    block_continues(b.kind, inner, &mut b.state);
+                }
+                self.push_block_line(no, inner);
+            }
+            (None, false) => {
+                self.close_block();
+                self.note(Kind::Unrecognised, no);
+            }
+        }
+    }
+
+    /// Close what is open and return the facts.
+    pub fn finish(&mut self) {
+        self.close_block();
+    }
+}

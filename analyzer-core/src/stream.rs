@@ -1,0 +1,267 @@
+//! The one entry point: feed bytes in chunks, finish to get the report.
+//!
+//! Used alike by the CLI (reading files and stdin) and the web worker
+//! (reading a dropped `File` in slices). Lines split across chunks are
+//! carried over; only the unfinished tail is copied, never the chunk.
+//! Lines longer than [`MAX_LINE_BYTES`] keep their first part only, so a
+//! 50 MB line costs 64 KB.
+
+use crate::causes::{self, Ctx};
+use crate::report::{NextStep, Report, Series, Stats, Timeline, Warning, REPORT_VERSION};
+use crate::segment::{Segmenter, MAX_LINE_BYTES};
+use memchr::memchr;
+
+pub struct Analyzer {
+    seg: Segmenter,
+    /// Unfinished last line of the previous chunk.
+    carry: Vec<u8>,
+    /// The carried line overflowed and its rest is being skipped.
+    skipping: bool,
+    line_no: u64,
+    bytes: u64,
+    long_lines: u64,
+    invalid_utf8_lines: u64,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Analyzer {
+    pub fn new() -> Self {
+        Analyzer {
+            seg: Segmenter::new(),
+            carry: Vec::new(),
+            skipping: false,
+            line_no: 0,
+            bytes: 0,
+            long_lines: 0,
+            invalid_utf8_lines: 0,
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn bytes_seen(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Lines completed so far.
+    pub fn lines_seen(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Feed the next chunk of input. Chunks may split lines anywhere,
+    /// including inside a UTF-8 sequence.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        let mut rest = chunk;
+        while let Some(i) = memchr(b'\n', rest) {
+            let (line, after) = rest.split_at(i);
+            rest = &after[1..];
+            if self.carry.is_empty() && !self.skipping {
+                self.emit(line);
+            } else {
+                self.append_carry(line);
+                let carried = std::mem::take(&mut self.carry);
+                self.skipping = false;
+                self.emit(&carried);
+                self.carry = carried;
+                self.carry.clear();
+            }
+        }
+        if !rest.is_empty() {
+            self.append_carry(rest);
+        }
+    }
+
+    fn append_carry(&mut self, part: &[u8]) {
+        if self.skipping {
+            return;
+        }
+        let room = MAX_LINE_BYTES.saturating_sub(self.carry.len());
+        if part.len() > room {
+            self.carry.extend_from_slice(&part[..room]);
+            self.skipping = true;
+            self.long_lines += 1;
+        } else {
+            self.carry.extend_from_slice(part);
+        }
+    }
+
+    fn emit(&mut self, line: &[u8]) {
+        self.line_no += 1;
+        let line = if line.len() > MAX_LINE_BYTES {
+            self.long_lines += 1;
+            &line[..MAX_LINE_BYTES]
+        } else {
+            line
+        };
+        match std::str::from_utf8(line) {
+            Ok(s) => self.seg.line(self.line_no, s),
+            Err(e) => {
+                // A cut at the very end (from MAX_LINE_BYTES) is not invalid input.
+                let valid = e.valid_up_to();
+                if e.error_len().is_some() {
+                    self.invalid_utf8_lines += 1;
+                }
+                if e.error_len().is_none() {
+                    let s = std::str::from_utf8(&line[..valid]).unwrap_or_default();
+                    self.seg.line(self.line_no, s);
+                } else {
+                    let s = String::from_utf8_lossy(line);
+                    self.seg.line(self.line_no, &s);
+                }
+            }
+        }
+    }
+
+    /// Finish the input and build the report.
+    pub fn finish(mut self) -> Report {
+        if !self.carry.is_empty() || self.skipping {
+            let carried = std::mem::take(&mut self.carry);
+            self.emit(&carried);
+        }
+        self.seg.finish();
+        let mut warnings: Vec<Warning> = self.seg.warnings.drain(..).map(Warning::from).collect();
+        if self.long_lines > 0 {
+            warnings.push(Warning {
+                line: None,
+                message: format!(
+                    "{} line(s) longer than {} KB were cut to their first {} KB",
+                    self.long_lines,
+                    MAX_LINE_BYTES / 1024,
+                    MAX_LINE_BYTES / 1024
+                ),
+            });
+        }
+        if self.invalid_utf8_lines > 0 {
+            warnings.push(Warning {
+                line: None,
+                message: format!(
+                    "{} line(s) were not valid UTF-8; unreadable bytes are shown as \u{FFFD}",
+                    self.invalid_utf8_lines
+                ),
+            });
+        }
+        if self.seg.facts.overflow > 0 {
+            warnings.push(Warning {
+                line: None,
+                message: format!(
+                    "{} events were counted but not grouped: more than {} distinct kinds of line",
+                    self.seg.facts.overflow,
+                    crate::facts::MAX_GROUPS
+                ),
+            });
+        }
+        build_report(&self.seg, self.bytes, self.line_no, warnings)
+    }
+}
+
+fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>) -> Report {
+    let facts = &seg.facts;
+    let ctx = Ctx::new(facts);
+    let ranked = causes::run(&ctx);
+    let mut timeline_src = Vec::new();
+    let mut causes_out = Vec::new();
+    for (rule, f) in ranked {
+        if !f.per_minute.is_empty() {
+            timeline_src.push((rule.id.to_string(), f.per_minute.clone()));
+        }
+        causes_out.push(causes::to_cause(rule, f));
+    }
+    let access_5xx = facts.access.count_5xx(502) + facts.access.count_5xx(504);
+    let mut next = Vec::new();
+    if causes_out.is_empty() {
+        next = no_cause_next(seg, access_5xx);
+    }
+    let headline = match causes_out.first() {
+        Some(c) => format!("Most likely: {} ({:.0}% confidence).", c.title, c.confidence * 100.0),
+        None if lines == 0 => "Nothing to diagnose yet: paste nginx's error.log lines, config or command output.".to_string(),
+        None => "No cause of a 502/504 found in this paste.".to_string(),
+    };
+    Report {
+        version: REPORT_VERSION,
+        artifacts: seg.artifacts.clone(),
+        causes: causes_out,
+        next,
+        headline,
+        stats: Stats {
+            bytes,
+            lines,
+            error_log_lines: seg.error_log_lines,
+            events: seg.events,
+            access_5xx,
+        },
+        warnings,
+        timeline: timeline(timeline_src),
+    }
+}
+
+/// Honest advice when nothing was found: what to paste next and why.
+fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
+    use crate::causes::fixes::next;
+    let f = &seg.facts;
+    let mut out = Vec::new();
+    if seg.error_log_lines == 0 {
+        out.push(next(
+            "sudo tail -n 100 /var/log/nginx/error.log",
+            "nginx writes the reason for every 502/504 here; it is the first thing to read",
+        ));
+    } else {
+        out.push(next(
+            "sudo grep -E 'upstream|connect\\(\\)' /var/log/nginx/error.log | tail -n 50",
+            "the pasted error.log lines name no upstream failure: paste the lines from the time of the 502s",
+        ));
+    }
+    if access_5xx > 0 {
+        out.push(next(
+            "sudo nginx -T | grep -nE 'error_log|log_format'",
+            "the access log shows 502/504 but no matching error line: error_log may be set to a level above `error`, or the backend returned the 502 itself ($upstream_status)",
+        ));
+    }
+    if f.config.is_none() {
+        out.push(next("sudo nginx -T", "shows every proxy_pass/fastcgi_pass target and timeout nginx uses"));
+    }
+    if f.listeners.is_empty() {
+        out.push(next("sudo ss -tlnpx", "shows what actually listens, to compare with the targets in the config"));
+    }
+    if f.services.is_empty() && f.pm2.is_empty() {
+        out.push(next("systemctl --failed", "shows backend services that have stopped"));
+    }
+    out
+}
+
+fn timeline(src: Vec<(String, std::collections::BTreeMap<i64, u64>)>) -> Option<Timeline> {
+    let first = src.iter().filter_map(|(_, m)| m.keys().next().copied()).min()?;
+    let last = src.iter().filter_map(|(_, m)| m.keys().next_back().copied()).max()?;
+    // Bound the number of columns: merge minutes into wider buckets if needed.
+    let span = (last - first + 1).max(1);
+    let step = ((span + 239) / 240).max(1);
+    let n = ((span + step - 1) / step) as usize;
+    let minutes = (0..n)
+        .map(|i| crate::time::format_minute(first + i as i64 * step))
+        .collect();
+    let series = src
+        .into_iter()
+        .map(|(cause, m)| {
+            let mut counts = vec![0u64; n];
+            for (k, v) in m {
+                let i = ((k - first) / step) as usize;
+                if i < n {
+                    counts[i] += v;
+                }
+            }
+            Series { cause, counts }
+        })
+        .collect();
+    Some(Timeline { minutes, series })
+}
+
+/// Diagnose a whole input at once (same result as feeding it in chunks).
+pub fn analyze(input: &[u8]) -> Report {
+    let mut a = Analyzer::new();
+    a.feed(input);
+    a.finish()
+}

@@ -1,0 +1,331 @@
+//! Line clean-up: what a terminal, a chat or a log shipper wrapped around
+//! the line is taken off before anything tries to recognise it.
+//!
+//! People paste from everywhere: ANSI colours from `pm2` or `systemctl`,
+//! CRLF from Windows chats, `docker compose logs` prefixes (`web-1  | `),
+//! journald prefixes (`Nov 25 10:00:01 web1 nginx[123]: `), `kubectl logs
+//! --timestamps` stamps, `cat -n` line numbers, chat quotes (`> `). Each is
+//! removed here, once, so the parsers see the line as the program wrote it,
+//! and the wrapper is kept as a hint (the journald ident names the program).
+
+use std::borrow::Cow;
+
+/// What was taken off the front of a line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wrapper {
+    /// `docker compose logs` service/container name (`nginx-1`).
+    pub container: Option<String>,
+    /// journald/syslog identifier (`nginx`, `php-fpm8.1`, `kernel`, `systemd`).
+    pub ident: Option<String>,
+    /// journald/syslog host name.
+    pub host: Option<String>,
+    /// pm2 app (`0|api`), or `PM2` for the daemon.
+    pub pm2: Option<String>,
+    /// The journald/syslog timestamp text (`Jan 15 10:23:45`), year unknown.
+    pub stamp: Option<String>,
+}
+
+impl Wrapper {
+    pub fn is_empty(&self) -> bool {
+        self.container.is_none() && self.ident.is_none() && self.pm2.is_none()
+    }
+}
+
+/// Remove ANSI escape sequences (CSI `ESC [ … letter`, OSC `ESC ] … BEL`,
+/// and two-byte escapes) and other C0 controls except tab.
+pub fn strip_controls(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    // parameters and intermediates, then one final byte 0x40..=0x7e
+                    for d in chars.by_ref() {
+                        if ('\x40'..='\x7e').contains(&d) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    chars.next();
+                    while let Some(d) = chars.next() {
+                        if d == '\x07' {
+                            break;
+                        }
+                        if d == '\x1b' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {
+                    chars.next();
+                }
+                None => {}
+            }
+        } else if c == '\t' || !(c.is_control()) {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+pub fn month_index(m: &str) -> Option<u32> {
+    MONTHS.iter().position(|x| *x == m).map(|i| i as u32 + 1)
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `Jan 15 10:23:45 host ident[pid]: rest` → (stamp, host, ident, rest).
+fn strip_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
+    let b = s.as_bytes();
+    if b.len() < 17 || month_index(s.get(..3)?).is_none() || b[3] != b' ' {
+        return None;
+    }
+    // day may be space-padded: "Jan  5"
+    let rest = s[4..].trim_start();
+    let (day, rest) = rest.split_once(' ')?;
+    if !is_digits(day) || day.len() > 2 {
+        return None;
+    }
+    let (time, rest) = rest.split_once(' ')?;
+    if time.len() < 8 || time.as_bytes()[2] != b':' || time.as_bytes()[5] != b':' {
+        return None;
+    }
+    let stamp_len = s.len() - rest.len() - 1;
+    let (host, rest) = rest.split_once(' ')?;
+    let colon = rest.find(": ").or_else(|| rest.strip_suffix(':').map(|r| r.len()))?;
+    let ident_full = &rest[..colon];
+    if ident_full.is_empty() || ident_full.contains(' ') {
+        return None;
+    }
+    let ident = ident_full.split('[').next().unwrap_or(ident_full);
+    let msg = rest.get(colon + 2..).unwrap_or("");
+    Some((&s[..stamp_len], host, ident, msg))
+}
+
+/// `2024-01-15T10:23:41+0000 host ident[pid]: rest` (journalctl -o short-iso).
+fn strip_iso_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
+    let (stamp, rest) = s.split_once(' ')?;
+    if stamp.len() < 19 || stamp.as_bytes()[10] != b'T' || !is_digits(&stamp[..4]) {
+        return None;
+    }
+    let (host, rest) = rest.split_once(' ')?;
+    if host.contains(':') {
+        return None;
+    }
+    let colon = rest.find(": ")?;
+    let ident_full = &rest[..colon];
+    if ident_full.is_empty() || ident_full.contains(' ') {
+        return None;
+    }
+    let ident = ident_full.split('[').next().unwrap_or(ident_full);
+    Some((stamp, host, ident, &rest[colon + 2..]))
+}
+
+/// `2024-01-15T10:23:45.123456789Z rest` (kubectl logs --timestamps).
+fn strip_rfc3339(s: &str) -> Option<&str> {
+    let (stamp, rest) = s.split_once(' ')?;
+    let b = stamp.as_bytes();
+    if b.len() >= 20
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && (stamp.ends_with('Z') || stamp.contains('+'))
+        && is_digits(&stamp[..4])
+    {
+        Some(rest)
+    } else {
+        None
+    }
+}
+
+/// `name  | rest`: docker compose / docker logs prefix, and pm2 logs
+/// (`0|api      | rest`, `PM2        | rest`).
+fn strip_bar_prefix(s: &str) -> Option<(&str, &str)> {
+    let bar = s.find("| ").or_else(|| s.strip_suffix('|').map(|r| r.len()))?;
+    if bar == 0 || bar > 64 {
+        return None;
+    }
+    let name = s[..bar].trim_end();
+    if name.is_empty() || name.len() == bar && !name.ends_with(' ') && !name.contains('|') {
+        // need padding before the bar ("web-1 | ") unless pm2's "0|api|"
+        if !s[..bar].ends_with(' ') {
+            return None;
+        }
+    }
+    let ok = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'|' | b'/'));
+    if !ok {
+        return None;
+    }
+    Some((name, s.get(bar + 2..).unwrap_or("")))
+}
+
+/// `   12\tcontent` (cat -n), `12 | content`, `12: content` (editors) when
+/// the number is small and the rest is not itself a time.
+fn strip_line_number(s: &str) -> Option<&str> {
+    let t = s.trim_start();
+    let digits = t.bytes().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 6 {
+        return None;
+    }
+    let rest = &t[digits..];
+    if let Some(r) = rest.strip_prefix('\t') {
+        return Some(r);
+    }
+    if let Some(r) = rest.strip_prefix(" | ").or_else(|| rest.strip_prefix(" │ ")) {
+        return Some(r);
+    }
+    None
+}
+
+/// Take off every wrapper and return the line as its program wrote it.
+pub fn unwrap_line(line: &str) -> (&str, Wrapper) {
+    let mut w = Wrapper::default();
+    let mut s = line;
+    for _ in 0..4 {
+        let before = s.len();
+        if let Some(r) = s.strip_prefix("> ") {
+            s = r;
+        }
+        if let Some((stamp, host, ident, rest)) = strip_syslog(s).or_else(|| strip_iso_syslog(s))
+        {
+            w.stamp = Some(stamp.to_string());
+            w.host = Some(host.to_string());
+            w.ident = Some(ident.to_string());
+            s = rest;
+        } else if let Some(r) = strip_rfc3339(s) {
+            s = r;
+        }
+        if let Some((name, rest)) = strip_bar_prefix(s) {
+            if name == "PM2" || name.contains('|') {
+                w.pm2 = Some(name.to_string());
+            } else {
+                w.container = Some(name.to_string());
+            }
+            s = rest;
+        }
+        if let Some(r) = strip_line_number(s) {
+            s = r;
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    (s, w)
+}
+
+/// Parse `(N: text)` right at the start of `s`; returns (N, text, rest).
+pub fn parse_errno(s: &str) -> Option<(u16, &str, &str)> {
+    let s = s.strip_prefix('(')?;
+    let colon = s.find(':')?;
+    let n: u16 = s[..colon].trim().parse().ok()?;
+    let close = s.find(')')?;
+    if close < colon {
+        return None;
+    }
+    Some((n, s[colon + 1..close].trim(), &s[close + 1..]))
+}
+
+/// Return the text between the first pair of double quotes after `prefix`.
+pub fn quoted_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let i = s.find(prefix)? + prefix.len();
+    let rest = s[i..].strip_prefix('"')?;
+    let end = rest.find('"')?;
+    Some(&rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_ansi_and_controls() {
+        assert_eq!(strip_controls("\x1b[31mred\x1b[0m ok\r"), "red ok");
+        assert_eq!(strip_controls("a\x1b]0;title\x07b"), "ab");
+        assert!(matches!(strip_controls("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn unwraps_wrappers() {
+        let cases: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+            ("nginx-1  | 2024/01/15 x", "2024/01/15 x", Some("nginx-1"), None),
+            ("web_1    | hello", "hello", Some("web_1"), None),
+            (
+                "Jan 15 10:23:45 web1 nginx[1234]: 2024/01/15 x",
+                "2024/01/15 x",
+                None,
+                Some("nginx"),
+            ),
+            (
+                "Nov  5 10:00:01 web1 kernel: Out of memory",
+                "Out of memory",
+                None,
+                Some("kernel"),
+            ),
+            (
+                "2024-01-15T10:23:45.123456789Z 2024/01/15 x",
+                "2024/01/15 x",
+                None,
+                None,
+            ),
+            ("     3\tuser www-data;", "user www-data;", None, None),
+            ("> 2024/01/15 x", "2024/01/15 x", None, None),
+            (
+                "2024-01-15T10:23:41+0000 web1 php-fpm8.1[790]: [15-Jan-2024] WARNING",
+                "[15-Jan-2024] WARNING",
+                None,
+                Some("php-fpm8.1"),
+            ),
+        ];
+        for (input, rest, container, ident) in cases {
+            let (r, w) = unwrap_line(input);
+            assert_eq!(r, *rest, "{input}");
+            assert_eq!(w.container.as_deref(), *container, "{input}");
+            assert_eq!(w.ident.as_deref(), *ident, "{input}");
+        }
+    }
+
+    #[test]
+    fn pm2_prefixes() {
+        let (r, w) = unwrap_line("0|api      | Error: listen EADDRINUSE");
+        assert_eq!(r, "Error: listen EADDRINUSE");
+        assert_eq!(w.pm2.as_deref(), Some("0|api"));
+        let (r, w) = unwrap_line("PM2        | App [api:0] exited");
+        assert_eq!(r, "App [api:0] exited");
+        assert_eq!(w.pm2.as_deref(), Some("PM2"));
+    }
+
+    #[test]
+    fn leaves_tables_alone() {
+        for s in [
+            "│ 0  │ api    │ default     │ 1.4.2   │ fork    │",
+            "LISTEN 0 511 127.0.0.1:3000 0.0.0.0:* users:((\"node\",pid=1,fd=2))",
+            "2024/01/15 10:23:45 [error] 1#1: *5 connect() failed",
+            "location / {",
+        ] {
+            assert_eq!(unwrap_line(s).0, s);
+        }
+    }
+
+    #[test]
+    fn errno() {
+        assert_eq!(
+            parse_errno("(111: Connection refused) while"),
+            Some((111, "Connection refused", " while"))
+        );
+        assert_eq!(parse_errno("(x: y)"), None);
+    }
+}
