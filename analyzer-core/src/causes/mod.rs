@@ -13,9 +13,16 @@
 pub mod ctx;
 pub mod fixes;
 
+mod container_loopback;
+mod ipv6_localhost;
+mod pm2_not_online;
+mod selinux_denied;
 mod socket_missing;
+mod socket_permission;
+mod systemd_unit_failed;
 mod upstream_down;
 mod upstream_timeout;
+mod wrong_port;
 
 pub use ctx::Ctx;
 
@@ -73,6 +80,13 @@ pub static RULES: &[&Rule] = &[
     &upstream_down::RULE,
     &socket_missing::RULE,
     &upstream_timeout::RULE,
+    &wrong_port::RULE,
+    &ipv6_localhost::RULE,
+    &socket_permission::RULE,
+    &selinux_denied::RULE,
+    &container_loopback::RULE,
+    &pm2_not_online::RULE,
+    &systemd_unit_failed::RULE,
 ];
 
 /// The rule with this id.

@@ -1,0 +1,199 @@
+//! `socket_permission`: nginx's worker user may not connect to the unix socket.
+
+use super::ctx::{same_path, Manager};
+use super::fixes::{disruptive, next, review};
+use super::{plural, Ctx, Finding, Rule};
+use crate::facts::{Address, Distro, EventGroup, EvidenceLine, PathEntry, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "socket_permission",
+    family: "socket_permission",
+    title: "nginx may not open the backend's unix socket (permission denied)",
+    docs: DOCS,
+    signatures: &["failed (13: Permission denied) while connecting to upstream"],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+Connecting to a unix socket needs write permission on the socket file for
+nginx's worker user, and search (x) permission on every directory above it.
+The socket belongs to another user or group (PHP-FPM's `listen.owner`,
+`listen.group`, `listen.mode`; gunicorn's or uWSGI's umask), or it sits in
+a home directory nginx cannot traverse.
+
+## Why nginx answers 502 or 504
+The connect fails with errno 13 at once, so nginx answers **502 Bad Gateway**.
+
+## Evidence
+- error.log at `[crit]`: `connect() to unix:/run/php/php8.1-fpm.sock failed (13: Permission denied) while connecting to upstream`.
+- `ls -la <socket>` shows an owner/group/mode that excludes nginx's `user`.
+- The pool file lacks `listen.owner`/`listen.group` for nginx's user
+  (classic mix: nginx.org's package runs as `nginx`, Debian's PHP-FPM makes
+  the socket `www-data:www-data 0660`).
+
+## Fix
+Make the pool create the socket for nginx's user (`listen.owner`,
+`listen.group` = nginx's user, `listen.mode = 0660`; on RHEL add it to
+`listen.acl_users`), test with `php-fpm -t` and **restart** PHP-FPM so the
+socket is re-created. For gunicorn/uWSGI set the socket's group to nginx's
+group. `chmod 777` or `listen.mode = 0666` are not fixes.
+
+## Verify
+`ls -la <socket>` shows the new owner/group; `sudo -u <nginx user> test -w <socket> && echo writable`;
+a request through nginx returns 200.
+
+## Known problems
+On RHEL-family systems errno 13 may be SELinux instead: check `ausearch -m avc`
+before changing modes (the `selinux_denied` cause wins when an AVC denial is pasted).
+"#;
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 13 }))
+        .into_iter()
+        .filter(|g| socket_of(g).is_some())
+        .collect();
+    if groups.is_empty() {
+        return vec![];
+    }
+    let path = socket_of(groups[0]).expect("filtered");
+    let up = groups[0].key.upstream.clone();
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    f.confidence = 0.8;
+    f.reasoning.push(format!("{} of `connect() to unix:{path} failed (13: Permission denied)`", plural(f.events, "line", "lines")));
+    let (nginx_user, user_known) = ctx.nginx_user();
+    if let Some(u) = &ctx.facts.nginx_user {
+        f.add_evidence(EvidenceLine::marked(u.line, &format!("user {};", u.user), &u.user));
+    }
+    let entry: Option<&PathEntry> = ctx.facts.paths.iter().rev().find(|e| same_path(&e.path, &path));
+    if let Some(e) = entry {
+        let mode = format!("{:04o}", e.mode);
+        let denies = user_known && !allows(e, &nginx_user);
+        if denies {
+            f.confidence += 0.12;
+            f.reasoning.push(format!("the socket is {}:{} mode {mode}, which does not let `{nginx_user}` write", e.owner, e.group));
+        }
+        f.add_evidence(EvidenceLine::marked(e.line, &format!("{} {} {} {}", perms(e), e.owner, e.group, e.path), &e.owner));
+    } else {
+        f.next.push(next(format!("ls -la {path}"), "shows the socket's owner, group and mode to compare with nginx's user"));
+    }
+    if !user_known {
+        f.next.push(next("ps -o user=,cmd= -C nginx", "shows which user nginx's workers run as"));
+    }
+    if ctx.distro() == Distro::Rhel && ctx.facts.selinux_mode.is_none() {
+        f.next.push(next("sudo ausearch -m avc -ts recent -c nginx", "on RHEL-family systems errno 13 can be SELinux; an AVC denial would change the fix"));
+    }
+    let svc = ctx.service_for(up.as_ref());
+    let is_fpm = svc.name.contains("php") || path.contains("php");
+    f.title = format!("nginx (user {nginx_user}) may not connect to {path}");
+    f.summary = format!(
+        "nginx's workers run as `{nginx_user}` and the socket {path} does not give that user write access (or a directory above it \
+         is not searchable). The connect fails with errno 13 and nginx answers 502."
+    );
+    if under_home(&path) {
+        f.fixes.push(review(
+            "# move the socket out of the home directory, e.g. /run/<service>/<service>.sock (systemd: RuntimeDirectory=<service>)",
+            "nginx cannot traverse /home/<user> (mode 0700/0750); /run/<service>/ is the usual place",
+        ));
+        let home = path.split('/').take(3).collect::<Vec<_>>().join("/");
+        f.fixes.push(review(format!("sudo chmod o+x {home}"), "or allow traversal only (x, not read) of the home directory"));
+    }
+    if is_fpm {
+        let pool_file = pool_file(ctx, &path);
+        let fpm_test = fpm_test_cmd(&svc.name);
+        if ctx.distro() == Distro::Rhel || entry.is_some_and(|e| e.acl) {
+            f.fixes.push(review(
+                format!("sudo sed -i -E 's/^;?\\s*listen\\.acl_users\\s*=.*/listen.acl_users = apache,nginx,{nginx_user}/' {pool_file}"),
+                "RHEL-family pools grant socket access by ACL; add nginx's user to the list",
+            ));
+        } else {
+            f.fixes.push(review(
+                format!(
+                    "sudo sed -i -E -e 's/^;?\\s*listen\\.owner\\s*=.*/listen.owner = {nginx_user}/' -e 's/^;?\\s*listen\\.group\\s*=.*/listen.group = {nginx_user}/' -e 's/^;?\\s*listen\\.mode\\s*=.*/listen.mode = 0660/' {pool_file}"
+                ),
+                "make PHP-FPM create the socket owned by nginx's user",
+            ));
+        }
+        f.fixes.push(disruptive(
+            format!("{fpm_test} && sudo systemctl restart {}", svc.name),
+            "check the pool, then restart (not reload) so the socket is re-created with the new owner",
+        ));
+    } else {
+        let group = entry.map(|e| e.group.clone()).unwrap_or_else(|| "{socket_group}".into());
+        f.fixes.push(review(
+            format!("sudo usermod -aG {group} {nginx_user} && sudo systemctl restart nginx"),
+            "let nginx's user into the socket's group (the socket must be group-writable: gunicorn --umask 007, uWSGI chmod-socket = 660)",
+        ));
+        if svc.manager == Manager::Systemd {
+            f.fixes.push(disruptive(svc.restart(), "re-create the socket with the new mode"));
+        }
+    }
+    f.verify.push(format!("ls -la {path}   # expect owner or group {nginx_user}, mode srw-rw----"));
+    f.verify.push(format!("sudo -u {nginx_user} test -w {path} && echo writable   # expect: writable"));
+    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    vec![f]
+}
+
+fn socket_of(g: &EventGroup) -> Option<String> {
+    if let Some(p) = g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()) {
+        return Some(p.to_string());
+    }
+    g.key.server.as_deref().and_then(Address::parse).and_then(|a| a.socket_path().map(str::to_string))
+}
+
+/// Would `user` be allowed to write the socket? Group membership is unknown,
+/// so a user whose name equals the group counts as a member.
+pub fn allows(e: &PathEntry, user: &str) -> bool {
+    let m = e.mode;
+    if e.owner == user && m & 0o200 != 0 {
+        return true;
+    }
+    if e.group == user && m & 0o020 != 0 {
+        return true;
+    }
+    if e.acl_users.iter().any(|u| u == user) {
+        return true;
+    }
+    m & 0o002 != 0 || user == "root"
+}
+
+fn perms(e: &PathEntry) -> String {
+    let mut s = String::new();
+    s.push(e.file_type);
+    for shift in [6, 3, 0] {
+        let b = (e.mode >> shift) & 7;
+        s.push(if b & 4 != 0 { 'r' } else { '-' });
+        s.push(if b & 2 != 0 { 'w' } else { '-' });
+        s.push(if b & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+fn under_home(p: &str) -> bool {
+    p.starts_with("/home/") || p.starts_with("/root/")
+}
+
+pub fn pool_file(ctx: &Ctx, socket: &str) -> String {
+    if let Some(p) = ctx.pool_listening_on(&Address::Unix { path: socket.to_string() }).and_then(|p| p.file.clone()) {
+        return p;
+    }
+    if let Some(f) = ctx.facts.pools.iter().find_map(|p| p.file.clone()) {
+        return f;
+    }
+    if let Some(v) = super::ctx::php_version_in(socket) {
+        return format!("/etc/php/{v}/fpm/pool.d/www.conf");
+    }
+    match ctx.distro() {
+        Distro::Rhel => "/etc/php-fpm.d/www.conf".into(),
+        _ => "{pool_file}".into(),
+    }
+}
+
+pub fn fpm_test_cmd(service: &str) -> String {
+    match super::ctx::php_version_in(service) {
+        Some(v) if !service.contains("-php-") => format!("sudo php-fpm{v} -t"),
+        _ => "sudo php-fpm -t".into(),
+    }
+}

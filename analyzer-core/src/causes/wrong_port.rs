@@ -1,0 +1,257 @@
+//! `wrong_port`: nginx targets an address, port or socket other than the
+//! one the backend listens on.
+
+use super::ctx::{covers, same_path};
+use super::fixes::{disruptive, next, review};
+use super::{Ctx, Finding, Rule};
+use crate::facts::{Address, EventGroup, EvidenceLine, Listener, Signal, Upstream};
+
+pub static RULE: Rule = Rule {
+    id: "wrong_port",
+    family: "wrong_port",
+    title: "nginx points at the wrong port or socket",
+    docs: DOCS,
+    signatures: &[
+        "(111: Connection refused) while connecting to upstream",
+        "(2: No such file or directory) while connecting to upstream",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+The backend runs, but not where nginx looks for it: `proxy_pass` says
+`127.0.0.1:8000` while the app listens on `127.0.0.1:3000`; `fastcgi_pass`
+names `127.0.0.1:9000` while PHP-FPM listens on `/run/php/php8.1-fpm.sock`
+(Debian's default) or the reverse (Docker's `php:*-fpm` listens on 9000);
+nginx names `php7.4-fpm.sock` after an upgrade created `php8.3-fpm.sock`.
+
+## Why nginx answers 502 or 504
+The connection to the configured address is refused (111) or the socket
+file does not exist (2), so nginx answers **502 Bad Gateway** at once.
+
+## Evidence
+- error.log: `connect() failed (111: Connection refused)` or
+  `connect() to unix:… failed (2: No such file or directory)` for the target.
+- `ss -tlnp` / `ss -xlp` / `ls -la` show the backend listening elsewhere.
+- The PHP-FPM pool's `listen =` differs from `fastcgi_pass`.
+
+## Fix
+Point nginx at the address the backend really uses (edit the line shown by
+`nginx -T`, usually in `sites-available/` or `conf.d/`), then
+`sudo nginx -t && sudo systemctl reload nginx`. Or change the backend's
+listen address to match and restart it.
+
+## Verify
+`curl` the backend directly on its real address, then through nginx; no new
+`connect()` lines in the error log.
+
+## Known problems
+A listener found on another port may be a different app: the rule prefers
+listeners whose process looks like the backend (same kind of server as the
+upstream scheme) and says which one it picked.
+"#;
+
+/// Processes that are never the app behind nginx.
+const SYSTEM: &[&str] = &[
+    "nginx", "sshd", "systemd-resolve", "systemd-resolved", "chronyd", "cupsd", "master", "exim4",
+    "dnsmasq", "rpcbind", "containerd", "dockerd", "avahi-daemon", "named", "postgres", "mysqld",
+    "mariadbd", "redis-server", "memcached", "sshd:", "smtpd", "dhclient", "systemd",
+];
+
+fn is_app(l: &Listener) -> bool {
+    match l.process.as_deref() {
+        Some(p) => !SYSTEM.contains(&p),
+        None => !matches!(l.addr.port(), Some(22 | 25 | 53 | 80 | 443 | 3306 | 5432 | 6379 | 11211 | 111 | 631)),
+    }
+}
+
+fn is_fpm(l: &Listener) -> bool {
+    l.process.as_deref().is_some_and(|p| p.starts_with("php"))
+}
+
+/// The best listener nginx probably meant instead of `target`.
+fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Listener>, String)> {
+    let target = &up.addr;
+    let fastcgi = up.scheme == "fastcgi";
+    let listeners = &ctx.facts.listeners;
+    // A pool file that says where FPM listens.
+    if fastcgi {
+        if let Some(pool) = ctx.facts.pools.iter().find(|p| p.listen().is_some_and(|l| !same(&l, target))) {
+            let l = pool.listen().expect("checked");
+            return Some((l, None, format!("the PHP-FPM pool `{}` listens on {}", pool.name, pool.get("listen").unwrap_or(""))));
+        }
+    }
+    let wants_fpm = fastcgi || target.socket_path().is_some_and(|p| p.contains("php"));
+    let pick = |l: &&Listener| -> bool {
+        if covers(&l.addr, target) || !is_app(l) {
+            return false;
+        }
+        if wants_fpm {
+            return is_fpm(l) || l.process.is_none() && l.addr.port() == Some(9000);
+        }
+        if is_fpm(l) {
+            return false;
+        }
+        match target {
+            // Same port on another address (IPv6 vs IPv4 loopback), or another port on loopback/any.
+            Address::Tcp { .. } => true,
+            Address::Unix { path } => match &l.addr {
+                Address::Unix { path: p } => dir_of(p) == dir_of(path) || l.process.is_some(),
+                Address::Tcp { .. } => true,
+            },
+        }
+    };
+    // Prefer the same port on another address, then same kind (unix/tcp), then anything.
+    let same_port = target.port().and_then(|p| listeners.iter().filter(pick).find(|l| l.addr.port() == Some(p)));
+    let same_kind = listeners.iter().filter(pick).find(|l| matches!((&l.addr, target), (Address::Unix { .. }, Address::Unix { .. }) | (Address::Tcp { .. }, Address::Tcp { .. })));
+    if let Some(l) = same_port.or(same_kind).or_else(|| listeners.iter().find(pick)) {
+        let who = l.process.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+        return Some((l.addr.clone(), Some(l), format!("{}{who} is listening on {}", l.process.as_deref().unwrap_or("a process"), l.addr.display())));
+    }
+    // A socket file next to the missing one (php8.3-fpm.sock beside php8.1-fpm.sock).
+    if let Some(path) = target.socket_path() {
+        let dir = dir_of(path);
+        if let Some(e) = ctx.facts.paths.iter().find(|e| e.file_type == 's' && !same_path(&e.path, path) && dir_of(&e.path) == dir) {
+            return Some((Address::Unix { path: e.path.clone() }, None, format!("the socket {} exists instead", e.path)));
+        }
+    }
+    None
+}
+
+fn same(a: &Address, b: &Address) -> bool {
+    super::ctx::same_target(a, b)
+}
+
+fn dir_of(p: &str) -> &str {
+    let p = p.strip_prefix("/var").filter(|r| r.starts_with("/run/")).unwrap_or(p);
+    p.rfind('/').map(|i| &p[..i]).unwrap_or("")
+}
+
+/// How nginx writes the target in a `*_pass` line.
+pub fn pass_line(up: &Upstream, addr: &Address) -> String {
+    match up.scheme.as_str() {
+        "fastcgi" => format!("fastcgi_pass {};", addr.display()),
+        "uwsgi" => format!("uwsgi_pass {};", addr.display()),
+        "grpc" | "grpcs" => format!("grpc_pass {}://{};", up.scheme, addr.display()),
+        "scgi" => format!("scgi_pass {};", addr.display()),
+        s => {
+            let scheme = if s.is_empty() { "http" } else { s };
+            match addr {
+                Address::Unix { path } => format!("proxy_pass {scheme}://unix:{path}:;"),
+                _ => format!("proxy_pass {scheme}://{};", addr.display()),
+            }
+        }
+    }
+}
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups: Vec<&EventGroup> = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 | 2 }));
+    let mut best: Option<(Vec<&EventGroup>, Upstream, Address, Option<&Listener>, String)> = None;
+    for g in &groups {
+        let Some(up) = target_of(g) else { continue };
+        if up.addr.is_loopback() && is_ipv6_localhost_case(ctx, &up) {
+            continue; // ipv6_localhost explains it
+        }
+        if ctx.facts.nginx_in_container && up.addr.is_loopback() {
+            continue; // container_loopback explains it
+        }
+        if let Some((addr, l, why)) = candidate(ctx, &up) {
+            let same_up: Vec<&EventGroup> = groups.iter().copied().filter(|h| target_of(h).is_some_and(|u| u.addr == up.addr)).collect();
+            best = Some((same_up, up, addr, l, why));
+            break;
+        }
+    }
+    let Some((gs, up, addr, listener, why)) = best else {
+        return vec![];
+    };
+    let mut f = Finding::from_groups(&gs);
+    f.status = Some(502);
+    f.explains = vec!["upstream_down", "socket_missing"];
+    f.confidence = 0.86;
+    if listener.is_some_and(|l| l.process.is_some()) {
+        f.confidence += 0.06;
+    }
+    f.reasoning.push(format!("nginx connects to {} and fails", up.addr.display()));
+    f.reasoning.push(why.clone());
+    if let Some(l) = listener {
+        f.add_evidence(EvidenceLine::marked(l.line, &listener_text(l), &l.addr.display()));
+    }
+    if let Some(pool) = ctx.facts.pools.iter().find(|p| p.listen().is_some_and(|x| x == addr)) {
+        if let Some(line) = pool.line_of("listen") {
+            f.add_evidence(EvidenceLine::new(line, &format!("listen = {}", pool.get("listen").unwrap_or(""))));
+        }
+    }
+    let from = pass_line(&up, &up.addr);
+    let to = pass_line(&up, &addr);
+    f.title = format!("nginx targets {} but the backend listens on {}", up.addr.display(), addr.display());
+    f.summary = format!(
+        "nginx sends requests to {}, where nothing accepts them, while {why}. Point nginx at {} (or move the backend) and reload.",
+        up.addr.display(),
+        addr.display()
+    );
+    let conf = "{conf_file}";
+    f.fixes.push(review(
+        format!("sudo grep -rn '{}' /etc/nginx/   # find the line to change", up.addr.display().trim_start_matches("unix:")),
+        "shows the file and line that names the old address",
+    ));
+    f.fixes.push(review(
+        format!("# in {conf}, replace\n#   {from}\n# with\n{to}"),
+        "make nginx use the address the backend really listens on",
+    ));
+    f.fixes.push(disruptive(ctx.reload_nginx(), "check the config, then reload without dropping connections"));
+    let verify_target = match &addr {
+        Address::Tcp { host, port: Some(p) } => {
+            let h = if host == "*" || host == "0.0.0.0" || host == "::" { "127.0.0.1".to_string() } else if host.contains(':') { format!("[{host}]") } else { host.clone() };
+            if up.scheme == "fastcgi" {
+                format!("sudo ss -tlnp | grep ':{p} '   # expect php-fpm listening")
+            } else {
+                format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{h}:{p}/   # the backend answers directly")
+            }
+        }
+        Address::Unix { path } => format!("sudo ss -xlp | grep {path}   # expect the backend process"),
+        _ => "sudo ss -tlnpx".into(),
+    };
+    f.verify.push(verify_target);
+    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    if ctx.facts.config.is_none() {
+        f.next.push(next("sudo nginx -T", "shows the file and line of the *_pass directive, so the fix can name them"));
+    }
+    vec![f]
+}
+
+fn target_of(g: &EventGroup) -> Option<Upstream> {
+    if let Some(u) = &g.key.upstream {
+        // `connect() to unix:/x failed` with upstream "http://unix:/x:/" — same.
+        return Some(u.clone());
+    }
+    let addr = g.key.server.as_deref().and_then(Address::parse)?;
+    Some(Upstream { scheme: String::new(), addr })
+}
+
+fn listener_text(l: &Listener) -> String {
+    match (&l.process, l.pid) {
+        (Some(p), Some(pid)) => format!("LISTEN {} users:((\"{p}\",pid={pid}))", l.addr.display()),
+        (Some(p), None) => format!("LISTEN {} {p}", l.addr.display()),
+        _ => format!("LISTEN {}", l.addr.display()),
+    }
+}
+
+/// True when the refusal is the IPv6/IPv4 loopback split that
+/// `ipv6_localhost` names (same port, the other loopback family).
+pub fn is_ipv6_localhost_case(ctx: &Ctx, up: &Upstream) -> bool {
+    let Address::Tcp { host, port: Some(port) } = &up.addr else {
+        return false;
+    };
+    let v6 = host == "::1";
+    let v4 = host.starts_with("127.");
+    if !(v6 || v4) {
+        return false;
+    }
+    ctx.facts.listeners.iter().any(|l| match &l.addr {
+        Address::Tcp { host: lh, port: Some(lp) } if lp == port => {
+            (v6 && lh.starts_with("127.")) || (v4 && lh == "::1")
+        }
+        _ => false,
+    })
+}
