@@ -379,27 +379,61 @@ pub enum Signal {
     FpmExecTimedOut { pool: String },
     /// `child N exited on signal S (NAME)`.
     FpmChildSignal { signal: u16 },
+    /// `child N exited with code C` with C ≠ 0 (code 0 is a normal recycle
+    /// and is not an event).
+    FpmChildExited { code: u16 },
+    /// `unable to bind listening socket for address 'X': …` (any reason;
+    /// `Address already in use (98)` is the usual one: a port_in_use partner).
     FpmBindFailed { addr: String },
+    /// `ERROR: [pool.conf:23] …`, `FPM initialization failed`, `ALERT: …`
+    /// (each line of one failed start counts).
     FpmConfigError,
+    /// Slowlog warning `child N, script 'X' (request: "…") executing too slow (S sec), logging`.
+    FpmSlowRequest { pool: String },
+    /// `failed processes threshold (N in S sec) is reached, initiating reload`
+    /// (`emergency_restart_threshold`: many children crashed).
+    FpmEmergencyRestart,
     // ---- gunicorn / uWSGI / Python ----
     GunicornWorkerTimeout,
     GunicornSigkill,
+    /// `Reason: Worker failed to boot.` / `Reason: App failed to load.`: the
+    /// gunicorn master exits, nothing listens any more.
+    GunicornBootFailed,
     UwsgiBlockSize { size: u32, max: u32 },
     UwsgiHarakiri,
     UwsgiListenQueueFull,
+    /// `uwsgi_response_write…(): Broken pipe … during GET /x`: nginx (or the
+    /// client) hung up before uWSGI answered — nginx's timeout is shorter.
+    UwsgiBrokenPipe,
     PythonException { name: String },
     // ---- Node / pm2 ----
+    /// EADDRINUSE from Node, Python (`[Errno 98]`), gunicorn (`Connection in
+    /// use`) or uWSGI; PHP-FPM's bind failure is [`Signal::FpmBindFailed`].
     AddrInUse { port: Option<u16> },
+    /// Node system error code (`EMFILE`, `ECONNREFUSED`, `MODULE_NOT_FOUND`).
     NodeError { code: String },
+    /// `FATAL ERROR: … JavaScript heap out of memory` (V8 heap limit, not the kernel).
+    NodeHeapOom,
     Pm2UnstableRestarts { app: String },
     Pm2Exited { app: String, signal: String },
     // ---- kernel / containers / MAC ----
+    /// Kernel `[Memory cgroup ]Out of memory: Killed process N (comm)`, or the
+    /// old kernels' follow-up `Killed process N (comm)`. One per kill: the
+    /// `invoked oom-killer`, `oom-kill:constraint=` and old `Kill process …
+    /// or sacrifice child` lines of the same kill are not events.
     OomKilled { pid: u32, comm: String },
+    /// Kernel `comm[pid]: segfault at …` / `traps: comm[pid] general protection fault`.
     Segfault { comm: String },
-    AvcDenied { perm: String, tclass: String, permissive: bool },
+    /// SELinux `avc:  denied  { perm } for … comm="nginx" … tclass=X permissive=0`
+    /// (also setroubleshoot's `SELinux is preventing …`, where permissive is unknown: false).
+    AvcDenied { perm: String, tclass: String, permissive: bool, comm: String },
     GrpcBogusGreeting,
     // ---- systemd journal ----
+    /// `X.service: Failed with result 'R'.` (`Unit X entered failed state.` on
+    /// old systemd: result `failed`). `unit` has no `.service` suffix.
+    /// `Failed with result 'oom-kill'` is a UnitFailed with result `oom-kill`.
     UnitFailed { unit: String, result: String },
+    /// `X.service: A process of this unit has been killed by the OOM killer.`
     UnitOomKill { unit: String },
 }
 

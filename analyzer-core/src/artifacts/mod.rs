@@ -49,6 +49,8 @@ pub enum Kind {
     UwsgiLog,
     NodeLog,
     PythonTraceback,
+    /// Another backend's log line (gRPC/Go, uvicorn) that names a known problem.
+    AppLog,
     KernelLog,
     AuditLog,
     Selinux,
@@ -79,6 +81,7 @@ impl Kind {
             Kind::UwsgiLog => "uWSGI log",
             Kind::NodeLog => "Node.js log",
             Kind::PythonTraceback => "Python traceback",
+            Kind::AppLog => "application log",
             Kind::KernelLog => "kernel log (dmesg)",
             Kind::AuditLog => "SELinux audit log",
             Kind::Selinux => "SELinux status",
@@ -104,6 +107,7 @@ impl Kind {
                 | Kind::UwsgiLog
                 | Kind::NodeLog
                 | Kind::PythonTraceback
+                | Kind::AppLog
                 | Kind::KernelLog
                 | Kind::AuditLog
                 | Kind::Selinux
