@@ -100,6 +100,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         color: ColorChoice::Auto,
     };
     let mut only_files = false;
+    // Not a `for` loop: an option with a value takes it with `args.next()`.
+    #[allow(clippy::while_let_on_iterator)]
     while let Some(arg) = args.next() {
         if only_files || arg == "-" || !arg.to_string_lossy().starts_with('-') {
             opts.inputs.push(if arg == "-" {
