@@ -118,7 +118,7 @@ fn strip_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
 /// `2024-01-15T10:23:41+0000 host ident[pid]: rest` (journalctl -o short-iso).
 fn strip_iso_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
     let (stamp, rest) = s.split_once(' ')?;
-    if stamp.len() < 19 || stamp.as_bytes()[10] != b'T' || !is_digits(&stamp[..4]) {
+    if stamp.len() < 19 || stamp.as_bytes()[10] != b'T' || !stamp.get(..4).is_some_and(is_digits) {
         return None;
     }
     let (host, rest) = rest.split_once(' ')?;
@@ -142,7 +142,7 @@ fn strip_rfc3339(s: &str) -> Option<&str> {
         && b[4] == b'-'
         && b[10] == b'T'
         && (stamp.ends_with('Z') || stamp.contains('+'))
-        && is_digits(&stamp[..4])
+        && stamp.get(..4).is_some_and(is_digits)
     {
         Some(rest)
     } else {
