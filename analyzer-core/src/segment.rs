@@ -230,6 +230,12 @@ impl Segmenter {
         if access_log::parse_line(no, text, &mut self.facts) {
             return Some(Kind::NginxAccessLog);
         }
+        if let Some(ev) = error_log::parse_headless(no, text) {
+            self.error_log_lines += 1;
+            self.events += 1;
+            self.facts.add_event(ev);
+            return Some(Kind::NginxErrorLog);
+        }
         if let Some((kind, ev)) = backend_log::parse_line(no, text, wrapper) {
             if let Some(ev) = ev {
                 self.events += 1;

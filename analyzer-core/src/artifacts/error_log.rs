@@ -342,10 +342,60 @@ fn ssl_reason(rest: &str) -> String {
 /// `Some(None)` for an error.log line that names no upstream problem.
 pub fn parse_line(line_no: u64, text: &str) -> Option<Option<Event>> {
     let h = parse_header(text)?;
-    let (head, ctx) = split_context(h.message);
-    let Some((signal, target, mark_text)) = classify(head, h.level) else {
-        return Some(None);
-    };
+    Some(event_from(line_no, text, h.message, h.level, h.time, h.pid))
+}
+
+/// Message starts that name an upstream problem; used to find the message
+/// in a line whose date/level header was cut off or rewritten.
+const HEADLESS_NEEDLES: &[&str] = &[
+    "connect() failed (",
+    "connect() to ",
+    "upstream timed out (",
+    "upstream prematurely closed",
+    "recv() failed (",
+    "readv() failed (",
+    "writev() failed (",
+    "sendfile() failed (",
+    "upstream sent ",
+    "no live upstreams",
+    "no resolver defined to resolve",
+    "upstream SSL certificate",
+    "SSL_do_handshake() failed",
+    "worker_connections are not enough",
+];
+
+/// An error.log message without the usual `YYYY/MM/DD HH:MM:SS [level] pid#tid:`
+/// header: trimmed when pasted (`connect() failed (111: …) while connecting to
+/// upstream, client: …`), or behind another logger's own prefix. Only lines
+/// that carry nginx's upstream context are taken.
+pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
+    if !(text.contains("upstream") || text.contains(", client: ")) {
+        return None;
+    }
+    let (at, _) = HEADLESS_NEEDLES
+        .iter()
+        .filter_map(|n| text.find(n).map(|i| (i, n)))
+        .min_by_key(|(i, _)| *i)?;
+    let before = &text[..at];
+    let level = before
+        .rfind('[')
+        .and_then(|i| before[i + 1..].split(']').next())
+        .and_then(Level::parse)
+        .unwrap_or(Level::Error);
+    let time = before.find(|c: char| c.is_ascii_digit()).and_then(|i| time::parse_nginx(before.get(i..)?));
+    event_from(line_no, text, &text[at..], level, time, None)
+}
+
+fn event_from(
+    line_no: u64,
+    text: &str,
+    message: &str,
+    level: Level,
+    time: Option<i64>,
+    pid: Option<u32>,
+) -> Option<Event> {
+    let (head, ctx) = split_context(message);
+    let (signal, target, mark_text) = classify(head, level)?;
     let upstream_raw = ctx
         .rfind(", upstream: \"")
         .and_then(|i| ctx[i + 13..].split('"').next());
@@ -356,7 +406,6 @@ pub fn parse_line(line_no: u64, text: &str) -> Option<Option<Event>> {
         .and_then(|i| ctx[i + 9..].split('"').next())
         .map(str::to_string);
     let client = field(ctx, ", client: ").map(str::to_string);
-    let server_name = field(ctx, ", server: ").map(str::to_string);
     let action = action_of(head);
     // `connect() to X` names the peer; keep it when there is no upstream field
     // or when it differs from it (unix path vs upstream).
@@ -365,9 +414,8 @@ pub fn parse_line(line_no: u64, text: &str) -> Option<Option<Event>> {
         (Some(t), _) => Some(t.clone()),
         _ => None,
     };
-    let _ = server_name;
     let mark = text.find(mark_text).map(|i| (i, i + mark_text.len()));
-    Some(Some(Event {
+    Some(Event {
         key: EventKey {
             source: Source::Nginx,
             signal,
@@ -376,15 +424,15 @@ pub fn parse_line(line_no: u64, text: &str) -> Option<Option<Event>> {
             server,
         },
         line: line_no,
-        time: h.time,
-        level: Some(h.level),
+        time,
+        level: Some(level),
         request,
         client,
         host,
-        pid: h.pid,
+        pid,
         text: text.to_string(),
         mark,
-    }))
+    })
 }
 
 /// `server:` of an error line (first `server_name` of the block).
@@ -480,6 +528,17 @@ mod tests {
         );
         assert!(parse_line(1, "hello").is_none());
         assert!(parse_line(1, "2024/01/15 10:23:45 [bogus] 1#1: x").is_none());
+    }
+
+    #[test]
+    fn headless_lines() {
+        let e = parse_headless(3, "connect() failed (111: Connection refused) while connecting to upstream, client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"x\"").unwrap();
+        assert_eq!(e.key.signal, Signal::ConnectFailed { errno: 111 });
+        let e = parse_headless(3, "[crit] 1234#0: *5 connect() to unix:/run/php/php7.4-fpm.sock failed (2: No such file or directory) while connecting to upstream").unwrap();
+        assert_eq!(e.level, Some(Level::Crit));
+        assert_eq!(e.key.server.as_deref(), Some("unix:/run/php/php7.4-fpm.sock"));
+        assert!(parse_headless(1, "I get connect() failed errors sometimes").is_none());
+        assert!(parse_headless(1, "location / { proxy_pass http://upstream_app; }").is_none());
     }
 
     #[test]
