@@ -121,9 +121,11 @@ pub struct Pass {
     /// The address argument of each `listen` of the enclosing `server`
     /// (`80`, `[::]:443`, `unix:/run/x.sock`); flags like `ssl` are left out.
     pub listen: Vec<String>,
-    /// Input lines of the `include` directives that brought this pass into
-    /// its location, innermost first; empty when it is written in place.
-    /// A snippet included from three locations gives three passes.
+    /// Input lines of the `include` directives that brought the file holding
+    /// this pass into the tree (`include sites-enabled/*;`, then
+    /// `include snippets/x.conf;` …), innermost first; empty when its file is
+    /// included nowhere (a single pasted file). A snippet included from three
+    /// locations gives three passes, told apart by this list.
     pub via_includes: Vec<u64>,
 }
 
@@ -294,7 +296,7 @@ impl NginxConfig {
         };
         for scope in &pl.scopes {
             let mut found = Vec::new();
-            ix.lookup(*scope, name, &mut found, 0);
+            ix.lookup(*scope, name, &mut found);
             if !found.is_empty() {
                 return found;
             }
@@ -568,6 +570,9 @@ impl<'a> Index<'a> {
         if let (Some(f), true) = (file, hops < MAX_INCLUDE_HOPS) {
             let mut out = Vec::new();
             for s in self.sites.iter().filter(|s| s.file != Some(f)) {
+                if out.len() >= MAX_PLACEMENTS {
+                    break;
+                }
                 if !self.include_matches(&s.dir.args[0], f) {
                     continue;
                 }
@@ -620,8 +625,21 @@ impl<'a> Index<'a> {
     }
 
     /// Collect directives called `name` directly in `scope`, expanding
-    /// `include`s in place as nginx does.
-    fn lookup(&self, scope: Scope<'a>, name: &str, out: &mut Vec<&'a Directive>, depth: usize) {
+    /// `include`s in place as nginx does. Each file is expanded at most once
+    /// per lookup, so include cycles and fan-outs stay linear.
+    fn lookup(&self, scope: Scope<'a>, name: &str, out: &mut Vec<&'a Directive>) {
+        let mut seen: Vec<&'a str> = Vec::new();
+        self.lookup_in(scope, name, out, &mut seen, 0);
+    }
+
+    fn lookup_in(
+        &self,
+        scope: Scope<'a>,
+        name: &str,
+        out: &mut Vec<&'a Directive>,
+        seen: &mut Vec<&'a str>,
+        depth: usize,
+    ) {
         let (list, file): (Vec<&'a Directive>, Option<&'a str>) = match scope {
             Scope::Block(b) => (
                 b.children.as_deref().unwrap_or(&[]).iter().collect(),
@@ -635,7 +653,11 @@ impl<'a> Index<'a> {
             } else if d.name == "include" && !d.is_block() && depth < MAX_INCLUDE_HOPS {
                 if let Some(pat) = d.arg(0) {
                     for f in self.files_matching(pat, file) {
-                        self.lookup(Scope::Roots(Some(f)), name, out, depth + 1);
+                        if seen.contains(&f) {
+                            continue;
+                        }
+                        seen.push(f);
+                        self.lookup_in(Scope::Roots(Some(f)), name, out, seen, depth + 1);
                     }
                 }
             }
@@ -653,10 +675,10 @@ impl<'a> Index<'a> {
         let (mut server_names, mut listen) = (Vec::new(), Vec::new());
         if let Some(srv) = block("server") {
             let mut found = Vec::new();
-            self.lookup(Scope::Block(srv), "server_name", &mut found, 0);
+            self.lookup(Scope::Block(srv), "server_name", &mut found);
             server_names = found.iter().flat_map(|d| d.args.iter().cloned()).collect();
             found.clear();
-            self.lookup(Scope::Block(srv), "listen", &mut found, 0);
+            self.lookup(Scope::Block(srv), "listen", &mut found);
             listen = found
                 .iter()
                 .filter_map(|d| d.arg(0).map(str::to_string))
