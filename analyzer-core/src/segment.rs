@@ -28,6 +28,8 @@ struct OpenBlock {
     state: BlockState,
     /// Opened because a prompt or marker announced it.
     announced: bool,
+    /// The shell command that printed it, when a prompt line showed it.
+    command: Option<String>,
 }
 
 /// The segmenter's state between lines.
@@ -80,11 +82,53 @@ pub fn parse_prompt(line: &str) -> Option<&str> {
 
 fn looks_like_command(c: &str) -> bool {
     const KNOWN: &[&str] = &[
-        "sudo", "ss", "netstat", "lsof", "systemctl", "service", "journalctl", "ls", "stat",
-        "namei", "getfacl", "nginx", "cat", "tail", "head", "less", "grep", "pm2", "docker",
-        "docker-compose", "podman", "kubectl", "curl", "wget", "dmesg", "ausearch", "getenforce",
-        "sestatus", "getsebool", "ps", "pgrep", "php-fpm", "free", "uptime", "whoami", "id",
-        "ulimit", "cd", "echo", "sh", "bash", "nano", "vim", "vi", "export", "find", "readlink",
+        "sudo",
+        "ss",
+        "netstat",
+        "lsof",
+        "systemctl",
+        "service",
+        "journalctl",
+        "ls",
+        "stat",
+        "namei",
+        "getfacl",
+        "nginx",
+        "cat",
+        "tail",
+        "head",
+        "less",
+        "grep",
+        "pm2",
+        "docker",
+        "docker-compose",
+        "podman",
+        "kubectl",
+        "curl",
+        "wget",
+        "dmesg",
+        "ausearch",
+        "getenforce",
+        "sestatus",
+        "getsebool",
+        "ps",
+        "pgrep",
+        "php-fpm",
+        "free",
+        "uptime",
+        "whoami",
+        "id",
+        "ulimit",
+        "cd",
+        "echo",
+        "sh",
+        "bash",
+        "nano",
+        "vim",
+        "vi",
+        "export",
+        "find",
+        "readlink",
     ];
     let first = c.split_whitespace().next().unwrap_or("");
     let first = first.rsplit('/').next().unwrap_or(first);
@@ -122,6 +166,37 @@ fn kind_for_section(section: &str) -> Option<Kind> {
     })
 }
 
+/// The block's lines, with what its command tells the parser put first:
+/// `ls -la /run/php/` lists names relative to `/run/php`, which `ls -R`
+/// would print as a `/run/php:` header line, so one is added.
+fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
+    let mut out = Vec::with_capacity(b.lines.len() + 1);
+    if b.kind == Kind::Ls {
+        if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {
+            let dir = cmd
+                .split_whitespace()
+                .skip(1)
+                .filter(|a| !a.starts_with('-') && a.starts_with('/'))
+                .last();
+            if let Some(d) = dir {
+                let d = d.trim_end_matches('/');
+                let listing_is_relative = b.lines.iter().any(|l| {
+                    let t = l.text.trim();
+                    t.len() > 10 && !t.ends_with(d) && !t.contains(" /")
+                });
+                if listing_is_relative && !d.is_empty() {
+                    out.push(BlockLine {
+                        no: first.no,
+                        text: format!("{d}:"),
+                    });
+                }
+            }
+        }
+    }
+    out.extend(b.lines.iter().cloned());
+    out
+}
+
 impl Segmenter {
     pub fn new() -> Self {
         Segmenter {
@@ -157,7 +232,9 @@ impl Segmenter {
     fn close_block(&mut self) {
         if let Some(b) = self.block.take() {
             if b.kind == Kind::NginxConfig
-                && b.lines.iter().any(|l| l.text.starts_with("# configuration file "))
+                && b.lines
+                    .iter()
+                    .any(|l| l.text.starts_with("# configuration file "))
             {
                 if let Some(a) = self.artifacts.last_mut() {
                     if a.kind == Kind::NginxConfig {
@@ -165,17 +242,27 @@ impl Segmenter {
                     }
                 }
             }
-            parse_block(b.kind, &b.lines, &mut self.facts, &mut self.warnings);
+            parse_block(
+                b.kind,
+                &with_command(&b),
+                &mut self.facts,
+                &mut self.warnings,
+            );
         }
     }
 
     fn open_block(&mut self, kind: Kind, announced: bool) {
+        self.open_block_for(kind, announced, None);
+    }
+
+    fn open_block_for(&mut self, kind: Kind, announced: bool, command: Option<&str>) {
         self.close_block();
         self.block = Some(OpenBlock {
             kind,
             lines: Vec::new(),
             state: BlockState::default(),
             announced,
+            command: command.map(str::to_string),
         });
     }
 
@@ -191,12 +278,17 @@ impl Segmenter {
             }
             None => return,
         };
-        let kind = self.block.as_ref().map(|b| b.kind).unwrap_or(Kind::Unrecognised);
+        let kind = self
+            .block
+            .as_ref()
+            .map(|b| b.kind)
+            .unwrap_or(Kind::Unrecognised);
         self.note(kind, no);
         if full {
             // Parse what we have and go on with a fresh buffer of the same kind.
             if let Some(b) = &mut self.block {
-                let lines = std::mem::take(&mut b.lines);
+                let lines = with_command(b);
+                b.lines.clear();
                 parse_block(b.kind, &lines, &mut self.facts, &mut self.warnings);
             }
         }
@@ -219,7 +311,10 @@ impl Segmenter {
         }
         if let Some(rest) = text.strip_prefix("nginx: ") {
             // `nginx -t` output: `nginx: [emerg] …`, `nginx: configuration file … test failed`
-            if rest.starts_with('[') || rest.starts_with("configuration file") || rest.starts_with("the configuration file") {
+            if rest.starts_with('[')
+                || rest.starts_with("configuration file")
+                || rest.starts_with("the configuration file")
+            {
                 if let Some(ev) = misc::nginx_test_event(no, text) {
                     self.events += 1;
                     self.facts.add_event(ev);
@@ -271,7 +366,10 @@ impl Segmenter {
         }
         let trimmed = text.trim_start();
         // Markdown code fences: end the block; a language tag is a hint.
-        if let Some(lang) = trimmed.strip_prefix("```").or_else(|| trimmed.strip_prefix("~~~")) {
+        if let Some(lang) = trimmed
+            .strip_prefix("```")
+            .or_else(|| trimmed.strip_prefix("~~~"))
+        {
             self.close_block();
             self.expect = match lang.trim() {
                 "nginx" | "conf" | "nginxconf" => Some(Kind::NginxConfig),
@@ -305,7 +403,7 @@ impl Segmenter {
             self.expect = artifacts::kind_for_command(cmd);
             if let Some(k) = self.expect {
                 if !k.is_line_kind() {
-                    self.open_block(k, true);
+                    self.open_block_for(k, true, Some(cmd));
                 }
             }
             return;
@@ -316,7 +414,10 @@ impl Segmenter {
         }
         // Inside an nginx config, everything up to the closing brace is config.
         if let Some(b) = &mut self.block {
-            if b.kind == Kind::NginxConfig && b.state.depth > 0 && block_continues(b.kind, inner, &mut b.state) {
+            if b.kind == Kind::NginxConfig
+                && b.state.depth > 0
+                && block_continues(b.kind, inner, &mut b.state)
+            {
                 self.push_block_line(no, inner);
                 return;
             }
@@ -338,7 +439,11 @@ impl Segmenter {
             }
         }
         // A new block?
-        let announced = self.block.as_ref().map(|b| b.announced && b.lines.is_empty()).unwrap_or(false);
+        let announced = self
+            .block
+            .as_ref()
+            .map(|b| b.announced && b.lines.is_empty())
+            .unwrap_or(false);
         let start = block_start(inner);
         match (start, announced) {
             (Some(k), _) => {

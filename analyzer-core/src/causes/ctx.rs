@@ -3,10 +3,59 @@
 //! listeners cover an address). One place, so two rules never disagree on
 //! a service name.
 
+use crate::artifacts::nginx_config::Pass;
 use crate::facts::{Address, Distro, EventGroup, Facts, Listener, Signal, Source, Upstream};
 
 pub struct Ctx<'a> {
     pub facts: &'a Facts,
+}
+
+/// Where the config names an upstream address.
+#[derive(Clone, Debug)]
+pub struct ConfigRef {
+    pub file: Option<String>,
+    pub file_line: Option<u32>,
+    /// Input line of the directive.
+    pub line: u64,
+    /// The address as written in that directive (`http://127.0.0.1:8000`, `127.0.0.1:9000`).
+    pub written: String,
+    pub pass: Pass,
+}
+
+impl ConfigRef {
+    /// `sudo sed -i --follow-symlinks '12s#old#new#' /etc/nginx/sites-enabled/x`,
+    /// or `None` when the file or line is not known.
+    pub fn sed(&self, old: &str, new: &str) -> Option<String> {
+        let file = self.file.as_deref()?;
+        let line = self.file_line?;
+        let pat: String = old
+            .chars()
+            .flat_map(|c| match c {
+                '\\' | '#' | '.' | '[' | ']' | '*' | '^' | '$' => vec!['\\', c],
+                '\'' => "'\\''".chars().collect(),
+                c => vec![c],
+            })
+            .collect();
+        let rep: String = new
+            .chars()
+            .flat_map(|c| match c {
+                '\\' | '#' | '&' => vec!['\\', c],
+                '\'' => "'\\''".chars().collect(),
+                c => vec![c],
+            })
+            .collect();
+        Some(format!(
+            "sudo sed -i --follow-symlinks '{line}s#{pat}#{rep}#' {file}"
+        ))
+    }
+
+    /// `file:line` for messages, or the input line.
+    pub fn place(&self) -> String {
+        match (&self.file, self.file_line) {
+            (Some(f), Some(l)) => format!("{f}:{l}"),
+            _ => format!("line {} of the paste", self.line),
+        }
+    }
 }
 
 /// How a backend is run, so fixes use the right tool.
@@ -70,7 +119,11 @@ pub fn php_version_in(s: &str) -> Option<String> {
             let end = 2 + rest[2..].bytes().take_while(u8::is_ascii_digit).count();
             return Some(rest[..end].to_string());
         }
-        if b.len() >= 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && !b.get(2).is_some_and(u8::is_ascii_digit) {
+        if b.len() >= 2
+            && b[0].is_ascii_digit()
+            && b[1].is_ascii_digit()
+            && !b.get(2).is_some_and(u8::is_ascii_digit)
+        {
             return Some(format!("{}.{}", b[0] as char, b[1] as char));
         }
         from = at;
@@ -94,7 +147,11 @@ impl<'a> Ctx<'a> {
 
     /// Groups from any source with this signal predicate.
     pub fn groups(&self, pred: impl Fn(&Signal) -> bool) -> Vec<&'a EventGroup> {
-        self.facts.groups.iter().filter(|g| pred(&g.key.signal)).collect()
+        self.facts
+            .groups
+            .iter()
+            .filter(|g| pred(&g.key.signal))
+            .collect()
     }
 
     pub fn distro(&self) -> Distro {
@@ -102,13 +159,39 @@ impl<'a> Ctx<'a> {
             return self.facts.distro;
         }
         // Infer from names seen.
-        let debianish = self.facts.pools.iter().any(|p| p.file.as_deref().is_some_and(|f| f.starts_with("/etc/php/")))
-            || self.facts.services.iter().any(|s| s.name.starts_with("php") && s.name.ends_with("-fpm") && s.name.len() > 7)
-            || self.facts.groups.iter().any(|g| g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()).is_some_and(|p| p.starts_with("/run/php/") || p.starts_with("/var/run/php/")))
-            || self.facts.nginx_user.as_ref().is_some_and(|u| u.user == "www-data");
-        let rhelish = self.facts.pools.iter().any(|p| p.file.as_deref().is_some_and(|f| f.starts_with("/etc/php-fpm.d/")))
-            || self.facts.selinux_mode.is_some()
-            || self.facts.groups.iter().any(|g| g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()).is_some_and(|p| p.starts_with("/run/php-fpm/")));
+        let debianish = self.facts.pools.iter().any(|p| {
+            p.file
+                .as_deref()
+                .is_some_and(|f| f.starts_with("/etc/php/"))
+        }) || self
+            .facts
+            .services
+            .iter()
+            .any(|s| s.name.starts_with("php") && s.name.ends_with("-fpm") && s.name.len() > 7)
+            || self.facts.groups.iter().any(|g| {
+                g.key
+                    .upstream
+                    .as_ref()
+                    .and_then(|u| u.addr.socket_path())
+                    .is_some_and(|p| p.starts_with("/run/php/") || p.starts_with("/var/run/php/"))
+            })
+            || self
+                .facts
+                .nginx_user
+                .as_ref()
+                .is_some_and(|u| u.user == "www-data");
+        let rhelish = self.facts.pools.iter().any(|p| {
+            p.file
+                .as_deref()
+                .is_some_and(|f| f.starts_with("/etc/php-fpm.d/"))
+        }) || self.facts.selinux_mode.is_some()
+            || self.facts.groups.iter().any(|g| {
+                g.key
+                    .upstream
+                    .as_ref()
+                    .and_then(|u| u.addr.socket_path())
+                    .is_some_and(|p| p.starts_with("/run/php-fpm/"))
+            });
         match (debianish, rhelish) {
             (true, false) => Distro::Debian,
             (false, true) => Distro::Rhel,
@@ -155,9 +238,59 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// Every `*_pass` of the pasted config (empty without a config).
+    pub fn passes(&self) -> Vec<Pass> {
+        self.facts
+            .config
+            .as_ref()
+            .map(|c| c.passes())
+            .unwrap_or_default()
+    }
+
+    /// The config line that sends traffic to `addr`: a `*_pass` naming it
+    /// directly, or an `upstream {}` block's `server` line naming it (then
+    /// the line returned is that server line). Returns (pass, line, file,
+    /// line within file, the text as written there).
+    pub fn config_line_for(&self, addr: &Address) -> Option<ConfigRef> {
+        let cfg = self.facts.config.as_ref()?;
+        let passes = cfg.passes();
+        if let Some(p) = passes.iter().find(|p| {
+            p.upstream
+                .as_ref()
+                .is_some_and(|u| same_target(&u.addr, addr))
+        }) {
+            return Some(ConfigRef {
+                file: p.file.clone(),
+                file_line: p.file_line,
+                line: p.line,
+                written: p.target.clone(),
+                pass: p.clone(),
+            });
+        }
+        for b in cfg.upstream_blocks() {
+            if let Some(srv) = b.servers.iter().find(|s| same_target(&s.addr, addr)) {
+                let pass = passes
+                    .iter()
+                    .find(|p| cfg.upstream_for(p).is_some_and(|u| u.name == b.name))?;
+                let d = cfg.find("server").into_iter().find(|d| d.line == srv.line);
+                return Some(ConfigRef {
+                    file: d.and_then(|d| d.file.clone()).or(b.file.clone()),
+                    file_line: d.and_then(|d| d.file_line),
+                    line: srv.line,
+                    written: d.and_then(|d| d.arg(0)).unwrap_or_default().to_string(),
+                    pass: pass.clone(),
+                });
+            }
+        }
+        None
+    }
+
     /// The FPM pool whose `listen` is `addr`, if pasted.
     pub fn pool_listening_on(&self, addr: &Address) -> Option<&'a crate::facts::FpmPool> {
-        self.facts.pools.iter().find(|p| p.listen().is_some_and(|l| same_target(&l, addr)))
+        self.facts
+            .pools
+            .iter()
+            .find(|p| p.listen().is_some_and(|l| same_target(&l, addr)))
     }
 
     /// The service that backs `upstream`, with how sure we are.
@@ -172,31 +305,66 @@ impl<'a> Ctx<'a> {
             // A pm2 app that is not online is the best lead for an HTTP upstream.
             if !is_fpm {
                 if let Some(app) = f.pm2.iter().find(|a| a.status != "online") {
-                    return ServiceGuess { name: app.name.clone(), manager: Manager::Pm2, known: true };
+                    return ServiceGuess {
+                        name: app.name.clone(),
+                        manager: Manager::Pm2,
+                        known: true,
+                    };
                 }
             }
             // A unit reported in the paste whose name fits.
-            if let Some(s) = self.non_nginx_services().find(|s| !s.is_running() && (!is_fpm || s.name.contains("php"))) {
-                return ServiceGuess { name: s.name.clone(), manager: Manager::Systemd, known: true };
+            if let Some(s) = self
+                .non_nginx_services()
+                .find(|s| !s.is_running() && (!is_fpm || s.name.contains("php")))
+            {
+                return ServiceGuess {
+                    name: s.name.clone(),
+                    manager: Manager::Systemd,
+                    known: true,
+                };
             }
             if is_fpm {
                 if let Some(s) = self.non_nginx_services().find(|s| s.name.contains("php")) {
-                    return ServiceGuess { name: s.name.clone(), manager: Manager::Systemd, known: true };
+                    return ServiceGuess {
+                        name: s.name.clone(),
+                        manager: Manager::Systemd,
+                        known: true,
+                    };
                 }
                 let from_path = u.addr.socket_path().and_then(php_version_in);
-                let from_pool = f.pools.iter().filter_map(|p| p.file.as_deref()).find_map(php_version_in);
+                let from_pool = f
+                    .pools
+                    .iter()
+                    .filter_map(|p| p.file.as_deref())
+                    .find_map(php_version_in);
                 if let Some(v) = from_path.or(from_pool) {
                     let name = if u.addr.socket_path().is_some_and(|p| p.contains("/remi/")) {
                         format!("php{}-php-fpm", v.replace('.', ""))
                     } else {
                         format!("php{v}-fpm")
                     };
-                    return ServiceGuess { name, manager: Manager::Systemd, known: true };
+                    return ServiceGuess {
+                        name,
+                        manager: Manager::Systemd,
+                        known: true,
+                    };
                 }
-                if self.distro() == Distro::Rhel || u.addr.socket_path().is_some_and(|p| p.starts_with("/run/php-fpm/")) {
-                    return ServiceGuess { name: "php-fpm".into(), manager: Manager::Systemd, known: true };
+                if self.distro() == Distro::Rhel
+                    || u.addr
+                        .socket_path()
+                        .is_some_and(|p| p.starts_with("/run/php-fpm/"))
+                {
+                    return ServiceGuess {
+                        name: "php-fpm".into(),
+                        manager: Manager::Systemd,
+                        known: true,
+                    };
                 }
-                return ServiceGuess { name: "php{php_version}-fpm".into(), manager: Manager::Systemd, known: false };
+                return ServiceGuess {
+                    name: "php{php_version}-fpm".into(),
+                    manager: Manager::Systemd,
+                    known: false,
+                };
             }
             // A socket named after its service: /run/gunicorn/app.sock, /run/myapp.sock
             if let Some(p) = u.addr.socket_path() {
@@ -204,26 +372,50 @@ impl<'a> Ctx<'a> {
                 if parts.len() >= 3 && (parts[0] == "run" || parts[0] == "var") {
                     let dir = parts[parts.len() - 2];
                     if dir != "run" && dir != "tmp" {
-                        return ServiceGuess { name: dir.to_string(), manager: Manager::Systemd, known: false };
+                        return ServiceGuess {
+                            name: dir.to_string(),
+                            manager: Manager::Systemd,
+                            known: false,
+                        };
                     }
                 }
                 if let Some(stem) = parts.last().and_then(|f| f.strip_suffix(".sock")) {
-                    return ServiceGuess { name: stem.to_string(), manager: Manager::Systemd, known: false };
+                    return ServiceGuess {
+                        name: stem.to_string(),
+                        manager: Manager::Systemd,
+                        known: false,
+                    };
                 }
             }
             // The process that used to own the port, if a listener elsewhere shows one.
             if let Some(s) = self.non_nginx_services().next() {
-                return ServiceGuess { name: s.name.clone(), manager: Manager::Systemd, known: true };
+                return ServiceGuess {
+                    name: s.name.clone(),
+                    manager: Manager::Systemd,
+                    known: true,
+                };
             }
             if let Some(app) = f.pm2.first() {
-                return ServiceGuess { name: app.name.clone(), manager: Manager::Pm2, known: true };
+                return ServiceGuess {
+                    name: app.name.clone(),
+                    manager: Manager::Pm2,
+                    known: true,
+                };
             }
         }
-        ServiceGuess { name: "{service}".into(), manager: Manager::Systemd, known: false }
+        ServiceGuess {
+            name: "{service}".into(),
+            manager: Manager::Systemd,
+            known: false,
+        }
     }
 
     fn non_nginx_services(&self) -> impl Iterator<Item = &'a crate::facts::ServiceState> {
-        self.facts.services.iter().rev().filter(|s| s.name != "nginx")
+        self.facts
+            .services
+            .iter()
+            .rev()
+            .filter(|s| s.name != "nginx")
     }
 }
 
@@ -231,7 +423,16 @@ impl<'a> Ctx<'a> {
 pub fn covers(l: &Address, t: &Address) -> bool {
     match (l, t) {
         (Address::Unix { path: a }, Address::Unix { path: b }) => same_path(a, b),
-        (Address::Tcp { host: lh, port: Some(lp) }, Address::Tcp { host: th, port: Some(tp) }) => {
+        (
+            Address::Tcp {
+                host: lh,
+                port: Some(lp),
+            },
+            Address::Tcp {
+                host: th,
+                port: Some(tp),
+            },
+        ) => {
             if lp != tp {
                 return false;
             }
@@ -267,7 +468,12 @@ fn is_any(h: &str) -> bool {
 
 /// `/var/run/x` and `/run/x` are the same place on every systemd distro.
 pub fn same_path(a: &str, b: &str) -> bool {
-    let n = |p: &str| p.strip_prefix("/var").filter(|r| r.starts_with("/run/")).unwrap_or(p).to_string();
+    let n = |p: &str| {
+        p.strip_prefix("/var")
+            .filter(|r| r.starts_with("/run/"))
+            .unwrap_or(p)
+            .to_string()
+    };
     n(a) == n(b)
 }
 
@@ -277,11 +483,42 @@ mod tests {
 
     #[test]
     fn php_versions() {
-        assert_eq!(php_version_in("/run/php/php8.1-fpm.sock").as_deref(), Some("8.1"));
-        assert_eq!(php_version_in("/etc/php/7.4/fpm/pool.d/www.conf").as_deref(), Some("7.4"));
+        assert_eq!(
+            php_version_in("/run/php/php8.1-fpm.sock").as_deref(),
+            Some("8.1")
+        );
+        assert_eq!(
+            php_version_in("/etc/php/7.4/fpm/pool.d/www.conf").as_deref(),
+            Some("7.4")
+        );
         assert_eq!(php_version_in("php7.4-fpm").as_deref(), Some("7.4"));
-        assert_eq!(php_version_in("/var/opt/remi/php81/run/php-fpm/www.sock").as_deref(), Some("8.1"));
+        assert_eq!(
+            php_version_in("/var/opt/remi/php81/run/php-fpm/www.sock").as_deref(),
+            Some("8.1")
+        );
         assert_eq!(php_version_in("/run/php-fpm/www.sock"), None);
+    }
+
+    #[test]
+    fn sed_is_exact_and_escaped() {
+        let cfg_ref = ConfigRef {
+            file: Some("/etc/nginx/sites-enabled/app".into()),
+            file_line: Some(12),
+            line: 40,
+            written: "http://[::1]:3000".into(),
+            pass: crate::artifacts::nginx_config::NginxConfig::parse(&[
+                crate::artifacts::BlockLine {
+                    no: 1,
+                    text: "proxy_pass http://x;".into(),
+                },
+            ])
+            .passes()
+            .remove(0),
+        };
+        assert_eq!(
+            cfg_ref.sed("http://[::1]:3000", "http://127.0.0.1:3000").unwrap(),
+            "sudo sed -i --follow-symlinks '12s#http://\\[::1\\]:3000#http://127\\.0\\.0\\.1:3000#' /etc/nginx/sites-enabled/app".replace("127\\.0\\.0\\.1", "127.0.0.1")
+        );
     }
 
     #[test]
@@ -293,6 +530,9 @@ mod tests {
         assert!(!covers(&a("127.0.0.1:3000"), &a("[::1]:3000")));
         assert!(!covers(&a("[::1]:3000"), &a("127.0.0.1:3000")));
         assert!(!covers(&a("127.0.0.1:3001"), &a("127.0.0.1:3000")));
-        assert!(covers(&a("unix:/var/run/php/x.sock"), &a("unix:/run/php/x.sock")));
+        assert!(covers(
+            &a("unix:/var/run/php/x.sock"),
+            &a("unix:/run/php/x.sock")
+        ));
     }
 }

@@ -54,15 +54,38 @@ upstream scheme) and says which one it picked.
 
 /// Processes that are never the app behind nginx.
 const SYSTEM: &[&str] = &[
-    "nginx", "sshd", "systemd-resolve", "systemd-resolved", "chronyd", "cupsd", "master", "exim4",
-    "dnsmasq", "rpcbind", "containerd", "dockerd", "avahi-daemon", "named", "postgres", "mysqld",
-    "mariadbd", "redis-server", "memcached", "sshd:", "smtpd", "dhclient", "systemd",
+    "nginx",
+    "sshd",
+    "systemd-resolve",
+    "systemd-resolved",
+    "chronyd",
+    "cupsd",
+    "master",
+    "exim4",
+    "dnsmasq",
+    "rpcbind",
+    "containerd",
+    "dockerd",
+    "avahi-daemon",
+    "named",
+    "postgres",
+    "mysqld",
+    "mariadbd",
+    "redis-server",
+    "memcached",
+    "sshd:",
+    "smtpd",
+    "dhclient",
+    "systemd",
 ];
 
 fn is_app(l: &Listener) -> bool {
     match l.process.as_deref() {
         Some(p) => !SYSTEM.contains(&p),
-        None => !matches!(l.addr.port(), Some(22 | 25 | 53 | 80 | 443 | 3306 | 5432 | 6379 | 11211 | 111 | 631)),
+        None => !matches!(
+            l.addr.port(),
+            Some(22 | 25 | 53 | 80 | 443 | 3306 | 5432 | 6379 | 11211 | 111 | 631)
+        ),
     }
 }
 
@@ -77,9 +100,22 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     let listeners = &ctx.facts.listeners;
     // A pool file that says where FPM listens.
     if fastcgi {
-        if let Some(pool) = ctx.facts.pools.iter().find(|p| p.listen().is_some_and(|l| !same(&l, target))) {
+        if let Some(pool) = ctx
+            .facts
+            .pools
+            .iter()
+            .find(|p| p.listen().is_some_and(|l| !same(&l, target)))
+        {
             let l = pool.listen().expect("checked");
-            return Some((l, None, format!("the PHP-FPM pool `{}` listens on {}", pool.name, pool.get("listen").unwrap_or(""))));
+            return Some((
+                l,
+                None,
+                format!(
+                    "the PHP-FPM pool `{}` listens on {}",
+                    pool.name,
+                    pool.get("listen").unwrap_or("")
+                ),
+            ));
         }
     }
     let wants_fpm = fastcgi || target.socket_path().is_some_and(|p| p.contains("php"));
@@ -103,17 +139,54 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
         }
     };
     // Prefer the same port on another address, then same kind (unix/tcp), then anything.
-    let same_port = target.port().and_then(|p| listeners.iter().filter(pick).find(|l| l.addr.port() == Some(p)));
-    let same_kind = listeners.iter().filter(pick).find(|l| matches!((&l.addr, target), (Address::Unix { .. }, Address::Unix { .. }) | (Address::Tcp { .. }, Address::Tcp { .. })));
-    if let Some(l) = same_port.or(same_kind).or_else(|| listeners.iter().find(pick)) {
-        let who = l.process.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
-        return Some((l.addr.clone(), Some(l), format!("{}{who} is listening on {}", l.process.as_deref().unwrap_or("a process"), l.addr.display())));
+    let same_port = target.port().and_then(|p| {
+        listeners
+            .iter()
+            .filter(pick)
+            .find(|l| l.addr.port() == Some(p))
+    });
+    let same_kind = listeners.iter().filter(pick).find(|l| {
+        matches!(
+            (&l.addr, target),
+            (Address::Unix { .. }, Address::Unix { .. })
+                | (Address::Tcp { .. }, Address::Tcp { .. })
+        )
+    });
+    if let Some(l) = same_port
+        .or(same_kind)
+        .or_else(|| listeners.iter().find(pick))
+    {
+        let who = l
+            .process
+            .as_deref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
+        return Some((
+            l.addr.clone(),
+            Some(l),
+            format!(
+                "{}{who} is listening on {}",
+                l.process.as_deref().unwrap_or("a process"),
+                l.addr.display()
+            ),
+        ));
     }
     // A socket file next to the missing one (php8.3-fpm.sock beside php8.1-fpm.sock).
     if let Some(path) = target.socket_path() {
         let dir = dir_of(path);
-        if let Some(e) = ctx.facts.paths.iter().find(|e| e.file_type == 's' && !same_path(&e.path, path) && dir_of(&e.path) == dir) {
-            return Some((Address::Unix { path: e.path.clone() }, None, format!("the socket {} exists instead", e.path)));
+        if let Some(e) = ctx
+            .facts
+            .paths
+            .iter()
+            .find(|e| e.file_type == 's' && !same_path(&e.path, path) && dir_of(&e.path) == dir)
+        {
+            return Some((
+                Address::Unix {
+                    path: e.path.clone(),
+                },
+                None,
+                format!("the socket {} exists instead", e.path),
+            ));
         }
     }
     None
@@ -124,7 +197,10 @@ fn same(a: &Address, b: &Address) -> bool {
 }
 
 fn dir_of(p: &str) -> &str {
-    let p = p.strip_prefix("/var").filter(|r| r.starts_with("/run/")).unwrap_or(p);
+    let p = p
+        .strip_prefix("/var")
+        .filter(|r| r.starts_with("/run/"))
+        .unwrap_or(p);
     p.rfind('/').map(|i| &p[..i]).unwrap_or("")
 }
 
@@ -146,8 +222,15 @@ pub fn pass_line(up: &Upstream, addr: &Address) -> String {
 }
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
-    let groups: Vec<&EventGroup> = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 | 2 }));
-    let mut best: Option<(Vec<&EventGroup>, Upstream, Address, Option<&Listener>, String)> = None;
+    let groups: Vec<&EventGroup> =
+        ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 | 2 }));
+    let mut best: Option<(
+        Vec<&EventGroup>,
+        Upstream,
+        Address,
+        Option<&Listener>,
+        String,
+    )> = None;
     for g in &groups {
         let Some(up) = target_of(g) else { continue };
         if up.addr.is_loopback() && is_ipv6_localhost_case(ctx, &up) {
@@ -157,9 +240,39 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             continue; // container_loopback explains it
         }
         if let Some((addr, l, why)) = candidate(ctx, &up) {
-            let same_up: Vec<&EventGroup> = groups.iter().copied().filter(|h| target_of(h).is_some_and(|u| u.addr == up.addr)).collect();
+            let same_up: Vec<&EventGroup> = groups
+                .iter()
+                .copied()
+                .filter(|h| target_of(h).is_some_and(|u| u.addr == up.addr))
+                .collect();
             best = Some((same_up, up, addr, l, why));
             break;
+        }
+    }
+    // No failing lines pasted: a config target that nothing listens on, while
+    // the listeners (or the pool file) show where the backend is.
+    let from_config = best.is_none() && groups.is_empty();
+    if from_config && (!ctx.facts.listeners.is_empty() || !ctx.facts.pools.is_empty()) {
+        for p in ctx.passes() {
+            let Some(up) = p.upstream.clone() else {
+                continue;
+            };
+            if matches!(up.addr, Address::Tcp { port: None, .. }) {
+                continue; // an upstream group name
+            }
+            let covered = ctx
+                .facts
+                .listeners
+                .iter()
+                .any(|l| covers(&l.addr, &up.addr));
+            let local = up.addr.is_loopback() || up.addr.socket_path().is_some();
+            if covered || !local || ctx.facts.nginx_in_container {
+                continue;
+            }
+            if let Some((addr, l, why)) = candidate(ctx, &up) {
+                best = Some((Vec::new(), up, addr, l, why));
+                break;
+            }
         }
     }
     let Some((gs, up, addr, listener, why)) = best else {
@@ -168,55 +281,142 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut f = Finding::from_groups(&gs);
     f.status = Some(502);
     f.explains = vec!["upstream_down", "socket_missing"];
-    f.confidence = 0.86;
+    f.confidence = if from_config { 0.62 } else { 0.86 };
     if listener.is_some_and(|l| l.process.is_some()) {
         f.confidence += 0.06;
     }
-    f.reasoning.push(format!("nginx connects to {} and fails", up.addr.display()));
+    if from_config {
+        f.reasoning.push(format!(
+            "the config sends requests to {}, where nothing listens (no 502 lines were pasted)",
+            up.addr.display()
+        ));
+        f.next.push(next(
+            "sudo tail -n 50 /var/log/nginx/error.log",
+            "confirms the 502s come from this target",
+        ));
+    } else {
+        f.reasoning
+            .push(format!("nginx connects to {} and fails", up.addr.display()));
+    }
     f.reasoning.push(why.clone());
     if let Some(l) = listener {
-        f.add_evidence(EvidenceLine::marked(l.line, &listener_text(l), &l.addr.display()));
+        f.add_evidence(EvidenceLine::marked(
+            l.line,
+            &listener_text(l),
+            &l.addr.display(),
+        ));
     }
-    if let Some(pool) = ctx.facts.pools.iter().find(|p| p.listen().is_some_and(|x| x == addr)) {
+    if let Some(pool) = ctx
+        .facts
+        .pools
+        .iter()
+        .find(|p| p.listen().is_some_and(|x| x == addr))
+    {
         if let Some(line) = pool.line_of("listen") {
-            f.add_evidence(EvidenceLine::new(line, &format!("listen = {}", pool.get("listen").unwrap_or(""))));
+            f.add_evidence(EvidenceLine::marked(
+                line,
+                &format!("listen = {}", pool.get("listen").unwrap_or("")),
+                pool.get("listen").unwrap_or(""),
+            ));
         }
     }
-    let from = pass_line(&up, &up.addr);
     let to = pass_line(&up, &addr);
-    f.title = format!("nginx targets {} but the backend listens on {}", up.addr.display(), addr.display());
+    f.title = format!(
+        "nginx targets {} but the backend listens on {}",
+        up.addr.display(),
+        addr.display()
+    );
     f.summary = format!(
         "nginx sends requests to {}, where nothing accepts them, while {why}. Point nginx at {} (or move the backend) and reload.",
         up.addr.display(),
         addr.display()
     );
-    let conf = "{conf_file}";
-    f.fixes.push(review(
-        format!("sudo grep -rn '{}' /etc/nginx/   # find the line to change", up.addr.display().trim_start_matches("unix:")),
-        "shows the file and line that names the old address",
+    let old_s = up.addr.display();
+    let new_s = addr.display();
+    match ctx.config_line_for(&up.addr) {
+        Some(cr) => {
+            let written_line = format!("{} {};", cr.pass.directive, cr.written);
+            f.add_evidence(EvidenceLine::marked(cr.line, &written_line, &cr.written));
+            // Replace the address as written (`unix:/x.sock`, `127.0.0.1:8000`).
+            let (old_w, new_w) = if cr.written.contains(&old_s) {
+                (old_s.clone(), new_s.clone())
+            } else {
+                (
+                    cr.written.clone(),
+                    to.trim_end_matches(';')
+                        .split_once(' ')
+                        .map(|(_, t)| t.to_string())
+                        .unwrap_or_default(),
+                )
+            };
+            match cr.sed(&old_w, &new_w) {
+                Some(sed) => f.fixes.push(review(
+                    sed,
+                    format!("change the target at {} to {new_s}", cr.place()),
+                )),
+                None => f.fixes.push(review(
+                    format!(
+                        "# at {}, replace\n#   {written_line}\n# with\n{to}",
+                        cr.place()
+                    ),
+                    "make nginx use the address the backend really listens on",
+                )),
+            }
+        }
+        None => {
+            f.fixes.push(review(
+                format!(
+                    "sudo grep -rn '{}' /etc/nginx/   # find the line to change",
+                    old_s.trim_start_matches("unix:")
+                ),
+                "shows the file and line that names the old address",
+            ));
+            f.fixes.push(review(
+                format!(
+                    "# in that file, replace\n#   {}\n# with\n{to}",
+                    pass_line(&up, &up.addr)
+                ),
+                "make nginx use the address the backend really listens on",
+            ));
+            if ctx.facts.config.is_none() {
+                f.next.push(next(
+                    "sudo nginx -T",
+                    "shows the file and line of the *_pass directive, so the fix can name them",
+                ));
+            }
+        }
+    }
+    f.fixes.push(disruptive(
+        ctx.reload_nginx(),
+        "check the config, then reload without dropping connections",
     ));
-    f.fixes.push(review(
-        format!("# in {conf}, replace\n#   {from}\n# with\n{to}"),
-        "make nginx use the address the backend really listens on",
-    ));
-    f.fixes.push(disruptive(ctx.reload_nginx(), "check the config, then reload without dropping connections"));
     let verify_target = match &addr {
-        Address::Tcp { host, port: Some(p) } => {
-            let h = if host == "*" || host == "0.0.0.0" || host == "::" { "127.0.0.1".to_string() } else if host.contains(':') { format!("[{host}]") } else { host.clone() };
+        Address::Tcp {
+            host,
+            port: Some(p),
+        } => {
+            let h = if host == "*" || host == "0.0.0.0" || host == "::" {
+                "127.0.0.1".to_string()
+            } else if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
             if up.scheme == "fastcgi" {
                 format!("sudo ss -tlnp | grep ':{p} '   # expect php-fpm listening")
             } else {
                 format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{h}:{p}/   # the backend answers directly")
             }
         }
-        Address::Unix { path } => format!("sudo ss -xlp | grep {path}   # expect the backend process"),
+        Address::Unix { path } => {
+            format!("sudo ss -xlp | grep {path}   # expect the backend process")
+        }
         _ => "sudo ss -tlnpx".into(),
     };
     f.verify.push(verify_target);
-    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
-    if ctx.facts.config.is_none() {
-        f.next.push(next("sudo nginx -T", "shows the file and line of the *_pass directive, so the fix can name them"));
-    }
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
     vec![f]
 }
 
@@ -226,7 +426,10 @@ fn target_of(g: &EventGroup) -> Option<Upstream> {
         return Some(u.clone());
     }
     let addr = g.key.server.as_deref().and_then(Address::parse)?;
-    Some(Upstream { scheme: String::new(), addr })
+    Some(Upstream {
+        scheme: String::new(),
+        addr,
+    })
 }
 
 fn listener_text(l: &Listener) -> String {
@@ -240,7 +443,11 @@ fn listener_text(l: &Listener) -> String {
 /// True when the refusal is the IPv6/IPv4 loopback split that
 /// `ipv6_localhost` names (same port, the other loopback family).
 pub fn is_ipv6_localhost_case(ctx: &Ctx, up: &Upstream) -> bool {
-    let Address::Tcp { host, port: Some(port) } = &up.addr else {
+    let Address::Tcp {
+        host,
+        port: Some(port),
+    } = &up.addr
+    else {
         return false;
     };
     let v6 = host == "::1";
@@ -249,9 +456,10 @@ pub fn is_ipv6_localhost_case(ctx: &Ctx, up: &Upstream) -> bool {
         return false;
     }
     ctx.facts.listeners.iter().any(|l| match &l.addr {
-        Address::Tcp { host: lh, port: Some(lp) } if lp == port => {
-            (v6 && lh.starts_with("127.")) || (v4 && lh == "::1")
-        }
+        Address::Tcp {
+            host: lh,
+            port: Some(lp),
+        } if lp == port => (v6 && lh.starts_with("127.")) || (v4 && lh == "::1"),
         _ => false,
     })
 }
