@@ -177,8 +177,15 @@ fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>)
         next = no_cause_next(seg, access_5xx);
     }
     let headline = match causes_out.first() {
-        Some(c) => format!("Most likely: {} ({:.0}% confidence).", c.title, c.confidence * 100.0),
-        None if lines == 0 => "Nothing to diagnose yet: paste nginx's error.log lines, config or command output.".to_string(),
+        Some(c) => format!(
+            "Most likely: {} ({:.0}% confidence).",
+            c.title,
+            c.confidence * 100.0
+        ),
+        None if lines == 0 => {
+            "Nothing to diagnose yet: paste nginx's error.log lines, config or command output."
+                .to_string()
+        }
         None => "No cause of a 502/504 found in this paste.".to_string(),
     };
     Report {
@@ -222,20 +229,35 @@ fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
         ));
     }
     if f.config.is_none() {
-        out.push(next("sudo nginx -T", "shows every proxy_pass/fastcgi_pass target and timeout nginx uses"));
+        out.push(next(
+            "sudo nginx -T",
+            "shows every proxy_pass/fastcgi_pass target and timeout nginx uses",
+        ));
     }
     if f.listeners.is_empty() {
-        out.push(next("sudo ss -tlnpx", "shows what actually listens, to compare with the targets in the config"));
+        out.push(next(
+            "sudo ss -tlnpx",
+            "shows what actually listens, to compare with the targets in the config",
+        ));
     }
     if f.services.is_empty() && f.pm2.is_empty() {
-        out.push(next("systemctl --failed", "shows backend services that have stopped"));
+        out.push(next(
+            "systemctl --failed",
+            "shows backend services that have stopped",
+        ));
     }
     out
 }
 
 fn timeline(src: Vec<(String, std::collections::BTreeMap<i64, u64>)>) -> Option<Timeline> {
-    let first = src.iter().filter_map(|(_, m)| m.keys().next().copied()).min()?;
-    let last = src.iter().filter_map(|(_, m)| m.keys().next_back().copied()).max()?;
+    let first = src
+        .iter()
+        .filter_map(|(_, m)| m.keys().next().copied())
+        .min()?;
+    let last = src
+        .iter()
+        .filter_map(|(_, m)| m.keys().next_back().copied())
+        .max()?;
     // Bound the number of columns: merge minutes into wider buckets if needed.
     let span = (last - first + 1).max(1);
     let step = ((span + 239) / 240).max(1);

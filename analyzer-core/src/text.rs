@@ -105,7 +105,9 @@ fn strip_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
     }
     let stamp_len = s.len() - rest.len() - 1;
     let (host, rest) = rest.split_once(' ')?;
-    let colon = rest.find(": ").or_else(|| rest.strip_suffix(':').map(|r| r.len()))?;
+    let colon = rest
+        .find(": ")
+        .or_else(|| rest.strip_suffix(':').map(|r| r.len()))?;
     let ident_full = &rest[..colon];
     if ident_full.is_empty() || ident_full.contains(' ') {
         return None;
@@ -153,7 +155,9 @@ fn strip_rfc3339(s: &str) -> Option<&str> {
 /// `name  | rest`: docker compose / docker logs prefix, and pm2 logs
 /// (`0|api      | rest`, `PM2        | rest`).
 fn strip_bar_prefix(s: &str) -> Option<(&str, &str)> {
-    let bar = s.find("| ").or_else(|| s.strip_suffix('|').map(|r| r.len()))?;
+    let bar = s
+        .find("| ")
+        .or_else(|| s.strip_suffix('|').map(|r| r.len()))?;
     if bar == 0 || bar > 64 {
         return None;
     }
@@ -185,7 +189,10 @@ fn strip_line_number(s: &str) -> Option<&str> {
     if let Some(r) = rest.strip_prefix('\t') {
         return Some(r);
     }
-    if let Some(r) = rest.strip_prefix(" | ").or_else(|| rest.strip_prefix(" │ ")) {
+    if let Some(r) = rest
+        .strip_prefix(" | ")
+        .or_else(|| rest.strip_prefix(" │ "))
+    {
         return Some(r);
     }
     None
@@ -200,8 +207,7 @@ pub fn unwrap_line(line: &str) -> (&str, Wrapper) {
         if let Some(r) = s.strip_prefix("> ") {
             s = r;
         }
-        if let Some((stamp, host, ident, rest)) = strip_syslog(s).or_else(|| strip_iso_syslog(s))
-        {
+        if let Some((stamp, host, ident, rest)) = strip_syslog(s).or_else(|| strip_iso_syslog(s)) {
             w.stamp = Some(stamp.to_string());
             w.host = Some(host.to_string());
             w.ident = Some(ident.to_string());
@@ -261,7 +267,12 @@ mod tests {
     #[test]
     fn unwraps_wrappers() {
         let cases: &[(&str, &str, Option<&str>, Option<&str>)] = &[
-            ("nginx-1  | 2024/01/15 x", "2024/01/15 x", Some("nginx-1"), None),
+            (
+                "nginx-1  | 2024/01/15 x",
+                "2024/01/15 x",
+                Some("nginx-1"),
+                None,
+            ),
             ("web_1    | hello", "hello", Some("web_1"), None),
             (
                 "Jan 15 10:23:45 web1 nginx[1234]: 2024/01/15 x",

@@ -69,7 +69,12 @@ pub fn parse_nginx(s: &str) -> Option<i64> {
     if b.len() < 19 || b[4] != b'/' || b[7] != b'/' || b[10] != b' ' {
         return None;
     }
-    civil(num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?, hms(&b[11..19])?)
+    civil(
+        num(&b[0..4])?,
+        num(&b[5..7])?,
+        num(&b[8..10])?,
+        hms(&b[11..19])?,
+    )
 }
 
 /// Access log `15/Jan/2024:10:23:45` (zone ignored).
@@ -98,7 +103,12 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') {
         return None;
     }
-    civil(num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?, hms(&b[11..19])?)
+    civil(
+        num(&b[0..4])?,
+        num(&b[5..7])?,
+        num(&b[8..10])?,
+        hms(&b[11..19])?,
+    )
 }
 
 /// `HH:MM` for a minute number (seconds/60), for display.

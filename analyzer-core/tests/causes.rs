@@ -9,7 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn cases(dir: &str) -> Vec<(String, PathBuf)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir);
     let mut out = Vec::new();
     let Ok(groups) = fs::read_dir(&root) else {
         return out;
@@ -19,7 +21,10 @@ fn cases(dir: &str) -> Vec<(String, PathBuf)> {
             continue;
         }
         let label = g.file_name().to_string_lossy().to_string();
-        for f in fs::read_dir(g.path()).expect("readable corpus dir").flatten() {
+        for f in fs::read_dir(g.path())
+            .expect("readable corpus dir")
+            .flatten()
+        {
             let p = f.path();
             if p.extension().is_some_and(|e| e == "txt") {
                 out.push((label.clone(), p));
@@ -35,8 +40,17 @@ fn report_of(p: &Path) -> Report {
 }
 
 fn case_name(p: &Path) -> String {
-    let dir = p.parent().and_then(|d| d.file_name()).unwrap_or_default().to_string_lossy().to_string();
-    format!("{}__{}", dir, p.file_stem().unwrap_or_default().to_string_lossy())
+    let dir = p
+        .parent()
+        .and_then(|d| d.file_name())
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    format!(
+        "{}__{}",
+        dir,
+        p.file_stem().unwrap_or_default().to_string_lossy()
+    )
 }
 
 #[test]
@@ -48,8 +62,16 @@ fn corpus_top1_accuracy_is_100_percent() {
         let r = report_of(path);
         let got = r.causes.first().map(|c| c.id.as_str()).unwrap_or("none");
         if got != expected {
-            let ranked: Vec<String> = r.causes.iter().map(|c| format!("{} {:.2}", c.id, c.confidence)).collect();
-            wrong.push(format!("{}: expected {expected}, got {got} [{}]", path.display(), ranked.join(", ")));
+            let ranked: Vec<String> = r
+                .causes
+                .iter()
+                .map(|c| format!("{} {:.2}", c.id, c.confidence))
+                .collect();
+            wrong.push(format!(
+                "{}: expected {expected}, got {got} [{}]",
+                path.display(),
+                ranked.join(", ")
+            ));
         }
     }
     let right = cases.len() - wrong.len();
@@ -58,7 +80,11 @@ fn corpus_top1_accuracy_is_100_percent() {
         cases.len(),
         100.0 * right as f64 / cases.len() as f64
     );
-    assert!(wrong.is_empty(), "misdiagnosed cases:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "misdiagnosed cases:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

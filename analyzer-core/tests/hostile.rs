@@ -17,7 +17,10 @@ fn invalid_utf8_and_nul_bytes() {
     let mut input = b"2024/01/15 10:23:45 [error] 1#1: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 1.2.3.4, server: x, request: \"GET /\xff\xfe HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"x\"\n".to_vec();
     input.extend_from_slice(b"\0\0\0\x80\x81\n\xc3\n");
     let r = analyze(&input);
-    assert_eq!(r.causes.first().map(|c| c.id.as_str()), Some("upstream_down"));
+    assert_eq!(
+        r.causes.first().map(|c| c.id.as_str()),
+        Some("upstream_down")
+    );
     assert!(r.warnings.iter().any(|w| w.message.contains("UTF-8")));
 }
 
@@ -27,7 +30,10 @@ fn a_50_mb_single_line() {
     input.extend_from_slice(b"\n2024/01/15 10:23:45 [crit] 1#1: *1 connect() to unix:/run/php/php8.2-fpm.sock failed (2: No such file or directory) while connecting to upstream, client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"x\"\n");
     let r = analyze(&input);
     assert_eq!(r.stats.lines, 2);
-    assert_eq!(r.causes.first().map(|c| c.id.as_str()), Some("socket_missing"));
+    assert_eq!(
+        r.causes.first().map(|c| c.id.as_str()),
+        Some("socket_missing")
+    );
     assert!(r.warnings.iter().any(|w| w.message.contains("cut")));
 }
 
@@ -77,6 +83,9 @@ fn random_bytes_never_panic() {
     let _ = analyze(&buf);
     // Printable noise with many newlines and braces.
     let alphabet: &[u8] = b"ab{};#\"'\\ \n:/[]()*|=$";
-    let noise: Vec<u8> = buf.iter().map(|b| alphabet[(*b as usize) % alphabet.len()]).collect();
+    let noise: Vec<u8> = buf
+        .iter()
+        .map(|b| alphabet[(*b as usize) % alphabet.len()])
+        .collect();
     let _ = analyze(&noise);
 }

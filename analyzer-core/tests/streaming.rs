@@ -49,9 +49,12 @@ fn every_corpus_case_one_byte_at_a_time() {
 fn crlf_and_lf_give_the_same_causes() {
     for text in corpus_texts() {
         let lf = analyze(&text);
-        let crlf: Vec<u8> = String::from_utf8_lossy(&text).replace('\n', "\r\n").into_bytes();
+        let crlf: Vec<u8> = String::from_utf8_lossy(&text)
+            .replace('\n', "\r\n")
+            .into_bytes();
         let r = analyze(&crlf);
-        let ids = |r: &analyzer_core::Report| r.causes.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        let ids =
+            |r: &analyzer_core::Report| r.causes.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&r), ids(&lf));
     }
 }

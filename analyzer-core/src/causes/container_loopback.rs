@@ -52,9 +52,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         return vec![];
     }
     let groups: Vec<&EventGroup> = ctx
-        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 } | Signal::IoFailed { errno: 104, .. } | Signal::PrematureClose))
+        .nginx_groups(|s| {
+            matches!(
+                s,
+                Signal::ConnectFailed { errno: 111 }
+                    | Signal::IoFailed { errno: 104, .. }
+                    | Signal::PrematureClose
+            )
+        })
         .into_iter()
-        .filter(|g| g.key.upstream.as_ref().is_some_and(|u| u.addr.is_loopback()))
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.addr.is_loopback())
+        })
         .collect();
     if groups.is_empty() {
         return vec![];
@@ -63,21 +75,39 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let port = up.addr.port().unwrap_or(80);
     let mut f = Finding::from_groups(&groups);
     f.status = Some(502);
-    f.explains = vec!["upstream_down", "upstream_reset", "wrong_port", "upstream_closed_early"];
+    f.explains = vec![
+        "upstream_down",
+        "upstream_reset",
+        "wrong_port",
+        "upstream_closed_early",
+    ];
     f.confidence = 0.9;
-    f.reasoning.push("nginx runs in a container (compose prefix or docker ps) and targets a loopback address".into());
-    let app = ctx
-        .facts
-        .containers
-        .iter()
-        .find(|c| !c.name.contains("nginx") && !c.image.as_deref().is_some_and(|i| i.starts_with("nginx")));
-    let service = app.map(|c| compose_service(&c.name)).unwrap_or_else(|| "{container_service}".to_string());
+    f.reasoning.push(
+        "nginx runs in a container (compose prefix or docker ps) and targets a loopback address"
+            .into(),
+    );
+    let app = ctx.facts.containers.iter().find(|c| {
+        !c.name.contains("nginx") && !c.image.as_deref().is_some_and(|i| i.starts_with("nginx"))
+    });
+    let service = app
+        .map(|c| compose_service(&c.name))
+        .unwrap_or_else(|| "{container_service}".to_string());
     if let Some(c) = app {
-        f.add_evidence(EvidenceLine::marked(c.line, &format!("{} {}", c.name, c.status), &c.name));
+        f.add_evidence(EvidenceLine::marked(
+            c.line,
+            &format!("{} {}", c.name, c.status),
+            &c.name,
+        ));
     } else {
-        f.next.push(next("docker compose ps", "names the app's service, so the fix can use it"));
+        f.next.push(next(
+            "docker compose ps",
+            "names the app's service, so the fix can use it",
+        ));
     }
-    f.title = format!("nginx's container connects to its own {} — the app is another container", up.addr.display());
+    f.title = format!(
+        "nginx's container connects to its own {} — the app is another container",
+        up.addr.display()
+    );
     f.summary = format!(
         "Inside the nginx container, {} is nginx itself; the app runs in another container. Proxy to the app's compose service \
          name ({service}:{port}) on a shared network, and make the app listen on 0.0.0.0.",
@@ -91,16 +121,26 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "# in the app: listen on 0.0.0.0 (Node: app.listen(PORT, '0.0.0.0'); gunicorn --bind 0.0.0.0:8000; Vite --host 0.0.0.0)",
         "an app bound to 127.0.0.1 inside its container cannot be reached from outside it",
     ));
-    f.fixes.push(disruptive(ctx.reload_nginx(), "check and reload nginx inside its container"));
+    f.fixes.push(disruptive(
+        ctx.reload_nginx(),
+        "check and reload nginx inside its container",
+    ));
     f.verify.push(format!("docker compose exec nginx wget -qO- http://{service}:{port}/ | head -c 200   # expect the app's content"));
-    f.verify.push("curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502".into());
+    f.verify.push(
+        "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502"
+            .into(),
+    );
     vec![f]
 }
 
 /// `proj-app-1` → `app`; `proj_app_1` → `app`; other names as they are.
 fn compose_service(name: &str) -> String {
     let parts: Vec<&str> = name.split(['-', '_']).collect();
-    if parts.len() >= 3 && parts.last().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() >= 3
+        && parts
+            .last()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    {
         return parts[1..parts.len() - 1].join("-");
     }
     name.to_string()

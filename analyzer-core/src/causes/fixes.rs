@@ -3,19 +3,34 @@
 use crate::report::{Fix, NextStep, Risk};
 
 pub fn safe(command: impl Into<String>, why: impl Into<String>) -> Fix {
-    Fix { command: command.into(), why: why.into(), risk: Risk::Safe }
+    Fix {
+        command: command.into(),
+        why: why.into(),
+        risk: Risk::Safe,
+    }
 }
 
 pub fn review(command: impl Into<String>, why: impl Into<String>) -> Fix {
-    Fix { command: command.into(), why: why.into(), risk: Risk::Review }
+    Fix {
+        command: command.into(),
+        why: why.into(),
+        risk: Risk::Review,
+    }
 }
 
 pub fn disruptive(command: impl Into<String>, why: impl Into<String>) -> Fix {
-    Fix { command: command.into(), why: why.into(), risk: Risk::Disruptive }
+    Fix {
+        command: command.into(),
+        why: why.into(),
+        risk: Risk::Disruptive,
+    }
 }
 
 pub fn next(paste: impl Into<String>, why: impl Into<String>) -> NextStep {
-    NextStep { paste: paste.into(), why: why.into() }
+    NextStep {
+        paste: paste.into(),
+        why: why.into(),
+    }
 }
 
 /// `curl` through nginx for a server name, or against the local default server.
@@ -24,7 +39,8 @@ pub fn curl_through_nginx(server: Option<&str>) -> String {
         Some(s) if !s.is_empty() && s != "_" && s != "localhost" && !s.contains(':') => {
             format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' -H 'Host: {s}' http://127.0.0.1/   # expect 200, not 502")
         }
-        _ => "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502".to_string(),
+        _ => "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502"
+            .to_string(),
     }
 }
 

@@ -49,7 +49,8 @@ only shows that `localhost` is used; paste the listeners to confirm.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
-    let groups: Vec<&EventGroup> = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
+    let groups: Vec<&EventGroup> =
+        ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
     let mut hits: Vec<&EventGroup> = Vec::new();
     let mut confirmed = false;
     for g in &groups {
@@ -70,19 +71,39 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.status = Some(502);
     f.explains = vec!["upstream_down", "wrong_port"];
     let nginx_v6 = up.addr.host() == Some("::1");
-    let app = ctx.facts.listeners.iter().find(|l| l.addr.port() == Some(port));
+    let app = ctx
+        .facts
+        .listeners
+        .iter()
+        .find(|l| l.addr.port() == Some(port));
     if confirmed {
         f.confidence = 0.93;
         if let Some(l) = app {
-            f.add_evidence(EvidenceLine::marked(l.line, &format!("LISTEN {} {}", l.addr.display(), l.process.as_deref().unwrap_or("")), &l.addr.display()));
-            f.reasoning.push(format!("the app listens on {} only", l.addr.display()));
+            f.add_evidence(EvidenceLine::marked(
+                l.line,
+                &format!(
+                    "LISTEN {} {}",
+                    l.addr.display(),
+                    l.process.as_deref().unwrap_or("")
+                ),
+                &l.addr.display(),
+            ));
+            f.reasoning
+                .push(format!("the app listens on {} only", l.addr.display()));
         }
     } else {
         f.confidence = 0.74;
-        f.reasoning.push("nginx tries [::1], which it only does when the upstream is `localhost`".into());
-        f.next.push(next("sudo ss -tlnp", "shows whether the app listens on 127.0.0.1 only"));
+        f.reasoning
+            .push("nginx tries [::1], which it only does when the upstream is `localhost`".into());
+        f.next.push(next(
+            "sudo ss -tlnp",
+            "shows whether the app listens on 127.0.0.1 only",
+        ));
     }
-    let v4 = Address::Tcp { host: "127.0.0.1".into(), port: Some(port) };
+    let v4 = Address::Tcp {
+        host: "127.0.0.1".into(),
+        port: Some(port),
+    };
     if nginx_v6 {
         f.title = format!("nginx tries [::1]:{port} (localhost), the app listens on IPv4 only");
         f.summary = format!(
@@ -94,7 +115,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "shows the proxy_pass line that uses localhost",
         ));
         f.fixes.push(review(
-            format!("# replace localhost with the IPv4 address:\n{}", pass_line(&up, &v4)),
+            format!(
+                "# replace localhost with the IPv4 address:\n{}",
+                pass_line(&up, &v4)
+            ),
             "one explicit address: nginx stops trying ::1",
         ));
     } else {
@@ -108,10 +132,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "bind the address nginx dials",
         ));
         let svc = ctx.service_for(Some(&up));
-        f.fixes.push(disruptive(svc.restart(), "restart the app on the new address"));
+        f.fixes.push(disruptive(
+            svc.restart(),
+            "restart the app on the new address",
+        ));
     }
-    f.fixes.push(disruptive(ctx.reload_nginx(), "check the config, then reload"));
-    f.verify.push(format!("sudo ss -tlnp | grep ':{port} '   # expect 127.0.0.1:{port} (or 0.0.0.0 / *)"));
+    f.fixes.push(disruptive(
+        ctx.reload_nginx(),
+        "check the config, then reload",
+    ));
+    f.verify.push(format!(
+        "sudo ss -tlnp | grep ':{port} '   # expect 127.0.0.1:{port} (or 0.0.0.0 / *)"
+    ));
     f.verify.push(super::fixes::watch_log("\\[::1\\]"));
     vec![f]
 }

@@ -45,13 +45,25 @@ with lower confidence when no nginx error points at the app's port.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
-    let down: Vec<_> = ctx.facts.pm2.iter().filter(|a| a.status != "online").collect();
-    let unstable: Vec<&EventGroup> = ctx.groups(|s| matches!(s, Signal::Pm2UnstableRestarts { .. }));
-    let looping: Vec<_> = ctx.facts.pm2.iter().filter(|a| a.status == "online" && a.restarts.unwrap_or(0) >= 10).collect();
+    let down: Vec<_> = ctx
+        .facts
+        .pm2
+        .iter()
+        .filter(|a| a.status != "online")
+        .collect();
+    let unstable: Vec<&EventGroup> =
+        ctx.groups(|s| matches!(s, Signal::Pm2UnstableRestarts { .. }));
+    let looping: Vec<_> = ctx
+        .facts
+        .pm2
+        .iter()
+        .filter(|a| a.status == "online" && a.restarts.unwrap_or(0) >= 10)
+        .collect();
     if down.is_empty() && unstable.is_empty() && looping.is_empty() {
         return vec![];
     }
-    let refused: Vec<&EventGroup> = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
+    let refused: Vec<&EventGroup> =
+        ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
     let mut groups = unstable.clone();
     groups.extend(refused.iter().copied());
     let mut f = Finding::from_groups(&groups);
@@ -60,30 +72,55 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let app_name = down
         .first()
         .map(|a| a.name.clone())
-        .or_else(|| unstable.iter().find_map(|g| match &g.key.signal {
-            Signal::Pm2UnstableRestarts { app } => Some(app.clone()),
-            _ => None,
-        }))
+        .or_else(|| {
+            unstable.iter().find_map(|g| match &g.key.signal {
+                Signal::Pm2UnstableRestarts { app } => Some(app.clone()),
+                _ => None,
+            })
+        })
         .or_else(|| looping.first().map(|a| a.name.clone()))
         .unwrap_or_else(|| "{app}".into());
     for a in down.iter().chain(looping.iter()) {
-        f.add_evidence(EvidenceLine::marked(a.line, &format!("{} {} ↺ {}", a.name, a.status, a.restarts.unwrap_or(0)), &a.status));
+        f.add_evidence(EvidenceLine::marked(
+            a.line,
+            &format!("{} {} ↺ {}", a.name, a.status, a.restarts.unwrap_or(0)),
+            &a.status,
+        ));
     }
-    f.confidence = if !down.is_empty() || !unstable.is_empty() { 0.8 } else { 0.6 };
+    f.confidence = if !down.is_empty() || !unstable.is_empty() {
+        0.8
+    } else {
+        0.6
+    };
     if !refused.is_empty() {
         f.confidence += 0.12;
-        f.reasoning.push("nginx's connections to the app are refused".into());
+        f.reasoning
+            .push("nginx's connections to the app are refused".into());
     }
-    f.reasoning.push(format!("pm2 shows `{app_name}` not online"));
+    f.reasoning
+        .push(format!("pm2 shows `{app_name}` not online"));
     f.title = format!("The pm2 app `{app_name}` is not online");
     f.summary = format!(
         "pm2 reports `{app_name}` as not running (or restarting in a loop), so nothing answers on its port and nginx answers 502. \
          Its own log says why it stopped."
     );
-    f.fixes.push(safe(format!("pm2 logs {app_name} --lines 100 --err"), "the app's own error (EADDRINUSE, a missing env var or module, a syntax error)"));
-    f.fixes.push(disruptive(format!("pm2 restart {app_name}"), "after fixing what the log says"));
-    f.fixes.push(safe("pm2 save && pm2 startup systemd", "keep the process list and start pm2 at boot (run the sudo command it prints)"));
-    f.verify.push(format!("pm2 list   # expect {app_name} online, ↺ not increasing"));
-    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    f.fixes.push(safe(
+        format!("pm2 logs {app_name} --lines 100 --err"),
+        "the app's own error (EADDRINUSE, a missing env var or module, a syntax error)",
+    ));
+    f.fixes.push(disruptive(
+        format!("pm2 restart {app_name}"),
+        "after fixing what the log says",
+    ));
+    f.fixes.push(safe(
+        "pm2 save && pm2 startup systemd",
+        "keep the process list and start pm2 at boot (run the sudo command it prints)",
+    ));
+    f.verify.push(format!(
+        "pm2 list   # expect {app_name} online, ↺ not increasing"
+    ));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
     vec![f]
 }

@@ -9,7 +9,10 @@ pub static RULE: Rule = Rule {
     family: "selinux_denied",
     title: "SELinux blocks nginx from connecting to the backend",
     docs: DOCS,
-    signatures: &["avc:  denied  { name_connect }", "failed (13: Permission denied) while connecting to upstream"],
+    signatures: &[
+        "avc:  denied  { name_connect }",
+        "failed (13: Permission denied) while connecting to upstream",
+    ],
     check,
 };
 
@@ -48,7 +51,15 @@ can rarely produce the same errno on Debian/Ubuntu.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
-    let avcs: Vec<&EventGroup> = ctx.groups(|s| matches!(s, Signal::AvcDenied { permissive: false, .. }));
+    let avcs: Vec<&EventGroup> = ctx.groups(|s| {
+        matches!(
+            s,
+            Signal::AvcDenied {
+                permissive: false,
+                ..
+            }
+        )
+    });
     let tcp13: Vec<&EventGroup> = ctx
         .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 13 }))
         .into_iter()
@@ -59,7 +70,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .into_iter()
         .filter(|g| target(g).is_some_and(|a| a.socket_path().is_some()))
         .collect();
-    let enforcing = ctx.facts.selinux_mode.as_ref().is_some_and(|(m, _)| m == "Enforcing");
+    let enforcing = ctx
+        .facts
+        .selinux_mode
+        .as_ref()
+        .is_some_and(|(m, _)| m == "Enforcing");
     if avcs.is_empty() && tcp13.is_empty() {
         return vec![];
     }
@@ -71,8 +86,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut f = Finding::from_groups(&all);
     f.status = Some(502);
     f.explains = vec!["socket_permission"];
-    let name_connect = avcs.iter().any(|g| matches!(&g.key.signal, Signal::AvcDenied { tclass, .. } if tclass == "tcp_socket"));
-    let socket_avc = avcs.iter().any(|g| matches!(&g.key.signal, Signal::AvcDenied { tclass, .. } if tclass.contains("sock")));
+    let name_connect = avcs.iter().any(
+        |g| matches!(&g.key.signal, Signal::AvcDenied { tclass, .. } if tclass == "tcp_socket"),
+    );
+    let socket_avc = avcs.iter().any(
+        |g| matches!(&g.key.signal, Signal::AvcDenied { tclass, .. } if tclass.contains("sock")),
+    );
     f.confidence = match (avcs.is_empty(), tcp13.is_empty()) {
         (false, false) => 0.97,
         (false, true) => 0.88,
@@ -87,14 +106,22 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     if !tcp13.is_empty() {
         let n: u64 = tcp13.iter().map(|g| g.count).sum();
-        f.reasoning.push(format!("{} of errno 13 on a TCP connect, which file permissions cannot cause", plural(n, "line", "lines")));
+        f.reasoning.push(format!(
+            "{} of errno 13 on a TCP connect, which file permissions cannot cause",
+            plural(n, "line", "lines")
+        ));
     }
     if !avcs.is_empty() {
-        f.reasoning.push("the audit log shows SELinux denials (permissive=0)".into());
+        f.reasoning
+            .push("the audit log shows SELinux denials (permissive=0)".into());
     } else {
-        f.next.push(next("sudo ausearch -m avc -ts recent -c nginx", "the AVC denial names the exact permission and label to fix"));
+        f.next.push(next(
+            "sudo ausearch -m avc -ts recent -c nginx",
+            "the AVC denial names the exact permission and label to fix",
+        ));
         if !enforcing {
-            f.next.push(next("getenforce", "Enforcing confirms SELinux is active"));
+            f.next
+                .push(next("getenforce", "Enforcing confirms SELinux is active"));
         }
     }
     let port = tcp13.iter().find_map(|g| target(g)).and_then(|a| a.port());
@@ -106,13 +133,22 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                  errno 13 and nginx answers 502. Allow it with the SELinux boolean or a label, not by disabling SELinux."
         .into();
     if !tcp13.is_empty() || name_connect {
-        f.fixes.push(review("sudo setsebool -P httpd_can_network_connect 1", "let nginx (httpd_t) open TCP connections to its upstreams, persistently"));
+        f.fixes.push(review(
+            "sudo setsebool -P httpd_can_network_connect 1",
+            "let nginx (httpd_t) open TCP connections to its upstreams, persistently",
+        ));
     }
     if socket_avc || (!avcs.is_empty() && !sock13.is_empty()) {
         let dir = sock13
             .iter()
             .find_map(|g| target(g))
-            .and_then(|a| a.socket_path().map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default()))
+            .and_then(|a| {
+                a.socket_path().map(|p| {
+                    p.rsplit_once('/')
+                        .map(|(d, _)| d.to_string())
+                        .unwrap_or_default()
+                })
+            })
             .unwrap_or_else(|| "/run/{service}".into());
         f.fixes.push(review(format!("sudo semanage fcontext -a -t httpd_var_run_t '{dir}(/.*)?' && sudo restorecon -Rv {dir}"), "label the socket directory so httpd_t may use it"));
     }
@@ -121,12 +157,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "for any denial left: a local policy module built from the exact denials (read nginx_local.te first)",
     ));
     f.fixes.push(safe("sudo setenforce 0; curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/; sudo setenforce 1", "test only: a 502 that vanishes in permissive mode confirms SELinux; never leave it off"));
-    f.verify.push("getsebool httpd_can_network_connect   # expect: httpd_can_network_connect --> on".into());
-    f.verify.push("sudo ausearch -m avc -ts recent -c nginx   # expect: <no matches>".into());
-    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    f.verify.push(
+        "getsebool httpd_can_network_connect   # expect: httpd_can_network_connect --> on".into(),
+    );
+    f.verify
+        .push("sudo ausearch -m avc -ts recent -c nginx   # expect: <no matches>".into());
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
     vec![f]
 }
 
 fn target(g: &EventGroup) -> Option<Address> {
-    g.key.upstream.as_ref().map(|u| u.addr.clone()).or_else(|| g.key.server.as_deref().and_then(Address::parse))
+    g.key
+        .upstream
+        .as_ref()
+        .map(|u| u.addr.clone())
+        .or_else(|| g.key.server.as_deref().and_then(Address::parse))
 }

@@ -55,7 +55,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let path = up
         .as_ref()
         .and_then(|u| u.addr.socket_path().map(str::to_string))
-        .or_else(|| groups.iter().find_map(|g| g.key.server.as_deref().and_then(Address::parse)).and_then(|a| a.socket_path().map(str::to_string)))
+        .or_else(|| {
+            groups
+                .iter()
+                .find_map(|g| g.key.server.as_deref().and_then(Address::parse))
+                .and_then(|a| a.socket_path().map(str::to_string))
+        })
         .unwrap_or_else(|| "{socket_path}".into());
     let svc = ctx.service_for(up.as_ref());
     f.confidence = 0.82;
@@ -63,9 +68,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "{} of `connect() to unix:{path} failed (2: No such file or directory)`",
         plural(f.events, "line", "lines")
     ));
-    if ctx.facts.missing_paths.iter().any(|m| super::ctx::same_path(&m.path, &path)) {
+    if ctx
+        .facts
+        .missing_paths
+        .iter()
+        .any(|m| super::ctx::same_path(&m.path, &path))
+    {
         f.confidence += 0.1;
-        f.reasoning.push("`ls` confirms the socket is missing".into());
+        f.reasoning
+            .push("`ls` confirms the socket is missing".into());
     }
     if let Some(s) = ctx.facts.services.iter().rev().find(|s| s.name == svc.name) {
         if !s.is_running() {
@@ -79,17 +90,29 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
          ({}) is not running, or it listens on another path. nginx answers 502 at once.",
         svc.name
     );
-    f.fixes.push(disruptive(svc.start_enable(), format!("start `{}`: it creates {path} when it starts", svc.name)));
+    f.fixes.push(disruptive(
+        svc.start_enable(),
+        format!("start `{}`: it creates {path} when it starts", svc.name),
+    ));
     f.fixes.push(safe(format!("ls -la {}", parent(&path)), "if the service runs, see which socket it created instead (after a PHP upgrade the name changes)"));
-    f.fixes.push(safe(svc.logs(), "if it does not start, its log says why"));
-    f.verify.push(format!("ls -la {path}   # expect a line starting with 's'"));
-    f.verify.push(format!("sudo ss -xlp | grep {path}   # expect the backend process"));
-    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    f.fixes
+        .push(safe(svc.logs(), "if it does not start, its log says why"));
+    f.verify
+        .push(format!("ls -la {path}   # expect a line starting with 's'"));
+    f.verify.push(format!(
+        "sudo ss -xlp | grep {path}   # expect the backend process"
+    ));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
     if ctx.facts.paths.is_empty() && ctx.facts.missing_paths.is_empty() {
         f.next.push(next(format!("ls -la {}", parent(&path)), "shows which sockets exist (a different PHP version's socket means nginx points at the wrong path)"));
     }
     if ctx.facts.services.is_empty() {
-        f.next.push(next(format!("systemctl status {}", svc.name), "shows whether the backend runs"));
+        f.next.push(next(
+            format!("systemctl status {}", svc.name),
+            "shows whether the backend runs",
+        ));
     }
     vec![f]
 }

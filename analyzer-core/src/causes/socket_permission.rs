@@ -62,28 +62,56 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut f = Finding::from_groups(&groups);
     f.status = Some(502);
     f.confidence = 0.8;
-    f.reasoning.push(format!("{} of `connect() to unix:{path} failed (13: Permission denied)`", plural(f.events, "line", "lines")));
+    f.reasoning.push(format!(
+        "{} of `connect() to unix:{path} failed (13: Permission denied)`",
+        plural(f.events, "line", "lines")
+    ));
     let (nginx_user, user_known) = ctx.nginx_user();
     if let Some(u) = &ctx.facts.nginx_user {
-        f.add_evidence(EvidenceLine::marked(u.line, &format!("user {};", u.user), &u.user));
+        f.add_evidence(EvidenceLine::marked(
+            u.line,
+            &format!("user {};", u.user),
+            &u.user,
+        ));
     }
-    let entry: Option<&PathEntry> = ctx.facts.paths.iter().rev().find(|e| same_path(&e.path, &path));
+    let entry: Option<&PathEntry> = ctx
+        .facts
+        .paths
+        .iter()
+        .rev()
+        .find(|e| same_path(&e.path, &path));
     if let Some(e) = entry {
         let mode = format!("{:04o}", e.mode);
         let denies = user_known && !allows(e, &nginx_user);
         if denies {
             f.confidence += 0.12;
-            f.reasoning.push(format!("the socket is {}:{} mode {mode}, which does not let `{nginx_user}` write", e.owner, e.group));
+            f.reasoning.push(format!(
+                "the socket is {}:{} mode {mode}, which does not let `{nginx_user}` write",
+                e.owner, e.group
+            ));
         }
-        f.add_evidence(EvidenceLine::marked(e.line, &format!("{} {} {} {}", perms(e), e.owner, e.group, e.path), &e.owner));
+        f.add_evidence(EvidenceLine::marked(
+            e.line,
+            &format!("{} {} {} {}", perms(e), e.owner, e.group, e.path),
+            &e.owner,
+        ));
     } else {
-        f.next.push(next(format!("ls -la {path}"), "shows the socket's owner, group and mode to compare with nginx's user"));
+        f.next.push(next(
+            format!("ls -la {path}"),
+            "shows the socket's owner, group and mode to compare with nginx's user",
+        ));
     }
     if !user_known {
-        f.next.push(next("ps -o user=,cmd= -C nginx", "shows which user nginx's workers run as"));
+        f.next.push(next(
+            "ps -o user=,cmd= -C nginx",
+            "shows which user nginx's workers run as",
+        ));
     }
     if ctx.distro() == Distro::Rhel && ctx.facts.selinux_mode.is_none() {
-        f.next.push(next("sudo ausearch -m avc -ts recent -c nginx", "on RHEL-family systems errno 13 can be SELinux; an AVC denial would change the fix"));
+        f.next.push(next(
+            "sudo ausearch -m avc -ts recent -c nginx",
+            "on RHEL-family systems errno 13 can be SELinux; an AVC denial would change the fix",
+        ));
     }
     let svc = ctx.service_for(up.as_ref());
     let is_fpm = svc.name.contains("php") || path.contains("php");
@@ -98,7 +126,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "nginx cannot traverse /home/<user> (mode 0700/0750); /run/<service>/ is the usual place",
         ));
         let home = path.split('/').take(3).collect::<Vec<_>>().join("/");
-        f.fixes.push(review(format!("sudo chmod o+x {home}"), "or allow traversal only (x, not read) of the home directory"));
+        f.fixes.push(review(
+            format!("sudo chmod o+x {home}"),
+            "or allow traversal only (x, not read) of the home directory",
+        ));
     }
     if is_fpm {
         let pool_file = pool_file(ctx, &path);
@@ -121,18 +152,29 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "check the pool, then restart (not reload) so the socket is re-created with the new owner",
         ));
     } else {
-        let group = entry.map(|e| e.group.clone()).unwrap_or_else(|| "{socket_group}".into());
+        let group = entry
+            .map(|e| e.group.clone())
+            .unwrap_or_else(|| "{socket_group}".into());
         f.fixes.push(review(
             format!("sudo usermod -aG {group} {nginx_user} && sudo systemctl restart nginx"),
             "let nginx's user into the socket's group (the socket must be group-writable: gunicorn --umask 007, uWSGI chmod-socket = 660)",
         ));
         if svc.manager == Manager::Systemd {
-            f.fixes.push(disruptive(svc.restart(), "re-create the socket with the new mode"));
+            f.fixes.push(disruptive(
+                svc.restart(),
+                "re-create the socket with the new mode",
+            ));
         }
     }
-    f.verify.push(format!("ls -la {path}   # expect owner or group {nginx_user}, mode srw-rw----"));
-    f.verify.push(format!("sudo -u {nginx_user} test -w {path} && echo writable   # expect: writable"));
-    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    f.verify.push(format!(
+        "ls -la {path}   # expect owner or group {nginx_user}, mode srw-rw----"
+    ));
+    f.verify.push(format!(
+        "sudo -u {nginx_user} test -w {path} && echo writable   # expect: writable"
+    ));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
     vec![f]
 }
 
@@ -140,7 +182,11 @@ fn socket_of(g: &EventGroup) -> Option<String> {
     if let Some(p) = g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()) {
         return Some(p.to_string());
     }
-    g.key.server.as_deref().and_then(Address::parse).and_then(|a| a.socket_path().map(str::to_string))
+    g.key
+        .server
+        .as_deref()
+        .and_then(Address::parse)
+        .and_then(|a| a.socket_path().map(str::to_string))
 }
 
 /// Would `user` be allowed to write the socket? Group membership is unknown,
@@ -176,7 +222,12 @@ fn under_home(p: &str) -> bool {
 }
 
 pub fn pool_file(ctx: &Ctx, socket: &str) -> String {
-    if let Some(p) = ctx.pool_listening_on(&Address::Unix { path: socket.to_string() }).and_then(|p| p.file.clone()) {
+    if let Some(p) = ctx
+        .pool_listening_on(&Address::Unix {
+            path: socket.to_string(),
+        })
+        .and_then(|p| p.file.clone())
+    {
         return p;
     }
     if let Some(f) = ctx.facts.pools.iter().find_map(|p| p.file.clone()) {

@@ -9,7 +9,11 @@ pub static RULE: Rule = Rule {
     family: "upstream_down",
     title: "The backend's systemd unit has failed or is stopped",
     docs: DOCS,
-    signatures: &["Active: failed", "Active: inactive (dead)", "Failed with result"],
+    signatures: &[
+        "Active: failed",
+        "Active: inactive (dead)",
+        "Failed with result",
+    ],
     check,
 };
 
@@ -53,24 +57,28 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .iter()
         .filter(|s| s.name != "nginx" && !s.is_running() && s.state != "not-found")
         .collect();
-    let journal: Vec<&EventGroup> = ctx.groups(|s| matches!(s, Signal::UnitFailed { unit, .. } if !unit.starts_with("nginx")));
+    let journal: Vec<&EventGroup> =
+        ctx.groups(|s| matches!(s, Signal::UnitFailed { unit, .. } if !unit.starts_with("nginx")));
     if down.is_empty() && journal.is_empty() {
         return vec![];
     }
     // Latest state per unit: a unit reported active later is not down.
-    let down: Vec<&ServiceState> = down.into_iter().filter(|s| ctx.facts.service(&s.name).is_some_and(|l| !l.is_running())).collect();
-    let unit = down
-        .first()
-        .map(|s| s.name.clone())
-        .or_else(|| journal.iter().find_map(|g| match &g.key.signal {
+    let down: Vec<&ServiceState> = down
+        .into_iter()
+        .filter(|s| ctx.facts.service(&s.name).is_some_and(|l| !l.is_running()))
+        .collect();
+    let unit = down.first().map(|s| s.name.clone()).or_else(|| {
+        journal.iter().find_map(|g| match &g.key.signal {
             Signal::UnitFailed { unit, .. } => Some(unit.trim_end_matches(".service").to_string()),
             _ => None,
-        }));
+        })
+    });
     let Some(unit) = unit else { return vec![] };
     if ctx.facts.service(&unit).is_some_and(|s| s.is_running()) {
         return vec![];
     }
-    let nginx_fail: Vec<&EventGroup> = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 | 2 }));
+    let nginx_fail: Vec<&EventGroup> =
+        ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 | 2 }));
     let mut groups = journal.clone();
     groups.extend(nginx_fail.iter().copied());
     let mut f = Finding::from_groups(&groups);
@@ -82,15 +90,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.confidence += 0.16;
         f.reasoning.push("nginx cannot reach its backend".into());
     } else {
-        f.next.push(next("sudo tail -n 50 /var/log/nginx/error.log", "shows whether nginx's 502s point at this unit"));
+        f.next.push(next(
+            "sudo tail -n 50 /var/log/nginx/error.log",
+            "shows whether nginx's 502s point at this unit",
+        ));
     }
     let mut detail = String::new();
     if let Some(s) = state {
         let what = format!(
             "Active: {}{}{}",
             s.state,
-            s.sub.as_deref().map(|x| format!(" ({x})")).unwrap_or_default(),
-            s.result.as_deref().map(|r| format!(" (Result: {r})")).unwrap_or_default()
+            s.sub
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default(),
+            s.result
+                .as_deref()
+                .map(|r| format!(" (Result: {r})"))
+                .unwrap_or_default()
         );
         f.add_evidence(EvidenceLine::marked(s.active_line, &what, &s.state));
         f.reasoning.push(format!("`{unit}` is {}", s.state));
@@ -102,25 +119,50 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             f.confidence -= 0.2; // backend_oom names it better
         }
     }
-    f.title = format!("The backend unit `{unit}` is {}", state.map(|s| s.state.as_str()).unwrap_or("failed"));
+    f.title = format!(
+        "The backend unit `{unit}` is {}",
+        state.map(|s| s.state.as_str()).unwrap_or("failed")
+    );
     f.summary = format!(
         "systemd reports `{unit}` as not running, so nothing answers where nginx sends requests and it answers 502.{}",
         if detail.is_empty() { String::new() } else { format!(" {detail}") }
     );
-    f.fixes.push(safe(format!("sudo journalctl -u {unit} -b -n 200 --no-pager"), "the reason it stopped is in its journal"));
+    f.fixes.push(safe(
+        format!("sudo journalctl -u {unit} -b -n 200 --no-pager"),
+        "the reason it stopped is in its journal",
+    ));
     if unit.contains("php") && unit.contains("fpm") {
-        f.fixes.push(safe(super::socket_permission::fpm_test_cmd(&unit), "PHP-FPM checks its config and names the bad line"));
+        f.fixes.push(safe(
+            super::socket_permission::fpm_test_cmd(&unit),
+            "PHP-FPM checks its config and names the bad line",
+        ));
     }
     if state.is_some_and(|s| s.result.as_deref() == Some("start-limit-hit")) {
-        f.fixes.push(safe(format!("sudo systemctl reset-failed {unit}"), "clear the start limit after fixing the cause"));
+        f.fixes.push(safe(
+            format!("sudo systemctl reset-failed {unit}"),
+            "clear the start limit after fixing the cause",
+        ));
     }
-    if state.and_then(|s| s.exit_status.as_deref()).is_some_and(|c| c.starts_with("203") || c.starts_with("200") || c.starts_with("217")) {
-        f.fixes.push(review(format!("sudo systemctl edit --full {unit} && sudo systemctl daemon-reload"), "fix ExecStart=/WorkingDirectory=/User= in the unit"));
+    if state
+        .and_then(|s| s.exit_status.as_deref())
+        .is_some_and(|c| c.starts_with("203") || c.starts_with("200") || c.starts_with("217"))
+    {
+        f.fixes.push(review(
+            format!("sudo systemctl edit --full {unit} && sudo systemctl daemon-reload"),
+            "fix ExecStart=/WorkingDirectory=/User= in the unit",
+        ));
     }
-    f.fixes.push(disruptive(format!("sudo systemctl enable --now {unit}"), "start it now and at every boot"));
-    f.verify.push(format!("systemctl is-active {unit}   # expect: active"));
-    f.verify.push(format!("systemctl is-enabled {unit}   # expect: enabled"));
-    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    f.fixes.push(disruptive(
+        format!("sudo systemctl enable --now {unit}"),
+        "start it now and at every boot",
+    ));
+    f.verify
+        .push(format!("systemctl is-active {unit}   # expect: active"));
+    f.verify
+        .push(format!("systemctl is-enabled {unit}   # expect: enabled"));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
     vec![f]
 }
 

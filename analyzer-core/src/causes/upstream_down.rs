@@ -56,11 +56,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut f = Finding::from_groups(&groups);
     f.status = Some(502);
     let up = groups.iter().find_map(|g| g.key.upstream.clone());
-    let target: Option<Address> = up
+    let target: Option<Address> = up.as_ref().map(|u| u.addr.clone()).or_else(|| {
+        groups
+            .iter()
+            .find_map(|g| g.key.server.as_deref().and_then(Address::parse))
+    });
+    let target_s = target
         .as_ref()
-        .map(|u| u.addr.clone())
-        .or_else(|| groups.iter().find_map(|g| g.key.server.as_deref().and_then(Address::parse)));
-    let target_s = target.as_ref().map(|a| a.display()).unwrap_or_else(|| "the upstream".into());
+        .map(|a| a.display())
+        .unwrap_or_else(|| "the upstream".into());
     let svc = ctx.service_for(up.as_ref());
     f.confidence = 0.72 + if f.events >= 3 { 0.05 } else { 0.0 };
     f.reasoning.push(format!(
@@ -75,7 +79,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             let covering = ctx.listeners_covering(t);
             if covering.is_empty() {
                 f.confidence += 0.15;
-                f.reasoning.push(format!("the pasted listeners show nothing on {}", t.display()));
+                f.reasoning.push(format!(
+                    "the pasted listeners show nothing on {}",
+                    t.display()
+                ));
             } else {
                 f.confidence -= 0.35;
                 f.reasoning.push(format!(
@@ -83,7 +90,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     t.display()
                 ));
                 for l in covering {
-                    f.add_evidence(EvidenceLine::new(l.line, &format!("listener {} {}", l.addr.display(), l.process.as_deref().unwrap_or(""))));
+                    f.add_evidence(EvidenceLine::new(
+                        l.line,
+                        &format!(
+                            "listener {} {}",
+                            l.addr.display(),
+                            l.process.as_deref().unwrap_or("")
+                        ),
+                    ));
                 }
             }
         }
@@ -92,18 +106,39 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if !s.is_running() {
             f.confidence += 0.12;
             f.reasoning.push(format!("`{}` is {}", s.name, s.state));
-            f.add_evidence(EvidenceLine::new(s.active_line, &format!("{}: Active: {}{}", s.name, s.state, s.sub.as_deref().map(|x| format!(" ({x})")).unwrap_or_default())));
+            f.add_evidence(EvidenceLine::new(
+                s.active_line,
+                &format!(
+                    "{}: Active: {}{}",
+                    s.name,
+                    s.state,
+                    s.sub
+                        .as_deref()
+                        .map(|x| format!(" ({x})"))
+                        .unwrap_or_default()
+                ),
+            ));
         } else {
             f.confidence -= 0.2;
             f.reasoning.push(format!("`{}` is reported active", s.name));
         }
     }
-    if let Some(app) = ctx.facts.pm2.iter().find(|a| a.name == svc.name && a.status != "online") {
+    if let Some(app) = ctx
+        .facts
+        .pm2
+        .iter()
+        .find(|a| a.name == svc.name && a.status != "online")
+    {
         f.confidence += 0.12;
-        f.add_evidence(EvidenceLine::new(app.line, &format!("pm2 app {} is {}", app.name, app.status)));
+        f.add_evidence(EvidenceLine::new(
+            app.line,
+            &format!("pm2 app {} is {}", app.name, app.status),
+        ));
     }
 
-    let stale_socket = target.as_ref().and_then(|t| t.socket_path().map(str::to_string));
+    let stale_socket = target
+        .as_ref()
+        .and_then(|t| t.socket_path().map(str::to_string));
     f.title = match &stale_socket {
         Some(p) => format!("Nothing accepts connections on the socket {p} (stale socket)"),
         None => format!("The backend is not running on {target_s}"),
@@ -118,22 +153,42 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "the socket file is left over from a process that is gone; remove it and let the service create a fresh one",
         ));
     }
-    f.fixes.push(disruptive(svc.start_enable(), format!("start `{}` now and at every boot", svc.name)));
-    f.fixes.push(safe(svc.logs(), "if it stops again, its own log says why (a crash, a port already in use, a bad config)"));
-    f.verify.push(format!("{}   # expect: active", svc.status()));
+    f.fixes.push(disruptive(
+        svc.start_enable(),
+        format!("start `{}` now and at every boot", svc.name),
+    ));
+    f.fixes.push(safe(
+        svc.logs(),
+        "if it stops again, its own log says why (a crash, a port already in use, a bad config)",
+    ));
+    f.verify
+        .push(format!("{}   # expect: active", svc.status()));
     if let Some(Address::Tcp { port: Some(p), .. }) = &target {
-        f.verify.push(format!("sudo ss -tlnp | grep ':{p} '   # expect a LISTEN line owned by the backend"));
+        f.verify.push(format!(
+            "sudo ss -tlnp | grep ':{p} '   # expect a LISTEN line owned by the backend"
+        ));
     } else if let Some(p) = &stale_socket {
-        f.verify.push(format!("sudo ss -xlp | grep {p}   # expect the backend process"));
+        f.verify.push(format!(
+            "sudo ss -xlp | grep {p}   # expect the backend process"
+        ));
     }
-    f.verify.push(super::fixes::curl_through_nginx(f.servers.first().map(String::as_str)));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
     if !have_listeners {
         f.next.push(next("sudo ss -tlnp", "shows whether the backend listens on another port or address (then the fix is the proxy_pass line)"));
     }
     if !svc.known {
-        f.next.push(next("systemctl list-units --type=service --state=failed", "names the backend's unit so the fix commands can use it"));
-    } else if ctx.facts.service(&svc.name).is_none() && svc.manager == super::ctx::Manager::Systemd {
-        f.next.push(next(format!("systemctl status {}", svc.name), "confirms the backend is stopped and shows why"));
+        f.next.push(next(
+            "systemctl list-units --type=service --state=failed",
+            "names the backend's unit so the fix commands can use it",
+        ));
+    } else if ctx.facts.service(&svc.name).is_none() && svc.manager == super::ctx::Manager::Systemd
+    {
+        f.next.push(next(
+            format!("systemctl status {}", svc.name),
+            "confirms the backend is stopped and shows why",
+        ));
     }
     vec![f]
 }

@@ -47,13 +47,22 @@ error line at all comes from a load balancer or CDN in front of nginx.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
-    let groups = ctx.nginx_groups(|s| matches!(s, Signal::UpstreamTimedOut | Signal::ConnectFailed { errno: 110 }));
+    let groups = ctx.nginx_groups(|s| {
+        matches!(
+            s,
+            Signal::UpstreamTimedOut | Signal::ConnectFailed { errno: 110 }
+        )
+    });
     if groups.is_empty() {
         return vec![];
     }
     let mut f = Finding::from_groups(&groups);
     f.status = Some(504);
-    let connecting = groups.iter().filter(|g| g.key.action == Some(Action::Connecting)).map(|g| g.count).sum::<u64>();
+    let connecting = groups
+        .iter()
+        .filter(|g| g.key.action == Some(Action::Connecting))
+        .map(|g| g.count)
+        .sum::<u64>();
     let up = groups.iter().find_map(|g| g.key.upstream.clone());
     let scheme = up.as_ref().map(|u| u.scheme.as_str()).unwrap_or("http");
     let prefix = match scheme {
@@ -63,10 +72,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "scgi" => "scgi",
         _ => "proxy",
     };
-    let target = up.as_ref().map(|u| u.addr.display()).unwrap_or_else(|| "the upstream".into());
+    let target = up
+        .as_ref()
+        .map(|u| u.addr.display())
+        .unwrap_or_else(|| "the upstream".into());
     let svc = ctx.service_for(up.as_ref());
     f.confidence = 0.8;
-    f.reasoning.push(format!("{} of `upstream timed out (110…)` towards {target}", plural(f.events, "line", "lines")));
+    f.reasoning.push(format!(
+        "{} of `upstream timed out (110…)` towards {target}",
+        plural(f.events, "line", "lines")
+    ));
     let path = f
         .evidence
         .first()
@@ -79,9 +94,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "The connection to {target} was not accepted before `{prefix}_connect_timeout` ran out: the host is unreachable, \
              a firewall drops the packets, or the backend's accept queue is full. nginx answers 504."
         );
-        f.fixes.push(safe(format!("nc -vz -w 5 {}", target.replace(':', " ").replace("[", "").replace("]", "")), "does the port answer at all from this host? hanging means network or firewall"));
+        f.fixes.push(safe(
+            format!(
+                "nc -vz -w 5 {}",
+                target.replace(':', " ").replace("[", "").replace("]", "")
+            ),
+            "does the port answer at all from this host? hanging means network or firewall",
+        ));
         f.fixes.push(safe("sudo ss -tlnp", "on the backend host: Recv-Q close to Send-Q on the LISTEN line means the backend is saturated"));
-        f.fixes.push(disruptive(svc.restart(), "if the backend is hung, a restart clears its queue while you look for the cause"));
+        f.fixes.push(disruptive(
+            svc.restart(),
+            "if the backend is hung, a restart clears its queue while you look for the cause",
+        ));
     } else {
         f.title = format!("{target} is too slow: nginx gave up waiting for the response");
         f.summary = format!(
@@ -93,7 +117,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             format!("# in the location that serves {loc}:\n{prefix}_read_timeout 300s;\n{prefix}_send_timeout 300s;"),
             "give this slow endpoint more time, not the whole site",
         ));
-        f.fixes.push(disruptive(ctx.reload_nginx(), "check the config, then reload without dropping connections"));
+        f.fixes.push(disruptive(
+            ctx.reload_nginx(),
+            "check the config, then reload without dropping connections",
+        ));
         f.fixes.push(safe(
             "# keep the backend's own limit at least as long: gunicorn --timeout 300, PHP max_execution_time / request_terminate_timeout 300s, uWSGI harakiri = 300",
             "otherwise the backend kills the request first and nginx logs a 502 instead",
@@ -106,7 +133,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     ));
     f.verify.push(super::fixes::watch_log("upstream timed out"));
     if ctx.facts.config.is_none() {
-        f.next.push(super::fixes::next("sudo nginx -T", "shows the timeouts in force for this location"));
+        f.next.push(super::fixes::next(
+            "sudo nginx -T",
+            "shows the timeouts in force for this location",
+        ));
     }
     vec![f]
 }
