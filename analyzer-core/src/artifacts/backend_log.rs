@@ -1,12 +1,2241 @@
-//! TODO(parser): backend and system log lines (PHP-FPM, gunicorn, uWSGI,
-//! Node, Python, pm2 logs, kernel, SELinux audit, systemd journal).
+//! Backend and system log lines: PHP-FPM, gunicorn, uWSGI, Node and pm2,
+//! Python tracebacks, the kernel (dmesg, OOM killer), SELinux audit records,
+//! the systemd journal and gRPC/Go.
+//!
+//! These logs are pasted next to nginx's error.log to say *why* the upstream
+//! failed (reference/causes.md 2.13–2.22, 3.7–3.13). Each line is recognised
+//! on its own, without state: the segmenter calls [`parse_line`] for every
+//! line the nginx parsers did not take, so the common case is "not ours" and
+//! must be cheap. Dispatch is on the first bytes of the line and on fixed
+//! prefixes; nothing is allocated before a line is known to be ours, and
+//! only one substring scan (`bogus greeting`) runs over unknown lines.
+//!
+//! Conventions:
+//! - `Some((kind, None))`: a line of that log that carries no signal
+//!   (`Booting worker`, stack frames, `Started …`).
+//! - The event's `mark` is the byte range, in the unwrapped text, of the
+//!   fragment that names the signal.
+//! - `time` is the line's own timestamp (naive seconds, zone ignored; audit
+//!   records carry a UTC epoch), else the journald `-o short-iso` stamp; the
+//!   classic journald stamp has no year and gives `None`.
+//! - One occurrence is counted once: where a program writes several lines
+//!   for one incident (the kernel's OOM report, uWSGI's `bind()` + "probably
+//!   another instance", Node's `Error:` + `code: 'EADDRINUSE'`), only one of
+//!   them is an event. See the notes on [`Signal`] variants.
+//! - journald / pm2 / docker wrappers were taken off by `text::unwrap_line`;
+//!   the journald identifier and the pm2 prefix choose the kind when the text
+//!   alone is ambiguous (a JavaScript `TypeError:` under pm2 is Node's, not
+//!   Python's). Any journald line is claimed (as `Journal` at least); an
+//!   unknown `docker compose` line is left to the other parsers.
+//!
+//! Not done here: `Listening at: …` lines cannot add a `facts::Listener`
+//! (no access to facts from a line parser) and are plain lines.
 
 use super::Kind;
-use crate::facts::Event;
-use crate::text::Wrapper;
+use crate::facts::{Event, EventKey, Level, Signal, Source};
+use crate::text::{month_index, quoted_after, Wrapper};
+use crate::time;
+
+/// Which program the wrapper says wrote the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hint {
+    None,
+    Fpm,
+    Gunicorn,
+    Uwsgi,
+    Node,
+    Python,
+    Kernel,
+    Audit,
+    Systemd,
+}
+
+impl Hint {
+    fn of_ident(ident: &str) -> Hint {
+        let i = ident.rsplit('/').next().unwrap_or(ident);
+        if i.starts_with("php") && i.contains("fpm") {
+            Hint::Fpm
+        } else if i == "gunicorn" || i.starts_with("gunicorn") {
+            Hint::Gunicorn
+        } else if i.starts_with("uwsgi") {
+            Hint::Uwsgi
+        } else if matches!(
+            i,
+            "node" | "nodejs" | "npm" | "pm2" | "yarn" | "pnpm" | "next-server"
+        ) {
+            Hint::Node
+        } else if i.starts_with("python") || i == "uvicorn" || i == "celery" {
+            Hint::Python
+        } else if i == "kernel" {
+            Hint::Kernel
+        } else if matches!(i, "audit" | "auditd" | "setroubleshoot") {
+            Hint::Audit
+        } else if i == "systemd" || i.starts_with("systemd[") {
+            Hint::Systemd
+        } else {
+            Hint::None
+        }
+    }
+
+    /// The kind for a line of this program that matched nothing specific.
+    fn kind(self) -> Kind {
+        match self {
+            Hint::Fpm => Kind::FpmLog,
+            Hint::Gunicorn => Kind::GunicornLog,
+            Hint::Uwsgi => Kind::UwsgiLog,
+            Hint::Node => Kind::NodeLog,
+            Hint::Python => Kind::PythonTraceback,
+            Hint::Kernel => Kind::KernelLog,
+            Hint::Audit => Kind::AuditLog,
+            Hint::Systemd | Hint::None => Kind::Journal,
+        }
+    }
+
+    fn source(self) -> Source {
+        match self {
+            Hint::Fpm => Source::PhpFpm,
+            Hint::Gunicorn => Source::Gunicorn,
+            Hint::Uwsgi => Source::Uwsgi,
+            Hint::Node => Source::Node,
+            Hint::Python => Source::Python,
+            Hint::Kernel => Source::Kernel,
+            Hint::Audit => Source::Audit,
+            Hint::Systemd => Source::Systemd,
+            Hint::None => Source::Other,
+        }
+    }
+}
+
+/// A recognised signal: what it is and the fragment of the line naming it.
+struct Sig<'a> {
+    signal: Signal,
+    mark: &'a str,
+    pid: Option<u32>,
+    request: Option<&'a str>,
+}
+
+/// What a content parser found on one line.
+struct Found<'a> {
+    kind: Kind,
+    source: Source,
+    time: Option<i64>,
+    level: Option<Level>,
+    sig: Option<Sig<'a>>,
+}
+
+impl<'a> Found<'a> {
+    fn quiet(kind: Kind, source: Source) -> Self {
+        Found {
+            kind,
+            source,
+            time: None,
+            level: None,
+            sig: None,
+        }
+    }
+
+    fn sig(kind: Kind, source: Source, signal: Signal, mark: &'a str) -> Self {
+        Found {
+            kind,
+            source,
+            time: None,
+            level: None,
+            sig: Some(Sig {
+                signal,
+                mark,
+                pid: None,
+                request: None,
+            }),
+        }
+    }
+
+    fn at(mut self, time: Option<i64>) -> Self {
+        if self.time.is_none() {
+            self.time = time;
+        }
+        self
+    }
+
+    fn level(mut self, level: Option<Level>) -> Self {
+        if self.level.is_none() {
+            self.level = level;
+        }
+        self
+    }
+
+    fn pid(mut self, pid: Option<u32>) -> Self {
+        if let Some(s) = &mut self.sig {
+            if s.pid.is_none() {
+                s.pid = pid;
+            }
+        }
+        self
+    }
+
+    fn request(mut self, request: Option<&'a str>) -> Self {
+        if let Some(s) = &mut self.sig {
+            s.request = request;
+        }
+        self
+    }
+}
 
 /// Recognise one unwrapped line. `None`: not a backend/system log line.
 /// `Some((kind, None))`: a line of that log that carries no signal.
-pub fn parse_line(_line_no: u64, _text: &str, _wrapper: &Wrapper) -> Option<(Kind, Option<Event>)> {
+pub fn parse_line(line_no: u64, text: &str, wrapper: &Wrapper) -> Option<(Kind, Option<Event>)> {
+    let found = if let Some(prefix) = wrapper.pm2.as_deref() {
+        Some(pm2_wrapped(text, prefix == "PM2"))
+    } else if let Some(ident) = wrapper.ident.as_deref() {
+        Some(journal_wrapped(text, Hint::of_ident(ident)))
+    } else {
+        content(text, Hint::None)
+    }?;
+    let found = if found.time.is_none() {
+        let t = wrapper.stamp.as_deref().and_then(time::parse_iso);
+        found.at(t)
+    } else {
+        found
+    };
+    let Found {
+        kind,
+        source,
+        time,
+        level,
+        sig,
+    } = found;
+    let ev = sig.map(|s| Event {
+        key: EventKey {
+            source,
+            signal: s.signal,
+            action: None,
+            upstream: None,
+            server: None,
+        },
+        line: line_no,
+        time,
+        level,
+        request: s.request.map(str::to_string),
+        client: None,
+        host: None,
+        pid: s.pid,
+        text: text.to_string(),
+        mark: span(text, s.mark),
+    });
+    Some((kind, ev))
+}
+
+/// Byte range of `part` inside `whole` when `part` is a sub-slice of it
+/// (it always is here; anything else gives `None`).
+fn span(whole: &str, part: &str) -> Option<(usize, usize)> {
+    let w = whole.as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    if p < w || p + part.len() > w + whole.len() || part.is_empty() {
+        return None;
+    }
+    Some((p - w, p - w + part.len()))
+}
+
+/// `s` from `from` (a sub-slice of it) to the first `end` after it, inclusive;
+/// to the end of `s` when `end` is absent.
+fn through(s: &str, from: usize, end: char) -> &str {
+    let rest = s.get(from..).unwrap_or("");
+    match rest.find(end) {
+        Some(i) => &rest[..i + end.len_utf8()],
+        None => rest,
+    }
+}
+
+/// Leading ASCII digits of `s` as a number.
+fn leading_num<T: std::str::FromStr>(s: &str) -> Option<T> {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    s.get(..n).filter(|d| !d.is_empty())?.parse().ok()
+}
+
+/// The number after the first `key` in `s`.
+fn num_after<T: std::str::FromStr>(s: &str, key: &str) -> Option<T> {
+    let i = s.find(key)? + key.len();
+    leading_num(s.get(i..)?.trim_start())
+}
+
+/// The port at the end of an address (`:::3000`, `127.0.0.1:3000`,
+/// `('0.0.0.0', 8000)`).
+fn trailing_port(s: &str) -> Option<u16> {
+    let t = s.trim_end_matches(|c: char| !c.is_ascii_digit());
+    let n = t.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let digits = t.get(t.len() - n..)?;
+    let before = t.get(..t.len() - n)?;
+    if digits.is_empty()
+        || !(before.ends_with(':') || before.ends_with(", ") || before.ends_with(','))
+    {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// `Mon Jan 15 10:23:40 2024` (ctime, as dmesg -T and uWSGI write it):
+/// seconds and the length consumed.
+fn parse_ctime(s: &str) -> Option<(i64, usize)> {
+    let b = s.as_bytes();
+    if b.len() < 24 || b[3] != b' ' || b[7] != b' ' || !b[0].is_ascii_uppercase() {
+        return None;
+    }
+    let m = month_index(s.get(4..7)?)?;
+    // day may be space-padded: `Jan  5`
+    let rest = s.get(8..)?;
+    let trimmed = rest.trim_start();
+    let pad = rest.len() - trimmed.len();
+    let day: u32 = leading_num(trimmed)?;
+    let dlen = if day >= 10 { 2 } else { 1 };
+    let at = 8 + pad + dlen;
+    if b.get(at) != Some(&b' ') {
+        return None;
+    }
+    let clock = s.get(at + 1..at + 9)?;
+    let cb = clock.as_bytes();
+    if cb[2] != b':' || cb[5] != b':' {
+        return None;
+    }
+    if b.get(at + 9) != Some(&b' ') {
+        return None;
+    }
+    let year = s.get(at + 10..at + 14)?;
+    let iso = format!("{year}-{m:02}-{day:02} {clock}");
+    Some((time::parse_iso(&iso)?, at + 14))
+}
+
+fn level_word(w: &str) -> Option<Level> {
+    Some(match w {
+        "DEBUG" => Level::Debug,
+        "INFO" => Level::Info,
+        "NOTICE" => Level::Notice,
+        "WARNING" | "WARN" => Level::Warn,
+        "ERROR" => Level::Error,
+        "CRITICAL" | "CRIT" => Level::Crit,
+        "ALERT" => Level::Alert,
+        "EMERG" | "EMERGENCY" => Level::Emerg,
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------- dispatch
+
+/// Lines with a journald/syslog wrapper: always claimed.
+fn journal_wrapped(text: &str, hint: Hint) -> Found<'_> {
+    let found = match hint {
+        Hint::Systemd => systemd_line(text),
+        Hint::Kernel => Some(kernel_message(text, None)),
+        _ => None,
+    };
+    found
+        .or_else(|| content(text, hint))
+        .unwrap_or_else(|| Found::quiet(hint.kind(), hint.source()))
+}
+
+/// Lines of `pm2 logs` (`0|api | …`) or of the pm2 daemon (`PM2 | …`).
+fn pm2_wrapped(text: &str, daemon: bool) -> Found<'_> {
+    // `--time`: `2024-01-15T10:23:45: text`
+    let (t, text) = iso_colon_prefix(text);
+    let source = if daemon { Source::Pm2 } else { Source::Node };
+    let found = if daemon {
+        pm2_message(text)
+    } else {
+        content(text, Hint::Node).map(|mut f| {
+            f.kind = Kind::Pm2Logs;
+            f
+        })
+    };
+    found
+        .unwrap_or_else(|| Found::quiet(Kind::Pm2Logs, source))
+        .at(t)
+}
+
+/// `2024-01-15T10:23:45: rest` (pm2 `--time`, `~/.pm2/pm2.log`).
+fn iso_colon_prefix(text: &str) -> (Option<i64>, &str) {
+    let b = text.as_bytes();
+    if b.len() > 21 && b[4] == b'-' && b[10] == b'T' && b[19] == b':' && b[20] == b' ' {
+        if let Some(t) = time::parse_iso(&text[..19]) {
+            return (Some(t), &text[21..]);
+        }
+    }
+    (None, text)
+}
+
+/// Recognise a line by its content.
+fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
+    let b = text.as_bytes();
+    let first = *b.first()?;
+    let found = match first {
+        b'[' => bracketed(text, hint),
+        b'*' => uwsgi_stars(text),
+        b' ' | b'\t' => indented(text),
+        b'-' => dashes(text),
+        b'<' => angle(text),
+        b'/' => pm2_banner(text),
+        b'!' => uwsgi_bang(text),
+        b'(' => node_warning(text),
+        b'0'..=b'9' => numeric(text, hint),
+        b'a'..=b'z' | b'A'..=b'Z' => word(text, hint),
+        _ => None,
+    };
+    found.or_else(|| grpc_anywhere(text))
+}
+
+// ---------------------------------------------------------------- [ … ] lines
+
+fn bracketed(text: &str, hint: Hint) -> Option<Found<'_>> {
+    let b = text.as_bytes();
+    let second = *b.get(1)?;
+    match second {
+        b' ' | b'0'..=b'9' => {
+            if let Some(f) = dmesg_mono(text) {
+                return Some(f);
+            }
+            if let Some(f) = fpm_stamped(text) {
+                return Some(f);
+            }
+            if let Some(f) = gunicorn(text) {
+                return Some(f);
+            }
+            if text.starts_with("[0x") {
+                // FPM slowlog backtrace frame: `[0x00007f…] curl_exec() /var/www/x.php:42`
+                return Some(Found::quiet(Kind::FpmLog, Source::PhpFpm));
+            }
+            // Node GC trace: `[2345:0x5d3c2a0]    12345 ms: Mark-Compact …`
+            let n = b.iter().skip(1).take_while(|c| c.is_ascii_digit()).count();
+            if n > 0 && text.get(1 + n..).is_some_and(|r| r.starts_with(":0x")) {
+                return Some(Found::quiet(Kind::NodeLog, Source::Node));
+            }
+            None
+        }
+        b'A'..=b'Z' => {
+            if let Some(f) = dmesg_ctime(text) {
+                return Some(f);
+            }
+            if text.starts_with("[TAILING]") || text.starts_with("[PM2]") {
+                return Some(Found::quiet(Kind::Pm2Logs, Source::Pm2));
+            }
+            fpm_syslog(text, hint)
+        }
+        b'p' if text.starts_with("[pid: ") => {
+            // uWSGI request log: `[pid: 12345|app: 0|req: 1/1] 127.0.0.1 () {…} [Mon Jan …] GET / => …`
+            Some(Found::quiet(Kind::UwsgiLog, Source::Uwsgi))
+        }
+        _ => None,
+    }
+}
+
+/// `[ 8123.456789] message` (dmesg without -T; seconds since boot: no time).
+fn dmesg_mono(text: &str) -> Option<Found<'_>> {
+    let close = text
+        .get(..24)?
+        .find(']')
+        .or_else(|| text.find(']').filter(|&i| i < 24))?;
+    let inner = &text[1..close];
+    let ok = inner.contains('.')
+        && inner.bytes().any(|c| c.is_ascii_digit())
+        && inner
+            .bytes()
+            .all(|c| c.is_ascii_digit() || c == b' ' || c == b'.' || c == b'+');
+    if !ok {
+        return None;
+    }
+    let msg = text.get(close + 1..)?.trim_start();
+    Some(kernel_message(msg, None))
+}
+
+/// `[Mon Jan 15 10:23:40 2024] message` (dmesg -T).
+fn dmesg_ctime(text: &str) -> Option<Found<'_>> {
+    let (t, len) = parse_ctime(text.get(1..)?)?;
+    let rest = text.get(1 + len..)?.strip_prefix(']')?;
+    Some(kernel_message(rest.trim_start(), Some(t)))
+}
+
+// ---------------------------------------------------------------- PHP-FPM
+
+/// `[15-Jan-2024 10:23:41] WARNING: message` (optionally `.123456` after
+/// the seconds); slowlog headers `[15-Jan-2024 10:23:41]  [pool www] pid 2345`.
+fn fpm_stamped(text: &str) -> Option<Found<'_>> {
+    let b = text.as_bytes();
+    if b.len() < 22 || b[3] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let t = time::parse_fpm(text.get(1..21)?)?;
+    let close = 21 + text.get(21..)?.find(']')?;
+    if close > 30 {
+        return None;
+    }
+    let rest = text.get(close + 1..)?.trim_start();
+    let colon = rest.find(": ").filter(|&i| i <= 8);
+    let (level, msg) = match colon.and_then(|i| level_word(&rest[..i]).map(|l| (l, i))) {
+        Some((l, i)) => (Some(l), &rest[i + 2..]),
+        None => (None, rest),
+    };
+    Some(fpm_message(msg, level).at(Some(t)).level(level))
+}
+
+/// journald/syslog form `[WARNING] [pool www] message` (`error_log = syslog`).
+fn fpm_syslog(text: &str, hint: Hint) -> Option<Found<'_>> {
+    let close = text
+        .get(..12)?
+        .find(']')
+        .or_else(|| text.find(']').filter(|&i| i < 12))?;
+    let level = level_word(&text[1..close])?;
+    let msg = text.get(close + 1..)?.trim_start();
+    let f = fpm_message(msg, Some(level)).level(Some(level));
+    if hint == Hint::Fpm || f.sig.is_some() || msg.starts_with("[pool ") {
+        Some(f)
+    } else {
+        None
+    }
+}
+
+/// An FPM message after its level: `[pool www] server reached …`.
+fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
+    let k = Kind::FpmLog;
+    let s = Source::PhpFpm;
+    let (pool, m) = match msg
+        .strip_prefix("[pool ")
+        .and_then(|r| r.find(']').map(|i| (r, i)))
+    {
+        Some((r, i)) => (&r[..i], r[i + 1..].trim_start()),
+        None => ("", msg),
+    };
+    if let Some(r) = m.strip_prefix("server reached ") {
+        let r = r.strip_prefix("pm.").unwrap_or(r);
+        if let Some(r) = r.strip_prefix("max_children setting (") {
+            let limit = leading_num(r).unwrap_or(0);
+            let signal = Signal::FpmMaxChildren {
+                pool: pool.to_string(),
+                limit,
+            };
+            return Found::sig(k, s, signal, through(m, 0, ')'));
+        }
+    }
+    if m.starts_with("seems busy") {
+        let signal = Signal::FpmSeemsBusy {
+            pool: pool.to_string(),
+        };
+        return Found::sig(k, s, signal, &m[..10]);
+    }
+    if let Some(r) = m.strip_prefix("child ") {
+        let pid: Option<u32> = leading_num(r);
+        let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+        let after = &r[digits..];
+        if after.starts_with(", script ") {
+            let request = quoted_after(after, "(request: ");
+            for (needle, timed_out) in
+                [("execution timed out", true), ("executing too slow", false)]
+            {
+                if let Some(i) = after.find(needle) {
+                    let signal = if timed_out {
+                        Signal::FpmExecTimedOut {
+                            pool: pool.to_string(),
+                        }
+                    } else {
+                        Signal::FpmSlowRequest {
+                            pool: pool.to_string(),
+                        }
+                    };
+                    return Found::sig(k, s, signal, through(after, i, ')'))
+                        .pid(pid)
+                        .request(request);
+                }
+            }
+            return Found::quiet(k, s);
+        }
+        if let Some(r2) = after.strip_prefix(" exited on signal ") {
+            if let Some(signal) = leading_num::<u16>(r2) {
+                let i = 1; // skip the space before "exited"
+                return Found::sig(
+                    k,
+                    s,
+                    Signal::FpmChildSignal { signal },
+                    through(after, i, ')'),
+                )
+                .pid(pid);
+            }
+        }
+        if let Some(r2) = after.strip_prefix(" exited with code ") {
+            if let Some(code) = leading_num::<u16>(r2) {
+                if code != 0 {
+                    let n = r2.bytes().take_while(u8::is_ascii_digit).count();
+                    let mark = &after[1.." exited with code ".len() + n];
+                    return Found::sig(k, s, Signal::FpmChildExited { code }, mark).pid(pid);
+                }
+            }
+        }
+        return Found::quiet(k, s);
+    }
+    if let Some(r) = m.strip_prefix("unable to bind listening socket for address '") {
+        let addr = r.split('\'').next().unwrap_or("");
+        let signal = Signal::FpmBindFailed {
+            addr: addr.to_string(),
+        };
+        return Found::sig(k, s, signal, m);
+    }
+    if m.starts_with("failed processes threshold") {
+        return Found::sig(k, s, Signal::FpmEmergencyRestart, through(m, 0, ')'));
+    }
+    let config = match level {
+        Some(Level::Error) => {
+            m.starts_with("[/")
+                || m.starts_with("FPM initialization failed")
+                || m.starts_with("failed to load configuration file")
+                || m.starts_with("failed to post process the configuration")
+                || m.starts_with("Unable to include")
+                || m.starts_with("Unable to globalize")
+        }
+        Some(Level::Alert) => !m.starts_with("oops"),
+        _ => false,
+    };
+    if config {
+        return Found::sig(k, s, Signal::FpmConfigError, m.trim_end());
+    }
+    Found::quiet(k, s)
+}
+
+// ---------------------------------------------------------------- gunicorn
+
+/// `[2024-01-15 10:23:45 +0000] [1201] [CRITICAL] WORKER TIMEOUT (pid:1288)`.
+fn gunicorn(text: &str) -> Option<Found<'_>> {
+    let b = text.as_bytes();
+    if b.len() < 22 || b[5] != b'-' || b[8] != b'-' {
+        return None;
+    }
+    let t = time::parse_iso(text.get(1..20)?)?;
+    let close = text.find("] [")?;
+    let rest = &text[close + 2..];
+    // `[1201] `
+    let pid_end = rest.find("] ")?;
+    let master: Option<u32> = rest.get(1..pid_end).and_then(|p| p.parse().ok());
+    let rest = rest.get(pid_end + 2..)?;
+    let (level, msg) = match rest
+        .strip_prefix('[')
+        .and_then(|r| r.find("] ").map(|i| (r, i)))
+    {
+        Some((r, i)) => (level_word(&r[..i]), &r[i + 2..]),
+        None => (None, rest),
+    };
+    let k = Kind::GunicornLog;
+    let s = Source::Gunicorn;
+    let f = if msg.starts_with("WORKER TIMEOUT") {
+        let pid = num_after(msg, "(pid:");
+        Found::sig(k, s, Signal::GunicornWorkerTimeout, through(msg, 0, ')')).pid(pid.or(master))
+    } else if msg.starts_with("Worker (pid:") && msg.contains("SIGKILL") {
+        let pid = num_after(msg, "(pid:");
+        Found::sig(k, s, Signal::GunicornSigkill, msg.trim_end()).pid(pid.or(master))
+    } else if let Some(r) = msg.strip_prefix("Connection in use: ") {
+        let port = trailing_port(r);
+        Found::sig(k, s, Signal::AddrInUse { port }, msg.trim_end()).pid(master)
+    } else if msg.starts_with("Reason: Worker failed to boot")
+        || msg.starts_with("Reason: App failed to load")
+    {
+        Found::sig(k, s, Signal::GunicornBootFailed, msg.trim_end()).pid(master)
+    } else {
+        Found::quiet(k, s)
+    };
+    Some(f.at(Some(t)).level(level))
+}
+
+// ---------------------------------------------------------------- uWSGI
+
+fn uwsgi_stars(text: &str) -> Option<Found<'_>> {
+    let body = text.strip_prefix("*** ")?;
+    let k = Kind::UwsgiLog;
+    let s = Source::Uwsgi;
+    if body.starts_with("HARAKIRI ON WORKER") {
+        let pid = num_after(body, "(pid:");
+        return Some(Found::sig(k, s, Signal::UwsgiHarakiri, through(body, 0, ')')).pid(pid));
+    }
+    if body.starts_with("uWSGI listen queue of socket") {
+        if let Some(i) = body.find(" full") {
+            let mark = &body[..i + 5];
+            return Some(Found::sig(k, s, Signal::UwsgiListenQueueFull, mark));
+        }
+    }
+    if text.trim_end().ends_with("***") {
+        return Some(Found::quiet(k, s));
+    }
     None
+}
+
+/// `!!! uWSGI process 123 got Segmentation Fault !!!`
+fn uwsgi_bang(text: &str) -> Option<Found<'_>> {
+    let body = text.strip_prefix("!!! ")?;
+    if !body.starts_with("uWSGI") && !body.starts_with("no internal routing") {
+        return None;
+    }
+    let k = Kind::UwsgiLog;
+    let s = Source::Uwsgi;
+    if body.contains("Segmentation Fault") {
+        let pid = num_after(body, "process ");
+        let signal = Signal::Segfault {
+            comm: "uwsgi".into(),
+        };
+        return Some(Found::sig(k, s, signal, body.trim_end_matches([' ', '!'])).pid(pid));
+    }
+    Some(Found::quiet(k, s))
+}
+
+/// uWSGI lines that start with a word. `None` when not uWSGI.
+fn uwsgi_word(text: &str) -> Option<Found<'_>> {
+    let k = Kind::UwsgiLog;
+    let s = Source::Uwsgi;
+    if let Some(r) = text.strip_prefix("invalid request block size: ") {
+        let size = leading_num(r).unwrap_or(0);
+        let max = num_after(r, "(max ").unwrap_or(0);
+        let mark = through(text, 0, ')');
+        return Some(Found::sig(k, s, Signal::UwsgiBlockSize { size, max }, mark));
+    }
+    if text.starts_with("uwsgi_response_") {
+        if let Some(i) = text.find("Broken pipe") {
+            let request = text.find(" during ").and_then(|j| {
+                let r = &text[j + 8..];
+                let end = r.rfind(" (").unwrap_or(r.len());
+                r.get(..end)
+            });
+            let mark = &text[..i + "Broken pipe".len()];
+            return Some(Found::sig(k, s, Signal::UwsgiBrokenPipe, mark).request(request));
+        }
+        return Some(Found::quiet(k, s));
+    }
+    if let Some(r) =
+        text.strip_prefix("probably another instance of uWSGI is running on the same address")
+    {
+        let port = r
+            .trim_end()
+            .strip_suffix(").")
+            .and_then(|a| trailing_port(&format!("{a})")));
+        return Some(Found::sig(
+            k,
+            s,
+            Signal::AddrInUse { port },
+            text.trim_end(),
+        ));
+    }
+    const QUIET: &[&str] = &[
+        "SIGPIPE: writing to a closed pipe",
+        "HARAKIRI",
+        "spawned uWSGI",
+        "Respawned uWSGI",
+        "uwsgi socket ",
+        "uWSGI ",
+        "uwsgi ",
+        "WSGI app ",
+        "DAMN ! worker",
+        "bind(): ",
+        "unable to load app",
+        "mapped ",
+        "your processes number limit",
+        "your memory page size",
+        "detected max file descriptor number",
+        "writev(): Broken pipe",
+        "IOError: write error",
+        "OSError: write error",
+        "announcing my loyalty",
+        "gracefully (RE)spawned",
+        "chdir() to ",
+        "goodbye to uWSGI",
+    ];
+    if QUIET.iter().any(|p| text.starts_with(p))
+        || (text.starts_with("worker ") && text.contains(" buried"))
+    {
+        return Some(Found::quiet(k, s));
+    }
+    None
+}
+
+// ---------------------------------------------------------------- Node / pm2
+
+/// Node lines starting with a word. `None` when not Node.
+fn node_word(text: &str, hint: Hint) -> Option<Found<'_>> {
+    let k = Kind::NodeLog;
+    let s = Source::Node;
+    if let Some(r) = text
+        .strip_prefix("Error: ")
+        .or_else(|| text.strip_prefix("Uncaught Error: "))
+        .or_else(|| text.strip_prefix("[Error: "))
+    {
+        let offset = text.len() - r.len();
+        if let Some(i) = r.find("EADDRINUSE") {
+            let port = trailing_port(r.trim_end().trim_end_matches(']'));
+            let mark = text[offset..].trim_end();
+            let _ = i;
+            return Some(Found::sig(k, s, Signal::AddrInUse { port }, mark));
+        }
+        // `EMFILE: too many open files`, `connect ECONNREFUSED 1.2.3.4:5432`, `spawn x ENOENT`
+        for word in r.split_whitespace().take(3) {
+            let w = word.trim_end_matches([':', ',']);
+            if w.len() >= 4
+                && w.starts_with('E')
+                && w.bytes().all(|c| c.is_ascii_uppercase() || c == b'_')
+            {
+                let signal = Signal::NodeError {
+                    code: w.to_string(),
+                };
+                return Some(Found::sig(k, s, signal, w));
+            }
+        }
+        if r.starts_with("Cannot find module") {
+            let signal = Signal::NodeError {
+                code: "MODULE_NOT_FOUND".into(),
+            };
+            return Some(Found::sig(k, s, signal, through(r, 0, '\'')));
+        }
+        return (hint == Hint::Node).then(|| Found::quiet(k, s));
+    }
+    if let Some(r) = text.strip_prefix("FATAL ERROR: ") {
+        if r.contains("heap out of memory") {
+            return Some(Found::sig(k, s, Signal::NodeHeapOom, text.trim_end()));
+        }
+        return Some(Found::quiet(k, s));
+    }
+    const QUIET: &[&str] = &[
+        "Emitted 'error' event",
+        "Node.js v",
+        "node:internal",
+        "node:events:",
+        "node:net:",
+        "node:_http_server",
+        "Security context: ",
+    ];
+    if QUIET.iter().any(|p| text.starts_with(p)) {
+        return Some(Found::quiet(k, s));
+    }
+    None
+}
+
+/// `(node:1234) UnhandledPromiseRejectionWarning: …`
+fn node_warning(text: &str) -> Option<Found<'_>> {
+    let r = text.strip_prefix("(node:")?;
+    leading_num::<u32>(r)?;
+    Some(Found::quiet(Kind::NodeLog, Source::Node))
+}
+
+/// pm2 daemon messages (`PM2 | …` or `~/.pm2/pm2.log`).
+fn pm2_message(text: &str) -> Option<Found<'_>> {
+    let k = Kind::Pm2Logs;
+    let s = Source::Pm2;
+    let text = text
+        .strip_prefix("PM2 log: ")
+        .or_else(|| text.strip_prefix("PM2 error: "))
+        .unwrap_or(text);
+    if let Some(r) = text.strip_prefix("App [") {
+        // `App [api:0] exited with code [1] via signal [SIGINT]`
+        let close = r.find(']')?;
+        let name = &r[..close];
+        let app = name.rsplit_once(':').map(|(a, _)| a).unwrap_or(name);
+        let after = &r[close + 1..];
+        if after.starts_with(" exited with code") {
+            let signal = after
+                .find("via signal [")
+                .and_then(|i| after[i + 12..].split(']').next())
+                .unwrap_or("");
+            let signal = Signal::Pm2Exited {
+                app: app.to_string(),
+                signal: signal.to_string(),
+            };
+            return Some(Found::sig(k, s, signal, text.trim_end()));
+        }
+        return Some(Found::quiet(k, s));
+    }
+    if let Some(r) = text.strip_prefix("Script ") {
+        if let Some(i) = r.find(" had too many unstable restarts") {
+            let signal = Signal::Pm2UnstableRestarts {
+                app: r[..i].to_string(),
+            };
+            return Some(Found::sig(k, s, signal, through(text, 0, ')')));
+        }
+        return None;
+    }
+    const QUIET: &[&str] = &[
+        "Stopping app:",
+        "Starting execution sequence",
+        "Process ",
+        "pid=",
+        "Exited peacefully",
+        "PM2 successfully",
+        "===============",
+        "--- New PM2 Daemon",
+        "RPC socket file",
+        "BUS socket file",
+        "Application log path",
+        "Worker Interval",
+        "Process dump file",
+        "Concurrent actions",
+        "SIGTERM signal received",
+        "Stopping PM2",
+        "PM2 home",
+        "PM2 PID file",
+        "Resurrecting",
+    ];
+    if QUIET.iter().any(|p| text.starts_with(p)) {
+        return Some(Found::quiet(k, s));
+    }
+    None
+}
+
+/// `/home/deploy/.pm2/logs/api-error.log last 15 lines:`
+fn pm2_banner(text: &str) -> Option<Found<'_>> {
+    let t = text.trim_end();
+    if t.ends_with(" lines:") && (t.contains("/.pm2/") || t.contains("/pm2/logs/")) {
+        return Some(Found::quiet(Kind::Pm2Logs, Source::Pm2));
+    }
+    None
+}
+
+// ---------------------------------------------------------------- Python
+
+/// A Python exception line: `ValueError: x`, `django.db.utils.OperationalError: …`,
+/// `MemoryError`. Returns the exception name.
+fn python_exception_name(text: &str) -> Option<&str> {
+    let n = text
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.')
+        .count();
+    let name = &text[..n];
+    let after = &text[n..];
+    if !(after.is_empty() || after.starts_with(": ") || after == ":") {
+        return None;
+    }
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let ok_end = last.ends_with("Error") || last.ends_with("Exception");
+    let first_upper = last.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+    (ok_end && first_upper && last.len() > "Error".len() && !name.ends_with('.')).then_some(name)
+}
+
+fn python_word(text: &str, hint: Hint) -> Option<Found<'_>> {
+    let k = Kind::PythonTraceback;
+    let s = Source::Python;
+    if text.starts_with("Traceback (most recent call last)")
+        || text.starts_with("During handling of the above exception")
+        || text.starts_with("The above exception was the direct cause")
+    {
+        return Some(Found::quiet(k, s));
+    }
+    let name = python_exception_name(text)?;
+    if let Some(i) = text.find("[Errno 98]") {
+        let port = text.find("address (").and_then(|j| {
+            let r = &text[j + 8..];
+            r.find(')').and_then(|e| trailing_port(&r[..=e]))
+        });
+        let mark = text[i..].trim_end();
+        return Some(Found::sig(k, s, Signal::AddrInUse { port }, mark));
+    }
+    if hint == Hint::Node {
+        // `TypeError: …` under pm2/node is JavaScript.
+        return Some(Found::quiet(Kind::NodeLog, Source::Node));
+    }
+    let signal = Signal::PythonException {
+        name: name.to_string(),
+    };
+    Some(Found::sig(k, s, signal, name))
+}
+
+// ---------------------------------------------------------------- indented lines
+
+fn indented(text: &str) -> Option<Found<'_>> {
+    let t = text.trim_start();
+    if t.starts_with("File \"") && t.contains("\", line ") {
+        return Some(Found::quiet(Kind::PythonTraceback, Source::Python));
+    }
+    if let Some(r) = t.strip_prefix("at ") {
+        // `at Server.setupListenHandle [as _listen2] (node:net:1817:16)`, `at /srv/x.js:1:2`
+        let ok = (r.contains('(') && r.ends_with(')')) || r.contains(".js:") || r.contains("node:");
+        if ok {
+            return Some(Found::quiet(Kind::NodeLog, Source::Node));
+        }
+        return None;
+    }
+    const NODE: &[&str] = &["code: '", "errno: -", "syscall: '", "throw er;", "[Symbol("];
+    if NODE.iter().any(|p| t.starts_with(p)) {
+        return Some(Found::quiet(Kind::NodeLog, Source::Node));
+    }
+    None
+}
+
+// ---------------------------------------------------------------- separators
+
+fn dashes(text: &str) -> Option<Found<'_>> {
+    let t = text.trim_end();
+    if t == "----" {
+        return Some(Found::quiet(Kind::AuditLog, Source::Audit));
+    }
+    // journalctl: `-- Boot 3c5e… --`, `-- No entries --`, `-- Logs begin at … --`
+    if t.starts_with("-- ") && t.ends_with(" --") {
+        return Some(Found::quiet(Kind::Journal, Source::Systemd));
+    }
+    None
+}
+
+fn angle(text: &str) -> Option<Found<'_>> {
+    let t = text.trim_end();
+    if t == "<no matches>" {
+        return Some(Found::quiet(Kind::AuditLog, Source::Audit));
+    }
+    if t.starts_with("<--- ") && t.ends_with(" --->") {
+        // Node `<--- Last few GCs --->`, `<--- JS stacktrace --->`
+        return Some(Found::quiet(Kind::NodeLog, Source::Node));
+    }
+    None
+}
+
+// ---------------------------------------------------------------- lines starting with a digit
+
+fn numeric(text: &str, hint: Hint) -> Option<Found<'_>> {
+    // pm2.log `2024-01-15T10:23:45: PM2 log: App [api:0] …`
+    let (t, rest) = iso_colon_prefix(text);
+    if t.is_some() {
+        if rest.starts_with("PM2 ") {
+            return Some(
+                pm2_message(rest)
+                    .unwrap_or_else(|| Found::quiet(Kind::Pm2Logs, Source::Pm2))
+                    .at(t),
+            );
+        }
+        return content(rest, hint).map(|f| f.at(t));
+    }
+    go_log(text)
+}
+
+/// Go `log` lines `2024/01/15 10:23:45 grpc: …` (optionally `.123456`).
+fn go_log(text: &str) -> Option<Found<'_>> {
+    let b = text.as_bytes();
+    if b.len() < 21 || b[4] != b'/' || b[7] != b'/' || b[10] != b' ' || b[13] != b':' {
+        return None;
+    }
+    let t = time::parse_nginx(text.get(..19)?)?;
+    let rest = text.get(19..)?;
+    let rest = rest
+        .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit())
+        .trim_start();
+    grpc_message(rest).map(|f| f.at(Some(t)))
+}
+
+fn grpc_message(msg: &str) -> Option<Found<'_>> {
+    let i = msg.find("bogus greeting")?;
+    let start = msg[..i]
+        .rfind("received ")
+        .filter(|&j| i - j <= 9)
+        .unwrap_or(i);
+    let end = msg[i..]
+        .find(" from client")
+        .map(|e| i + e + 12)
+        .unwrap_or(i + 14);
+    let mark = msg.get(start..end).unwrap_or(&msg[i..i + 14]);
+    Some(Found::sig(
+        Kind::AppLog,
+        Source::Other,
+        Signal::GrpcBogusGreeting,
+        mark,
+    ))
+}
+
+/// Last resort for lines nobody took: grpc-go's greeting error inside any
+/// wrapper (`WARNING: 2024/… [core] grpc: …`, JSON logs).
+fn grpc_anywhere(text: &str) -> Option<Found<'_>> {
+    memchr::memmem::find(text.as_bytes(), b"bogus greeting")?;
+    let b = text.as_bytes();
+    let t = b
+        .windows(20)
+        .position(|w| {
+            w[4] == b'/' && w[7] == b'/' && w[10] == b' ' && w[13] == b':' && w[0].is_ascii_digit()
+        })
+        .and_then(|i| time::parse_nginx(text.get(i..i + 19)?));
+    grpc_message(text).map(|f| f.at(t))
+}
+
+// ---------------------------------------------------------------- lines starting with a letter
+
+fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
+    let first = text.as_bytes()[0];
+    match first {
+        b't' => {
+            if text.starts_with("type=") {
+                return audit_record(text, None);
+            }
+            if text.starts_with("time->") {
+                return Some(Found::quiet(Kind::AuditLog, Source::Audit));
+            }
+            if text.starts_with("traps: ") {
+                return Some(kernel_message(text, None));
+            }
+        }
+        b'a' if text.starts_with("audit: type=") || text.starts_with("audit(") => {
+            return audit_record(text, None);
+        }
+        b'S' => {
+            if text.starts_with("SELinux is preventing ") {
+                return Some(setroubleshoot(text));
+            }
+            if text.starts_with("Script ") {
+                return pm2_message(text);
+            }
+        }
+        b'A' if text.starts_with("App [") => return pm2_message(text),
+        b'P' if text.starts_with("PM2 log: ") || text.starts_with("PM2 error: ") => {
+            return pm2_message(text).or_else(|| Some(Found::quiet(Kind::Pm2Logs, Source::Pm2)));
+        }
+        b'O' | b'M' | b'K' | b'o' if is_oom_line(text) => return Some(kernel_message(text, None)),
+        _ => {}
+    }
+    if hint == Hint::Kernel {
+        return Some(kernel_message(text, None));
+    }
+    if let Some(f) = uwsgi_word(text) {
+        return Some(f);
+    }
+    if let Some(f) = node_word(text, hint) {
+        return Some(f);
+    }
+    if let Some(f) = uvicorn(text) {
+        return Some(f);
+    }
+    if let Some(f) = python_word(text, hint) {
+        return Some(f);
+    }
+    if let Some(f) = ctime_prefixed(text, hint) {
+        return Some(f);
+    }
+    if text.starts_with("grpc: ") {
+        return grpc_message(text);
+    }
+    // `node invoked oom-killer: gfp_mask=…` (first word is the comm)
+    if let Some(sp) = memchr::memchr(b' ', text.as_bytes()) {
+        if text[sp + 1..].starts_with("invoked oom-killer:") {
+            return Some(kernel_message(text, None));
+        }
+    }
+    None
+}
+
+/// uWSGI `log-date`: `Mon Jan 15 10:23:40 2024 - message`.
+fn ctime_prefixed(text: &str, hint: Hint) -> Option<Found<'_>> {
+    let (t, len) = parse_ctime(text)?;
+    let rest = text.get(len..)?.strip_prefix(" - ")?;
+    content(rest, hint).map(|f| f.at(Some(t)))
+}
+
+/// uvicorn `ERROR:    [Errno 98] error while attempting to bind on address ('127.0.0.1', 8000): address already in use`.
+fn uvicorn(text: &str) -> Option<Found<'_>> {
+    let (lvl, rest) = text.split_once(':')?;
+    let level = level_word(lvl)?;
+    let msg = rest.trim_start();
+    if msg.len() == rest.len() {
+        return None;
+    }
+    let i = msg.find("[Errno 98]")?;
+    let port = msg.find("address (").and_then(|j| {
+        let r = &msg[j + 8..];
+        r.find(')').and_then(|e| trailing_port(&r[..=e]))
+    });
+    let f = Found::sig(
+        Kind::AppLog,
+        Source::Python,
+        Signal::AddrInUse { port },
+        msg[i..].trim_end(),
+    );
+    Some(f.level(Some(level)))
+}
+
+// ---------------------------------------------------------------- kernel
+
+fn is_oom_line(t: &str) -> bool {
+    t.starts_with("Out of memory")
+        || t.starts_with("Memory cgroup out of memory")
+        || t.starts_with("Killed process ")
+        || t.starts_with("oom-kill:")
+        || t.starts_with("oom_reaper:")
+}
+
+/// A kernel message (prefix removed). Always a kernel line.
+fn kernel_message(msg: &str, t: Option<i64>) -> Found<'_> {
+    let k = Kind::KernelLog;
+    let s = Source::Kernel;
+    let f = kernel_signal(msg).unwrap_or_else(|| Found::quiet(k, s));
+    f.at(t)
+}
+
+fn kernel_signal(msg: &str) -> Option<Found<'_>> {
+    let k = Kind::KernelLog;
+    let s = Source::Kernel;
+    // `[ 8123.4] ` inside a journald/syslog kernel line
+    if msg.starts_with('[') {
+        if let Some(f) = dmesg_mono(msg) {
+            return f.sig.is_some().then_some(f).or(Some(Found::quiet(k, s)));
+        }
+    }
+    let first = *msg.as_bytes().first()?;
+    match first {
+        b'O' | b'M' | b'K' => {
+            // `Out of memory: Killed process 2345 (node) …`,
+            // `Memory cgroup out of memory: Killed process …`, old follow-up `Killed process …`.
+            let i = memchr::memmem::find(msg.as_bytes(), b"Killed process ")?;
+            let head = &msg[..i];
+            if !(head.is_empty()
+                || head.ends_with("out of memory: ")
+                || head.ends_with("Out of memory: "))
+            {
+                return None;
+            }
+            let r = &msg[i + 15..];
+            let pid: u32 = leading_num(r)?;
+            let comm = r
+                .find(" (")
+                .and_then(|j| r[j + 2..].split(')').next())
+                .unwrap_or("");
+            let mark = through(msg, i, ')');
+            let signal = Signal::OomKilled {
+                pid,
+                comm: comm.to_string(),
+            };
+            return Some(Found::sig(k, s, signal, mark).pid(Some(pid)));
+        }
+        b'a' if msg.starts_with("audit: ") || msg.starts_with("audit(") => {
+            return audit_record(msg, Some(Kind::KernelLog));
+        }
+        _ => {}
+    }
+    // `php-fpm8.1[26045]: segfault at 18 ip … error 4 in php-fpm8.1[…]`
+    if let Some(i) = memchr::memmem::find(msg.as_bytes(), b"]: segfault at ") {
+        return Some(segfault(msg, &msg[..i], i + 1));
+    }
+    // `traps: node[1234] general protection fault ip:…`
+    if let Some(r) = msg.strip_prefix("traps: ") {
+        if let Some(i) = r.find("] general protection") {
+            let off = msg.len() - r.len();
+            return Some(segfault(msg, &r[..i], off + i + 1));
+        }
+    }
+    None
+}
+
+/// `head` is `comm[pid`; the mark runs from the comm to `mark_end`'s word.
+fn segfault<'a>(msg: &'a str, head: &'a str, after_bracket: usize) -> Found<'a> {
+    let (comm, pid) = match head.rfind('[') {
+        Some(j) => (&head[..j], head[j + 1..].parse().ok()),
+        None => (head, None),
+    };
+    let comm_start = span(msg, head).map(|(a, _)| a).unwrap_or(0);
+    let rest = &msg[after_bracket..];
+    let word_end = rest
+        .trim_start_matches(": ")
+        .find(" at ")
+        .or_else(|| rest.find(" fault").map(|e| e + 6))
+        .map(|e| after_bracket + (rest.len() - rest.trim_start_matches(": ").len()) + e)
+        .unwrap_or(after_bracket);
+    let mark = msg
+        .get(comm_start..word_end.max(after_bracket))
+        .unwrap_or(head);
+    let signal = Signal::Segfault {
+        comm: comm.trim().to_string(),
+    };
+    Found::sig(Kind::KernelLog, Source::Kernel, signal, mark).pid(pid)
+}
+
+// ---------------------------------------------------------------- audit
+
+/// `type=AVC msg=audit(1705314225.412:1893): avc:  denied  { name_connect } for …`
+/// or the kernel's `audit: type=1400 audit(…): avc:  denied …`.
+fn audit_record(text: &str, kind: Option<Kind>) -> Option<Found<'_>> {
+    let k = kind.unwrap_or(Kind::AuditLog);
+    let s = Source::Audit;
+    let i = text.find("audit(")?;
+    let epoch: Option<i64> = leading_num(&text[i + 6..]);
+    let is_avc = text.starts_with("type=AVC ")
+        || text.starts_with("audit: type=1400 ")
+        || text.starts_with("audit(");
+    if !is_avc {
+        if text.starts_with("type=") || text.starts_with("audit: ") {
+            return Some(Found::quiet(k, s).at(epoch));
+        }
+        return None;
+    }
+    let Some(a) = text.find("avc:") else {
+        return Some(Found::quiet(k, s).at(epoch));
+    };
+    let body = &text[a + 4..];
+    if !body.trim_start().starts_with("denied") {
+        return Some(Found::quiet(k, s).at(epoch));
+    }
+    let perm = body
+        .find('{')
+        .and_then(|o| body[o + 1..].split('}').next())
+        .map(str::trim)
+        .unwrap_or("");
+    let tclass = kv(body, " tclass=").unwrap_or("");
+    let permissive = kv(body, " permissive=") == Some("1");
+    let comm = kv(body, " comm=")
+        .map(|c| c.trim_matches('"'))
+        .unwrap_or("");
+    let pid = kv(body, " pid=").and_then(|p| p.parse().ok());
+    let mark = through(text, a, '}');
+    let signal = Signal::AvcDenied {
+        perm: perm.to_string(),
+        tclass: tclass.to_string(),
+        permissive,
+        comm: comm.to_string(),
+    };
+    Some(Found::sig(k, s, signal, mark).pid(pid).at(epoch))
+}
+
+/// Value of ` key=value` (up to the next space).
+fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let i = s.find(key)? + key.len();
+    let r = &s[i..];
+    if let Some(q) = r.strip_prefix('"') {
+        let e = q.find('"')?;
+        return Some(&r[..e + 2]);
+    }
+    Some(r.split([' ', '\'']).next().unwrap_or(r))
+}
+
+/// setroubleshoot: `SELinux is preventing /usr/sbin/nginx from name_connect access on the tcp_socket port 3000.`
+fn setroubleshoot(text: &str) -> Found<'_> {
+    let k = Kind::AuditLog;
+    let s = Source::Audit;
+    let r = &text["SELinux is preventing ".len()..];
+    let parsed = (|| {
+        let from = r.find(" from ")?;
+        let exe = &r[..from];
+        let r2 = &r[from + 6..];
+        let acc = r2.find(" access on the ")?;
+        let perm = &r2[..acc];
+        let tclass = r2[acc + 15..].split([' ', '.']).next()?;
+        let comm = exe.rsplit('/').next().unwrap_or(exe);
+        let end = text.len() - r2.len() + acc + 15 + tclass.len();
+        Some((perm, tclass, comm, end))
+    })();
+    match parsed {
+        Some((perm, tclass, comm, end)) => {
+            let signal = Signal::AvcDenied {
+                perm: perm.replace(", ", " "),
+                tclass: tclass.to_string(),
+                permissive: false,
+                comm: comm.to_string(),
+            };
+            Found::sig(k, s, signal, &text[..end])
+        }
+        None => Found::quiet(k, s),
+    }
+}
+
+// ---------------------------------------------------------------- systemd
+
+/// systemd's own lines (ident `systemd`): `X.service: Failed with result 'exit-code'.`
+fn systemd_line(text: &str) -> Option<Found<'_>> {
+    let k = Kind::Journal;
+    let s = Source::Systemd;
+    if let Some(r) = text.strip_prefix("Unit ") {
+        if let Some(i) = r.find(" entered failed state") {
+            let unit = unit_name(&r[..i]);
+            let signal = Signal::UnitFailed {
+                unit: unit.to_string(),
+                result: "failed".into(),
+            };
+            return Some(Found::sig(
+                k,
+                s,
+                signal,
+                text.trim_end().trim_end_matches('.'),
+            ));
+        }
+        return Some(Found::quiet(k, s));
+    }
+    let colon = text.find(": ")?;
+    let unit = &text[..colon];
+    if unit.contains(' ') || !unit.contains('.') {
+        return Some(Found::quiet(k, s));
+    }
+    let msg = &text[colon + 2..];
+    if let Some(r) = msg.strip_prefix("Failed with result '") {
+        let result = r.split('\'').next().unwrap_or("");
+        let signal = Signal::UnitFailed {
+            unit: unit_name(unit).to_string(),
+            result: result.to_string(),
+        };
+        let mark = through(msg, 0, '.');
+        return Some(Found::sig(k, s, signal, mark));
+    }
+    if msg.starts_with("A process of this unit has been killed by the OOM killer") {
+        let signal = Signal::UnitOomKill {
+            unit: unit_name(unit).to_string(),
+        };
+        return Some(Found::sig(k, s, signal, msg.trim_end()));
+    }
+    Some(Found::quiet(k, s))
+}
+
+fn unit_name(u: &str) -> &str {
+    u.strip_suffix(".service").unwrap_or(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(ident: Option<&str>, pm2: Option<&str>) -> Wrapper {
+        Wrapper {
+            ident: ident.map(str::to_string),
+            pm2: pm2.map(str::to_string),
+            ..Wrapper::default()
+        }
+    }
+
+    fn parse(text: &str) -> Option<(Kind, Option<Event>)> {
+        parse_line(7, text, &Wrapper::default())
+    }
+
+    fn marked(ev: &Event) -> &str {
+        let (a, b) = ev.mark.expect("mark");
+        &ev.text[a..b]
+    }
+
+    /// line → (kind, signal, marked fragment)
+    fn check(
+        text: &str,
+        wrapper: &Wrapper,
+        kind: Kind,
+        signal: Option<Signal>,
+        mark: Option<&str>,
+    ) {
+        let (k, ev) =
+            parse_line(7, text, wrapper).unwrap_or_else(|| panic!("not recognised: {text}"));
+        assert_eq!(k, kind, "{text}");
+        assert_eq!(ev.as_ref().map(|e| e.key.signal.clone()), signal, "{text}");
+        if let (Some(ev), Some(m)) = (&ev, mark) {
+            assert_eq!(marked(ev), m, "{text}");
+            assert_eq!(ev.line, 7);
+        }
+    }
+
+    #[test]
+    fn fpm_lines() {
+        let none = Wrapper::default();
+        let pool = || "www".to_string();
+        let cases: Vec<(&str, Kind, Option<Signal>, Option<&str>)> = vec![
+            (
+                "[15-Jan-2024 10:23:41] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it",
+                Kind::FpmLog,
+                Some(Signal::FpmMaxChildren { pool: pool(), limit: 5 }),
+                Some("server reached pm.max_children setting (5)"),
+            ),
+            (
+                "[15-Jan-2024 10:23:41] WARNING: [pool api] server reached max_children setting (12), consider raising it",
+                Kind::FpmLog,
+                Some(Signal::FpmMaxChildren { pool: "api".into(), limit: 12 }),
+                Some("server reached max_children setting (12)"),
+            ),
+            (
+                "[15-Jan-2024 10:23:40] WARNING: [pool www] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning 8 children, there are 0 idle, and 4 total children",
+                Kind::FpmLog,
+                Some(Signal::FpmSeemsBusy { pool: pool() }),
+                Some("seems busy"),
+            ),
+            (
+                "[15-Jan-2024 10:23:41] WARNING: [pool www] child 2345, script '/var/www/html/index.php' (request: \"GET /index.php\") execution timed out (300.000521 sec), terminating",
+                Kind::FpmLog,
+                Some(Signal::FpmExecTimedOut { pool: pool() }),
+                Some("execution timed out (300.000521 sec)"),
+            ),
+            (
+                "[15-Jan-2024 10:23:41] WARNING: [pool www] child 2345, script '/var/www/html/report.php' (request: \"POST /report.php\") executing too slow (5.104321 sec), logging",
+                Kind::FpmLog,
+                Some(Signal::FpmSlowRequest { pool: pool() }),
+                Some("executing too slow (5.104321 sec)"),
+            ),
+            (
+                "[15-Jan-2024 10:23:45] WARNING: [pool www] child 26045 exited on signal 11 (SIGSEGV) after 82.764425 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildSignal { signal: 11 }),
+                Some("exited on signal 11 (SIGSEGV)"),
+            ),
+            (
+                "[15-Jan-2024 10:23:45] WARNING: [pool www] child 26046 exited on signal 11 (SIGSEGV - core dumped) after 3.120311 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildSignal { signal: 11 }),
+                Some("exited on signal 11 (SIGSEGV - core dumped)"),
+            ),
+            (
+                "[15-Jan-2024 10:23:45] WARNING: [pool www] child 26047 exited on signal 7 (SIGBUS) after 1.5 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildSignal { signal: 7 }),
+                None,
+            ),
+            (
+                "[15-Jan-2024 10:23:45] WARNING: [pool www] child 3456 exited on signal 9 (SIGKILL) after 12.345678 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildSignal { signal: 9 }),
+                None,
+            ),
+            (
+                "[15-Jan-2024 10:23:45] WARNING: [pool www] child 3457 exited on signal 15 (SIGTERM) after 300.1 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildSignal { signal: 15 }),
+                None,
+            ),
+            (
+                "[15-Jan-2024 10:23:45] WARNING: [pool www] child 3458 exited with code 255 after 0.5 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildExited { code: 255 }),
+                Some("exited with code 255"),
+            ),
+            (
+                "[15-Jan-2024 10:23:45] NOTICE: [pool www] child 3459 exited with code 0 after 120.1 seconds from start",
+                Kind::FpmLog,
+                None,
+                None,
+            ),
+            (
+                "[15-Jan-2024 10:23:45] NOTICE: [pool www] child 26079 started",
+                Kind::FpmLog,
+                None,
+                None,
+            ),
+            (
+                "[15-Jan-2024 10:20:11] ERROR: unable to bind listening socket for address '127.0.0.1:9000': Address already in use (98)",
+                Kind::FpmLog,
+                Some(Signal::FpmBindFailed { addr: "127.0.0.1:9000".into() }),
+                Some("unable to bind listening socket for address '127.0.0.1:9000': Address already in use (98)"),
+            ),
+            (
+                "[15-Jan-2024 10:20:11] ERROR: [/etc/php/8.1/fpm/pool.d/www.conf:23] value is NULL for a ZEND_INI_PARSER_ENTRY",
+                Kind::FpmLog,
+                Some(Signal::FpmConfigError),
+                Some("[/etc/php/8.1/fpm/pool.d/www.conf:23] value is NULL for a ZEND_INI_PARSER_ENTRY"),
+            ),
+            (
+                "[15-Jan-2024 10:20:11] ERROR: FPM initialization failed",
+                Kind::FpmLog,
+                Some(Signal::FpmConfigError),
+                Some("FPM initialization failed"),
+            ),
+            ("[15-Jan-2024 10:20:11] NOTICE: fpm is running, pid 790", Kind::FpmLog, None, None),
+            ("[15-Jan-2024 10:20:11] NOTICE: ready to handle connections", Kind::FpmLog, None, None),
+            (
+                "[15-Jan-2024 10:23:41.123456] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it",
+                Kind::FpmLog,
+                Some(Signal::FpmMaxChildren { pool: pool(), limit: 5 }),
+                None,
+            ),
+            (
+                "[15-Jan-2024 10:24:00] WARNING: failed processes threshold (10 in 60 sec) is reached, initiating reload",
+                Kind::FpmLog,
+                Some(Signal::FpmEmergencyRestart),
+                Some("failed processes threshold (10 in 60 sec)"),
+            ),
+            ("[15-Jan-2024 10:23:41]  [pool www] pid 2345", Kind::FpmLog, None, None),
+            ("[0x00007f8b2c813e40] curl_exec() /var/www/html/api.php:42", Kind::FpmLog, None, None),
+        ];
+        for (line, kind, sig, mark) in cases {
+            check(line, &none, kind, sig, mark);
+        }
+    }
+
+    #[test]
+    fn fpm_event_fields() {
+        let (_, ev) = parse("[15-Jan-2024 10:23:41] WARNING: [pool www] child 2345, script '/var/www/html/index.php' (request: \"GET /index.php\") execution timed out (300.000521 sec), terminating").unwrap();
+        let ev = ev.unwrap();
+        assert_eq!(ev.pid, Some(2345));
+        assert_eq!(ev.request.as_deref(), Some("GET /index.php"));
+        assert_eq!(ev.time, Some(1_705_314_221));
+        assert_eq!(ev.level, Some(Level::Warn));
+        assert_eq!(ev.key.source, Source::PhpFpm);
+        let (_, ev) = parse("[15-Jan-2024 10:23:45] WARNING: [pool www] child 26045 exited on signal 11 (SIGSEGV) after 82.76 seconds from start").unwrap();
+        assert_eq!(ev.unwrap().pid, Some(26045));
+    }
+
+    #[test]
+    fn fpm_through_journald() {
+        let j = w(Some("php-fpm8.1"), None);
+        check(
+            "[15-Jan-2024 10:23:41] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it",
+            &j,
+            Kind::FpmLog,
+            Some(Signal::FpmMaxChildren { pool: "www".into(), limit: 5 }),
+            None,
+        );
+        check(
+            "[WARNING] [pool www] server reached pm.max_children setting (5), consider raising it",
+            &j,
+            Kind::FpmLog,
+            Some(Signal::FpmMaxChildren {
+                pool: "www".into(),
+                limit: 5,
+            }),
+            Some("server reached pm.max_children setting (5)"),
+        );
+        check(
+            "[NOTICE] fpm is running, pid 790",
+            &j,
+            Kind::FpmLog,
+            None,
+            None,
+        );
+        check("something the pool printed", &j, Kind::FpmLog, None, None);
+        // without the ident, `[NOTICE] text` is nobody's
+        assert!(parse("[NOTICE] fpm is running, pid 790").is_none());
+        // but a pool line is recognisable on its own
+        check(
+            "[WARNING] [pool www] seems busy (you may need…)",
+            &Wrapper::default(),
+            Kind::FpmLog,
+            Some(Signal::FpmSeemsBusy { pool: "www".into() }),
+            None,
+        );
+    }
+
+    #[test]
+    fn gunicorn_lines() {
+        let none = Wrapper::default();
+        let cases: Vec<(&str, Option<Signal>, Option<&str>)> = vec![
+            (
+                "[2024-01-15 10:23:45 +0000] [1201] [CRITICAL] WORKER TIMEOUT (pid:1288)",
+                Some(Signal::GunicornWorkerTimeout),
+                Some("WORKER TIMEOUT (pid:1288)"),
+            ),
+            (
+                "[2024-01-15 10:23:46 +0000] [1201] [ERROR] Worker (pid:1288) was sent SIGKILL! Perhaps out of memory?",
+                Some(Signal::GunicornSigkill),
+                Some("Worker (pid:1288) was sent SIGKILL! Perhaps out of memory?"),
+            ),
+            (
+                "[2024-01-15 10:23:46 +0000] [1201] [ERROR] Connection in use: ('0.0.0.0', 8000)",
+                Some(Signal::AddrInUse { port: Some(8000) }),
+                Some("Connection in use: ('0.0.0.0', 8000)"),
+            ),
+            (
+                "[2024-01-15 10:23:46 +0000] [1201] [INFO] Reason: Worker failed to boot.",
+                Some(Signal::GunicornBootFailed),
+                None,
+            ),
+            ("[2024-01-15 10:23:46 +0000] [1302] [INFO] Booting worker with pid: 1302", None, None),
+            ("[2024-01-15 10:23:45 +0000] [1288] [INFO] Worker exiting (pid: 1288)", None, None),
+            ("[2024-01-15 10:20:00 +0000] [1201] [INFO] Listening at: http://127.0.0.1:8000 (1201)", None, None),
+            ("[2024-01-15 10:20:00 +0000] [1201] [ERROR] Can't connect to ('0.0.0.0', 8000)", None, None),
+        ];
+        for (line, sig, mark) in cases {
+            check(line, &none, Kind::GunicornLog, sig, mark);
+        }
+        let (_, ev) =
+            parse("[2024-01-15 10:23:45 +0000] [1201] [CRITICAL] WORKER TIMEOUT (pid:1288)")
+                .unwrap();
+        let ev = ev.unwrap();
+        assert_eq!(ev.pid, Some(1288));
+        assert_eq!(ev.time, Some(1_705_314_225));
+        assert_eq!(ev.level, Some(Level::Crit));
+    }
+
+    #[test]
+    fn uwsgi_lines() {
+        let none = Wrapper::default();
+        let cases: Vec<(&str, Option<Signal>, Option<&str>)> = vec![
+            (
+                "invalid request block size: 21573 (max 4096)...skip",
+                Some(Signal::UwsgiBlockSize { size: 21573, max: 4096 }),
+                Some("invalid request block size: 21573 (max 4096)"),
+            ),
+            (
+                "*** HARAKIRI ON WORKER 2 (pid: 12345, try: 1) ***",
+                Some(Signal::UwsgiHarakiri),
+                Some("HARAKIRI ON WORKER 2 (pid: 12345, try: 1)"),
+            ),
+            (
+                "*** uWSGI listen queue of socket \"127.0.0.1:8000\" (fd: 3) full !!! (101/100) ***",
+                Some(Signal::UwsgiListenQueueFull),
+                Some("uWSGI listen queue of socket \"127.0.0.1:8000\" (fd: 3) full"),
+            ),
+            (
+                "uwsgi_response_writev_headers_and_body_do(): Broken pipe [core/writer.c line 306] during GET /slow (127.0.0.1)",
+                Some(Signal::UwsgiBrokenPipe),
+                Some("uwsgi_response_writev_headers_and_body_do(): Broken pipe"),
+            ),
+            ("*** Starting uWSGI 2.0.21 (64bit) on [Mon Jan 15 10:20:00 2024] ***", None, None),
+            (
+                "probably another instance of uWSGI is running on the same address (127.0.0.1:8000).",
+                Some(Signal::AddrInUse { port: Some(8000) }),
+                None,
+            ),
+            ("bind(): Address already in use [core/socket.c line 769]", None, None),
+            ("spawned uWSGI worker 1 (pid: 12346, cores: 1)", None, None),
+            ("[pid: 12346|app: 0|req: 1/1] 127.0.0.1 () {34 vars in 456 bytes} [Mon Jan 15 10:23:40 2024] GET / => generated 12 bytes in 3 msecs (HTTP/1.1 200) 2 headers in 79 bytes (1 switches on core 0)", None, None),
+            ("!!! uWSGI process 12346 got Segmentation Fault !!!", Some(Signal::Segfault { comm: "uwsgi".into() }), None),
+        ];
+        for (line, sig, mark) in cases {
+            check(line, &none, Kind::UwsgiLog, sig, mark);
+        }
+        let (_, ev) = parse("*** HARAKIRI ON WORKER 2 (pid: 12345, try: 1) ***").unwrap();
+        assert_eq!(ev.unwrap().pid, Some(12345));
+        let (_, ev) = parse("uwsgi_response_writev_headers_and_body_do(): Broken pipe [core/writer.c line 306] during GET /slow (127.0.0.1)").unwrap();
+        assert_eq!(ev.unwrap().request.as_deref(), Some("GET /slow"));
+        // log-date prefix
+        let (k, ev) =
+            parse("Mon Jan 15 10:23:45 2024 - *** HARAKIRI ON WORKER 1 (pid: 777, try: 1) ***")
+                .unwrap();
+        assert_eq!(k, Kind::UwsgiLog);
+        assert_eq!(ev.unwrap().time, Some(1_705_314_225));
+    }
+
+    #[test]
+    fn node_and_pm2_lines() {
+        let none = Wrapper::default();
+        let cases: Vec<(&str, Kind, Option<Signal>, Option<&str>)> = vec![
+            (
+                "Error: listen EADDRINUSE: address already in use :::3000",
+                Kind::NodeLog,
+                Some(Signal::AddrInUse { port: Some(3000) }),
+                Some("listen EADDRINUSE: address already in use :::3000"),
+            ),
+            ("Error: listen EADDRINUSE :::3000", Kind::NodeLog, Some(Signal::AddrInUse { port: Some(3000) }), None),
+            (
+                "Error: listen EADDRINUSE: address already in use 127.0.0.1:3000",
+                Kind::NodeLog,
+                Some(Signal::AddrInUse { port: Some(3000) }),
+                None,
+            ),
+            (
+                "Error: EMFILE: too many open files, open '/srv/api/data.json'",
+                Kind::NodeLog,
+                Some(Signal::NodeError { code: "EMFILE".into() }),
+                Some("EMFILE"),
+            ),
+            (
+                "Error: connect ECONNREFUSED 127.0.0.1:5432",
+                Kind::NodeLog,
+                Some(Signal::NodeError { code: "ECONNREFUSED".into() }),
+                Some("ECONNREFUSED"),
+            ),
+            (
+                "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+                Kind::NodeLog,
+                Some(Signal::NodeHeapOom),
+                Some("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"),
+            ),
+            ("    at Server.setupListenHandle [as _listen2] (node:net:1817:16)", Kind::NodeLog, None, None),
+            ("  code: 'EADDRINUSE',", Kind::NodeLog, None, None),
+            ("Emitted 'error' event on Server instance at:", Kind::NodeLog, None, None),
+            ("<--- Last few GCs --->", Kind::NodeLog, None, None),
+            ("[2345:0x5d3c2a0]    12345 ms: Mark-Compact 2045.1 (2082.3) -> 2044.6 (2083.3) MB", Kind::NodeLog, None, None),
+            ("Node.js v20.11.0", Kind::NodeLog, None, None),
+            (
+                "App [api:0] exited with code [1] via signal [SIGINT]",
+                Kind::Pm2Logs,
+                Some(Signal::Pm2Exited { app: "api".into(), signal: "SIGINT".into() }),
+                Some("App [api:0] exited with code [1] via signal [SIGINT]"),
+            ),
+            (
+                "Script /srv/api/server.js had too many unstable restarts (16). Stopped. \"errored\"",
+                Kind::Pm2Logs,
+                Some(Signal::Pm2UnstableRestarts { app: "/srv/api/server.js".into() }),
+                Some("Script /srv/api/server.js had too many unstable restarts (16)"),
+            ),
+            ("[TAILING] Tailing last 15 lines for [api] process (change the value with --lines option)", Kind::Pm2Logs, None, None),
+            ("/home/deploy/.pm2/logs/api-error.log last 15 lines:", Kind::Pm2Logs, None, None),
+        ];
+        for (line, kind, sig, mark) in cases {
+            check(line, &none, kind, sig, mark);
+        }
+        // a plain `Error:` line is only Node's when something says so
+        assert!(parse("Error: something went wrong").is_none());
+        let app = w(None, Some("0|api"));
+        let daemon = w(None, Some("PM2"));
+        check(
+            "Error: listen EADDRINUSE: address already in use :::3000",
+            &app,
+            Kind::Pm2Logs,
+            Some(Signal::AddrInUse { port: Some(3000) }),
+            None,
+        );
+        check(
+            "Error: something went wrong",
+            &app,
+            Kind::Pm2Logs,
+            None,
+            None,
+        );
+        check(
+            "TypeError: Cannot read properties of undefined (reading 'id')",
+            &app,
+            Kind::Pm2Logs,
+            None,
+            None,
+        );
+        check(
+            "Server listening on http://127.0.0.1:3000",
+            &app,
+            Kind::Pm2Logs,
+            None,
+            None,
+        );
+        check(
+            "App [api:0] exited with code [0] via signal [SIGKILL]",
+            &daemon,
+            Kind::Pm2Logs,
+            Some(Signal::Pm2Exited {
+                app: "api".into(),
+                signal: "SIGKILL".into(),
+            }),
+            None,
+        );
+        check(
+            "App [api:0] starting in -fork mode-",
+            &daemon,
+            Kind::Pm2Logs,
+            None,
+            None,
+        );
+        let (_, ev) = parse_line(
+            1,
+            "2024-01-15T10:23:45: App [api:0] exited with code [1] via signal [SIGINT]",
+            &daemon,
+        )
+        .unwrap();
+        let ev = ev.unwrap();
+        assert_eq!(ev.time, Some(1_705_314_225));
+        assert_eq!(ev.key.source, Source::Pm2);
+        check(
+            "2024-01-15T10:23:45: PM2 log: App [api:0] online",
+            &none,
+            Kind::Pm2Logs,
+            None,
+            None,
+        );
+    }
+
+    #[test]
+    fn python_lines() {
+        let none = Wrapper::default();
+        let cases: Vec<(&str, Option<Signal>, Option<&str>)> = vec![
+            ("Traceback (most recent call last):", None, None),
+            (
+                "  File \"/srv/app/app.py\", line 12, in <module>",
+                None,
+                None,
+            ),
+            (
+                "ModuleNotFoundError: No module named 'flask'",
+                Some(Signal::PythonException {
+                    name: "ModuleNotFoundError".into(),
+                }),
+                Some("ModuleNotFoundError"),
+            ),
+            (
+                "django.db.utils.OperationalError: could not connect to server",
+                Some(Signal::PythonException {
+                    name: "django.db.utils.OperationalError".into(),
+                }),
+                None,
+            ),
+            (
+                "OSError: [Errno 98] Address already in use",
+                Some(Signal::AddrInUse { port: None }),
+                Some("[Errno 98] Address already in use"),
+            ),
+            (
+                "MemoryError",
+                Some(Signal::PythonException {
+                    name: "MemoryError".into(),
+                }),
+                None,
+            ),
+        ];
+        for (line, sig, mark) in cases {
+            check(line, &none, Kind::PythonTraceback, sig, mark);
+        }
+        check(
+            "ERROR:    [Errno 98] error while attempting to bind on address ('127.0.0.1', 8000): address already in use",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AddrInUse { port: Some(8000) }),
+            None,
+        );
+        for s in [
+            "Note: this is not an exception",
+            "Error: x",
+            "Errors: 3",
+            "ValueErrorish: x",
+        ] {
+            assert!(parse(s).map(|(_, e)| e.is_none()).unwrap_or(true), "{s}");
+        }
+    }
+
+    #[test]
+    fn kernel_lines() {
+        let none = Wrapper::default();
+        let oom = |pid: u32, comm: &str| {
+            Some(Signal::OomKilled {
+                pid,
+                comm: comm.into(),
+            })
+        };
+        let cases: Vec<(&str, Option<Signal>, Option<&str>)> = vec![
+            (
+                "[Mon Jan 15 10:23:40 2024] Out of memory: Killed process 2345 (node) total-vm:2716044kB, anon-rss:1601236kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:4060kB oom_score_adj:0",
+                oom(2345, "node"),
+                Some("Killed process 2345 (node)"),
+            ),
+            (
+                "[ 8123.456789] Memory cgroup out of memory: Killed process 3456 (php-fpm8.1) total-vm:512340kB, anon-rss:251228kB, file-rss:10412kB",
+                oom(3456, "php-fpm8.1"),
+                None,
+            ),
+            ("[ 8123.456789] Out of memory: Kill process 2345 (node) score 912 or sacrifice child", None, None),
+            ("[ 8123.456800] Killed process 2345 (node) total-vm:2716044kB, anon-rss:1601236kB", oom(2345, "node"), None),
+            ("[Mon Jan 15 10:23:40 2024] node invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0", None, None),
+            ("[Mon Jan 15 10:23:40 2024] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/myapp.service,task=node,pid=2345,uid=1000", None, None),
+            (
+                "[ 9001.000001] php-fpm8.1[26045]: segfault at 18 ip 000055d0c1a8d839 sp 00007ffd9460e130 error 4 in php-fpm8.1[55d0c1800000+323000]",
+                Some(Signal::Segfault { comm: "php-fpm8.1".into() }),
+                Some("php-fpm8.1[26045]: segfault"),
+            ),
+            ("[    0.000000] Linux version 6.1.0-17-amd64", None, None),
+            ("Out of memory: Killed process 2345 (node) total-vm:2716044kB", oom(2345, "node"), None),
+            ("node invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)", None, None),
+        ];
+        for (line, sig, mark) in cases {
+            check(line, &none, Kind::KernelLog, sig, mark);
+        }
+        let (_, ev) = parse(
+            "[Mon Jan 15 10:23:40 2024] Out of memory: Killed process 2345 (node) total-vm:1kB",
+        )
+        .unwrap();
+        let ev = ev.unwrap();
+        assert_eq!(ev.time, Some(1_705_314_220));
+        assert_eq!(ev.pid, Some(2345));
+        assert_eq!(
+            parse("[ 8123.456800] Killed process 2345 (node)")
+                .unwrap()
+                .1
+                .unwrap()
+                .time,
+            None
+        );
+        let k = w(Some("kernel"), None);
+        check(
+            "Out of memory: Killed process 2345 (node) total-vm:1kB",
+            &k,
+            Kind::KernelLog,
+            oom(2345, "node"),
+            None,
+        );
+        check("php-fpm8.1[26045]: segfault at 18 ip 000055d0c1a8d839 sp 00007ffd9460e130 error 4 in php-fpm8.1[55d0c1800000+323000]", &k, Kind::KernelLog, Some(Signal::Segfault { comm: "php-fpm8.1".into() }), None);
+        check(
+            "[ 8123.456789] Out of memory: Killed process 2345 (node)",
+            &k,
+            Kind::KernelLog,
+            oom(2345, "node"),
+            None,
+        );
+        check(
+            "traps: node[1234] general protection fault ip:55d0 sp:7ffd error:0 in node[55d0+1000]",
+            &k,
+            Kind::KernelLog,
+            Some(Signal::Segfault {
+                comm: "node".into(),
+            }),
+            Some("node[1234] general protection fault"),
+        );
+        check("eth0: link up", &k, Kind::KernelLog, None, None);
+    }
+
+    #[test]
+    fn audit_lines() {
+        let none = Wrapper::default();
+        let avc = |perm: &str, tclass: &str, permissive: bool, comm: &str| {
+            Some(Signal::AvcDenied {
+                perm: perm.into(),
+                tclass: tclass.into(),
+                permissive,
+                comm: comm.into(),
+            })
+        };
+        let cases: Vec<(&str, Option<Signal>, Option<&str>)> = vec![
+            (
+                "type=AVC msg=audit(1705314225.412:1893): avc:  denied  { name_connect } for  pid=1234 comm=\"nginx\" dest=3000 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:ntop_port_t:s0 tclass=tcp_socket permissive=0",
+                avc("name_connect", "tcp_socket", false, "nginx"),
+                Some("avc:  denied  { name_connect }"),
+            ),
+            (
+                "type=AVC msg=audit(1705314225.512:1894): avc:  denied  { write } for  pid=1234 comm=\"nginx\" name=\"app.sock\" dev=\"tmpfs\" ino=48213 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:var_run_t:s0 tclass=sock_file permissive=1",
+                avc("write", "sock_file", true, "nginx"),
+                None,
+            ),
+            (
+                "type=AVC msg=audit(1705314225.513:1895): avc:  denied  { connectto } for  pid=1234 comm=\"nginx\" path=\"/run/app/app.sock\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:system_r:unconfined_service_t:s0 tclass=unix_stream_socket permissive=0",
+                avc("connectto", "unix_stream_socket", false, "nginx"),
+                None,
+            ),
+            ("type=SYSCALL msg=audit(1705314225.412:1893): arch=c000003e syscall=42 success=no exit=-13 comm=\"nginx\"", None, None),
+            ("type=PROCTITLE msg=audit(1705314225.412:1893): proctitle=6E67696E78", None, None),
+            ("----", None, None),
+            ("time->Mon Jan 15 10:23:45 2024", None, None),
+            ("<no matches>", None, None),
+            (
+                "SELinux is preventing /usr/sbin/nginx from name_connect access on the tcp_socket port 3000.",
+                avc("name_connect", "tcp_socket", false, "nginx"),
+                Some("SELinux is preventing /usr/sbin/nginx from name_connect access on the tcp_socket"),
+            ),
+        ];
+        for (line, sig, mark) in cases {
+            check(line, &none, Kind::AuditLog, sig, mark);
+        }
+        let (_, ev) = parse("type=AVC msg=audit(1705314225.412:1893): avc:  denied  { name_connect } for  pid=1234 comm=\"nginx\" dest=3000 tclass=tcp_socket permissive=0").unwrap();
+        let ev = ev.unwrap();
+        assert_eq!(ev.time, Some(1_705_314_225));
+        assert_eq!(ev.pid, Some(1234));
+        assert_eq!(ev.key.source, Source::Audit);
+        // kernel ring-buffer form through journald
+        check(
+            "audit: type=1400 audit(1705314225.412:1893): avc:  denied  { name_connect } for  pid=1234 comm=\"nginx\" dest=3000 tclass=tcp_socket permissive=0",
+            &w(Some("kernel"), None),
+            Kind::KernelLog,
+            avc("name_connect", "tcp_socket", false, "nginx"),
+            None,
+        );
+    }
+
+    #[test]
+    fn systemd_lines() {
+        let sd = w(Some("systemd"), None);
+        let cases: Vec<(&str, Option<Signal>, Option<&str>)> = vec![
+            (
+                "php8.1-fpm.service: Main process exited, code=exited, status=78/CONFIG",
+                None,
+                None,
+            ),
+            (
+                "php8.1-fpm.service: Failed with result 'exit-code'.",
+                Some(Signal::UnitFailed {
+                    unit: "php8.1-fpm".into(),
+                    result: "exit-code".into(),
+                }),
+                Some("Failed with result 'exit-code'."),
+            ),
+            (
+                "myapp.service: A process of this unit has been killed by the OOM killer.",
+                Some(Signal::UnitOomKill {
+                    unit: "myapp".into(),
+                }),
+                Some("A process of this unit has been killed by the OOM killer."),
+            ),
+            (
+                "myapp.service: Failed with result 'oom-kill'.",
+                Some(Signal::UnitFailed {
+                    unit: "myapp".into(),
+                    result: "oom-kill".into(),
+                }),
+                None,
+            ),
+            (
+                "gunicorn.service: Start request repeated too quickly.",
+                None,
+                None,
+            ),
+            ("Started The PHP 8.1 FastCGI Process Manager.", None, None),
+            ("Stopped gunicorn daemon.", None, None),
+            (
+                "Unit php-fpm.service entered failed state.",
+                Some(Signal::UnitFailed {
+                    unit: "php-fpm".into(),
+                    result: "failed".into(),
+                }),
+                None,
+            ),
+        ];
+        for (line, sig, mark) in cases {
+            check(line, &sd, Kind::Journal, sig, mark);
+        }
+        // other idents: routed by content, else a plain journal line
+        check(
+            "[2024-01-15 10:23:45 +0000] [1201] [CRITICAL] WORKER TIMEOUT (pid:1288)",
+            &w(Some("gunicorn"), None),
+            Kind::GunicornLog,
+            Some(Signal::GunicornWorkerTimeout),
+            None,
+        );
+        check(
+            "Accepted publickey for deploy",
+            &w(Some("sshd"), None),
+            Kind::Journal,
+            None,
+            None,
+        );
+        check(
+            "invalid request block size: 21573 (max 4096)...skip",
+            &w(Some("uwsgi"), None),
+            Kind::UwsgiLog,
+            Some(Signal::UwsgiBlockSize {
+                size: 21573,
+                max: 4096,
+            }),
+            None,
+        );
+        check(
+            "hello from the app",
+            &w(Some("gunicorn"), None),
+            Kind::GunicornLog,
+            None,
+            None,
+        );
+        check(
+            "-- Boot 3c5e1f2a9b8d4e0f --",
+            &Wrapper::default(),
+            Kind::Journal,
+            None,
+            None,
+        );
+    }
+
+    #[test]
+    fn journald_iso_stamp_gives_time() {
+        let wr = Wrapper {
+            ident: Some("systemd".into()),
+            stamp: Some("2024-01-15T10:25:02+0000".into()),
+            ..Wrapper::default()
+        };
+        let (_, ev) = parse_line(
+            1,
+            "php8.1-fpm.service: Failed with result 'exit-code'.",
+            &wr,
+        )
+        .unwrap();
+        assert_eq!(ev.unwrap().time, Some(1_705_314_302));
+        let wr = Wrapper {
+            ident: Some("systemd".into()),
+            stamp: Some("Jan 15 10:25:02".into()),
+            ..Wrapper::default()
+        };
+        let (_, ev) = parse_line(
+            1,
+            "php8.1-fpm.service: Failed with result 'exit-code'.",
+            &wr,
+        )
+        .unwrap();
+        assert_eq!(ev.unwrap().time, None);
+    }
+
+    #[test]
+    fn grpc_lines() {
+        let line = "2024/01/15 10:23:45 grpc: Server.Serve failed to create ServerTransport:  connection error: desc = \"transport: http2Server.HandleStreams received bogus greeting from client: \\\"GET / HTTP/1.1\\\\r\\\\nHost: \\\"\"";
+        check(
+            line,
+            &Wrapper::default(),
+            Kind::AppLog,
+            Some(Signal::GrpcBogusGreeting),
+            Some("received bogus greeting from client"),
+        );
+        assert_eq!(parse(line).unwrap().1.unwrap().time, Some(1_705_314_225));
+        let line = "WARNING: 2024/01/15 10:23:45 [core] grpc: Server.Serve failed to create ServerTransport: connection error: desc = \"transport: http2Server.HandleStreams received bogus greeting from client: \\\"GET / HTTP/1.1\\\"\"";
+        check(
+            line,
+            &Wrapper::default(),
+            Kind::AppLog,
+            Some(Signal::GrpcBogusGreeting),
+            None,
+        );
+        assert_eq!(parse(line).unwrap().1.unwrap().time, Some(1_705_314_225));
+    }
+
+    #[test]
+    fn not_ours() {
+        for s in [
+            "server {",
+            "    listen 80;",
+            "location / {",
+            "pm.max_children = 5",
+            "[www]",
+            "listen = /run/php/php8.1-fpm.sock",
+            "LISTEN 0 511 127.0.0.1:3000 0.0.0.0:* users:((\"node\",pid=1,fd=2))",
+            "srw-rw---- 1 www-data www-data 0 Jan 15 10:00 php8.1-fpm.sock",
+            "● php8.1-fpm.service - The PHP 8.1 FastCGI Process Manager",
+            "     Active: failed (Result: exit-code) since Mon 2024-01-15 10:20:11 UTC; 3min ago",
+            "HTTP/1.1 502 Bad Gateway",
+            "2024/01/15 10:23:45 something else",
+            "Hello",
+            "---",
+            "",
+            "[",
+            "[1",
+            "[ ",
+            "*",
+            "[15-Jan-2024",
+            "[2024-01-15 10:2",
+        ] {
+            assert!(parse(s).is_none(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let samples = [
+            "[15-Jan-2024 10:23:41] WARNING: [pool www] child ",
+            "[15-Jan-2024 10:23:41] WARNING: [pool www",
+            "[15-Jan-2024 10:23:41] WARNING: [pool www] server reached pm.max_children setting (",
+            "[2024-01-15 10:23:45 +0000] [",
+            "[2024-01-15 10:23:45 +0000] [1] [",
+            "*** HARAKIRI ON WORKER",
+            "invalid request block size: ",
+            "Error: listen EADDRINUSE",
+            "App [",
+            "App [api",
+            "Script  had too many unstable restarts",
+            "type=AVC msg=audit(",
+            "type=AVC msg=audit(1.1:1): avc:  denied  {",
+            "audit: type=1400 audit(",
+            "[Mon Jan 15 10:23:40 2024]",
+            "[Mon Jan  5 10:23:40 2024] x",
+            "[ 1.0]",
+            "Killed process ",
+            "Out of memory: Killed process x (",
+            "x[1]: segfault at ",
+            "]: segfault at ",
+            "traps: ] general protection",
+            "SELinux is preventing ",
+            "SELinux is preventing x from  access on the ",
+            "OSError: [Errno 98] address (",
+            "ERROR: [Errno 98] address ('x', 1",
+            "bogus greeting",
+            "probably another instance of uWSGI is running on the same address",
+            "uwsgi_response_ Broken pipe during ",
+            "2024-01-15T10:23:45: ",
+            "Mon Jan 15 10:23:40 2024 - ",
+            "é[ü] ∂ bogus greeting ü",
+            "[é",
+            "[1é",
+            "[Mé",
+        ];
+        for wr in [
+            Wrapper::default(),
+            w(Some("kernel"), None),
+            w(Some("systemd"), None),
+            w(None, Some("PM2")),
+            w(None, Some("0|api")),
+        ] {
+            for s in samples {
+                for cut in 0..=s.len() {
+                    if let Some(p) = s.get(..cut) {
+                        let _ = parse_line(1, p, &wr);
+                    }
+                }
+            }
+        }
+        // marks are char-boundary ranges inside the text
+        let (_, ev) = parse("é[ü] ∂ bogus greeting ü").unwrap();
+        let ev = ev.unwrap();
+        let (a, b) = ev.mark.unwrap();
+        assert!(ev.text.get(a..b).is_some());
+    }
+
+    #[test]
+    fn ctime() {
+        assert_eq!(
+            parse_ctime("Mon Jan 15 10:23:40 2024").map(|x| x.0),
+            Some(1_705_314_220)
+        );
+        assert_eq!(
+            parse_ctime("Fri Jan  5 10:23:40 2024").map(|x| x.1),
+            Some(24)
+        );
+        assert_eq!(parse_ctime("Mon Foo 15 10:23:40 2024"), None);
+    }
 }
