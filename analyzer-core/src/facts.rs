@@ -136,8 +136,13 @@ impl Action {
 pub enum Address {
     /// `host` is as written (`127.0.0.1`, `::1` without brackets, `app`,
     /// `*`); `port` is absent for a bare group name (`http://backend/`).
-    Tcp { host: String, port: Option<u16> },
-    Unix { path: String },
+    Tcp {
+        host: String,
+        port: Option<u16>,
+    },
+    Unix {
+        path: String,
+    },
 }
 
 impl Address {
@@ -164,7 +169,9 @@ impl Address {
             return Some(Address::Unix { path: p });
         }
         if s.starts_with('/') {
-            return Some(Address::Unix { path: s.to_string() });
+            return Some(Address::Unix {
+                path: s.to_string(),
+            });
         }
         if let Some(rest) = s.strip_prefix('[') {
             let close = rest.find(']')?;
@@ -188,11 +195,7 @@ impl Address {
         if colons >= 2 {
             let i = s.rfind(':')?;
             let (h, p) = (&s[..i], &s[i + 1..]);
-            let host = if h.is_empty() || h == "::" {
-                "::"
-            } else {
-                h
-            };
+            let host = if h.is_empty() || h == "::" { "::" } else { h };
             return Some(Address::Tcp {
                 host: host.to_string(),
                 port: p.parse().ok(),
@@ -268,7 +271,9 @@ pub fn is_loopback_host(h: &str) -> bool {
 /// True when `h` is an IP literal (v4 or v6), not a name.
 pub fn is_ip_literal(h: &str) -> bool {
     let v4 = h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok());
-    v4 || (h.contains(':') && h.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'))
+    v4 || (h.contains(':')
+        && h.bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'))
 }
 
 /// An upstream as nginx names it: `http://127.0.0.1:3000/api` →
@@ -334,62 +339,106 @@ impl Upstream {
 pub enum Signal {
     // ---- nginx error.log ----
     /// `connect() failed (N: …)` / `connect() to X failed (N: …)`.
-    ConnectFailed { errno: u16 },
+    ConnectFailed {
+        errno: u16,
+    },
     /// `upstream timed out (110: …) while <action>`.
     UpstreamTimedOut,
     /// `upstream prematurely closed connection` (or FastCGI stdout).
     PrematureClose,
     /// `recv()/readv()/writev()/sendfile()/send() failed (N: …)`.
-    IoFailed { call: String, errno: u16 },
+    IoFailed {
+        call: String,
+        errno: u16,
+    },
     /// `upstream sent too big header`.
     TooBigHeader,
     /// `upstream sent invalid header / no valid HTTP/1.0 header / duplicate header / invalid status / ... at the same time`.
-    InvalidHeader { what: String },
+    InvalidHeader {
+        what: String,
+    },
     /// `no live upstreams`.
     NoLiveUpstreams,
     /// `[warn] upstream server temporarily disabled`.
     ServerDisabled,
     /// `no resolver defined to resolve X`.
-    NoResolver { host: String },
+    NoResolver {
+        host: String,
+    },
     /// `X could not be resolved (N: …)`.
-    CouldNotResolve { host: String, code: u16 },
+    CouldNotResolve {
+        host: String,
+        code: u16,
+    },
     /// `host not found in upstream "X" in file:line`.
-    HostNotFound { host: String },
+    HostNotFound {
+        host: String,
+    },
     /// `SSL_do_handshake() failed (…) while SSL handshaking to upstream`.
-    SslHandshake { reason: String },
+    SslHandshake {
+        reason: String,
+    },
     /// `upstream SSL certificate verify error: (N:reason)`.
-    SslVerify { reason: String },
+    SslVerify {
+        reason: String,
+    },
     /// `upstream SSL certificate does not match "X"`.
-    SslNameMismatch { name: String },
+    SslNameMismatch {
+        name: String,
+    },
     /// `(24: Too many open files)` on socket()/accept4()/open().
     TooManyOpenFiles,
     /// `N worker_connections are not enough`.
-    WorkerConnections { count: u32 },
+    WorkerConnections {
+        count: u32,
+    },
     /// `N worker_connections exceed open file resource limit: M`.
-    WorkerConnectionsExceedLimit { count: u32, limit: u32 },
+    WorkerConnectionsExceedLimit {
+        count: u32,
+        limit: u32,
+    },
     /// gRPC/HTTP2 upstream errors (`upstream rejected request with error`, `goaway`, `prematurely closed stream`).
-    Http2Upstream { what: String },
+    Http2Upstream {
+        what: String,
+    },
     /// `[emerg]` config errors other than DNS (`unknown directive`, ...).
-    ConfigEmerg { message: String },
+    ConfigEmerg {
+        message: String,
+    },
     /// `client intended to send too large body`: a 413, not a 502.
     ClientBodyTooLarge,
     // ---- PHP-FPM ----
-    FpmMaxChildren { pool: String, limit: u32 },
-    FpmSeemsBusy { pool: String },
-    FpmExecTimedOut { pool: String },
+    FpmMaxChildren {
+        pool: String,
+        limit: u32,
+    },
+    FpmSeemsBusy {
+        pool: String,
+    },
+    FpmExecTimedOut {
+        pool: String,
+    },
     /// `child N exited on signal S (NAME)`.
-    FpmChildSignal { signal: u16 },
+    FpmChildSignal {
+        signal: u16,
+    },
     /// `child N exited with code C` with C ≠ 0 (code 0 is a normal recycle
     /// and is not an event).
-    FpmChildExited { code: u16 },
+    FpmChildExited {
+        code: u16,
+    },
     /// `unable to bind listening socket for address 'X': …` (any reason;
     /// `Address already in use (98)` is the usual one: a port_in_use partner).
-    FpmBindFailed { addr: String },
+    FpmBindFailed {
+        addr: String,
+    },
     /// `ERROR: [pool.conf:23] …`, `FPM initialization failed`, `ALERT: …`
     /// (each line of one failed start counts).
     FpmConfigError,
     /// Slowlog warning `child N, script 'X' (request: "…") executing too slow (S sec), logging`.
-    FpmSlowRequest { pool: String },
+    FpmSlowRequest {
+        pool: String,
+    },
     /// `failed processes threshold (N in S sec) is reached, initiating reload`
     /// (`emergency_restart_threshold`: many children crashed).
     FpmEmergencyRestart,
@@ -399,42 +448,71 @@ pub enum Signal {
     /// `Reason: Worker failed to boot.` / `Reason: App failed to load.`: the
     /// gunicorn master exits, nothing listens any more.
     GunicornBootFailed,
-    UwsgiBlockSize { size: u32, max: u32 },
+    UwsgiBlockSize {
+        size: u32,
+        max: u32,
+    },
     UwsgiHarakiri,
     UwsgiListenQueueFull,
     /// `uwsgi_response_write…(): Broken pipe … during GET /x`: nginx (or the
     /// client) hung up before uWSGI answered — nginx's timeout is shorter.
     UwsgiBrokenPipe,
-    PythonException { name: String },
+    PythonException {
+        name: String,
+    },
     // ---- Node / pm2 ----
     /// EADDRINUSE from Node, Python (`[Errno 98]`), gunicorn (`Connection in
     /// use`) or uWSGI; PHP-FPM's bind failure is [`Signal::FpmBindFailed`].
-    AddrInUse { port: Option<u16> },
+    AddrInUse {
+        port: Option<u16>,
+    },
     /// Node system error code (`EMFILE`, `ECONNREFUSED`, `MODULE_NOT_FOUND`).
-    NodeError { code: String },
+    NodeError {
+        code: String,
+    },
     /// `FATAL ERROR: … JavaScript heap out of memory` (V8 heap limit, not the kernel).
     NodeHeapOom,
-    Pm2UnstableRestarts { app: String },
-    Pm2Exited { app: String, signal: String },
+    Pm2UnstableRestarts {
+        app: String,
+    },
+    Pm2Exited {
+        app: String,
+        signal: String,
+    },
     // ---- kernel / containers / MAC ----
     /// Kernel `[Memory cgroup ]Out of memory: Killed process N (comm)`, or the
     /// old kernels' follow-up `Killed process N (comm)`. One per kill: the
     /// `invoked oom-killer`, `oom-kill:constraint=` and old `Kill process …
     /// or sacrifice child` lines of the same kill are not events.
-    OomKilled { pid: u32, comm: String },
+    OomKilled {
+        pid: u32,
+        comm: String,
+    },
     /// Kernel `comm[pid]: segfault at …` / `traps: comm[pid] general protection fault`.
-    Segfault { comm: String },
+    Segfault {
+        comm: String,
+    },
     /// SELinux `avc:  denied  { perm } for … comm="nginx" … tclass=X permissive=0`
     /// (also setroubleshoot's `SELinux is preventing …`, where permissive is unknown: false).
-    AvcDenied { perm: String, tclass: String, permissive: bool, comm: String },
+    AvcDenied {
+        perm: String,
+        tclass: String,
+        permissive: bool,
+        comm: String,
+    },
     GrpcBogusGreeting,
     // ---- systemd journal ----
     /// `X.service: Failed with result 'R'.` (`Unit X entered failed state.` on
     /// old systemd: result `failed`). `unit` has no `.service` suffix.
     /// `Failed with result 'oom-kill'` is a UnitFailed with result `oom-kill`.
-    UnitFailed { unit: String, result: String },
+    UnitFailed {
+        unit: String,
+        result: String,
+    },
     /// `X.service: A process of this unit has been killed by the OOM killer.`
-    UnitOomKill { unit: String },
+    UnitOomKill {
+        unit: String,
+    },
 }
 
 /// Which program wrote a grouped line.
@@ -707,6 +785,8 @@ pub struct Container {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Docker's state word: `running`, `exited`, `restarting`, `created`,
+    /// `paused`, `dead`, `removing` (from `Up 2 hours`, `Exited (137) …`).
     pub status: String,
     /// `Exited (137)` → 137.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -717,6 +797,35 @@ pub struct Container {
     pub ports: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oom_killed: Option<bool>,
+    pub line: u64,
+}
+
+/// A service of a pasted `docker-compose.yml` / `compose.yaml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ComposeService {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Built from a Dockerfile (`build:`) rather than pulled.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub build: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    /// `ports:` as written, long syntax as `published:target` (`8080:80`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<String>,
+    /// `command:` joined into one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// `host`, `bridge`, `service:x`, `container:x`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    /// `extra_hosts:` (`host.docker.internal:host-gateway`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
+    /// Line of the service's name.
     pub line: u64,
 }
 
@@ -802,6 +911,8 @@ pub struct Facts {
     pub pools: Vec<FpmPool>,
     pub pm2: Vec<Pm2App>,
     pub containers: Vec<Container>,
+    /// Services of pasted compose files.
+    pub compose_services: Vec<ComposeService>,
     pub curl: Vec<CurlResult>,
     pub nginx_user: Option<NginxUser>,
     /// `getenforce` / `sestatus` mode, when pasted.
