@@ -124,7 +124,10 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
             return false;
         }
         if wants_fpm {
-            return is_fpm(l) || l.process.is_none() && l.addr.port() == Some(9000);
+            // 9000 is FastCGI's conventional port; a container's FPM shows as docker-proxy.
+            return is_fpm(l)
+                || (l.addr.port() == Some(9000)
+                    && l.process.as_deref().is_none_or(|p| p.starts_with("docker") || p == "podman"));
         }
         if is_fpm(l) {
             return false;
