@@ -736,6 +736,22 @@ fn uwsgi_word(text: &str) -> Option<Found<'_>> {
         "gracefully (RE)spawned",
         "chdir() to ",
         "goodbye to uWSGI",
+        "compiled with version: ",
+        "detected number of CPU cores",
+        "detected binary path",
+        "current working directory: ",
+        "lock engine: ",
+        "thunder lock: ",
+        "Python main interpreter initialized",
+        "your server socket listen backlog",
+        "setgid() to ",
+        "setuid() to ",
+        "PEP 405 virtualenv detected",
+        "Set PythonHome to ",
+        "nodename: ",
+        "machine: ",
+        "os: Linux-",
+        "Python version: ",
     ];
     if QUIET.iter().any(|p| text.starts_with(p))
         || (text.starts_with("worker ") && text.contains(" buried"))
@@ -948,7 +964,10 @@ fn indented(text: &str) -> Option<Found<'_>> {
         return None;
     }
     const NODE: &[&str] = &["code: '", "errno: -", "syscall: '", "throw er;", "[Symbol("];
-    if NODE.iter().any(|p| t.starts_with(p)) {
+    // V8's native stack after a fatal error: ` 1: 0xb7f1a0 node::Abort() [node]`
+    let n = t.bytes().take_while(u8::is_ascii_digit).count();
+    let native = n > 0 && t.get(n..).is_some_and(|r| r.starts_with(": 0x"));
+    if native || NODE.iter().any(|p| t.starts_with(p)) {
         return Some(Found::quiet(Kind::NodeLog, Source::Node));
     }
     None
@@ -998,7 +1017,8 @@ fn numeric(text: &str, hint: Hint) -> Option<Found<'_>> {
     go_log(text)
 }
 
-/// Go `log` lines `2024/01/15 10:23:45 grpc: …` (optionally `.123456`).
+/// Go `log` lines `2024/01/15 10:23:45 grpc: …` (optionally `.123456`);
+/// nginx's own lines (`… [error] …`) were taken before this runs.
 fn go_log(text: &str) -> Option<Found<'_>> {
     let b = text.as_bytes();
     if b.len() < 21 || b[4] != b'/' || b[7] != b'/' || b[10] != b' ' || b[13] != b':' {
@@ -1009,7 +1029,9 @@ fn go_log(text: &str) -> Option<Found<'_>> {
     let rest = rest
         .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit())
         .trim_start();
-    grpc_message(rest).map(|f| f.at(Some(t)))
+    // Any other Go `log` line is an application's line without a signal.
+    let f = grpc_message(rest).unwrap_or_else(|| Found::quiet(Kind::AppLog, Source::Other));
+    Some(f.at(Some(t)))
 }
 
 fn grpc_message(msg: &str) -> Option<Found<'_>> {
@@ -1081,6 +1103,10 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     }
     if hint == Hint::Kernel {
         return Some(kernel_message(text, None));
+    }
+    if text.starts_with("script_filename = ") {
+        // FPM slowlog entry, after its `[date]  [pool www] pid N` header
+        return Some(Found::quiet(Kind::FpmLog, Source::PhpFpm));
     }
     if let Some(f) = uwsgi_word(text) {
         return Some(f);
@@ -2150,7 +2176,6 @@ mod tests {
             "● php8.1-fpm.service - The PHP 8.1 FastCGI Process Manager",
             "     Active: failed (Result: exit-code) since Mon 2024-01-15 10:20:11 UTC; 3min ago",
             "HTTP/1.1 502 Bad Gateway",
-            "2024/01/15 10:23:45 something else",
             "Hello",
             "---",
             "",
