@@ -9,6 +9,7 @@
 
 pub mod artifacts;
 pub mod causes;
+pub mod collector;
 pub mod facts;
 pub mod report;
 pub mod segment;

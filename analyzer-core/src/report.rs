@@ -23,6 +23,9 @@ pub struct Report {
     pub stats: Stats,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Collector sections found in the paste (`### upstream-doctor: <section> ###`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<String>,
     /// Events per minute by cause, when the logs carry dates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Timeline>,

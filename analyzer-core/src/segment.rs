@@ -193,6 +193,33 @@ fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
             }
         }
     }
+    // `systemctl is-active a b` answers with bare words: the parser needs
+    // the unit names, so the command goes first.
+    if b.kind == Kind::SystemctlStatus {
+        if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {
+            if artifacts::systemd::is_state_query(cmd) {
+                out.push(BlockLine {
+                    no: first.no,
+                    text: format!("$ {cmd}"),
+                });
+            }
+        }
+    }
+    // `cat /etc/php/8.1/fpm/pool.d/www.conf`: the pool file's path.
+    if b.kind == Kind::FpmPool {
+        if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {
+            let file = cmd
+                .split_whitespace()
+                .filter(|a| a.starts_with('/') && a.ends_with(".conf"))
+                .last();
+            if let Some(f) = file {
+                out.push(BlockLine {
+                    no: first.no,
+                    text: format!("; {f}"),
+                });
+            }
+        }
+    }
     out.extend(b.lines.iter().cloned());
     out
 }
@@ -377,12 +404,16 @@ impl Segmenter {
                 "yaml" | "yml" => Some(Kind::ComposeFile),
                 _ => None,
             };
+            if let Some(k) = self.expect.filter(|k| !k.is_line_kind()) {
+                self.open_block(k, true);
+            }
             return;
         }
         if let Some(section) = collector_section(trimmed) {
             self.close_block();
             let name = section.split_whitespace().next().unwrap_or("").to_string();
-            if !self.facts.sections.contains(&name) {
+            let is_data = !matches!(name.as_str(), "collector" | "end");
+            if is_data && !self.facts.sections.contains(&name) {
                 self.facts.sections.push(name);
             }
             self.expect = kind_for_section(section);

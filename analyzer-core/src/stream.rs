@@ -202,6 +202,7 @@ fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>)
             access_5xx,
         },
         warnings,
+        sections: facts.sections.clone(),
         timeline: timeline(timeline_src),
     }
 }
@@ -244,6 +245,12 @@ fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
         out.push(next(
             "systemctl --failed",
             "shows backend services that have stopped",
+        ));
+    }
+    if f.sections.is_empty() && out.len() >= 3 {
+        out.push(next(
+            "upstream-doctor --collector   # or the app's \"Collect everything\" snippet",
+            "one read-only script that prints all of the above in a single paste",
         ));
     }
     out

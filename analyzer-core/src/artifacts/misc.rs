@@ -15,7 +15,9 @@ pub fn nginx_test_event(line_no: u64, text: &str) -> Option<Event> {
     }
     let msg = rest[close + 1..].trim_start();
     let signal = match quoted_after(msg, "host not found in upstream ") {
-        Some(h) => Signal::HostNotFound { host: h.to_string() },
+        Some(h) => Signal::HostNotFound {
+            host: h.to_string(),
+        },
         None => Signal::ConfigEmerg {
             message: msg.split(" in /").next().unwrap_or(msg).to_string(),
         },
@@ -44,6 +46,12 @@ pub fn nginx_test_event(line_no: u64, text: &str) -> Option<Event> {
 /// Recognise one unwrapped line; returns its kind when it is one of these.
 pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     let t = text.trim();
+    if let Some(d) = os_release(t) {
+        if facts.distro == crate::facts::Distro::Unknown || d != crate::facts::Distro::Unknown {
+            facts.distro = d;
+        }
+        return Some(Kind::System);
+    }
     if let Some(v) = t.strip_prefix("nginx version: ") {
         facts.nginx_version = Some(v.trim().to_string());
         return Some(Kind::NginxTest);
@@ -63,7 +71,10 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     if let Some(i) = t.find("nginx: worker process") {
         let user = t[..i].split_whitespace().next();
         if let Some(u) = user {
-            if u.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !u.chars().all(|c| c.is_ascii_digit()) {
+            if u.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && !u.chars().all(|c| c.is_ascii_digit())
+            {
                 facts.nginx_user.get_or_insert(crate::facts::NginxUser {
                     user: u.to_string(),
                     group: None,
@@ -85,4 +96,32 @@ fn capitalise(s: &str) -> String {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
     }
+}
+
+/// `/etc/os-release` lines: `ID=ubuntu`, `ID_LIKE="rhel centos fedora"`,
+/// `PRETTY_NAME=…`, `VERSION_ID=…`. Returns the distro family (Unknown for
+/// the lines that do not tell it).
+fn os_release(t: &str) -> Option<crate::facts::Distro> {
+    use crate::facts::Distro;
+    let (k, v) = t.split_once('=')?;
+    if !matches!(k, "ID" | "ID_LIKE" | "PRETTY_NAME" | "VERSION_ID" | "NAME" | "VERSION" | "VERSION_CODENAME") {
+        return None;
+    }
+    let v = v.trim_matches('"').to_ascii_lowercase();
+    if v.contains(' ') && !matches!(k, "ID_LIKE" | "PRETTY_NAME" | "NAME" | "VERSION") {
+        return None;
+    }
+    if !matches!(k, "ID" | "ID_LIKE") {
+        return Some(Distro::Unknown);
+    }
+    let has = |w: &str| v.split_whitespace().any(|x| x == w);
+    Some(if has("debian") || has("ubuntu") || has("raspbian") || has("linuxmint") {
+        Distro::Debian
+    } else if ["rhel", "centos", "fedora", "rocky", "almalinux", "ol", "amzn"].iter().any(|w| has(w)) {
+        Distro::Rhel
+    } else if has("alpine") {
+        Distro::Alpine
+    } else {
+        Distro::Unknown
+    })
 }

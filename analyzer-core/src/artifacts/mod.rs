@@ -58,6 +58,8 @@ pub enum Kind {
     Curl,
     DockerPs,
     ComposeFile,
+    /// `/etc/os-release`, `uname`: which system this is.
+    System,
     Unrecognised,
 }
 
@@ -89,6 +91,7 @@ impl Kind {
             Kind::Curl => "curl",
             Kind::DockerPs => "docker ps",
             Kind::ComposeFile => "docker compose file",
+            Kind::System => "system info",
             Kind::Unrecognised => "unrecognised",
         }
     }
@@ -112,6 +115,7 @@ impl Kind {
                 | Kind::AuditLog
                 | Kind::Selinux
                 | Kind::Ps
+                | Kind::System
         )
     }
 }
@@ -181,7 +185,12 @@ pub fn block_continues(kind: Kind, line: &str, st: &mut BlockState) -> bool {
 }
 
 /// Parse a finished block into facts.
-pub fn parse_block(kind: Kind, lines: &[BlockLine], facts: &mut Facts, warnings: &mut Vec<ParseWarning>) {
+pub fn parse_block(
+    kind: Kind,
+    lines: &[BlockLine],
+    facts: &mut Facts,
+    warnings: &mut Vec<ParseWarning>,
+) {
     match kind {
         Kind::NginxConfig => {
             let cfg = nginx_config::NginxConfig::parse(lines);
@@ -208,9 +217,9 @@ pub fn parse_block(kind: Kind, lines: &[BlockLine], facts: &mut Facts, warnings:
 
 /// Which artifact a shell command prints (`sudo ss -tlnp` → listeners).
 pub fn kind_for_command(cmd: &str) -> Option<Kind> {
-    let mut words = cmd.split_whitespace().filter(|w| {
-        !matches!(*w, "sudo" | "-u" | "env" | "command" | "doas" | "time")
-    });
+    let mut words = cmd
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "sudo" | "-u" | "env" | "command" | "doas" | "time"));
     let first = words.next()?;
     let first = first.rsplit('/').next().unwrap_or(first);
     let rest: Vec<&str> = words.collect();
@@ -218,7 +227,9 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
     let all = cmd;
     Some(match first {
         "ss" | "netstat" | "lsof" => Kind::Listeners,
-        "systemctl" if has("status") => Kind::SystemctlStatus,
+        "systemctl" if has("status") || has("is-active") || has("is-failed") => {
+            Kind::SystemctlStatus
+        }
         "service" if has("status") => Kind::SystemctlStatus,
         "journalctl" => Kind::Journal,
         "ls" | "stat" | "namei" | "getfacl" => Kind::Ls,

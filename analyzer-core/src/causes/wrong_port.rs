@@ -159,19 +159,15 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
         .or(same_kind)
         .or_else(|| listeners.iter().find(pick))
     {
-        let who = l
-            .process
-            .as_deref()
-            .map(|p| format!(" ({p})"))
-            .unwrap_or_default();
+        let who = match (l.process.as_deref(), l.pid) {
+            (Some(p), Some(pid)) => format!("`{p}` (pid {pid})"),
+            (Some(p), None) => format!("`{p}`"),
+            _ => "a process".to_string(),
+        };
         return Some((
             l.addr.clone(),
             Some(l),
-            format!(
-                "{}{who} is listening on {}",
-                l.process.as_deref().unwrap_or("a process"),
-                l.addr.display()
-            ),
+            format!("{who} is listening on {}", l.addr.display()),
         ));
     }
     // A socket file next to the missing one (php8.3-fpm.sock beside php8.1-fpm.sock).
