@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Reproduction lab: cause every reproducible 502/504 for real with Debian's
+# nginx and php-fpm on loopback, capture it as a person would paste it, feed
+# it to `upstream-doctor --json` and check the top-ranked cause.
+#
+#   lab/run.sh [--save-fixtures[=all]] [--no-build] [SCENARIO...]
+#
+# Prints: scenario | expected cause | rank-1 cause | result, then
+# `N passed, M failed`; exits 1 when a scenario failed.
+#   --save-fixtures      copy each PASSING capture to
+#                        analyzer-core/tests/corpus/<expected>/lab_<scenario>.txt
+#   --save-fixtures=all  copy failing ones too (they will fail the corpus test)
+#   --no-build           use the already built CLI
+# Captures land in lab/out/<scenario>/ (paste.txt, one file per command,
+# report.json). Needs root (nginx workers run as www-data/nobody).
+set -euo pipefail
+
+LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$LAB")
+SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-30}
+
+save=""
+build=1
+wanted=()
+for arg in "$@"; do
+    case $arg in
+        --save-fixtures) save=pass ;;
+        --save-fixtures=all) save=all ;;
+        --no-build) build=0 ;;
+        -h | --help)
+            sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            exit 0
+            ;;
+        -*)
+            echo "run.sh: unknown option $arg" >&2
+            exit 2
+            ;;
+        *) wanted+=("${arg%.sh}") ;;
+    esac
+done
+
+if ((${#wanted[@]} == 0)); then
+    for f in "$LAB"/scenarios/*.sh; do
+        wanted+=("$(basename "$f" .sh)")
+    done
+fi
+for name in "${wanted[@]}"; do
+    if [[ ! -f $LAB/scenarios/$name.sh ]]; then
+        echo "run.sh: no scenario $name (see lab/scenarios/)" >&2
+        exit 2
+    fi
+done
+
+if [[ $(id -u) != 0 ]]; then
+    echo "run.sh: run as root (nginx must switch its workers to www-data/nobody)" >&2
+    exit 2
+fi
+
+# ---- setup (idempotent) -------------------------------------------------------
+for tool in nginx php-fpm8.2 node python3 curl ss openssl unshare setsid timeout; do
+    if ! command -v "$tool" >/dev/null && [[ ! -x /usr/sbin/$tool ]]; then
+        echo "run.sh: $tool is missing" >&2
+        exit 2
+    fi
+done
+if ! python3 -c 'import gunicorn' 2>/dev/null; then
+    echo "lab: installing gunicorn (pip)" >&2
+    python3 -m pip install --quiet gunicorn
+fi
+
+if ((build)); then
+    echo "lab: building the CLI (cargo build -p upstream-doctor --release)" >&2
+    (cd "$ROOT" && cargo build --quiet -p upstream-doctor --release)
+fi
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/upstream-doctor"
+if [[ $BIN != /* ]]; then BIN="$ROOT/$BIN"; fi
+if [[ ! -x $BIN ]]; then
+    echo "run.sh: $BIN not built" >&2
+    exit 2
+fi
+
+# ---- run --------------------------------------------------------------------
+started=$SECONDS
+passed=0
+failed=0
+skipped=0
+failures=()
+fmt='%-26s %-24s %-24s %s\n'
+# shellcheck disable=SC2059 # fmt is a constant format
+printf "$fmt" scenario "expected cause" "rank-1 cause" result
+# shellcheck disable=SC2059
+printf "$fmt" "--------" "--------------" "------------" "------"
+
+# kill_leftovers TMPDIR: process groups lib.sh recorded and may not have
+# stopped (it was killed by the timeout).
+kill_leftovers() {
+    local pid
+    [[ -f $1/pids ]] || return 0
+    while read -r pid; do
+        [[ -n $pid ]] || continue
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    done <"$1/pids"
+}
+
+tmp_dirs=()
+cleanup() {
+    local d
+    for d in "${tmp_dirs[@]}"; do
+        kill_leftovers "$d"
+        if [[ -z ${KEEP_TMP:-} ]]; then rm -rf "$d"; fi
+    done
+}
+trap cleanup EXIT
+
+for name in "${wanted[@]}"; do
+    IFS=$'\x1f' read -r expect skip _ < <(bash "$LAB/lib.sh" --meta "$name")
+    if [[ -n $skip ]]; then
+        skipped=$((skipped + 1))
+        # shellcheck disable=SC2059
+        printf "$fmt" "$name" "$expect" "-" "SKIP ($skip)"
+        continue
+    fi
+    out="$LAB/out/$name"
+    rm -rf "$out"
+    mkdir -p "$out"
+    tmp=$(mktemp -d /tmp/upstream-lab.XXXXXX)
+    tmp_dirs+=("$tmp")
+    got=""
+    if timeout -k 5 "$SCENARIO_TIMEOUT" bash "$LAB/lib.sh" "$name" "$tmp" "$out" \
+        >"$out/runner.log" 2>&1; then
+        if "$BIN" --json "$out/paste.txt" >"$out/report.json" 2>>"$out/runner.log"; then
+            got=$(python3 -c '
+import json, sys
+causes = json.load(open(sys.argv[1])).get("causes") or []
+print(causes[0]["id"] if causes else "none")' "$out/report.json")
+        else
+            got="(analyzer error)"
+        fi
+    else
+        rc=$?
+        if ((rc == 124 || rc == 137)); then got="(timed out)"; else got="(runner error $rc)"; fi
+    fi
+    kill_leftovers "$tmp"
+    if [[ $got == "("* ]]; then
+        sed 's/^/    /' "$out/runner.log" | tail -n 5 >&2
+    fi
+    if [[ $got == "$expect" ]]; then
+        result=pass
+        passed=$((passed + 1))
+    else
+        result=FAIL
+        failed=$((failed + 1))
+        failures+=("$name: expected $expect, got $got; see lab/out/$name/")
+    fi
+    # shellcheck disable=SC2059
+    printf "$fmt" "$name" "$expect" "$got" "$result"
+    if [[ -n $save && -s $out/paste.txt && ($result == pass || $save == all) ]]; then
+        dest="$ROOT/analyzer-core/tests/corpus/$expect"
+        mkdir -p "$dest"
+        cp "$out/paste.txt" "$dest/lab_$name.txt"
+    fi
+done
+
+echo
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$skipped skipped; runtime $((SECONDS - started))s"
+echo "$passed passed, $failed failed"
+((failed == 0))
