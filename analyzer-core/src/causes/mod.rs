@@ -13,6 +13,30 @@
 pub mod ctx;
 pub mod fixes;
 
+// Rules added with the cause catalogue (§2.7–2.26); `common` holds their shared queries.
+mod backend_oom;
+mod common;
+mod config_error;
+mod dns_resolution;
+mod ephemeral_ports;
+mod fd_exhaustion;
+mod fpm_child_crash;
+mod fpm_exec_timeout;
+mod fpm_pool_exhausted;
+mod gunicorn_worker_timeout;
+mod header_too_big;
+mod http2_upstream_mismatch;
+mod no_live_upstreams;
+mod no_route_to_host;
+mod port_in_use;
+mod upstream_closed_early;
+mod upstream_invalid_header;
+mod upstream_reset;
+mod upstream_ssl;
+mod upstream_write_failed;
+mod uwsgi_harakiri;
+mod uwsgi_protocol_mismatch;
+
 mod container_loopback;
 mod ipv6_localhost;
 mod pm2_not_online;
@@ -26,8 +50,8 @@ mod wrong_port;
 
 pub use ctx::Ctx;
 
-use crate::report::{Cause, Fix, NextStep};
 use crate::facts::EvidenceLine;
+use crate::report::{Cause, Fix, NextStep};
 
 /// Sections every cause's documentation must have, in this order.
 pub const DOC_SECTIONS: &[&str] = &[
@@ -87,6 +111,27 @@ pub static RULES: &[&Rule] = &[
     &container_loopback::RULE,
     &pm2_not_online::RULE,
     &systemd_unit_failed::RULE,
+    &backend_oom::RULE,
+    &config_error::RULE,
+    &dns_resolution::RULE,
+    &ephemeral_ports::RULE,
+    &fd_exhaustion::RULE,
+    &fpm_child_crash::RULE,
+    &fpm_exec_timeout::RULE,
+    &fpm_pool_exhausted::RULE,
+    &gunicorn_worker_timeout::RULE,
+    &header_too_big::RULE,
+    &http2_upstream_mismatch::RULE,
+    &no_live_upstreams::RULE,
+    &no_route_to_host::RULE,
+    &port_in_use::RULE,
+    &upstream_closed_early::RULE,
+    &upstream_invalid_header::RULE,
+    &upstream_reset::RULE,
+    &upstream_ssl::RULE,
+    &upstream_write_failed::RULE,
+    &uwsgi_harakiri::RULE,
+    &uwsgi_protocol_mismatch::RULE,
 ];
 
 /// The rule with this id.
@@ -165,7 +210,11 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n, "duplicate rule id");
         for id in ids {
-            assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()), "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()),
+                "{id}"
+            );
         }
     }
 
@@ -185,7 +234,12 @@ mod tests {
     #[test]
     fn families_are_contract_ids() {
         for r in RULES {
-            assert!(crate::CONTRACT_IDS.contains(&r.family), "{}: family {}", r.id, r.family);
+            assert!(
+                crate::CONTRACT_IDS.contains(&r.family),
+                "{}: family {}",
+                r.id,
+                r.family
+            );
         }
     }
 }

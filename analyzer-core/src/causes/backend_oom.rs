@@ -1,0 +1,320 @@
+//! `backend_oom`: the kernel (or a cgroup limit) killed the backend for memory.
+
+use super::common::{fpm_unit_from_comm, nginx_symptoms, pool_file, upstream_of};
+use super::ctx::{Manager, ServiceGuess};
+use super::fixes::{disruptive, next, review, safe};
+use super::{push_unique, Ctx, Finding, Rule};
+use crate::facts::{EventGroup, EvidenceLine, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "backend_oom",
+    family: "backend_oom",
+    title: "The backend was killed for lack of memory",
+    docs: DOCS,
+    signatures: &[
+        "Out of memory: Killed process",
+        "Memory cgroup out of memory",
+        "has been killed by the OOM killer",
+        "Failed with result 'oom-kill'",
+        "OOMKilled",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+The machine (or the backend's cgroup: a systemd `MemoryMax=`, a container
+memory limit) ran out of memory and the kernel's OOM killer killed a
+process, often the backend (it is usually the biggest). Requests in flight
+die with it; new ones are refused until it is restarted.
+
+## Why nginx answers 502 or 504
+In-flight requests see a reset or a premature close, later ones a refused
+connection: **502 Bad Gateway**, in bursts around each kill.
+
+## Evidence
+- kernel (`dmesg -T`, `journalctl -k`): `Out of memory: Killed process 2345 (node) total-vm:…, anon-rss:1601236kB …`
+  or `Memory cgroup out of memory: Killed process …` (a unit or container limit).
+- systemd: `myapp.service: A process of this unit has been killed by the OOM killer.` / `Failed with result 'oom-kill'.`
+- Node: `FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory` (its own heap limit).
+- Docker: `Exited (137)` with `docker inspect -f '{{.State.OOMKilled}}'` → `true`.
+- gunicorn `Worker (pid:…) was sent SIGKILL! Perhaps out of memory?` is only a hint:
+  gunicorn prints it after its own timeout kills too.
+
+## Fix
+Use less memory or give more: fewer PHP-FPM children / gunicorn workers, a
+heap limit for Node (`--max-old-space-size`), a container or unit memory
+limit that fits the machine, swap as a cushion; then restart the backend.
+Find leaks with `pm.max_requests` (FPM), `--max-requests` (gunicorn) or
+`pm2 --max-memory-restart`.
+
+## Verify
+No new OOM lines in `dmesg -T` under the same load; `OOMKilled` false;
+`systemctl show <service> -p NRestarts` stops growing.
+
+## Known problems
+The victim named by the kernel may not be the backend (a database, a build
+job): check the process name. Exit code 137 alone is any SIGKILL, not
+necessarily memory.
+"#;
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let kills: Vec<&EventGroup> =
+        ctx.groups(|s| matches!(s, Signal::OomKilled { .. } | Signal::UnitOomKill { .. }));
+    let containers: Vec<_> = ctx
+        .facts
+        .containers
+        .iter()
+        .filter(|c| c.oom_killed == Some(true))
+        .collect();
+    let units: Vec<_> = ctx
+        .facts
+        .services
+        .iter()
+        .filter(|s| s.result.as_deref() == Some("oom-kill"))
+        .collect();
+    let worker_timeouts = !ctx
+        .groups(|s| matches!(s, Signal::GunicornWorkerTimeout))
+        .is_empty();
+    let sigkill: Vec<&EventGroup> = if worker_timeouts {
+        vec![]
+    } else {
+        ctx.groups(|s| matches!(s, Signal::GunicornSigkill))
+    };
+    let fpm_kill9: Vec<&EventGroup> =
+        ctx.groups(|s| matches!(s, Signal::FpmChildSignal { signal: 9 }));
+    let heap: Vec<&EventGroup> = ctx.groups(|s| matches!(s, Signal::NodeHeapOom));
+    let strong =
+        !kills.is_empty() || !containers.is_empty() || !units.is_empty() || !heap.is_empty();
+    if !strong && sigkill.is_empty() && fpm_kill9.is_empty() {
+        return vec![];
+    }
+    let mut all = kills.clone();
+    all.extend(heap.iter().copied());
+    all.extend(sigkill.iter().copied());
+    all.extend(fpm_kill9.iter().copied());
+    let mut f = Finding::from_groups(&all);
+    f.status = Some(502);
+    let symptoms = nginx_symptoms(ctx);
+    let up = upstream_of(&symptoms);
+    f.upstreams.clear();
+    if let Some(u) = &up {
+        push_unique(&mut f.upstreams, u.addr.display());
+    }
+    for g in &symptoms {
+        for e in g.evidence().take(1) {
+            f.add_evidence(e.clone());
+        }
+    }
+    for c in &containers {
+        f.add_evidence(EvidenceLine::new(
+            c.line,
+            &format!("container {} {} (OOMKilled)", c.name, c.status),
+        ));
+    }
+    for s in &units {
+        f.add_evidence(EvidenceLine::new(
+            s.active_line,
+            &format!("{}: Active: {} (Result: oom-kill)", s.name, s.state),
+        ));
+    }
+    // The victim: process name and the service it belongs to.
+    let victim = kills.iter().find_map(|g| match &g.key.signal {
+        Signal::OomKilled { comm, .. } => Some(comm.clone()),
+        _ => None,
+    });
+    let unit = kills
+        .iter()
+        .find_map(|g| match &g.key.signal {
+            Signal::UnitOomKill { unit } => Some(unit.trim_end_matches(".service").to_string()),
+            _ => None,
+        })
+        .or_else(|| units.first().map(|s| s.name.clone()));
+    let svc: ServiceGuess = if let Some(c) = containers.first() {
+        let name = c
+            .name
+            .rsplit_once(['-', '_'])
+            .map(|(a, _)| a)
+            .and_then(|a| a.rsplit_once(['-', '_']).map(|(_, s)| s))
+            .unwrap_or(&c.name)
+            .to_string();
+        ServiceGuess {
+            name,
+            manager: Manager::Docker,
+            known: true,
+        }
+    } else if let Some(u) = &unit {
+        ServiceGuess {
+            name: u.clone(),
+            manager: Manager::Systemd,
+            known: true,
+        }
+    } else if let Some(v) = victim.as_deref().and_then(fpm_unit_from_comm) {
+        ServiceGuess {
+            name: v,
+            manager: Manager::Systemd,
+            known: true,
+        }
+    } else {
+        ctx.service_for(up.as_ref())
+    };
+    let kind = if !heap.is_empty() && kills.is_empty() {
+        Kind::Node
+    } else {
+        backend_kind(
+            victim.as_deref(),
+            &svc.name,
+            up.as_ref().map(|u| u.scheme.as_str()),
+            !sigkill.is_empty(),
+        )
+    };
+    if strong {
+        f.confidence = 0.9;
+        f.explains = vec!["upstream_closed_early", "upstream_reset", "upstream_down"];
+        if let Some(v) = &victim {
+            f.reasoning
+                .push(format!("the kernel's OOM killer killed `{v}`"));
+        }
+        if let Some(u) = &unit {
+            f.reasoning
+                .push(format!("systemd reports `{u}` killed by the OOM killer"));
+        }
+        for c in &containers {
+            f.reasoning
+                .push(format!("container `{}` has OOMKilled=true", c.name));
+        }
+        if !heap.is_empty() {
+            f.reasoning.push(
+                "Node aborted with `JavaScript heap out of memory`: its heap limit was reached"
+                    .into(),
+            );
+        }
+        if !symptoms.is_empty() {
+            f.reasoning.push(
+                "nginx's resets, closes and refusals are the backend dying and restarting".into(),
+            );
+        }
+    } else {
+        f.confidence = 0.5;
+        f.explains = vec!["upstream_closed_early", "upstream_reset"];
+        if !sigkill.is_empty() {
+            f.reasoning.push("gunicorn says a worker `was sent SIGKILL! Perhaps out of memory?` and logged no WORKER TIMEOUT before it".into());
+        }
+        if !fpm_kill9.is_empty() {
+            f.reasoning.push(
+                "a PHP-FPM child exited on SIGKILL, which is what the OOM killer sends".into(),
+            );
+        }
+        f.reasoning
+            .push("no kernel OOM line confirms it: `dmesg` would".into());
+    }
+    let who = victim.clone().unwrap_or_else(|| {
+        if !heap.is_empty() && svc.name == "{service}" {
+            "node".into()
+        } else {
+            svc.name.clone()
+        }
+    });
+    f.title = if strong {
+        format!("The backend `{who}` was killed for lack of memory")
+    } else {
+        format!("The backend `{who}` was killed with SIGKILL, probably for lack of memory")
+    };
+    f.summary = format!(
+        "{} Requests it was serving were cut off and new ones refused until it came back, so nginx answered 502.",
+        if strong {
+            format!("The kernel's OOM killer killed `{who}` when memory ran out.")
+        } else {
+            format!("`{who}` lost a worker to SIGKILL, the signal the kernel's OOM killer sends; nothing else in the paste explains it.")
+        }
+    );
+    if !strong {
+        f.fixes.push(safe(
+            "sudo dmesg -T | grep -iE 'out of memory|oom-kill|killed process' | tail -n 20",
+            "an `Out of memory: Killed process` line at the same time confirms it",
+        ));
+    }
+    f.fixes.push(safe(
+        "free -m; ps -eo pid,rss,comm --sort=-rss | head -n 15",
+        "how much memory there is and who uses it",
+    ));
+    match kind {
+        Kind::Fpm => {
+            let (file, _) = pool_file(ctx, "www", &svc.name);
+            f.fixes.push(review(
+                format!("# fewer children: max_children ≈ RAM you can give PHP / average child RSS\nsudo sed -i -E 's/^\\s*pm\\.max_children\\s*=.*/pm.max_children = {{max_children}}/' {file}\n# and recycle leaky children:\nsudo sed -i -E 's/^;?\\s*pm\\.max_requests\\s*=.*/pm.max_requests = 500/' {file}"),
+                "cap PHP's total memory below what the machine has",
+            ));
+        }
+        Kind::Gunicorn => f.fixes.push(review(
+            "# gunicorn: fewer workers, recycle them before they grow\n#   --workers {n} --max-requests 1000 --max-requests-jitter 100",
+            "each worker holds a full copy of the app",
+        )),
+        Kind::Node => f.fixes.push(review(
+            "# cap the heap below the memory available, and restart before it is reached:\n#   node --max-old-space-size={mb} server.js\n#   pm2 start server.js --max-memory-restart {mb}M",
+            "Node grows its heap until told otherwise",
+        )),
+        Kind::Other => {}
+    }
+    match svc.manager {
+        Manager::Docker => f.fixes.push(review(
+            format!("docker update --memory {{limit}} --memory-swap {{limit}} $(docker compose ps -q {})   # or mem_limit in compose", svc.name),
+            "a container limit that fits the app's real need (too low kills it, none lets it take the host down)",
+        )),
+        _ => f.fixes.push(review(
+            format!("sudo systemctl set-property {} MemoryMax={{limit}}", svc.name),
+            "confine the backend so it cannot take the whole machine down (its own cgroup OOMs instead)",
+        )),
+    }
+    f.fixes.push(review(
+        "sudo fallocate -l 2G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && sudo swapon /swapfile",
+        "a swap cushion on small VPSes (add it to /etc/fstab to keep it)",
+    ));
+    f.fixes.push(disruptive(
+        svc.restart(),
+        format!("bring `{}` back with the new limits", svc.name),
+    ));
+    f.verify.push(
+        "sudo dmesg -T | grep -ciE 'killed process'   # run again under load: expect no growth"
+            .into(),
+    );
+    match svc.manager {
+        Manager::Docker => f.verify.push(format!("docker inspect -f '{{{{.State.OOMKilled}}}} {{{{.RestartCount}}}}' $(docker compose ps -q {})   # expect false", svc.name)),
+        _ => f.verify.push(format!("systemctl show {} -p NRestarts   # expect no growth", svc.name)),
+    }
+    if kills.is_empty() {
+        f.next.push(next(
+            "sudo dmesg -T | grep -iE 'out of memory|oom|killed process'",
+            "the kernel's OOM lines name the victim and its memory use",
+        ));
+    }
+    f.next.push(next(
+        "free -m",
+        "the memory the machine has, to size workers and limits",
+    ));
+    vec![f]
+}
+
+enum Kind {
+    Fpm,
+    Gunicorn,
+    Node,
+    Other,
+}
+
+fn backend_kind(victim: Option<&str>, service: &str, scheme: Option<&str>, gunicorn: bool) -> Kind {
+    let v = victim.unwrap_or("").to_ascii_lowercase();
+    if v.contains("php") || service.contains("php") || scheme == Some("fastcgi") {
+        Kind::Fpm
+    } else if gunicorn
+        || v.contains("gunicorn")
+        || v.contains("python")
+        || service.contains("gunicorn")
+    {
+        Kind::Gunicorn
+    } else if v.contains("node") || v == "npm" || v.contains("next-server") {
+        Kind::Node
+    } else {
+        Kind::Other
+    }
+}

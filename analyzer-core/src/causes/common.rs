@@ -1,0 +1,306 @@
+//! Queries and wording shared by several cause files: the directive prefix
+//! of an upstream scheme, the upstream a set of groups talks about, the
+//! PHP-FPM pool file and test command, the process-level partners that
+//! explain socket-level symptoms.
+
+use super::ctx::{php_version_in, Ctx};
+use crate::facts::{Action, Distro, EventGroup, Signal, Source, Upstream};
+
+/// `proxy`, `fastcgi`, `uwsgi`, `scgi` or `grpc`: the prefix of the
+/// `*_pass`, `*_read_timeout`, `*_buffer_size` … directives for a scheme.
+pub fn directive_prefix(scheme: &str) -> &'static str {
+    match scheme {
+        "fastcgi" => "fastcgi",
+        "uwsgi" | "suwsgi" => "uwsgi",
+        "grpc" | "grpcs" => "grpc",
+        "scgi" => "scgi",
+        _ => "proxy",
+    }
+}
+
+/// The first upstream named by these groups.
+pub fn upstream_of(groups: &[&EventGroup]) -> Option<Upstream> {
+    groups.iter().find_map(|g| g.key.upstream.clone())
+}
+
+/// The upstream nginx complained about anywhere in the paste, preferring
+/// groups that match `pred` (used by backend-side rules for context).
+pub fn nginx_upstream(ctx: &Ctx, pred: impl Fn(&Signal) -> bool) -> Option<Upstream> {
+    let preferred = ctx.nginx_groups(&pred);
+    upstream_of(&preferred).or_else(|| {
+        ctx.nginx_groups(|s| !matches!(s, Signal::ConfigEmerg { .. }))
+            .iter()
+            .find_map(|g| g.key.upstream.clone())
+    })
+}
+
+/// nginx groups that report a failed upstream request (the symptoms a
+/// backend-side cause explains).
+pub fn nginx_symptoms<'a>(ctx: &Ctx<'a>) -> Vec<&'a EventGroup> {
+    ctx.nginx_groups(|s| {
+        matches!(
+            s,
+            Signal::PrematureClose
+                | Signal::UpstreamTimedOut
+                | Signal::ConnectFailed { .. }
+                | Signal::IoFailed { .. }
+                | Signal::InvalidHeader { .. }
+                | Signal::NoLiveUpstreams
+        )
+    })
+    .into_iter()
+    .filter(|g| g.key.action != Some(Action::ClientSide))
+    .collect()
+}
+
+/// The request path of the first request in these groups (`/api/users`).
+pub fn first_path(groups: &[&EventGroup]) -> Option<String> {
+    groups
+        .iter()
+        .flat_map(|g| g.requests.iter())
+        .find_map(|r| r.split_whitespace().nth(1))
+        .map(|u| u.split('?').next().unwrap_or(u).to_string())
+}
+
+/// The HTTP methods seen in these groups' requests (`POST`, `PUT`).
+pub fn methods(groups: &[&EventGroup]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in groups.iter().flat_map(|g| g.requests.iter()) {
+        if let Some(m) = r.split_whitespace().next() {
+            if !out.iter().any(|x| x == m) {
+                out.push(m.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The unit of a PHP-FPM process name: `php-fpm8.1` → `php8.1-fpm`, `php-fpm` → `php-fpm`.
+pub fn fpm_unit_from_comm(comm: &str) -> Option<String> {
+    if !comm.contains("php") {
+        return None;
+    }
+    // `php-fpm8.1` (Debian's process name) carries the version after `fpm`.
+    if let Some(v) = comm.strip_prefix("php-fpm") {
+        let b = v.as_bytes();
+        if b.len() >= 3 && b[0].is_ascii_digit() && b[1] == b'.' && b[2].is_ascii_digit() {
+            return Some(format!("php{v}-fpm"));
+        }
+    }
+    match php_version_in(comm) {
+        Some(v) => Some(format!("php{v}-fpm")),
+        None if comm.starts_with("php-fpm") => Some("php-fpm".into()),
+        None => None,
+    }
+}
+
+/// The process name of a PHP-FPM unit: `php8.1-fpm` → `php-fpm8.1` (Debian), else `php-fpm`.
+pub fn fpm_comm(unit: &str) -> String {
+    match unit
+        .strip_prefix("php")
+        .and_then(|r| r.strip_suffix("-fpm"))
+    {
+        Some(v) if v.contains('.') && v.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+            format!("php-fpm{v}")
+        }
+        _ => "php-fpm".into(),
+    }
+}
+
+/// The PHP-FPM service: from the FastCGI upstream when nginx logged one,
+/// else as `service_for` guesses it for any FastCGI upstream.
+pub fn fpm_service(ctx: &Ctx, up: Option<&Upstream>) -> super::ctx::ServiceGuess {
+    match up {
+        Some(u)
+            if u.scheme == "fastcgi" || u.addr.socket_path().is_some_and(|p| p.contains("php")) =>
+        {
+            ctx.service_for(Some(u))
+        }
+        _ => {
+            // No FastCGI upstream in the paste: ask with a generic one.
+            let any = Upstream {
+                scheme: "fastcgi".into(),
+                addr: crate::facts::Address::Tcp {
+                    host: String::new(),
+                    port: None,
+                },
+            };
+            ctx.service_for(Some(&any))
+        }
+    }
+}
+
+/// PHP version for commands (`8.1`), from the service name, pools or upstream.
+pub fn php_version(ctx: &Ctx, service: &str) -> Option<String> {
+    php_version_in(service)
+        .or_else(|| {
+            ctx.facts
+                .pools
+                .iter()
+                .filter_map(|p| p.file.as_deref())
+                .find_map(php_version_in)
+        })
+        .or_else(|| {
+            ctx.facts
+                .groups
+                .iter()
+                .filter_map(|g| g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()))
+                .find_map(php_version_in)
+        })
+}
+
+/// The pool file for `pool` and whether it came from the paste.
+pub fn pool_file(ctx: &Ctx, pool: &str, service: &str) -> (String, bool) {
+    if let Some(f) = ctx
+        .facts
+        .pools
+        .iter()
+        .find(|p| p.name == pool && p.file.is_some())
+        .or_else(|| ctx.facts.pools.iter().find(|p| p.file.is_some()))
+        .and_then(|p| p.file.clone())
+    {
+        return (f, true);
+    }
+    let file = if pool.is_empty() { "www" } else { pool };
+    let path = match (ctx.distro(), php_version(ctx, service)) {
+        (Distro::Docker, _) => format!("/usr/local/etc/php-fpm.d/{file}.conf"),
+        (Distro::Rhel, _) => format!("/etc/php-fpm.d/{file}.conf"),
+        (_, Some(v)) => format!("/etc/php/{v}/fpm/pool.d/{file}.conf"),
+        (Distro::Debian, None) => format!("/etc/php/{{php_version}}/fpm/pool.d/{file}.conf"),
+        _ if service == "php-fpm" => format!("/etc/php-fpm.d/{file}.conf"),
+        _ => format!("{{pool_file}} (Debian/Ubuntu: /etc/php/{{php_version}}/fpm/pool.d/{file}.conf, RHEL: /etc/php-fpm.d/{file}.conf)"),
+    };
+    (path, false)
+}
+
+/// `sudo php-fpm8.1 -t` (Debian/Ubuntu) or `sudo php-fpm -t` (RHEL).
+pub fn fpm_test(ctx: &Ctx, service: &str) -> String {
+    if ctx.facts.nginx_in_container || ctx.distro() == Distro::Docker {
+        return "docker compose exec {php_service} php-fpm -t".into();
+    }
+    match php_version(ctx, service) {
+        Some(v)
+            if !service.contains("remi")
+                && !service.starts_with("php-fpm")
+                && !service.contains("-php-") =>
+        {
+            format!("sudo php-fpm{v} -t")
+        }
+        _ if service == "php-fpm" || ctx.distro() == Distro::Rhel => "sudo php-fpm -t".into(),
+        _ => "sudo php-fpm{php_version} -t".into(),
+    }
+}
+
+/// The PHP-FPM log file for commands.
+pub fn fpm_log(ctx: &Ctx, service: &str) -> String {
+    match (ctx.distro(), php_version(ctx, service)) {
+        (Distro::Rhel, _) => "/var/log/php-fpm/error.log".into(),
+        (_, Some(v)) if service != "php-fpm" => format!("/var/log/php{v}-fpm.log"),
+        _ if service == "php-fpm" => "/var/log/php-fpm/error.log".into(),
+        _ => "/var/log/php{php_version}-fpm.log".into(),
+    }
+}
+
+/// Backend groups (any non-nginx source) with this signal.
+pub fn backend_groups<'a>(ctx: &Ctx<'a>, pred: impl Fn(&Signal) -> bool) -> Vec<&'a EventGroup> {
+    ctx.groups(|s| pred(s))
+        .into_iter()
+        .filter(|g| g.key.source != Source::Nginx)
+        .collect()
+}
+
+/// True when a process-level cause is in the paste (a crash, an OOM kill,
+/// a watchdog kill, a protocol mismatch proof): it explains socket-level
+/// symptoms such as a premature close or a reset.
+pub fn partner_names(ctx: &Ctx) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut add = |b: bool, n: &'static str| {
+        if b && !out.contains(&n) {
+            out.push(n);
+        }
+    };
+    for g in &ctx.facts.groups {
+        match &g.key.signal {
+            Signal::GunicornWorkerTimeout => add(true, "gunicorn_worker_timeout"),
+            Signal::FpmExecTimedOut { .. } => add(true, "fpm_exec_timeout"),
+            Signal::UwsgiHarakiri => add(true, "uwsgi_harakiri"),
+            Signal::FpmChildSignal { signal: 11 | 7 } => add(true, "fpm_child_crash"),
+            Signal::Segfault { comm } => add(comm.contains("php"), "fpm_child_crash"),
+            Signal::OomKilled { .. } | Signal::UnitOomKill { .. } => add(true, "backend_oom"),
+            Signal::UwsgiBlockSize { size, .. } if is_http_block_size(*size) => {
+                add(true, "uwsgi_protocol_mismatch")
+            }
+            Signal::UwsgiBlockSize { .. } => add(true, "header_too_big"),
+            Signal::GrpcBogusGreeting => add(true, "http2_upstream_mismatch"),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The uwsgi "block size" read from an HTTP request line: `GET ` → 21573,
+/// `POST` → 21327, `PUT ` → 21589, `HEAD` → 16709 (and the rarer methods).
+pub fn http_method_of_block_size(size: u32) -> Option<&'static str> {
+    // modifier1 is the first byte, the size the next two, little-endian.
+    Some(match size {
+        21573 => "GET",
+        21327 => "POST",
+        21589 => "PUT",
+        16709 => "HEAD",
+        21569 => "PATCH",
+        19525 => "DELETE",
+        21584 => "OPTIONS",
+        _ => return None,
+    })
+}
+
+pub fn is_http_block_size(size: u32) -> bool {
+    http_method_of_block_size(size).is_some()
+}
+
+/// `127.0.0.1 3000` for `nc`, from an address display.
+pub fn nc_target(addr: &crate::facts::Address) -> Option<String> {
+    match addr {
+        crate::facts::Address::Tcp {
+            host,
+            port: Some(p),
+        } => Some(format!("{host} {p}")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_sizes_decode_methods() {
+        for (m, n) in [
+            ("GET ", 21573u32),
+            ("POST", 21327),
+            ("PUT ", 21589),
+            ("HEAD", 16709),
+            ("PATCH", 21569),
+            ("DELETE", 19525),
+            ("OPTIONS", 21584),
+        ] {
+            let b = m.as_bytes();
+            assert_eq!(u32::from(b[1]) | (u32::from(b[2]) << 8), n, "{m}");
+            assert_eq!(http_method_of_block_size(n), Some(m.trim()));
+        }
+        assert_eq!(http_method_of_block_size(4097), None);
+    }
+
+    #[test]
+    fn fpm_units() {
+        assert_eq!(
+            fpm_unit_from_comm("php-fpm8.1").as_deref(),
+            Some("php8.1-fpm")
+        );
+        assert_eq!(fpm_unit_from_comm("php-fpm").as_deref(), Some("php-fpm"));
+        assert_eq!(fpm_unit_from_comm("node"), None);
+        assert_eq!(fpm_comm("php8.1-fpm"), "php-fpm8.1");
+        assert_eq!(fpm_comm("php-fpm"), "php-fpm");
+        assert_eq!(fpm_comm("php{php_version}-fpm"), "php-fpm");
+    }
+}

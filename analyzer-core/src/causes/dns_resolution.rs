@@ -1,0 +1,320 @@
+//! `dns_resolution`: the upstream host name cannot be resolved.
+
+use super::fixes::{disruptive, next, review, safe};
+use super::{plural, push_unique, Ctx, Finding, Rule};
+use crate::facts::{Distro, EventGroup, Level, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "dns_resolution",
+    family: "dns_resolution",
+    title: "nginx cannot resolve the upstream host name",
+    docs: DOCS,
+    signatures: &[
+        "host not found in upstream",
+        "no resolver defined to resolve",
+        "could not be resolved",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+The upstream is written as a host name (`proxy_pass http://app:3000;`,
+`server backend.internal:8080;`) and nginx cannot turn it into an address.
+A literal name is resolved **once**, when nginx starts or reloads: if the
+name does not exist then (a container not started yet, a typo, a name only
+another network knows), nginx refuses the configuration. A name in a
+variable (`proxy_pass http://$backend;`) or a `server … resolve` is looked
+up per request, through the `resolver` directive, which must then exist and
+be reachable.
+
+## Why nginx answers 502 or 504
+At start or reload: `[emerg] host not found in upstream`, so nginx does not
+start (an nginx container exits at once) or keeps its old configuration.
+Per request: no address means no connection, so **502**.
+
+## Evidence
+- `nginx: [emerg] host not found in upstream "app:3000" in /etc/nginx/conf.d/default.conf:12`.
+- `no resolver defined to resolve api.internal` (a variable `proxy_pass` without `resolver`).
+- `api.internal could not be resolved (3: Host not found)` (the resolver has no such name)
+  or `(110: Operation timed out)` (the resolver does not answer).
+- `send() failed (111: Connection refused) while resolving, resolver: 127.0.0.11:53` (the resolver address is wrong here).
+
+## Fix
+Make the name resolvable where nginx runs (`getent hosts <name>` on the
+nginx host or inside the nginx container). In Docker Compose: both
+containers on one user-defined network, the backend started before nginx
+(`depends_on` with a health check), and for names that change address,
+Docker's embedded DNS `resolver 127.0.0.11 valid=10s ipv6=off;` with the
+upstream in a variable. On a host with systemd-resolved: `resolver 127.0.0.53;`.
+Then `sudo nginx -t && sudo systemctl reload nginx`.
+
+## Verify
+`getent hosts <name>` prints an address (from the nginx host or container);
+`nginx -t` succeeds; requests keep working after the backend is recreated.
+
+## Known problems
+A variable `proxy_pass` no longer rewrites the URI the way a literal
+`proxy_pass http://host:port/prefix/;` does. OCSP-stapling resolver errors
+(`while requesting certificate status`) concern the TLS certificate, not the
+upstream, and are ignored here. A stale address (the name resolved at start,
+the backend moved since) logs no DNS error at all: see `no_route_to_host`.
+"#;
+
+enum Kind {
+    /// `host not found in upstream` at start/reload.
+    NotFound,
+    NoResolver,
+    NoSuchName,
+    ResolverTimeout,
+    ResolverUnreachable,
+}
+
+fn is_ocsp(g: &EventGroup) -> bool {
+    g.evidence().any(|e| {
+        e.text.contains("certificate status")
+            || e.text.contains("OCSP")
+            || e.text.contains("ssl_stapling")
+    })
+}
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let mut groups: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| {
+            matches!(
+                s,
+                Signal::NoResolver { .. }
+                    | Signal::CouldNotResolve { .. }
+                    | Signal::HostNotFound { .. }
+            )
+        })
+        .into_iter()
+        .filter(|g| !is_ocsp(g))
+        .collect();
+    // `send() failed (111: …) while resolving, resolver: 127.0.0.11:53`
+    let unreachable: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| matches!(s, Signal::IoFailed { .. }))
+        .into_iter()
+        .filter(|g| g.evidence().any(|e| e.text.contains("while resolving")) && !is_ocsp(g))
+        .collect();
+    groups.extend(unreachable.iter().copied());
+    if groups.is_empty() {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    f.upstreams.clear();
+    let mut hosts: Vec<String> = Vec::new();
+    let mut kind = Kind::NoSuchName;
+    let mut rank = 0;
+    for g in &groups {
+        let (h, k, r) = match &g.key.signal {
+            Signal::HostNotFound { host } => (host.clone(), Kind::NotFound, 5),
+            Signal::NoResolver { host } => (host.clone(), Kind::NoResolver, 4),
+            Signal::CouldNotResolve { host, code: 110 } => (host.clone(), Kind::ResolverTimeout, 2),
+            Signal::CouldNotResolve { host, .. } => (host.clone(), Kind::NoSuchName, 3),
+            _ => (String::new(), Kind::ResolverUnreachable, 1),
+        };
+        if !h.is_empty() {
+            push_unique(&mut hosts, h);
+        }
+        if r > rank {
+            rank = r;
+            kind = k;
+        }
+    }
+    // `app:3000` → host `app`, port 3000.
+    let first = hosts.first().cloned().unwrap_or_else(|| "{host}".into());
+    let (host, port) = match first.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => {
+            (h.to_string(), p.to_string())
+        }
+        _ => (first.clone(), "{port}".to_string()),
+    };
+    for h in &hosts {
+        push_unique(&mut f.upstreams, h.clone());
+    }
+    let resolver = groups.iter().flat_map(|g| g.evidence()).find_map(|e| {
+        e.text
+            .split("resolver: ")
+            .nth(1)
+            .map(|r| r.split([',', ' ']).next().unwrap_or(r).to_string())
+    });
+    let single_label = !host.contains('.') && host != "{host}" && host != "localhost";
+    let container = ctx.facts.nginx_in_container
+        || ctx.distro() == Distro::Docker
+        || !ctx.facts.containers.is_empty()
+        || resolver
+            .as_deref()
+            .is_some_and(|r| r.starts_with("127.0.0.11"));
+    let compose_like = container || single_label;
+    let emerg = groups.iter().any(|g| g.level == Some(Level::Emerg));
+
+    f.confidence = match kind {
+        Kind::NotFound => 0.95,
+        _ => 0.88,
+    };
+    f.reasoning.push(format!(
+        "{} naming {}",
+        plural(f.events, "resolver error", "resolver errors"),
+        hosts.join(", ")
+    ));
+    if matches!(kind, Kind::NotFound) {
+        f.reasoning.push("`host not found in upstream` stops nginx from loading its configuration (reference §5.2 rule 1)".into());
+    }
+    if container {
+        f.reasoning.push(
+            "nginx runs in a container: Docker's embedded DNS (127.0.0.11) is the resolver to use"
+                .into(),
+        );
+    } else if single_label {
+        f.reasoning.push(format!("`{host}` has no domain part: it looks like a Docker Compose service or /etc/hosts name"));
+    }
+    let reload = ctx.reload_nginx();
+    let exec = |cmd: &str| {
+        if container {
+            format!("docker compose exec nginx {cmd}")
+        } else {
+            cmd.to_string()
+        }
+    };
+    match kind {
+        Kind::NotFound => {
+            f.title = format!("nginx cannot start: host \"{first}\" not found in upstream");
+            f.summary = format!(
+                "nginx resolves `{host}` once, when it loads its configuration, and the name does not exist{}. \
+                 The configuration is rejected, so nginx does not start (or keeps its old configuration).",
+                if container { " on the nginx container's network" } else { "" }
+            );
+            if compose_like {
+                f.fixes.push(safe("docker compose ps", format!("is the `{host}` service running? nginx can only resolve it once the container exists")));
+                f.fixes.push(safe(format!("docker compose exec nginx getent hosts {host}"), "empty output: the two containers share no network, or the service name differs"));
+                f.fixes.push(review(
+                    format!("# docker-compose.yml, nginx service:\n#   depends_on:\n#     {host}:\n#       condition: service_healthy\n#   networks: [ the same network as {host} ]"),
+                    "start nginx after the backend, on a network where its name resolves",
+                ));
+                f.fixes.push(review(
+                    format!("# nginx config, to resolve per request instead of at start:\nresolver 127.0.0.11 valid=10s ipv6=off;\nset $app_upstream http://{host}:{port};\nproxy_pass $app_upstream;"),
+                    "nginx then starts even while the backend is down and follows its address when it is recreated (a variable proxy_pass no longer rewrites the URI)",
+                ));
+                f.fixes.push(disruptive(
+                    "docker compose up -d && docker compose restart nginx",
+                    "start the backend, then nginx",
+                ));
+            } else {
+                f.fixes.push(safe(format!("getent hosts {host}"), "does this machine resolve the name at all? empty output: a typo, or a name only another DNS knows"));
+                f.fixes.push(review(
+                    format!("# fix the name in the upstream line, or pin it:\necho '{{backend_ip}} {host}' | sudo tee -a /etc/hosts"),
+                    "make the name resolvable where nginx runs (or write the IP address in the config)",
+                ));
+                f.fixes.push(disruptive(
+                    reload.clone(),
+                    "load the corrected configuration",
+                ));
+            }
+        }
+        Kind::NoResolver => {
+            f.title = format!("No resolver defined to resolve {host}");
+            f.summary = format!(
+                "The upstream is a variable (or `server … resolve`), so nginx looks `{host}` up per request, and no `resolver` \
+                 directive tells it where. Every such request fails with 502."
+            );
+            let r = if container {
+                "resolver 127.0.0.11 valid=10s ipv6=off;   # Docker's embedded DNS"
+            } else {
+                "resolver 127.0.0.53 valid=30s;   # systemd-resolved; else the nameserver from /etc/resolv.conf"
+            };
+            if !container {
+                f.fixes.push(safe(
+                    "grep ^nameserver /etc/resolv.conf",
+                    "the DNS server this machine uses (127.0.0.53 = systemd-resolved)",
+                ));
+            }
+            f.fixes.push(review(
+                format!("# in the http {{}} or server {{}} block:\n{r}"),
+                "tell nginx which DNS server answers per-request lookups",
+            ));
+            f.fixes.push(disruptive(
+                reload.clone(),
+                "load the corrected configuration",
+            ));
+        }
+        Kind::NoSuchName => {
+            f.title = format!("The resolver does not know {host}");
+            f.summary = format!(
+                "nginx asks its resolver for `{host}` per request and gets `Host not found`: the name does not exist for that DNS \
+                 server{}. Every such request fails with 502.",
+                if compose_like { " (a stopped container, another network, or a typo in the service name)" } else { "" }
+            );
+            if compose_like {
+                f.fixes.push(safe(
+                    "docker compose ps",
+                    format!("is the `{host}` service running?"),
+                ));
+                f.fixes.push(safe(
+                    format!("docker compose exec nginx getent hosts {host}"),
+                    "empty output: the containers share no user-defined network",
+                ));
+                f.fixes.push(disruptive(
+                    format!("docker compose up -d {host}"),
+                    "start the backend so its name exists",
+                ));
+            } else {
+                f.fixes.push(safe(
+                    format!("dig +short {host}"),
+                    "does any DNS know the name? compare with the resolver in nginx's config",
+                ));
+                f.fixes.push(review(format!("# point the upstream at a name that exists, or the resolver at the DNS server that knows {host}"), "a typo or an internal name the public resolver cannot know"));
+                f.fixes.push(disruptive(
+                    reload.clone(),
+                    "load the corrected configuration",
+                ));
+            }
+        }
+        Kind::ResolverTimeout | Kind::ResolverUnreachable => {
+            let r = resolver.clone().unwrap_or_else(|| "the resolver".into());
+            f.title = format!("nginx's resolver {r} does not answer");
+            f.summary = format!(
+                "The `resolver` nginx uses for per-request lookups{} does not answer (a Docker-only address outside Docker, a \
+                 firewall, a public DNS blocked from this host), so `{host}` cannot be resolved and the request fails with 502.",
+                resolver.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            );
+            f.fixes.push(safe(
+                "grep ^nameserver /etc/resolv.conf",
+                "the DNS server this machine really uses",
+            ));
+            let r = if container {
+                "resolver 127.0.0.11 valid=10s ipv6=off;   # inside a Docker container"
+            } else {
+                "resolver 127.0.0.53 valid=30s;   # or the nameserver from /etc/resolv.conf"
+            };
+            f.fixes.push(review(format!("# replace the resolver line:\n{r}"), "127.0.0.11 only exists inside Docker containers; a host nginx needs the host's resolver"));
+            f.fixes.push(disruptive(
+                reload.clone(),
+                "load the corrected configuration",
+            ));
+        }
+    }
+    f.verify.push(format!(
+        "{}   # expect an address",
+        exec(&format!("getent hosts {host}"))
+    ));
+    f.verify.push(if container {
+        "docker compose exec nginx nginx -t   # expect: test is successful".into()
+    } else {
+        "sudo nginx -t   # expect: test is successful".into()
+    });
+    if !emerg {
+        f.verify.push(super::fixes::watch_log("resolve"));
+    }
+    if ctx.facts.config.is_none() {
+        f.next.push(next("sudo nginx -T | grep -nE 'resolver|_pass|server .*:'", "shows how the upstream is written (literal name or variable) and which resolver is set"));
+    }
+    if compose_like && ctx.facts.containers.is_empty() {
+        f.next.push(next(
+            "docker compose ps -a",
+            "shows whether the backend container exists and runs",
+        ));
+    }
+    vec![f]
+}

@@ -1,0 +1,229 @@
+//! `fpm_pool_exhausted`: every PHP-FPM child is busy.
+
+use super::common::{backend_groups, fpm_test, pool_file};
+use super::fixes::{disruptive, next, review, safe};
+use super::{plural, Ctx, Finding, Rule};
+use crate::facts::{EventGroup, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "fpm_pool_exhausted",
+    family: "fpm_pool_exhausted",
+    title: "PHP-FPM has no free worker (pm.max_children reached)",
+    docs: DOCS,
+    signatures: &[
+        "server reached pm.max_children setting",
+        "seems busy (you may need to increase pm.start_servers",
+        "(11: Resource temporarily unavailable) while connecting to upstream",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+PHP-FPM serves one request per child process and never starts more than
+`pm.max_children` (5 in the Debian/Ubuntu and Docker pool files). When all
+are busy, new requests wait in the socket's listen queue; when that queue is
+full too, the kernel refuses the connection with `EAGAIN`.
+
+## Why nginx answers 502 or 504
+Requests that wait longer than `fastcgi_read_timeout` get **504**; when the
+unix socket's queue is full, `connect()` fails at once with
+`(11: Resource temporarily unavailable)` and nginx answers **502**.
+
+## Evidence
+- FPM log: `WARNING: [pool www] server reached pm.max_children setting (5), consider raising it`
+  (once per saturation episode: one line can mean minutes of queueing).
+- FPM log: `WARNING: [pool www] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning 8 children, there are 0 idle, and 4 total children`.
+- nginx: `connect() to unix:/run/php/php8.1-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream`.
+- `systemctl status php8.1-fpm`: `Status: "Processes active: 5, idle: 0, …"`.
+
+## Fix
+`pm.max_children ≈ RAM available to PHP / average child RSS` (measure the
+RSS with `ps`), set it in the pool file, test with `php-fpm -t` and reload
+PHP-FPM. If children are busy because requests are slow, find the slow code
+(`request_slowlog_timeout = 5s` + `slowlog`).
+
+## Verify
+No new `max_children` warnings under the same load; no `(11: Resource temporarily unavailable)` lines.
+
+## Known problems
+Raising `pm.max_children` beyond the memory available turns this into
+`backend_oom`. `seems busy` alone, with no nginx errors, is a spawning
+warning, not an outage.
+"#;
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let max: Vec<&EventGroup> = backend_groups(ctx, |s| matches!(s, Signal::FpmMaxChildren { .. }));
+    let busy: Vec<&EventGroup> = backend_groups(ctx, |s| matches!(s, Signal::FpmSeemsBusy { .. }));
+    let eagain: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 11 }))
+        .into_iter()
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.addr.socket_path().is_some() || u.scheme == "fastcgi")
+                || g.key
+                    .server
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("unix:"))
+        })
+        .collect();
+    let fcgi_timeouts: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| matches!(s, Signal::UpstreamTimedOut))
+        .into_iter()
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.scheme == "fastcgi")
+        })
+        .collect();
+    if max.is_empty() && eagain.is_empty() && (busy.is_empty() || fcgi_timeouts.is_empty()) {
+        return vec![];
+    }
+    let mut all: Vec<&EventGroup> = max.clone();
+    all.extend(busy.iter().copied());
+    all.extend(eagain.iter().copied());
+    let mut f = Finding::from_groups(&all);
+    for g in &fcgi_timeouts {
+        f.events += g.count;
+        for e in g.evidence().take(2) {
+            f.add_evidence(e.clone());
+        }
+    }
+    let (pool, limit) = max
+        .iter()
+        .find_map(|g| match &g.key.signal {
+            Signal::FpmMaxChildren { pool, limit } => Some((pool.clone(), Some(*limit))),
+            _ => None,
+        })
+        .or_else(|| {
+            busy.iter().find_map(|g| match &g.key.signal {
+                Signal::FpmSeemsBusy { pool } => Some((pool.clone(), None)),
+                _ => None,
+            })
+        })
+        .unwrap_or_else(|| ("www".into(), None));
+    let up = super::common::upstream_of(&eagain)
+        .or_else(|| super::common::upstream_of(&fcgi_timeouts))
+        .or_else(|| {
+            super::common::nginx_upstream(ctx, |_| false).filter(|u| u.scheme == "fastcgi")
+        });
+    let svc = super::common::fpm_service(ctx, up.as_ref());
+    let pool_entry = ctx.facts.pools.iter().find(|p| p.name == pool);
+    let limit = limit.or_else(|| {
+        pool_entry
+            .and_then(|p| p.get("pm.max_children"))
+            .and_then(|v| v.trim().parse().ok())
+    });
+    let (file, from_paste) = pool_file(ctx, &pool, &svc.name);
+    f.status = Some(if eagain.is_empty() && !fcgi_timeouts.is_empty() {
+        504
+    } else {
+        502
+    });
+    f.confidence = if !max.is_empty() && (!eagain.is_empty() || !fcgi_timeouts.is_empty()) {
+        0.92
+    } else if !max.is_empty() || !eagain.is_empty() {
+        0.86
+    } else {
+        0.55
+    };
+    if !max.is_empty() {
+        f.reasoning.push(format!(
+            "PHP-FPM logged `server reached pm.max_children setting{}` for pool `{pool}`",
+            limit.map(|l| format!(" ({l})")).unwrap_or_default()
+        ));
+    }
+    if !eagain.is_empty() {
+        f.reasoning.push(format!(
+            "{} of `(11: Resource temporarily unavailable)`: the FPM socket's listen queue is full",
+            plural(
+                eagain.iter().map(|g| g.count).sum(),
+                "nginx line",
+                "nginx lines"
+            )
+        ));
+    }
+    if !fcgi_timeouts.is_empty() {
+        f.explains = vec!["upstream_timeout"];
+        f.reasoning
+            .push("nginx's FastCGI timeouts are requests waiting for a free child".into());
+    }
+    if max.is_empty() && eagain.is_empty() {
+        f.reasoning.push("only `seems busy` warnings: FPM is spawning as fast as it can; the max_children line would confirm".into());
+    }
+    if let Some(p) = pool_entry {
+        if let Some(pm) = p.get("pm") {
+            f.reasoning.push(format!("the pool runs `pm = {pm}`"));
+        }
+    }
+    f.title = format!(
+        "PHP-FPM pool `{pool}` has no free worker{}",
+        limit
+            .map(|l| format!(": all {l} children busy"))
+            .unwrap_or_default()
+    );
+    f.summary = format!(
+        "PHP-FPM serves one request per child and never runs more than pm.max_children{}. All were busy, so requests queued \
+         until nginx gave up{}.",
+        limit.map(|l| format!(" ({l})")).unwrap_or_default(),
+        if eagain.is_empty() { " (504)" } else { " or the socket's queue overflowed (502 at once)" }
+    );
+    let comm = super::common::fpm_comm(&svc.name);
+    f.fixes.push(safe(
+        format!("ps --no-headers -o rss -C {comm} | awk '{{s+=$1;n++}} END {{printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}}'; free -m"),
+        "average memory per child and the memory free: max_children ≈ RAM you can give PHP ÷ average child size",
+    ));
+    f.fixes.push(review(
+        format!(
+            "# max_children = RAM available to PHP (MB) / average child RSS (MB), e.g. 2048 / 60 ≈ 32{}\nsudo sed -i -E 's/^\\s*pm\\.max_children\\s*=.*/pm.max_children = {{max_children}}/' {file}",
+            limit.map(|l| format!("; now {l}")).unwrap_or_default()
+        ),
+        if from_paste { format!("set the new limit in the pool file you pasted ({file})") } else { "set the new limit in the pool file (the distro's default path; adjust if yours differs)".to_string() },
+    ));
+    f.fixes.push(safe(
+        "# with pm = dynamic keep pm.min_spare_servers <= pm.start_servers <= pm.max_spare_servers < pm.max_children (e.g. 4 / 8 / 12)",
+        "FPM refuses to start when these are inconsistent",
+    ));
+    f.fixes.push(disruptive(
+        format!(
+            "{} && sudo systemctl reload {}",
+            fpm_test(ctx, &svc.name),
+            svc.name
+        ),
+        "test the pool configuration, then reload PHP-FPM gracefully",
+    ));
+    f.fixes.push(review(
+        format!("# to find slow scripts, in {file}:\nrequest_slowlog_timeout = 5s\nslowlog = /var/log/php-fpm-{pool}-slow.log"),
+        "if children are busy because requests are slow, more children only delay the queue",
+    ));
+    f.verify.push(format!(
+        "{}   # expect: idle > 0 under load",
+        match svc.manager {
+            super::ctx::Manager::Systemd => format!("systemctl status {} | grep Status:", svc.name),
+            _ => svc.status(),
+        }
+    ));
+    f.verify.push(format!(
+        "sudo grep -c 'max_children' {}   # run again later: expect no growth",
+        super::common::fpm_log(ctx, &svc.name)
+    ));
+    if ctx.facts.pools.is_empty() {
+        f.next.push(next(
+            format!("grep -E '^(pm|listen|request_)' {file}"),
+            "shows the pool's pm settings so the new figures fit them",
+        ));
+    }
+    if max.is_empty() {
+        f.next.push(next(
+            format!(
+                "sudo grep -E 'max_children|seems busy' {}",
+                super::common::fpm_log(ctx, &svc.name)
+            ),
+            "confirms the pool hit its limit",
+        ));
+    }
+    vec![f]
+}

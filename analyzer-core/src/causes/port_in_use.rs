@@ -1,0 +1,168 @@
+//! `port_in_use`: the backend cannot bind its port (EADDRINUSE).
+
+use super::fixes::{disruptive, next, safe};
+use super::{push_unique, Ctx, Finding, Rule};
+use crate::facts::{Address, EventGroup, EvidenceLine, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "port_in_use",
+    family: "upstream_down",
+    title: "The backend cannot start: its port is already in use",
+    docs: DOCS,
+    signatures: &[
+        "EADDRINUSE",
+        "Address already in use",
+        "Connection in use:",
+        "unable to bind listening socket",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+The backend tried to listen on its port (or socket) and another process
+already holds it: usually an old copy of the same app (started by hand in
+tmux or with nohup, a second pm2 daemon under another user, a leftover
+container), sometimes an unrelated service. The new copy exits or
+crash-loops.
+
+## Why nginx answers 502 or 504
+If the holder is not the app, nginx reaches nothing useful (refused, or
+answers from the wrong program): **502**. If it is a stale copy, nginx may
+be serving **old code** instead of failing.
+
+## Evidence
+- Node: `Error: listen EADDRINUSE: address already in use :::3000`.
+- Python: `OSError: [Errno 98] Address already in use`; gunicorn `Connection in use: ('0.0.0.0', 8000)`.
+- PHP-FPM: `ERROR: unable to bind listening socket for address '127.0.0.1:9000': Address already in use (98)`.
+
+## Fix
+Find the holder (`sudo ss -tlnp 'sport = :<port>'`, `sudo lsof -nP -iTCP:<port> -sTCP:LISTEN`,
+`docker ps --filter publish=<port>`), stop it once you are sure it is the
+stray copy, then restart the service properly.
+
+## Verify
+Exactly one LISTEN line for the port, owned by the intended process; the
+service stays `active`.
+
+## Known problems
+nginx's own `bind() to 0.0.0.0:80 failed (98: Address already in use)` is
+nginx failing to start and is reported as `config_error`.
+"#;
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups: Vec<&EventGroup> = ctx
+        .groups(|s| matches!(s, Signal::AddrInUse { .. } | Signal::FpmBindFailed { .. }))
+        .into_iter()
+        .filter(|g| g.key.source != crate::facts::Source::Nginx)
+        .collect();
+    if groups.is_empty() {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    f.upstreams.clear();
+    let mut addr: Option<Address> = None;
+    let mut fpm = false;
+    for g in &groups {
+        match &g.key.signal {
+            Signal::AddrInUse { port: Some(p) } if addr.is_none() => {
+                addr = Some(Address::Tcp {
+                    host: "*".into(),
+                    port: Some(*p),
+                })
+            }
+            Signal::FpmBindFailed { addr: a } => {
+                fpm = true;
+                if addr.is_none() {
+                    addr = Address::parse(a);
+                }
+            }
+            _ => {}
+        }
+    }
+    let port = addr.as_ref().and_then(|a| a.port());
+    let port_s = port
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "{port}".into());
+    // The upstream nginx uses for this port, for the service guess.
+    let up = ctx
+        .facts
+        .groups
+        .iter()
+        .filter_map(|g| g.key.upstream.as_ref())
+        .find(|u| port.is_some() && u.effective_port() == port)
+        .cloned()
+        .or_else(|| super::common::nginx_upstream(ctx, |_| true));
+    if let Some(u) = &up {
+        push_unique(&mut f.upstreams, u.addr.display());
+    }
+    let svc = if fpm {
+        super::common::fpm_service(ctx, up.as_ref())
+    } else {
+        ctx.service_for(up.as_ref())
+    };
+    // Who holds the port now, when listeners were pasted.
+    let holder = port.and_then(|p| ctx.listeners_on_port(p).into_iter().next());
+    f.confidence = 0.86;
+    f.explains = vec!["upstream_down"];
+    f.reasoning.push(format!(
+        "the backend failed to bind port {port_s}: another process holds it"
+    ));
+    if let Some(h) = holder {
+        f.reasoning.push(format!(
+            "`ss` shows {} on {}{}",
+            h.process.as_deref().unwrap_or("a process"),
+            h.addr.display(),
+            h.pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+        ));
+        f.add_evidence(EvidenceLine::new(
+            h.line,
+            &format!(
+                "{} {}",
+                h.addr.display(),
+                h.process.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    let nginx_refused = !ctx
+        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }))
+        .is_empty();
+    if nginx_refused {
+        f.reasoning
+            .push("nginx's refused connections follow from the backend not running".into());
+    }
+    f.title =
+        format!("The backend cannot listen on port {port_s}: something else already holds it");
+    f.summary = format!(
+        "The backend could not bind port {port_s} because another process holds it, so it exited. nginx either reaches nothing \
+         (502) or reaches that other process: often an old copy of the app serving stale code."
+    );
+    f.fixes.push(safe(
+        format!("sudo ss -tlnp 'sport = :{port_s}'"),
+        "the process that holds the port, with its pid",
+    ));
+    f.fixes.push(safe(
+        format!("sudo lsof -nP -iTCP:{port_s} -sTCP:LISTEN; docker ps --filter publish={port_s}"),
+        "the same with its command line, and any container publishing the port",
+    ));
+    let pid = holder
+        .and_then(|h| h.pid)
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "{pid}".into());
+    f.fixes.push(disruptive(format!("sudo kill {pid}"), "only once you are sure it is the stray copy (a manual start, a second pm2 daemon, a leftover container)"));
+    f.fixes.push(disruptive(
+        svc.start_enable(),
+        format!("start `{}` properly now the port is free", svc.name),
+    ));
+    f.verify.push(format!("sudo ss -tlnp 'sport = :{port_s}'   # expect exactly one LISTEN line, owned by the backend"));
+    f.verify
+        .push(format!("{}   # expect: active / online", svc.status()));
+    if ctx.facts.listeners.is_empty() {
+        f.next.push(next(
+            format!("sudo ss -tlnp 'sport = :{port_s}'"),
+            "names the process holding the port",
+        ));
+    }
+    vec![f]
+}

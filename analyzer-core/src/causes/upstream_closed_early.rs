@@ -1,0 +1,172 @@
+//! `upstream_closed_early`: the backend closed the connection before replying.
+
+use super::common::{partner_names, upstream_of};
+use super::fixes::{next, safe};
+use super::{plural, Ctx, Finding, Rule};
+use crate::facts::{Action, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "upstream_closed_early",
+    family: "upstream_closed_early",
+    title: "The backend closed the connection without answering",
+    docs: DOCS,
+    signatures: &[
+        "upstream prematurely closed connection",
+        "upstream prematurely closed FastCGI stdout",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+The backend accepted the connection, then closed it before sending a
+complete response header. It is a symptom: the backend's own log says why at
+the same second. Usual partners: a worker killed by its watchdog (gunicorn
+`WORKER TIMEOUT`, uWSGI `HARAKIRI`, PHP-FPM `execution timed out`), a crash
+(`SIGSEGV`), the kernel OOM killer, uWSGI `invalid request block size`
+(HTTP spoken to a uwsgi socket), an HTTP/2-only server receiving HTTP/1, or a
+reused keepalive connection the backend had just closed.
+
+## Why nginx answers 502 or 504
+A connection closed with no response header leaves nothing to relay:
+**502 Bad Gateway**. When it happens `while reading upstream`, the headers
+were already sent and the client gets a truncated response instead.
+
+## Evidence
+- `upstream prematurely closed connection while reading response header from upstream`.
+- `upstream prematurely closed FastCGI stdout while reading upstream` (PHP died mid-response).
+- access log: 502 with a small `$upstream_response_time` (crash, race) or one equal to
+  the backend's own timeout (killed by its watchdog).
+
+## Fix
+Follow the partner line: this report ranks the partner cause above this one
+when it is in the paste. Without one, read the backend's log for the same
+second, and reproduce with `curl -v` directly against the backend.
+
+## Verify
+`grep -c 'prematurely closed' /var/log/nginx/error.log` stops growing under the same traffic.
+
+## Known problems
+`client prematurely closed connection` is the browser leaving, not the
+backend, and is not mapped. Sporadic closes on POST only, after idle gaps,
+with no backend error, are a keepalive race (`keepalive_race`).
+"#;
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups: Vec<_> = ctx
+        .nginx_groups(|s| matches!(s, Signal::PrematureClose))
+        .into_iter()
+        .filter(|g| g.key.action != Some(Action::ClientSide))
+        .collect();
+    if groups.is_empty() {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    let up = upstream_of(&groups);
+    let target = up
+        .as_ref()
+        .map(|u| u.addr.display())
+        .unwrap_or_else(|| "the backend".into());
+    let svc = ctx.service_for(up.as_ref());
+    let mid_body: u64 = groups
+        .iter()
+        .filter(|g| g.key.action == Some(Action::ReadingUpstream))
+        .map(|g| g.count)
+        .sum();
+    let fastcgi = up.as_ref().is_some_and(|u| u.scheme == "fastcgi");
+    f.confidence = if mid_body * 2 > f.events { 0.55 } else { 0.7 };
+    f.reasoning.push(format!(
+        "{} of `upstream prematurely closed` from {target}",
+        plural(f.events, "line", "lines")
+    ));
+    let partners = partner_names(ctx);
+    if !partners.is_empty() {
+        f.reasoning.push(format!(
+            "the paste also has the backend-side reason: {}",
+            partners.join(", ")
+        ));
+    } else {
+        f.reasoning.push(
+            "no backend-side partner line (crash, watchdog kill, OOM) is in the paste".into(),
+        );
+    }
+    if mid_body * 2 > f.events {
+        f.reasoning.push("mostly `while reading upstream`: the headers were sent, so clients see truncated responses".into());
+    }
+    f.title = format!("{target} closed the connection before answering");
+    f.summary = if partners.is_empty() {
+        format!(
+            "The backend accepted the request, then closed the connection without a complete response, so nginx answered 502. \
+             The reason is in the backend's own log at the same second ({}): a worker killed by a timeout, a crash, or an out-of-memory kill.",
+            svc.name
+        )
+    } else {
+        format!(
+            "The backend accepted the request, then closed the connection without a complete response, so nginx answered 502. \
+             The backend's side of the story is in the paste: see {}.",
+            partners.join(", ")
+        )
+    };
+    let since = f
+        .first_time
+        .map(|t| format!(" --since '{}'", crate::time::format_time(t - 60)))
+        .unwrap_or_default();
+    match svc.manager {
+        super::ctx::Manager::Systemd => f.fixes.push(safe(
+            format!("sudo journalctl -u {}{since} --no-pager | grep -iE 'timeout|harakiri|signal|killed|error|memory' | head -n 40", svc.name),
+            "the backend's reason for closing, at the same time as nginx's lines",
+        )),
+        _ => f.fixes.push(safe(svc.logs(), "the backend's reason for closing, at the same time as nginx's lines")),
+    }
+    f.fixes.push(safe(
+        "sudo dmesg -T | grep -iE 'killed process|out of memory|segfault' | tail -n 20",
+        "a kernel OOM kill or a segfault of the backend explains a silent close",
+    ));
+    if fastcgi {
+        f.fixes.push(safe(
+            format!(
+                "sudo grep -E 'exited on signal|execution timed out' {} | tail -n 20",
+                super::common::fpm_log(ctx, &svc.name)
+            ),
+            "PHP-FPM logs the child that died or was killed by request_terminate_timeout",
+        ));
+    } else if let Some(u) = &up {
+        if let (Some(h), Some(p)) = (u.addr.host(), u.effective_port()) {
+            let h = if h.contains(':') {
+                format!("[{h}]")
+            } else {
+                h.to_string()
+            };
+            f.fixes.push(safe(
+                format!("curl -sv -o /dev/null http://{h}:{p}{} 2>&1 | tail -n 5", super::common::first_path(&groups).as_deref().unwrap_or("/")),
+                "reproduce against the backend directly: `Empty reply from server` confirms the backend closes",
+            ));
+        }
+    }
+    f.verify.push("sudo grep -c 'prematurely closed' /var/log/nginx/error.log   # run twice under the same traffic: expect no growth".into());
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
+    if partners.is_empty() {
+        f.next.push(next(
+            match svc.manager {
+                super::ctx::Manager::Systemd if svc.known => format!("sudo journalctl -u {}{since} --no-pager -n 200", svc.name),
+                super::ctx::Manager::Systemd => "sudo journalctl -u {service} --no-pager -n 200   # the backend's unit".to_string(),
+                _ => svc.logs(),
+            },
+            "the backend's log at the time of the 502 names the reason (worker timeout, crash, OOM)",
+        ));
+        f.next.push(next(
+            "sudo dmesg -T | tail -n 50",
+            "shows OOM kills and segfaults",
+        ));
+        if ctx.facts.config.is_none() {
+            f.next.push(next(
+                "sudo nginx -T | grep -nE 'keepalive|proxy_http_version|upstream '",
+                "upstream keepalive makes sporadic closes on POST a keepalive race",
+            ));
+        }
+    }
+    vec![f]
+}

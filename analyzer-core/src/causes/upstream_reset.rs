@@ -1,0 +1,191 @@
+//! `upstream_reset`: the backend answered with a TCP reset (104).
+
+use super::common::{nc_target, partner_names, upstream_of};
+use super::fixes::{next, review, safe};
+use super::{plural, Ctx, Finding, Rule};
+use crate::facts::{Action, EventGroup, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "upstream_reset",
+    family: "upstream_reset",
+    title: "The backend reset the connection",
+    docs: DOCS,
+    signatures: &[
+        "recv() failed (104: Connection reset by peer)",
+        "readv() failed (104: Connection reset by peer)",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+The backend (or something between nginx and it) answered with a TCP reset
+(errno 104) instead of a response. A reset rather than a clean close comes
+from a process that dies with the connection open (crash, OOM kill), one
+that closes a socket with unread request bytes, a peer that does not speak
+the protocol nginx sent (HTTP to a TLS or HTTP/2-only port), a firewall or
+container proxy killing the flow, or PHP-FPM refusing a client not in
+`listen.allowed_clients`.
+
+## Why nginx answers 502 or 504
+No response can be read from a reset connection: **502 Bad Gateway**.
+
+## Evidence
+- `recv() failed (104: Connection reset by peer) while reading response header from upstream`.
+- `readv() failed (104: …) while reading upstream` (mid-body: a truncated response).
+- `connect() to 10.0.3.15:8080 failed (104: …) while connecting to upstream`
+  (a full accept queue with `tcp_abort_on_overflow`, or a firewall sending resets).
+
+## Fix
+Follow the partner cause when the paste has one (a segfault, an OOM kill, a
+watchdog kill: they rank above this one). Without a partner, find which side
+sends the reset: `sudo tcpdump -ni any 'tcp port <port> and (tcp[tcpflags] & tcp-rst != 0)'`
+while reproducing, and read the backend's log for the same second.
+
+## Verify
+No new `(104: Connection reset by peer)` lines for this upstream under the same traffic.
+
+## Known problems
+Resets while reading the **client** request or sending to the client are
+the browser's side and are not mapped. `writev()`/`sendfile()` resets while
+*sending the request* are reported as `upstream_write_failed`. A reset on a
+published Docker port when the app listens on 127.0.0.1 inside its container
+is `container_loopback`.
+"#;
+
+fn is_reset(g: &EventGroup) -> bool {
+    let sig_ok = match &g.key.signal {
+        Signal::IoFailed { call, errno: 104 } => {
+            matches!(call.as_str(), "recv" | "readv" | "SSL_read" | "read")
+        }
+        Signal::ConnectFailed { errno: 104 } => true,
+        _ => false,
+    };
+    sig_ok
+        && !matches!(
+            g.key.action,
+            Some(Action::ClientSide) | Some(Action::SendingRequest)
+        )
+        && (g.key.upstream.is_some()
+            || g.key.server.is_some()
+            || g.key.action.is_some_and(|a| a != Action::Other))
+}
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups: Vec<&EventGroup> = ctx
+        .nginx_groups(|_| true)
+        .into_iter()
+        .filter(|g| is_reset(g))
+        .collect();
+    if groups.is_empty() {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    let up = upstream_of(&groups);
+    let target = up
+        .as_ref()
+        .map(|u| u.addr.display())
+        .unwrap_or_else(|| "the backend".into());
+    let svc = ctx.service_for(up.as_ref());
+    let connecting: u64 = groups
+        .iter()
+        .filter(|g| matches!(g.key.signal, Signal::ConnectFailed { .. }))
+        .map(|g| g.count)
+        .sum();
+    let fastcgi_tcp = up
+        .as_ref()
+        .is_some_and(|u| u.scheme == "fastcgi" && u.addr.socket_path().is_none());
+    let https = up.as_ref().is_some_and(|u| u.scheme == "https");
+    f.confidence = 0.68;
+    f.reasoning.push(format!(
+        "{} of `(104: Connection reset by peer)` from {target}",
+        plural(f.events, "line", "lines")
+    ));
+    let partners = partner_names(ctx);
+    if partners.is_empty() {
+        f.reasoning.push("no backend-side partner (crash, OOM kill, watchdog kill, protocol mismatch) is in the paste".into());
+    } else {
+        f.reasoning.push(format!(
+            "the paste also has the backend-side reason: {}",
+            partners.join(", ")
+        ));
+    }
+    f.title = if connecting * 2 > f.events {
+        format!("{target} resets new connections")
+    } else {
+        format!("{target} reset the connection instead of answering")
+    };
+    f.summary = if connecting * 2 > f.events {
+        format!(
+            "Connections to {target} are reset while being set up: the backend's accept queue overflows \
+             (`net.ipv4.tcp_abort_on_overflow=1`) or a firewall answers with resets. nginx answers 502."
+        )
+    } else {
+        format!(
+            "{target} answered with a TCP reset instead of a response, so nginx answered 502. A reset means the backend process \
+             died with the connection open (crash, OOM kill), rejected the client, or does not speak the protocol nginx sent."
+        )
+    };
+    let port = up.as_ref().and_then(|u| u.effective_port());
+    f.fixes.push(safe(
+        svc.logs(),
+        "the backend's log at the time of the reset (a crash, a kill, a rejected client)",
+    ));
+    f.fixes.push(safe(
+        "sudo dmesg -T | grep -iE 'killed process|out of memory|segfault' | tail -n 20",
+        "a kernel OOM kill or a segfault explains a reset",
+    ));
+    if fastcgi_tcp {
+        let host = up.as_ref().and_then(|u| u.addr.host()).unwrap_or("");
+        let allowed = ctx
+            .facts
+            .pools
+            .iter()
+            .find_map(|p| p.get("listen.allowed_clients").map(str::to_string));
+        f.fixes.push(review(
+            format!(
+                "# PHP-FPM pool file: allow nginx's address{}\nlisten.allowed_clients = 127.0.0.1,{{nginx_ip}}",
+                allowed.map(|a| format!(" (now: {a})")).unwrap_or_default()
+            ),
+            format!("FPM resets connections from clients not listed; nginx reaches it over TCP at {host}"),
+        ));
+    }
+    if https {
+        f.fixes.push(safe(
+            format!(
+                "openssl s_client -connect {} </dev/null 2>&1 | head -5",
+                up.as_ref()
+                    .and_then(|u| nc_target(&u.addr))
+                    .map(|t| t.replace(' ', ":"))
+                    .unwrap_or_else(|| "{host}:{port}".into())
+            ),
+            "a reset during or right after the handshake points at TLS settings on the backend",
+        ));
+    }
+    f.fixes.push(safe(
+        format!("sudo tcpdump -ni any 'tcp port {} and (tcp[tcpflags] & tcp-rst != 0)' -c 20", port.map(|p| p.to_string()).unwrap_or_else(|| "{port}".into())),
+        "while reproducing: shows which side sends the reset (the backend, or a firewall in between)",
+    ));
+    if connecting * 2 > f.events {
+        f.fixes.push(safe(
+            "sysctl net.ipv4.tcp_abort_on_overflow net.core.somaxconn",
+            "1 means a full accept queue answers with resets: the backend is saturated",
+        ));
+    }
+    f.verify.push(super::fixes::watch_log("reset by peer"));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
+    if partners.is_empty() {
+        f.next.push(next(
+            svc.logs(),
+            "the backend's log at the same second names what reset the connection",
+        ));
+        f.next.push(next(
+            "sudo dmesg -T | tail -n 50",
+            "shows OOM kills and segfaults",
+        ));
+    }
+    vec![f]
+}

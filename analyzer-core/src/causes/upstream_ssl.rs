@@ -1,0 +1,308 @@
+//! `upstream_ssl`: TLS from nginx to the backend fails.
+
+use super::common::directive_prefix;
+use super::fixes::{disruptive, next, review, safe};
+use super::{plural, Ctx, Finding, Rule};
+use crate::facts::{is_ip_literal, Distro, Signal};
+
+pub static RULE: Rule = Rule {
+    id: "upstream_ssl",
+    family: "upstream_ssl",
+    title: "TLS to the backend fails",
+    docs: DOCS,
+    signatures: &[
+        "SSL_do_handshake() failed",
+        "while SSL handshaking to upstream",
+        "upstream SSL certificate verify error",
+        "upstream SSL certificate does not match",
+    ],
+    check,
+};
+
+const DOCS: &str = r#"
+## What it means
+`proxy_pass https://…` (or `grpc_pass grpcs://…`) makes nginx a TLS client,
+and the handshake with the backend fails. The OpenSSL reason in the line
+says why: no SNI sent (`proxy_ssl_server_name` is **off** by default, so a
+CDN or a shared host answers `handshake failure` / `unrecognized name`),
+`wrong version number` (the port speaks plain HTTP), a certificate nginx
+cannot verify (`proxy_ssl_verify on` without the right CA), a certificate
+for another name, or no TLS version in common.
+
+## Why nginx answers 502 or 504
+Without a TLS session no request can be sent, so nginx answers **502 Bad Gateway** at once.
+
+## Evidence
+- `SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream`
+- `… (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream`
+- `upstream SSL certificate verify error: (20:unable to get local issuer certificate) while SSL handshaking to upstream`
+- `upstream SSL certificate does not match "backend" while SSL handshaking to upstream`
+OpenSSL 1.1 wording differs (`ssl3_read_bytes:sslv3 alert handshake failure`):
+the reason text is what counts, not the hex code.
+
+## Fix
+| Reason | Fix |
+|---|---|
+| alert 40 / 112 (handshake failure, unrecognized name) | `proxy_ssl_server_name on;` (+ `proxy_ssl_name <host>;` when `proxy_pass` uses an IP or an upstream name) |
+| `wrong version number` | the port is plain HTTP: `proxy_pass http://…`, or the backend's TLS port |
+| verify error 20/19/18/21 | `proxy_ssl_trusted_certificate` with the distro CA bundle (`/etc/ssl/certs/ca-certificates.crt`, RHEL `/etc/pki/tls/certs/ca-bundle.crt`) or the private CA |
+| verify error 10 | the backend's certificate expired: renew it |
+| `does not match "X"` | `proxy_ssl_name <name in the certificate>;` |
+| alert 70 / `no protocols available` | `proxy_ssl_protocols TLSv1.2 TLSv1.3;` |
+Then `sudo nginx -t && sudo systemctl reload nginx`. `proxy_ssl_verify off`
+is never the fix.
+
+## Verify
+`openssl s_client -connect <host>:<port> -servername <name>` completes with
+`Verify return code: 0 (ok)`; a request through nginx returns the backend's
+status; no new `SSL_do_handshake` lines.
+
+## Known problems
+Client-side handshake errors (`while SSL handshaking` without `to upstream`)
+are browsers or scanners failing against nginx itself and are not mapped.
+The opposite mistake, `http://` to a TLS port, is not a handshake error: see
+`upstream_invalid_header`.
+"#;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reason {
+    Sni,
+    WrongVersion,
+    Verify,
+    Expired,
+    NameMismatch,
+    Protocol,
+    Other,
+}
+
+fn classify(sig: &Signal) -> Option<(Reason, String)> {
+    Some(match sig {
+        Signal::SslHandshake { reason } => {
+            let r = reason.to_ascii_lowercase();
+            let k = if r.contains("unrecognized name")
+                || r.contains("alert number 112")
+                || r.contains("alert handshake failure")
+                || r.contains("alert number 40")
+            {
+                Reason::Sni
+            } else if r.contains("wrong version number")
+                || r.contains("unknown protocol")
+                || r.contains("packet length too long")
+                || r.contains("record layer failure")
+                || r.contains("http request")
+            {
+                Reason::WrongVersion
+            } else if r.contains("protocol version")
+                || r.contains("alert number 70")
+                || r.contains("no protocols available")
+                || r.contains("unsupported protocol")
+            {
+                Reason::Protocol
+            } else if r.contains("certificate verify failed") {
+                Reason::Verify
+            } else {
+                Reason::Other
+            };
+            (k, reason.clone())
+        }
+        Signal::SslVerify { reason } => {
+            let r = reason.to_ascii_lowercase();
+            (
+                if r.contains("expired") {
+                    Reason::Expired
+                } else {
+                    Reason::Verify
+                },
+                reason.clone(),
+            )
+        }
+        Signal::SslNameMismatch { name } => (Reason::NameMismatch, name.clone()),
+        _ => return None,
+    })
+}
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let groups = ctx.nginx_groups(|s| classify(s).is_some());
+    if groups.is_empty() {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    let up = super::common::upstream_of(&groups);
+    let scheme = up
+        .as_ref()
+        .map(|u| u.scheme.clone())
+        .unwrap_or_else(|| "https".into());
+    let p = directive_prefix(&scheme);
+    let host = up
+        .as_ref()
+        .and_then(|u| u.addr.host().map(str::to_string))
+        .unwrap_or_else(|| "{host}".into());
+    let port = up
+        .as_ref()
+        .and_then(|u| u.effective_port())
+        .or_else(|| (scheme == "https" || scheme == "grpcs").then_some(443));
+    let port_s = port
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "{port}".into());
+    let target = up
+        .as_ref()
+        .map(|u| u.addr.display())
+        .unwrap_or_else(|| "the backend".into());
+    // The name to present: a real host name from proxy_pass, else the placeholder.
+    let name_is_real = host.contains('.') && !is_ip_literal(&host);
+    let sni_name = if name_is_real {
+        host.clone()
+    } else {
+        "{upstream_host}".to_string()
+    };
+    let connect = if host.contains(':') {
+        format!("[{host}]:{port_s}")
+    } else {
+        format!("{host}:{port_s}")
+    };
+
+    // Counts per reason, most frequent first.
+    let mut reasons: Vec<(Reason, String, u64)> = Vec::new();
+    for g in &groups {
+        if let Some((k, text)) = classify(&g.key.signal) {
+            match reasons.iter_mut().find(|(r, _, _)| *r == k) {
+                Some(e) => e.2 += g.count,
+                None => reasons.push((k, text, g.count)),
+            }
+        }
+    }
+    reasons.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let main = reasons[0].0;
+    f.confidence = if main == Reason::Other { 0.8 } else { 0.9 };
+    for (k, text, n) in &reasons {
+        f.reasoning.push(format!(
+            "{} with reason `{}` ({})",
+            plural(*n, "handshake failure", "handshake failures"),
+            text,
+            label(*k)
+        ));
+    }
+    let ca = match ctx.distro() {
+        Distro::Rhel => "/etc/pki/tls/certs/ca-bundle.crt",
+        Distro::Debian | Distro::Docker => "/etc/ssl/certs/ca-certificates.crt",
+        _ => "/etc/ssl/certs/ca-certificates.crt   # RHEL family: /etc/pki/tls/certs/ca-bundle.crt",
+    };
+    f.title = match main {
+        Reason::Sni => format!("The backend {target} rejects nginx's TLS handshake: no SNI sent"),
+        Reason::WrongVersion => format!("nginx speaks TLS to {target}, which answers plain HTTP"),
+        Reason::Verify => format!("nginx cannot verify the certificate of {target}"),
+        Reason::Expired => format!("The certificate of {target} has expired"),
+        Reason::NameMismatch => {
+            format!("The certificate of {target} is not valid for the name nginx checks")
+        }
+        Reason::Protocol => format!("nginx and {target} share no TLS version"),
+        Reason::Other => format!("The TLS handshake with {target} fails"),
+    };
+    f.summary = match main {
+        Reason::Sni => format!(
+            "{target} serves several sites (a CDN, a shared host, another nginx) and needs to know which one: nginx sends no \
+             server name (SNI) unless `{p}_ssl_server_name on;` is set, so the backend aborts the handshake and nginx answers 502."
+        ),
+        Reason::WrongVersion => format!(
+            "`{p}_pass {scheme}://` makes nginx start TLS, but port {port_s} answered with plain HTTP (`wrong version number`). \
+             The handshake fails and nginx answers 502."
+        ),
+        Reason::Verify => format!(
+            "`{p}_ssl_verify on;` makes nginx check the backend's certificate, and it cannot build a chain to a CA it trusts \
+             (`{}`), so it drops the connection and answers 502.", reasons[0].1
+        ),
+        Reason::Expired => "The backend's certificate is past its expiry date and nginx verifies certificates, so every handshake fails with 502.".into(),
+        Reason::NameMismatch => format!(
+            "nginx verifies the certificate against the host in `{p}_pass` (`{}`, often an upstream group name or an IP), \
+             which the certificate does not list. The handshake is aborted: 502.", reasons[0].1
+        ),
+        Reason::Protocol => "nginx and the backend have no TLS version in common (an old backend allowing only TLS 1.0/1.1, or one requiring 1.3), so the handshake fails: 502.".into(),
+        Reason::Other => format!("The TLS handshake with the backend fails (`{}`), so nginx answers 502.", reasons[0].1),
+    };
+    let mut changed_config = false;
+    for (k, text, _) in &reasons {
+        match k {
+            Reason::Sni => {
+                let extra = if name_is_real {
+                    String::new()
+                } else {
+                    format!("\n{p}_ssl_name {{upstream_host}};   # the backend's real host name ({target} is not one)")
+                };
+                f.fixes.push(review(format!("# in the location with {p}_pass {scheme}://{target}:\n{p}_ssl_server_name on;{extra}"), "send the backend's host name in the handshake so it picks the right certificate"));
+                changed_config = true;
+            }
+            Reason::WrongVersion => {
+                let plain = if scheme == "grpcs" { "grpc" } else { "http" };
+                f.fixes.push(safe(
+                    format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{connect}/"),
+                    format!("a status code here proves port {port_s} speaks plain HTTP"),
+                ));
+                f.fixes.push(review(format!("# replace {scheme}:// by {plain}:// (or use the backend's TLS port):\n{p}_pass {plain}://{target};"), "talk to the port in the protocol it speaks"));
+                changed_config = true;
+            }
+            Reason::Verify => {
+                let self_signed = text.contains("self-signed") || text.contains("self signed");
+                let file = if self_signed {
+                    "{private_ca_file}   # the CA (or the self-signed certificate) the backend uses"
+                } else {
+                    ca
+                };
+                f.fixes.push(review(format!("{p}_ssl_trusted_certificate {file};\n{p}_ssl_verify on;\n{p}_ssl_name {sni_name};"), "trust the CA that signed the backend's certificate (never turn verification off)"));
+                if !self_signed {
+                    f.fixes.push(safe(format!("openssl s_client -connect {connect} -servername {sni_name} -showcerts </dev/null 2>/dev/null | grep -E ' s:| i:'"), "an incomplete chain (only the leaf) is fixed on the backend: serve the full chain there"));
+                }
+                changed_config = true;
+            }
+            Reason::Expired => {
+                f.fixes.push(safe(format!("echo | openssl s_client -connect {connect} -servername {sni_name} 2>/dev/null | openssl x509 -noout -dates"), "shows notAfter: renew the backend's certificate"));
+                f.fixes.push(disruptive("# on the backend: renew the certificate (certbot renew, your CA) and restart the service that serves it", "an expired certificate is fixed where it is served"));
+            }
+            Reason::NameMismatch => {
+                f.fixes.push(safe(format!("echo | openssl s_client -connect {connect} 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName"), "the names the certificate is valid for"));
+                f.fixes.push(review(format!("{p}_ssl_name {{cert_hostname}};   # a name from the list above; nginx checks against \"{text}\" now\n{p}_ssl_server_name on;"), "verify against the name the certificate carries"));
+                changed_config = true;
+            }
+            Reason::Protocol => {
+                f.fixes.push(review(format!("{p}_ssl_protocols TLSv1.2 TLSv1.3;"), "offer the versions the backend accepts (upgrade a TLS 1.0-only backend rather than enabling old versions)"));
+                changed_config = true;
+            }
+            Reason::Other => {
+                f.fixes.push(safe(format!("openssl s_client -connect {connect} -servername {sni_name} </dev/null 2>&1 | head -20"), "reproduce the handshake from the nginx host and read the error"));
+            }
+        }
+    }
+    if changed_config {
+        f.fixes.push(disruptive(
+            ctx.reload_nginx(),
+            "check the config, then reload without dropping connections",
+        ));
+    }
+    f.verify.push(format!("openssl s_client -connect {connect} -servername {sni_name} </dev/null 2>&1 | grep -E 'Verify return code|Protocol'   # expect: Verify return code: 0 (ok)"));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
+    f.verify.push(super::fixes::watch_log("SSL"));
+    if ctx.facts.config.is_none() {
+        f.next.push(next(
+            format!("sudo nginx -T | grep -nE '{p}_pass|{p}_ssl'"),
+            "shows the TLS settings in force for this upstream",
+        ));
+    }
+    if !name_is_real && matches!(main, Reason::Sni | Reason::Verify | Reason::NameMismatch) {
+        f.next.push(next(format!("openssl s_client -connect {connect} </dev/null 2>/dev/null | openssl x509 -noout -subject"), "names the host the backend's certificate is for (fills {upstream_host})"));
+    }
+    vec![f]
+}
+
+fn label(k: Reason) -> &'static str {
+    match k {
+        Reason::Sni => "no SNI",
+        Reason::WrongVersion => "plain HTTP on the port",
+        Reason::Verify => "certificate not trusted",
+        Reason::Expired => "certificate expired",
+        Reason::NameMismatch => "certificate name mismatch",
+        Reason::Protocol => "no common TLS version",
+        Reason::Other => "other TLS error",
+    }
+}
