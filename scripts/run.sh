@@ -17,7 +17,17 @@ if [[ ! -f scripts/build-web.sh ]]; then
     printf 'run: scripts/build-web.sh is missing: this checkout has no web build yet.\n' >&2
     exit 1
 fi
-bash scripts/build-web.sh
+if ! bash scripts/build-web.sh; then
+    # build-web.sh starts from an empty www/pkg, so a wasm there now is this
+    # build's: a failed check after the build (such as the size budget)
+    # should not keep the app from running locally.
+    if [[ -f www/pkg/web_ui_bg.wasm && -f www/pkg/web_ui.js ]]; then
+        printf 'run: scripts/build-web.sh reported a problem (above), but www/pkg was built: serving it anyway.\n' >&2
+    else
+        printf 'run: the web build failed (above); fix it, then run scripts/run.sh again.\n' >&2
+        exit 1
+    fi
+fi
 
 port_is_free() {
     python3 - "$1" <<'PY' 2>/dev/null
