@@ -350,6 +350,14 @@ impl Segmenter {
             }
         }
         if access_log::parse_line(no, text, &mut self.facts) {
+            // gunicorn logs the same format: only an nginx-named container counts.
+            if wrapper
+                .container
+                .as_deref()
+                .is_some_and(|c| c.contains("nginx"))
+            {
+                self.facts.nginx_in_container = true;
+            }
             return Some(Kind::NginxAccessLog);
         }
         if let Some(ev) = error_log::parse_headless(no, text) {

@@ -39,10 +39,25 @@ pub fn parse_status(s: &str) -> Option<(String, Option<i32>, Option<String>)> {
     };
     let word = lower.split_whitespace().next()?;
     let (state, code) = match word {
-        "up" => (if lower.contains("(paused)") { "paused" } else { "running" }, None),
+        "up" => (
+            if lower.contains("(paused)") {
+                "paused"
+            } else {
+                "running"
+            },
+            None,
+        ),
         "running" => ("running", None),
         "exited" => ("exited", paren_code(lower.get(6..).unwrap_or(""))),
-        "exit" => ("exited", lower.get(4..).unwrap_or("").split_whitespace().next().and_then(|c| c.parse().ok())),
+        "exit" => (
+            "exited",
+            lower
+                .get(4..)
+                .unwrap_or("")
+                .split_whitespace()
+                .next()
+                .and_then(|c| c.parse().ok()),
+        ),
         "restarting" => ("restarting", paren_code(lower.get(10..).unwrap_or(""))),
         "created" => ("created", None),
         "paused" => ("paused", None),
@@ -67,7 +82,8 @@ fn wide_cells(s: &str) -> Vec<&str> {
     let mut start: Option<usize> = None;
     let mut i = 0;
     while i < b.len() {
-        let gap = b[i] == b'\t' || (b[i] == b' ' && b.get(i + 1).is_some_and(|&c| c == b' ' || c == b'\t'));
+        let gap = b[i] == b'\t'
+            || (b[i] == b' ' && b.get(i + 1).is_some_and(|&c| c == b' ' || c == b'\t'));
         if gap {
             if let Some(st) = start.take() {
                 out.push(s[st..i].trim());
@@ -90,20 +106,27 @@ fn wide_cells(s: &str) -> Vec<&str> {
 }
 
 fn is_hex_id(s: &str) -> bool {
-    s.len() >= 12 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() >= 12
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 fn is_ports_cell(s: &str) -> bool {
-    s.split(',').map(str::trim).filter(|p| !p.is_empty()).all(|p| {
-        let p = p.rsplit("->").next().unwrap_or(p);
-        p.ends_with("/tcp") || p.ends_with("/udp") || p.ends_with("/sctp")
-    }) && !s.trim().is_empty()
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .all(|p| {
+            let p = p.rsplit("->").next().unwrap_or(p);
+            p.ends_with("/tcp") || p.ends_with("/udp") || p.ends_with("/sctp")
+        })
+        && !s.trim().is_empty()
 }
 
 fn is_header(t: &str) -> bool {
     let up = t.trim_start();
     (up.starts_with("CONTAINER ID") && up.contains("STATUS"))
-        || ((up.starts_with("NAME ") || up.starts_with("NAMES ")) && (up.contains("STATUS") || up.contains("STATE")))
+        || ((up.starts_with("NAME ") || up.starts_with("NAMES "))
+            && (up.contains("STATUS") || up.contains("STATE")))
         || (up.starts_with("Name ") && up.contains("Command") && up.contains("State"))
 }
 
@@ -113,7 +136,10 @@ fn has_status_cell(t: &str) -> bool {
 
 pub fn starts(line: &str) -> bool {
     let t = line.trim_end();
-    is_header(t) || (t.contains('\t') && t.split('\t').any(|c| parse_status(c).is_some()) && t.split('\t').count() >= 2)
+    is_header(t)
+        || (t.contains('\t')
+            && t.split('\t').any(|c| parse_status(c).is_some())
+            && t.split('\t').count() >= 2)
 }
 
 pub fn continues(line: &str) -> bool {
@@ -139,7 +165,8 @@ fn header_columns(h: &str) -> Vec<(String, usize)> {
         }
         let start = i;
         // A column name ends at two spaces or the end.
-        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).map_or(true, |&c| c == ' ')) {
+        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).map_or(true, |&c| c == ' '))
+        {
             i += 1;
         }
         let name: String = chars[start..i].iter().collect();
@@ -155,15 +182,26 @@ fn slice_row(row: &str, cols: &[(String, usize)]) -> Option<Vec<String>> {
         if start < chars.len() && start > 0 && !chars[start - 1].is_whitespace() {
             return None;
         }
-        if start < chars.len() && chars[start].is_whitespace() && chars.get(start + 1).is_some_and(|c| !c.is_whitespace()) {
+        if start < chars.len()
+            && chars[start].is_whitespace()
+            && chars.get(start + 1).is_some_and(|c| !c.is_whitespace())
+        {
             // A cell starting one column late: misaligned.
             return None;
         }
     }
     let mut out = Vec::with_capacity(cols.len());
     for (i, &(_, start)) in cols.iter().enumerate() {
-        let end = cols.get(i + 1).map(|c| c.1).unwrap_or(chars.len()).min(chars.len());
-        let cell: String = if start < end { chars[start..end].iter().collect() } else { String::new() };
+        let end = cols
+            .get(i + 1)
+            .map(|c| c.1)
+            .unwrap_or(chars.len())
+            .min(chars.len());
+        let cell: String = if start < end {
+            chars[start..end].iter().collect()
+        } else {
+            String::new()
+        };
         out.push(cell.trim().to_string());
     }
     Some(out)
@@ -174,8 +212,17 @@ fn is_nginx_image(image: &str) -> bool {
     last.starts_with("nginx") || last.starts_with("openresty")
 }
 
-fn push_container(facts: &mut Facts, name: &str, image: Option<&str>, status: &str, ports: &str, line: u64) {
-    let Some((state, exit_code, health)) = parse_status(status) else { return };
+fn push_container(
+    facts: &mut Facts,
+    name: &str,
+    image: Option<&str>,
+    status: &str,
+    ports: &str,
+    line: u64,
+) {
+    let Some((state, exit_code, health)) = parse_status(status) else {
+        return;
+    };
     if name.is_empty() {
         return;
     }
@@ -190,7 +237,12 @@ fn push_container(facts: &mut Facts, name: &str, image: Option<&str>, status: &s
         status: state,
         exit_code,
         health,
-        ports: ports.split(", ").map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect(),
+        ports: ports
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
         oom_killed: None,
         line,
     });
@@ -202,15 +254,28 @@ fn by_content(cells: &[&str], name_last: bool, line: u64, facts: &mut Facts) {
         by_tokens(&cells.join(" "), name_last, line, facts);
         return;
     };
-    let ports = cells.iter().skip(si + 1).find(|c| is_ports_cell(c)).copied().unwrap_or("");
+    let ports = cells
+        .iter()
+        .skip(si + 1)
+        .find(|c| is_ports_cell(c))
+        .copied()
+        .unwrap_or("");
     let candidates: Vec<&str> = cells
         .iter()
         .enumerate()
         .filter(|&(i, c)| i != si && !is_ports_cell(c) && !is_hex_id(c) && !c.starts_with('"'))
         .map(|(_, c)| *c)
         .collect();
-    let name = if name_last { candidates.last() } else { candidates.first() };
-    let image = if cells.first().is_some_and(|c| is_hex_id(c)) { cells.get(1).copied() } else { None };
+    let name = if name_last {
+        candidates.last()
+    } else {
+        candidates.first()
+    };
+    let image = if cells.first().is_some_and(|c| is_hex_id(c)) {
+        cells.get(1).copied()
+    } else {
+        None
+    };
     if let Some(n) = name {
         push_container(facts, n, image, cells[si], ports, line);
     }
@@ -219,11 +284,20 @@ fn by_content(cells: &[&str], name_last: bool, line: u64, facts: &mut Facts) {
 /// Last resort for rows whose spacing was collapsed to single spaces:
 /// find the status words, take ports by shape and the name by position.
 fn by_tokens(row: &str, name_last: bool, line: u64, facts: &mut Facts) {
-    let Some(at) = ["Up ", "Exited (", "Restarting (", "Exit ", "running", "exited ("]
-        .iter()
-        .filter_map(|k| row.find(k).filter(|&i| i == 0 || row.as_bytes()[i - 1] == b' '))
-        .min()
-    else {
+    let Some(at) = [
+        "Up ",
+        "Exited (",
+        "Restarting (",
+        "Exit ",
+        "running",
+        "exited (",
+    ]
+    .iter()
+    .filter_map(|k| {
+        row.find(k)
+            .filter(|&i| i == 0 || row.as_bytes()[i - 1] == b' ')
+    })
+    .min() else {
         return;
     };
     let toks: Vec<&str> = row.split_whitespace().collect();
@@ -233,14 +307,29 @@ fn by_tokens(row: &str, name_last: bool, line: u64, facts: &mut Facts) {
         .filter(|t| is_ports_cell(t))
         .collect();
     let name = if name_last { toks.last() } else { toks.first() };
-    let Some(name) = name.filter(|n| !is_ports_cell(n) && !is_hex_id(n)) else { return };
-    let image = if toks.first().is_some_and(|c| is_hex_id(c)) { toks.get(1).copied() } else { None };
-    push_container(facts, name, image, row.get(at..).unwrap_or(""), &ports.join(", "), line);
+    let Some(name) = name.filter(|n| !is_ports_cell(n) && !is_hex_id(n)) else {
+        return;
+    };
+    let image = if toks.first().is_some_and(|c| is_hex_id(c)) {
+        toks.get(1).copied()
+    } else {
+        None
+    };
+    push_container(
+        facts,
+        name,
+        image,
+        row.get(at..).unwrap_or(""),
+        &ports.join(", "),
+        line,
+    );
 }
 
 pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
     let mut cols: Option<Vec<(String, usize)>> = None;
     let mut v1 = false;
+    // `docker ps` puts NAMES last; compose and `--format` tables first.
+    let mut name_last = false;
     for l in lines {
         let raw = l.text.trim_end();
         let t = raw.trim();
@@ -249,6 +338,9 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         }
         if is_header(raw) {
             v1 = t.starts_with("Name ") && !t.starts_with("NAME");
+            name_last = t.ends_with("NAMES")
+                || t.ends_with("NAMES SIZE")
+                || t.contains("NAMES  ") && t.ends_with("SIZE");
             cols = Some(header_columns(raw));
             continue;
         }
@@ -260,12 +352,16 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         // A PORTS cell wrapped onto its own line (compose v1).
         if is_ports_cell(t) && !has_status_cell(raw) {
             if let Some(c) = facts.containers.last_mut().filter(|c| c.line < l.no) {
-                c.ports.extend(t.split(", ").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
+                c.ports.extend(
+                    t.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty()),
+                );
             }
             continue;
         }
         let Some(cols) = cols.as_ref().filter(|_| !v1) else {
-            by_content(&wide_cells(raw), false, l.no, facts);
+            by_content(&wide_cells(raw), name_last, l.no, facts);
             continue;
         };
         let get = |row: &[String], names: &[&str]| -> Option<String> {
@@ -281,14 +377,10 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                 if parse_status(&status).is_some() {
                     push_container(facts, &name, image.as_deref(), &status, &ports, l.no);
                 } else {
-                    let name_last = cols.last().is_some_and(|c| c.0 == "NAMES");
                     by_content(&wide_cells(raw), name_last, l.no, facts);
                 }
             }
-            None => {
-                let name_last = cols.last().is_some_and(|c| c.0 == "NAMES");
-                by_content(&wide_cells(raw), name_last, l.no, facts);
-            }
+            None => by_content(&wide_cells(raw), name_last, l.no, facts),
         }
     }
 }
@@ -306,14 +398,16 @@ pub fn compose_starts(line: &str) -> bool {
 
 pub fn compose_continues(line: &str) -> bool {
     let t = line.trim_end();
-    if t.is_empty() || t.starts_with(' ') || t.starts_with('\t') || t.starts_with('#') || t == "---" {
+    if t.is_empty() || t.starts_with(' ') || t.starts_with('\t') || t.starts_with('#') || t == "---"
+    {
         return true;
     }
     // A top-level key (`networks:`, `volumes:`, `x-common: &common`, `name: proj`).
     match t.split_once(':') {
         Some((k, rest)) => {
             !k.is_empty()
-                && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
                 && (rest.is_empty() || rest.starts_with(' '))
                 && !rest.trim_end().ends_with(';')
                 && !rest.trim_end().ends_with('{')
@@ -354,7 +448,14 @@ fn unquote(s: &str) -> &str {
 /// `["a", "b"]` → [a, b].
 fn flow_list(s: &str) -> Option<Vec<String>> {
     let inner = s.trim().strip_prefix('[')?.strip_suffix(']')?;
-    Some(inner.split(',').map(unquote).filter(|x| !x.is_empty()).map(str::to_string).collect())
+    Some(
+        inner
+            .split(',')
+            .map(unquote)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 fn key_val(s: &str) -> Option<(&str, &str)> {
@@ -373,6 +474,7 @@ enum Field {
     Expose,
     Command,
     ExtraHosts,
+    Build,
 }
 
 pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
@@ -385,13 +487,21 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
     // Long-syntax port being read: (published, target).
     let mut long_port: Option<(String, String)> = None;
     let mut services: Vec<ComposeService> = Vec::new();
+    // (service, build context or Dockerfile path): `./nginx` says what it builds.
+    let mut build_ctx: Vec<(String, String)> = Vec::new();
 
     fn end_port(lp: &mut Option<(String, String)>, cur: &mut Option<ComposeService>) {
         if let (Some((p, t)), Some(s)) = (lp.take(), cur.as_mut()) {
-            s.ports.push(if p.is_empty() { t } else { format!("{p}:{t}") });
+            s.ports
+                .push(if p.is_empty() { t } else { format!("{p}:{t}") });
         }
     }
-    fn end_field(field: &mut Field, parts: &mut Vec<String>, lp: &mut Option<(String, String)>, cur: &mut Option<ComposeService>) {
+    fn end_field(
+        field: &mut Field,
+        parts: &mut Vec<String>,
+        lp: &mut Option<(String, String)>,
+        cur: &mut Option<ComposeService>,
+    ) {
         end_port(lp, cur);
         if *field == Field::Command && !parts.is_empty() {
             if let Some(s) = cur.as_mut() {
@@ -426,7 +536,11 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
             services.extend(cur.take());
             key_indent = None;
             if let Some((name, _)) = key_val(t) {
-                cur = Some(ComposeService { name: name.to_string(), line: l.no, ..ComposeService::default() });
+                cur = Some(ComposeService {
+                    name: name.to_string(),
+                    line: l.no,
+                    ..ComposeService::default()
+                });
             }
             continue;
         }
@@ -440,7 +554,14 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
             let Some((k, v)) = key_val(t) else { continue };
             match k {
                 "image" => svc.image = Some(unquote(v).to_string()),
-                "build" => svc.build = true,
+                "build" => {
+                    svc.build = true;
+                    if v.is_empty() {
+                        field = Field::Build;
+                    } else {
+                        build_ctx.push((svc.name.clone(), unquote(v).to_string()));
+                    }
+                }
                 "container_name" => svc.container_name = Some(unquote(v).to_string()),
                 "network_mode" => svc.network_mode = Some(unquote(v).to_string()),
                 "ports" | "expose" | "extra_hosts" => {
@@ -462,7 +583,12 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
                 "command" => {
                     if let Some(items) = flow_list(v) {
                         svc.command = Some(items.join(" "));
-                    } else if v.is_empty() || v == ">" || v == "|" || v.starts_with(">-") || v.starts_with("|-") {
+                    } else if v.is_empty()
+                        || v == ">"
+                        || v == "|"
+                        || v.starts_with(">-")
+                        || v.starts_with("|-")
+                    {
                         field = Field::Command;
                     } else {
                         svc.command = Some(unquote(v).to_string());
@@ -475,6 +601,13 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
         // Deeper: the value of the current field.
         match field {
             Field::None => {}
+            Field::Build => {
+                if let (Some((k, v)), Some(svc)) = (key_val(t), cur.as_ref()) {
+                    if k == "context" || k == "dockerfile" {
+                        build_ctx.push((svc.name.clone(), unquote(v).to_string()));
+                    }
+                }
+            }
             Field::Command => {
                 let item = t.strip_prefix("- ").unwrap_or(t);
                 command_parts.push(unquote(item).to_string());
@@ -483,7 +616,20 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
                 if let Some(item) = t.strip_prefix("- ").or_else(|| (t == "-").then_some("")) {
                     end_port(&mut long_port, &mut cur);
                     match key_val(item) {
-                        Some((k, v)) if !item.starts_with('"') && !item.starts_with('\'') && matches!(k, "target" | "published" | "host_ip" | "protocol" | "mode" | "name" | "app_protocol") => {
+                        Some((k, v))
+                            if !item.starts_with('"')
+                                && !item.starts_with('\'')
+                                && matches!(
+                                    k,
+                                    "target"
+                                        | "published"
+                                        | "host_ip"
+                                        | "protocol"
+                                        | "mode"
+                                        | "name"
+                                        | "app_protocol"
+                                ) =>
+                        {
                             let mut lp = (String::new(), String::new());
                             match k {
                                 "target" => lp.1 = unquote(v).to_string(),
@@ -510,12 +656,17 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
             Field::Expose | Field::ExtraHosts => {
                 let Some(svc) = cur.as_mut() else { continue };
                 if let Some(item) = t.strip_prefix("- ") {
-                    let list = if field == Field::Expose { &mut svc.expose } else { &mut svc.extra_hosts };
+                    let list = if field == Field::Expose {
+                        &mut svc.expose
+                    } else {
+                        &mut svc.extra_hosts
+                    };
                     list.push(unquote(item).to_string());
                 } else if field == Field::ExtraHosts {
                     // Map form: `host.docker.internal: host-gateway`.
                     if let Some((k, v)) = t.split_once(": ") {
-                        svc.extra_hosts.push(format!("{}:{}", unquote(k), unquote(v)));
+                        svc.extra_hosts
+                            .push(format!("{}:{}", unquote(k), unquote(v)));
                     }
                 }
             }
@@ -526,7 +677,12 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
     for s in services {
         let nginxish = match &s.image {
             Some(i) => is_nginx_image(i),
-            None => s.name.contains("nginx"),
+            None => {
+                s.name.contains("nginx")
+                    || build_ctx
+                        .iter()
+                        .any(|(n, c)| *n == s.name && c.contains("nginx"))
+            }
         };
         if nginxish {
             facts.nginx_in_container = true;
@@ -542,16 +698,28 @@ mod tests {
     fn lines(text: &str) -> Vec<BlockLine> {
         text.lines()
             .enumerate()
-            .map(|(i, t)| BlockLine { no: i as u64 + 1, text: t.to_string() })
+            .map(|(i, t)| BlockLine {
+                no: i as u64 + 1,
+                text: t.to_string(),
+            })
             .collect()
     }
 
     #[test]
     fn statuses() {
         let s = |x: &str| parse_status(x).map(|(a, b, c)| (a, b, c));
-        assert_eq!(s("Up 2 hours (unhealthy)"), Some(("running".into(), None, Some("unhealthy".into()))));
-        assert_eq!(s("Exited (137) 3 minutes ago"), Some(("exited".into(), Some(137), None)));
-        assert_eq!(s("Restarting (1) 8 seconds ago"), Some(("restarting".into(), Some(1), None)));
+        assert_eq!(
+            s("Up 2 hours (unhealthy)"),
+            Some(("running".into(), None, Some("unhealthy".into())))
+        );
+        assert_eq!(
+            s("Exited (137) 3 minutes ago"),
+            Some(("exited".into(), Some(137), None))
+        );
+        assert_eq!(
+            s("Restarting (1) 8 seconds ago"),
+            Some(("restarting".into(), Some(1), None))
+        );
         assert_eq!(s("Exit 137"), Some(("exited".into(), Some(137), None)));
         assert_eq!(s("exited (0)"), Some(("exited".into(), Some(0), None)));
         assert_eq!(s("Up"), Some(("running".into(), None, None)));
@@ -570,8 +738,26 @@ mod tests {
 1a2b3c4d5e6f php:8.2-fpm \"docker-php-entrypoi…\" 2 hours ago Up 2 hours (unhealthy)  9000/tcp  proj-php-1"),
             &mut f,
         );
-        let got: Vec<(&str, &str, Option<i32>, usize)> = f.containers.iter().map(|c| (c.name.as_str(), c.status.as_str(), c.exit_code, c.ports.len())).collect();
-        assert_eq!(got, [("proj-nginx-1", "running", None, 2), ("proj-app-1", "exited", Some(137), 0), ("proj-php-1", "running", None, 1)]);
+        let got: Vec<(&str, &str, Option<i32>, usize)> = f
+            .containers
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.status.as_str(),
+                    c.exit_code,
+                    c.ports.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("proj-nginx-1", "running", None, 2),
+                ("proj-app-1", "exited", Some(137), 0),
+                ("proj-php-1", "running", None, 1)
+            ]
+        );
         assert!(f.nginx_in_container);
         assert_eq!(f.containers[0].image.as_deref(), Some("nginx:1.25"));
     }
@@ -586,17 +772,25 @@ mod tests {
         let s = &f.compose_services;
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].ports, ["8080:80", "8443:443"]);
-        assert_eq!(s[1].command.as_deref(), Some("gunicorn -b 127.0.0.1:8000 app:app"));
+        assert_eq!(
+            s[1].command.as_deref(),
+            Some("gunicorn -b 127.0.0.1:8000 app:app")
+        );
         assert!(s[1].build);
         assert_eq!(s[1].expose, ["8000"]);
         assert_eq!(s[2].network_mode.as_deref(), Some("host"));
-        assert_eq!(s[2].command.as_deref(), Some("python -m worker --port 9000"));
+        assert_eq!(
+            s[2].command.as_deref(),
+            Some("python -m worker --port 9000")
+        );
         assert!(f.nginx_in_container);
     }
 
     #[test]
     fn detection() {
-        assert!(starts("CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"));
+        assert!(starts(
+            "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"
+        ));
         assert!(starts("NAME                IMAGE               COMMAND                  SERVICE             CREATED             STATUS              PORTS"));
         assert!(continues("9b8a7c6d5e4f   proj-app   \"x\"   2 hours ago   Exited (137) 3 minutes ago      proj-app-1"));
         assert!(!continues("server {"));

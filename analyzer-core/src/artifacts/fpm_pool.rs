@@ -124,7 +124,8 @@ pub fn starts(line: &str) -> bool {
     }
     if let Some((_, rest)) = grep_prefix(t) {
         return key_value(rest).is_some_and(|(k, _)| is_fpm_key(k) || k == "user" || k == "group")
-            || rest.trim_start().starts_with(';');
+            || rest.trim_start().starts_with(';')
+            || section(rest.trim()).is_some();
     }
     if path_hint(t).is_some_and(|p| p.contains("php")) {
         return true;
@@ -138,7 +139,9 @@ pub fn continues(line: &str) -> bool {
         return true;
     }
     if let Some((_, rest)) = grep_prefix(t) {
-        return key_value(rest).is_some() || rest.trim_start().starts_with(';');
+        return key_value(rest).is_some()
+            || rest.trim_start().starts_with(';')
+            || section(rest.trim()).is_some();
     }
     key_value(t).is_some()
 }

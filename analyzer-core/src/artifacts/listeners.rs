@@ -45,7 +45,9 @@ fn is_addr_col(s: &str) -> bool {
     match s.rfind(':') {
         Some(i) if i > 0 || s.len() > 1 => {
             let port = &s[i + 1..];
-            is_num(port) || port == "*" || (port.len() > 1 && port.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+            is_num(port)
+                || port == "*"
+                || (port.len() > 1 && port.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
         }
         _ => false,
     }
@@ -58,7 +60,10 @@ fn is_header(t: &str) -> bool {
         || (t.starts_with("Proto") && (t.contains("Recv-Q") || t.contains("RefCnt")))
         || t.starts_with("Active Internet connections")
         || t.starts_with("Active UNIX domain sockets")
-        || (t.starts_with("COMMAND") && t.contains(" PID") && t.contains("USER") && t.contains("FD"))
+        || (t.starts_with("COMMAND")
+            && t.contains(" PID")
+            && t.contains("USER")
+            && t.contains("FD"))
 }
 
 fn is_ss_row(toks: &[&str]) -> bool {
@@ -67,13 +72,20 @@ fn is_ss_row(toks: &[&str]) -> bool {
         Some(f) if toks.get(1).is_some_and(|s| SS_STATES.contains(s)) => (1, *f),
         _ => return false,
     };
-    if state_at == 1 && (first.len() > 8 || !first.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())) {
+    if state_at == 1
+        && (first.len() > 8
+            || !first
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()))
+    {
         return false;
     }
     toks.len() >= state_at + 4
         && is_num(toks[state_at + 1])
         && is_num(toks[state_at + 2])
-        && toks.get(state_at + 3).is_some_and(|a| is_addr_col(a) || *a == "*")
+        && toks
+            .get(state_at + 3)
+            .is_some_and(|a| is_addr_col(a) || *a == "*")
 }
 
 fn is_netstat_row(toks: &[&str]) -> bool {
@@ -81,7 +93,13 @@ fn is_netstat_row(toks: &[&str]) -> bool {
         Some(p) if NETSTAT_PROTOS.contains(p) => {
             toks.len() >= 5 && is_num(toks[1]) && is_num(toks[2]) && is_addr_col(toks[3])
         }
-        Some(&"unix") => toks.len() >= 5 && is_num(toks[1]) && toks.iter().any(|t| *t == "STREAM" || *t == "DGRAM" || *t == "SEQPACKET"),
+        Some(&"unix") => {
+            toks.len() >= 5
+                && is_num(toks[1])
+                && toks
+                    .iter()
+                    .any(|t| *t == "STREAM" || *t == "DGRAM" || *t == "SEQPACKET")
+        }
         _ => false,
     }
 }
@@ -90,7 +108,9 @@ fn is_netstat_row(toks: &[&str]) -> bool {
 fn is_lsof_row(toks: &[&str]) -> bool {
     toks.len() >= 8
         && is_num(toks[1])
-        && toks.iter().any(|t| matches!(*t, "IPv4" | "IPv6" | "unix" | "TCP" | "UDP"))
+        && toks
+            .iter()
+            .any(|t| matches!(*t, "IPv4" | "IPv6" | "unix" | "TCP" | "UDP"))
         && toks.iter().any(|t| t.starts_with('('))
 }
 
@@ -101,7 +121,12 @@ pub fn starts(line: &str) -> bool {
     }
     let toks: Vec<&str> = t.split_whitespace().take(12).collect();
     let first = toks.first().copied().unwrap_or("");
-    if first == "LISTEN" || first == "u_str" || first == "u_seq" || first == "tcp" || first == "tcp6" {
+    if first == "LISTEN"
+        || first == "u_str"
+        || first == "u_seq"
+        || first == "tcp"
+        || first == "tcp6"
+    {
         return is_ss_row(&toks) || is_netstat_row(&toks);
     }
     t.ends_with("(LISTEN)") && is_lsof_row(&toks)
@@ -179,7 +204,12 @@ fn ss_process(line: &str) -> (Option<String>, Option<u32>) {
         .and_then(|r| r.find('"').and_then(|e| r.get(..e)))
         .map(str::to_string);
     let pid = rest.find("pid=").and_then(|p| {
-        let digits: String = rest.get(p + 4..).unwrap_or("").chars().take_while(|c| c.is_ascii_digit()).collect();
+        let digits: String = rest
+            .get(p + 4..)
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         digits.parse().ok()
     });
     (name, pid)
@@ -227,13 +257,21 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
             if !toks.contains(&"LISTENING") {
                 return false;
             }
-            let Some(path) = toks.iter().rev().find(|t| t.starts_with('/') || t.starts_with('@')) else {
+            let Some(path) = toks
+                .iter()
+                .rev()
+                .find(|t| t.starts_with('/') || t.starts_with('@'))
+            else {
                 return false;
             };
-            let proc_col = toks.iter().find(|t| t.split_once('/').is_some_and(|(p, _)| is_num(p)));
+            let proc_col = toks
+                .iter()
+                .find(|t| t.split_once('/').is_some_and(|(p, _)| is_num(p)));
             let (process, pid) = proc_col.map(|c| netstat_process(c)).unwrap_or((None, None));
             facts.listeners.push(Listener {
-                addr: Address::Unix { path: path.to_string() },
+                addr: Address::Unix {
+                    path: path.to_string(),
+                },
                 process,
                 pid,
                 recv_q: None,
@@ -248,7 +286,10 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
         let Some(addr) = parse_local(toks[3]) else {
             return false;
         };
-        let (process, pid) = toks.get(6).map(|c| netstat_process(c)).unwrap_or((None, None));
+        let (process, pid) = toks
+            .get(6)
+            .map(|c| netstat_process(c))
+            .unwrap_or((None, None));
         facts.listeners.push(Listener {
             addr,
             process,
@@ -296,7 +337,9 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         // A narrow terminal may wrap the process column onto the next line.
         let joined;
         let text = match lines.get(i + 1) {
-            Some(next) if next.text.trim_start().starts_with("users:((") && !t.contains("users:((") => {
+            Some(next)
+                if next.text.trim_start().starts_with("users:((") && !t.contains("users:((") =>
+            {
                 joined = format!("{t} {}", next.text.trim());
                 joined.as_str()
             }
@@ -314,7 +357,10 @@ mod tests {
         let lines: Vec<BlockLine> = text
             .lines()
             .enumerate()
-            .map(|(i, t)| BlockLine { no: i as u64 + 1, text: t.to_string() })
+            .map(|(i, t)| BlockLine {
+                no: i as u64 + 1,
+                text: t.to_string(),
+            })
             .collect();
         let mut f = Facts::default();
         parse(&lines, &mut f);
@@ -349,7 +395,16 @@ tcp        0      0 127.0.0.1:9000          0.0.0.0:*               LISTEN      
 node    4567 deploy   19u  IPv4 123456      0t0  TCP 127.0.0.1:3000 (LISTEN)\n\
 node    4567 deploy   20u  IPv4 123457      0t0  TCP 127.0.0.1:3000->127.0.0.1:5000 (ESTABLISHED)");
         let d: Vec<String> = f.listeners.iter().map(|l| l.addr.display()).collect();
-        assert_eq!(d, ["unix:/run/php/php8.1-fpm.sock", "[::]:80", "[::]:80", "127.0.0.1:9000", "127.0.0.1:3000"]);
+        assert_eq!(
+            d,
+            [
+                "unix:/run/php/php8.1-fpm.sock",
+                "[::]:80",
+                "[::]:80",
+                "127.0.0.1:9000",
+                "127.0.0.1:3000"
+            ]
+        );
         assert_eq!(f.listeners[0].process.as_deref(), Some("php-fpm8.1"));
         assert_eq!(f.listeners[2].process.as_deref(), Some("nginx"));
         assert_eq!(f.listeners[2].pid, Some(1234));
@@ -359,7 +414,9 @@ node    4567 deploy   20u  IPv4 123457      0t0  TCP 127.0.0.1:3000->127.0.0.1:5
 
     #[test]
     fn detection() {
-        assert!(starts("State    Recv-Q   Send-Q     Local Address:Port      Peer Address:Port"));
+        assert!(starts(
+            "State    Recv-Q   Send-Q     Local Address:Port      Peer Address:Port"
+        ));
         assert!(starts("LISTEN 0 511 127.0.0.1:3000 0.0.0.0:*"));
         assert!(starts("tcp        0      0 127.0.0.1:3000          0.0.0.0:*               LISTEN      4567/node"));
         assert!(!starts("LISTEN on port 3000"));
@@ -370,7 +427,14 @@ node    4567 deploy   20u  IPv4 123457      0t0  TCP 127.0.0.1:3000->127.0.0.1:5
 
     #[test]
     fn never_panics_on_odd_rows() {
-        for s in ["LISTEN 0 0 :", "LISTEN 0 0 [", "LISTEN 0 0 %:", "tcp 0 0 ::: x LISTEN 1/", "a 1 b c d e f (LISTEN)", "LISTEN 0 0 é%:ü"] {
+        for s in [
+            "LISTEN 0 0 :",
+            "LISTEN 0 0 [",
+            "LISTEN 0 0 %:",
+            "tcp 0 0 ::: x LISTEN 1/",
+            "a 1 b c d e f (LISTEN)",
+            "LISTEN 0 0 é%:ü",
+        ] {
             let _ = run(s);
             let _ = starts(s);
         }

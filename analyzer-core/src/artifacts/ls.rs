@@ -118,7 +118,10 @@ fn ls_row(line: &str) -> Option<LsRow<'_>> {
     let d = toks.get(i)?.1;
     if d.len() >= 10 && d.as_bytes()[4] == b'-' && is_num(d.get(..4)?) {
         i += 2;
-        if toks.get(i).is_some_and(|t| (t.1.starts_with('+') || t.1.starts_with('-')) && t.1.len() == 5) {
+        if toks
+            .get(i)
+            .is_some_and(|t| (t.1.starts_with('+') || t.1.starts_with('-')) && t.1.len() == 5)
+        {
             i += 1;
         }
     } else {
@@ -130,11 +133,21 @@ fn ls_row(line: &str) -> Option<LsRow<'_>> {
         Some((n, t)) => (n, Some(t.trim())),
         None => (rest, None),
     };
-    Some(LsRow { ty, mode, acl, owner, group, name: unq(name), target: target.map(unq) })
+    Some(LsRow {
+        ty,
+        mode,
+        acl,
+        owner,
+        group,
+        name: unq(name),
+        target: target.map(unq),
+    })
 }
 
 fn unq(s: &str) -> &str {
-    s.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).unwrap_or(s)
+    s.strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .unwrap_or(s)
 }
 
 /// `ls: cannot access '/x': No such file or directory` and friends.
@@ -171,13 +184,18 @@ fn stat_file(t: &str) -> Option<&str> {
 fn is_total(t: &str) -> bool {
     t.strip_prefix("total ").is_some_and(|n| {
         let n = n.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+        !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
     })
 }
 
 fn is_acl_entry(t: &str) -> bool {
     let t = t.strip_prefix("default:").unwrap_or(t);
-    ["user:", "group:", "mask:", "other:"].iter().any(|p| t.starts_with(p)) && t.matches(':').count() >= 2
+    ["user:", "group:", "mask:", "other:"]
+        .iter()
+        .any(|p| t.starts_with(p))
+        && t.matches(':').count() >= 2
 }
 
 /// `drwxr-x--- deploy deploy deploy` (namei -l) / `d /` (namei).
@@ -186,11 +204,21 @@ fn namei_row(line: &str) -> Option<(char, Option<(u32, &str, &str)>, &str, usize
     let first = toks.first()?.1;
     if let Some((ty, mode, _)) = parse_perms(first) {
         let (start, _) = *toks.get(3)?;
-        return Some((ty, Some((mode, toks.get(1)?.1, toks.get(2)?.1)), line.get(start..)?.trim_end(), start));
+        return Some((
+            ty,
+            Some((mode, toks.get(1)?.1, toks.get(2)?.1)),
+            line.get(start..)?.trim_end(),
+            start,
+        ));
     }
     if first.len() == 1 && matches!(first, "d" | "l" | "s" | "-" | "c" | "b" | "p") {
         let (start, _) = *toks.get(1)?;
-        return Some((first.chars().next()?, None, line.get(start..)?.trim_end(), start));
+        return Some((
+            first.chars().next()?,
+            None,
+            line.get(start..)?.trim_end(),
+            start,
+        ));
     }
     None
 }
@@ -201,8 +229,10 @@ pub fn starts(line: &str) -> bool {
         || missing(t).is_some()
         || is_total(t)
         || dir_header(t).is_some()
-        || stat_file(t).is_some_and(|p| p.starts_with('/') || p.starts_with('\'') || p.starts_with('‘'))
-        || t.strip_prefix("f: ").is_some_and(|p| p.starts_with('/') || !p.contains(' '))
+        || stat_file(t)
+            .is_some_and(|p| p.starts_with('/') || p.starts_with('\'') || p.starts_with('‘'))
+        || t.strip_prefix("f: ")
+            .is_some_and(|p| p.starts_with('/') || !p.contains(' '))
         || t.strip_prefix("# file: ").is_some()
 }
 
@@ -214,7 +244,9 @@ pub fn continues(line: &str) -> bool {
     if namei_row(line).is_some() || is_acl_entry(t) {
         return true;
     }
-    const STAT_KEYS: &[&str] = &["Size:", "Device:", "Access:", "Modify:", "Change:", "Birth:", "Context:"];
+    const STAT_KEYS: &[&str] = &[
+        "Size:", "Device:", "Access:", "Modify:", "Change:", "Birth:", "Context:",
+    ];
     if STAT_KEYS.iter().any(|k| t.starts_with(k)) {
         return true;
     }
@@ -247,7 +279,11 @@ fn join(dir: &str, name: &str) -> String {
 
 fn upsert(facts: &mut Facts, e: PathEntry) {
     // The same listing pasted twice: keep one entry.
-    if facts.paths.iter().any(|x| x.line == e.line && x.path == e.path) {
+    if facts
+        .paths
+        .iter()
+        .any(|x| x.line == e.line && x.path == e.path)
+    {
         return;
     }
     facts.paths.push(e);
@@ -312,7 +348,8 @@ fn id_name(s: &str) -> Option<&str> {
 }
 
 fn unquote(s: &str) -> &str {
-    s.trim().trim_matches(|c| c == '\'' || c == '‘' || c == '’' || c == '"')
+    s.trim()
+        .trim_matches(|c| c == '\'' || c == '‘' || c == '’' || c == '"')
 }
 
 pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
@@ -330,14 +367,25 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
             continue;
         }
         if let Some(p) = missing(t) {
-            facts.missing_paths.push(MissingPath { path: join(&dir, p), line: l.no });
+            facts.missing_paths.push(MissingPath {
+                path: join(&dir, p),
+                line: l.no,
+            });
             continue;
         }
         if let Some(p) = t.strip_prefix("# file: ") {
             finish_acl(acl.take(), facts);
             let p = p.trim();
-            let path = if p.starts_with('/') || !p.contains('/') { p.to_string() } else { format!("/{p}") };
-            acl = Some(Acl { path, line: l.no, ..Acl::default() });
+            let path = if p.starts_with('/') || !p.contains('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            };
+            acl = Some(Acl {
+                path,
+                line: l.no,
+                ..Acl::default()
+            });
             continue;
         }
         if let Some(a) = acl.as_mut() {
@@ -353,7 +401,11 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                 let entry = t.split_whitespace().next().unwrap_or(t);
                 let effective = t.split("#effective:").nth(1).map(str::trim);
                 let mut parts = entry.splitn(3, ':');
-                let (class, who, perms) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let (class, who, perms) = (
+                    parts.next().unwrap_or(""),
+                    parts.next().unwrap_or(""),
+                    parts.next().unwrap_or(""),
+                );
                 if class == "default" {
                     continue;
                 }
@@ -386,12 +438,23 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
             stat = Some((p.to_string(), target, l.no));
             continue;
         }
-        if let (Some(v), Some((path, target, line))) = (t.strip_prefix("Access: ("), stat.as_ref()) {
+        if let (Some(v), Some((path, target, line))) = (t.strip_prefix("Access: ("), stat.as_ref())
+        {
             let perms = v.split(')').next().unwrap_or("");
             let perms = perms.split('/').nth(1).unwrap_or("");
             if let Some((ty, mode, acl_flag)) = parse_perms(perms) {
-                let owner = t.split("Uid:").nth(1).and_then(id_name).unwrap_or("").to_string();
-                let group = t.split("Gid:").nth(1).and_then(id_name).unwrap_or("").to_string();
+                let owner = t
+                    .split("Uid:")
+                    .nth(1)
+                    .and_then(id_name)
+                    .unwrap_or("")
+                    .to_string();
+                let group = t
+                    .split("Gid:")
+                    .nth(1)
+                    .and_then(id_name)
+                    .unwrap_or("")
+                    .to_string();
                 upsert(
                     facts,
                     PathEntry {
@@ -422,7 +485,10 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
             if let Some(name) = t.strip_suffix(" - No such file or directory") {
                 let col = raw.len() - raw.trim_start().len();
                 let base = namei_dir(&mut namei, col);
-                facts.missing_paths.push(MissingPath { path: join(&base, name.trim()), line: l.no });
+                facts.missing_paths.push(MissingPath {
+                    path: join(&base, name.trim()),
+                    line: l.no,
+                });
                 continue;
             }
             if let Some((ty, meta, name, col)) = namei_row(raw) {
@@ -431,7 +497,11 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                     Some((n, tg)) => (n, Some(tg.trim())),
                     None => (name, None),
                 };
-                let path = if name == "/" { "/".to_string() } else { join(&base, name) };
+                let path = if name == "/" {
+                    "/".to_string()
+                } else {
+                    join(&base, name)
+                };
                 if let Some((mode, owner, group)) = meta {
                     upsert(
                         facts,
@@ -451,7 +521,11 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                 // Next component at this depth lives under `path`; a
                 // symlink's own components (deeper) start from its directory.
                 if let Some(top) = namei.last_mut() {
-                    top.1 = if ty == 'd' || name == "/" { path.clone() } else { top.1.clone() };
+                    top.1 = if ty == 'd' || name == "/" {
+                        path.clone()
+                    } else {
+                        top.1.clone()
+                    };
                 }
                 if ty == 'l' {
                     namei.push((usize::MAX, base.clone()));
@@ -512,7 +586,10 @@ mod tests {
         let lines: Vec<BlockLine> = text
             .lines()
             .enumerate()
-            .map(|(i, t)| BlockLine { no: i as u64 + 1, text: t.to_string() })
+            .map(|(i, t)| BlockLine {
+                no: i as u64 + 1,
+                text: t.to_string(),
+            })
             .collect();
         let mut f = Facts::default();
         parse(&lines, &mut f);
@@ -534,15 +611,21 @@ mod tests {
 
     #[test]
     fn ls_lines() {
-        let f = run("srw-rw---- 1 www-data www-data 0 Jan 15 09:12 /run/php/php8.1-fpm.sock\n\
+        let f = run(
+            "srw-rw---- 1 www-data www-data 0 Jan 15 09:12 /run/php/php8.1-fpm.sock\n\
 /run/php:\n\
 total 4\n\
 drwxr-xr-x  2 www-data www-data  80 Jan 15 09:12 .\n\
 drwxr-xr-x 32 root     root     900 Jan 15 09:12 ..\n\
 lrwxrwxrwx  1 root     root      30 Jan 15 09:12 php-fpm.sock -> /etc/alternatives/php-fpm.sock\n\
 srw-rw----. 1 nginx nginx system_u:object_r:httpd_var_run_t:s0 0 2024-01-15 09:12 my app.sock\n\
-ls: cannot access '/run/php/php7.4-fpm.sock': No such file or directory");
-        let p: Vec<(&str, char, u32)> = f.paths.iter().map(|e| (e.path.as_str(), e.file_type, e.mode)).collect();
+ls: cannot access '/run/php/php7.4-fpm.sock': No such file or directory",
+        );
+        let p: Vec<(&str, char, u32)> = f
+            .paths
+            .iter()
+            .map(|e| (e.path.as_str(), e.file_type, e.mode))
+            .collect();
         assert_eq!(
             p,
             [
@@ -553,7 +636,10 @@ ls: cannot access '/run/php/php7.4-fpm.sock': No such file or directory");
                 ("/run/php/my app.sock", 's', 0o660),
             ]
         );
-        assert_eq!(f.paths[3].link_target.as_deref(), Some("/etc/alternatives/php-fpm.sock"));
+        assert_eq!(
+            f.paths[3].link_target.as_deref(),
+            Some("/etc/alternatives/php-fpm.sock")
+        );
         assert_eq!(f.paths[4].owner, "nginx");
         assert_eq!(f.missing_paths[0].path, "/run/php/php7.4-fpm.sock");
     }
@@ -569,7 +655,11 @@ drwxr-x--- deploy deploy deploy\n\
 drwxr-xr-x deploy deploy app\n\
 srwxrwxrwx deploy deploy app.sock\n\
 # file: run/php-fpm/www.sock\n# owner: root\n# group: root\nuser::rw-\nuser:apache:rw-\nuser:nginx:rw-\nuser:bob:r--\ngroup::rw-\nmask::rw-\nother::---");
-        let p: Vec<(&str, &str, u32)> = f.paths.iter().map(|e| (e.path.as_str(), e.owner.as_str(), e.mode)).collect();
+        let p: Vec<(&str, &str, u32)> = f
+            .paths
+            .iter()
+            .map(|e| (e.path.as_str(), e.owner.as_str(), e.mode))
+            .collect();
         assert_eq!(
             p,
             [
@@ -609,12 +699,16 @@ srwxrwxrwx deploy deploy app.sock\n\
 
     #[test]
     fn detection() {
-        assert!(starts("srw-rw---- 1 www-data www-data 0 Jan 15 09:12 /run/php/php8.1-fpm.sock"));
+        assert!(starts(
+            "srw-rw---- 1 www-data www-data 0 Jan 15 09:12 /run/php/php8.1-fpm.sock"
+        ));
         assert!(starts("ls: cannot access '/x': No such file or directory"));
         assert!(starts("total 0"));
         assert!(!starts("server {"));
         assert!(!starts("State    Recv-Q"));
         assert!(continues("user:nginx:rw-"));
-        assert!(continues("Access: (0660/srw-rw----)  Uid: (   33/www-data)   Gid: (   33/www-data)"));
+        assert!(continues(
+            "Access: (0660/srw-rw----)  Uid: (   33/www-data)   Gid: (   33/www-data)"
+        ));
     }
 }

@@ -14,8 +14,48 @@
 use super::BlockLine;
 use crate::facts::{Distro, Facts, ServiceState};
 
-const UNIT_SUFFIXES: &[&str] = &[".service", ".socket", ".timer", ".target", ".mount", ".path", ".scope", ".slice"];
-const STATES: &[&str] = &["active", "inactive", "failed", "activating", "deactivating", "reloading", "unknown", "maintenance"];
+const UNIT_SUFFIXES: &[&str] = &[
+    ".service", ".socket", ".timer", ".target", ".mount", ".path", ".scope", ".slice",
+];
+/// Keys of the `systemctl status` body.
+const KEYS: &[&str] = &[
+    "Loaded",
+    "Active",
+    "Docs",
+    "Process",
+    "Main PID",
+    "Status",
+    "Tasks",
+    "Memory",
+    "CPU",
+    "CGroup",
+    "TriggeredBy",
+    "Triggers",
+    "Drop-In",
+    "Duration",
+    "IP",
+    "IO",
+    "Invocation",
+    "Mem peak",
+    "Swap peak",
+    "Notice",
+    "Condition",
+    "Listen",
+    "Accepted",
+    "Connected",
+    "Trigger",
+    "Follows",
+];
+const STATES: &[&str] = &[
+    "active",
+    "inactive",
+    "failed",
+    "activating",
+    "deactivating",
+    "reloading",
+    "unknown",
+    "maintenance",
+];
 
 /// `● nginx.service - desc` → (`nginx.service`, Some(`desc`)).
 fn unit_header(line: &str) -> Option<(&str, Option<&str>)> {
@@ -23,7 +63,11 @@ fn unit_header(line: &str) -> Option<(&str, Option<&str>)> {
     // Drop a leading glyph (any non-alphanumeric prefix of one char).
     let mut chars = t.chars();
     let first = chars.next()?;
-    let rest = if first.is_alphanumeric() { t } else { chars.as_str().trim_start() };
+    let rest = if first.is_alphanumeric() {
+        t
+    } else {
+        chars.as_str().trim_start()
+    };
     let (unit, desc) = match rest.split_once(" - ") {
         Some((u, d)) => (u.trim(), Some(d.trim())),
         None => (rest, None),
@@ -31,7 +75,10 @@ fn unit_header(line: &str) -> Option<(&str, Option<&str>)> {
     if unit.contains(char::is_whitespace) || unit.is_empty() {
         return None;
     }
-    if !UNIT_SUFFIXES.iter().any(|s| unit.ends_with(s) && unit.len() > s.len()) {
+    if !UNIT_SUFFIXES
+        .iter()
+        .any(|s| unit.ends_with(s) && unit.len() > s.len())
+    {
         return None;
     }
     // Without a glyph, demand the ` - description` so a bare unit name
@@ -56,7 +103,11 @@ fn sysv(line: &str) -> Option<(&str, &'static str)> {
     let starred = t.starts_with("* ");
     let t = t.strip_prefix("* ").unwrap_or(t);
     let (name, rest) = t.split_once(' ')?;
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@')) {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'))
+    {
         return None;
     }
     let rest = rest.trim_start();
@@ -71,7 +122,10 @@ fn sysv(line: &str) -> Option<(&str, &'static str)> {
     }
     if rest.starts_with("is running") {
         Some((name, "active"))
-    } else if rest.starts_with("is not running") || rest.starts_with("is stopped") || rest.starts_with("is dead") {
+    } else if rest.starts_with("is not running")
+        || rest.starts_with("is stopped")
+        || rest.starts_with("is dead")
+    {
         Some((name, "inactive"))
     } else {
         None
@@ -81,7 +135,12 @@ fn sysv(line: &str) -> Option<(&str, &'static str)> {
 fn key_value(line: &str) -> Option<(&str, &str)> {
     let t = line.trim_start();
     let (k, v) = t.split_once(':')?;
-    if k.is_empty() || k.len() > 16 || !k.bytes().all(|b| b.is_ascii_alphabetic() || b == b' ' || b == b'-') {
+    if k.is_empty()
+        || k.len() > 16
+        || !k
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b' ' || b == b'-')
+    {
         return None;
     }
     if !k.as_bytes()[0].is_ascii_uppercase() {
@@ -92,7 +151,10 @@ fn key_value(line: &str) -> Option<(&str, &str)> {
 
 fn syslog_stamp(t: &str) -> bool {
     let b = t.as_bytes();
-    b.len() > 16 && crate::text::month_index(t.get(..3).unwrap_or("")).is_some() && b[3] == b' ' && t.get(6..16).is_some_and(|s| s.contains(':'))
+    b.len() > 16
+        && crate::text::month_index(t.get(..3).unwrap_or("")).is_some()
+        && b[3] == b' '
+        && t.get(6..16).is_some_and(|s| s.contains(':'))
 }
 
 /// True when `cmd` asks `systemctl is-active`/`is-failed` (bare answers follow).
@@ -109,10 +171,18 @@ pub fn continues(line: &str) -> bool {
         return true;
     }
     let t = line.trim();
-    if line.starts_with(' ') && key_value(line).is_some() {
-        return true;
+    // Right-aligned keys: the longest (`TriggeredBy:`) has no indent.
+    if let Some((k, _)) = key_value(line) {
+        if line.starts_with(' ') || KEYS.contains(&k) {
+            return true;
+        }
     }
-    if t.starts_with("├─") || t.starts_with("└─") || t.starts_with("│") || t.starts_with("|-") || t.starts_with("`-") {
+    if t.starts_with("├─")
+        || t.starts_with("└─")
+        || t.starts_with("│")
+        || t.starts_with("|-")
+        || t.starts_with("`-")
+    {
         return true;
     }
     if STATES.contains(&t) || syslog_stamp(t) || t.starts_with("$ systemctl") {
@@ -129,7 +199,9 @@ fn distro_hint(text: &str, facts: &mut Facts) {
     if facts.distro != Distro::Unknown {
         return;
     }
-    if text.contains("/etc/php/") || (text.contains("/lib/systemd/system/") && !text.contains("/usr/lib/systemd/")) {
+    if text.contains("/etc/php/")
+        || (text.contains("/lib/systemd/system/") && !text.contains("/usr/lib/systemd/"))
+    {
         facts.distro = Distro::Debian;
     } else if text.contains("/etc/php-fpm") {
         facts.distro = Distro::Rhel;
@@ -175,7 +247,10 @@ fn exit_status(v: &str) -> Option<String> {
     inner
         .split(',')
         .map(str::trim)
-        .find_map(|p| p.strip_prefix("status=").or_else(|| p.strip_prefix("signal=")))
+        .find_map(|p| {
+            p.strip_prefix("status=")
+                .or_else(|| p.strip_prefix("signal="))
+        })
         .map(str::to_string)
 }
 
@@ -285,7 +360,9 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         if in_journal {
             continue;
         }
-        let Some((key, v)) = key_value(&l.text) else { continue };
+        let Some((key, v)) = key_value(&l.text) else {
+            continue;
+        };
         match key {
             "Loaded" => {
                 let word = v.split_whitespace().next().unwrap_or("");
@@ -294,6 +371,15 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                     if file.starts_with('/') {
                         s.unit_file = Some(file.to_string());
                     }
+                }
+                if facts.distro == Distro::Unknown
+                    && s.name == "php-fpm"
+                    && s.unit_file
+                        .as_deref()
+                        .is_some_and(|f| f.starts_with("/usr/lib/systemd/system/"))
+                {
+                    // RHEL family names the unit `php-fpm` (Debian: `php8.1-fpm`).
+                    facts.distro = Distro::Rhel;
                 }
                 if word == "not-found" {
                     s.state = "not-found".into();
@@ -343,7 +429,10 @@ mod tests {
         let lines: Vec<BlockLine> = text
             .lines()
             .enumerate()
-            .map(|(i, t)| BlockLine { no: i as u64 + 1, text: t.to_string() })
+            .map(|(i, t)| BlockLine {
+                no: i as u64 + 1,
+                text: t.to_string(),
+            })
             .collect();
         let mut f = Facts::default();
         parse(&lines, &mut f);
@@ -362,7 +451,10 @@ mod tests {
         assert_eq!(s.result.as_deref(), Some("exit-code"));
         assert_eq!(s.exit_status.as_deref(), Some("203/EXEC"));
         assert_eq!(s.active_line, 3);
-        assert_eq!(s.unit_file.as_deref(), Some("/etc/systemd/system/gunicorn.service"));
+        assert_eq!(
+            s.unit_file.as_deref(),
+            Some("/etc/systemd/system/gunicorn.service")
+        );
     }
 
     #[test]
@@ -380,15 +472,31 @@ mod tests {
     #[test]
     fn is_active_answers() {
         let f = run("$ systemctl is-active nginx php8.1-fpm.service\nactive\nfailed");
-        let got: Vec<(&str, &str)> = f.services.iter().map(|s| (s.name.as_str(), s.state.as_str())).collect();
+        let got: Vec<(&str, &str)> = f
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), s.state.as_str()))
+            .collect();
         assert_eq!(got, [("nginx", "active"), ("php8.1-fpm", "failed")]);
     }
 
     #[test]
     fn sysv_and_detection() {
-        let f = run(" * php7.4-fpm is running\nphp-fpm (pid  1234) is running...\nnginx is stopped");
-        let got: Vec<(&str, &str)> = f.services.iter().map(|s| (s.name.as_str(), s.state.as_str())).collect();
-        assert_eq!(got, [("php7.4-fpm", "active"), ("php-fpm", "active"), ("nginx", "inactive")]);
+        let f =
+            run(" * php7.4-fpm is running\nphp-fpm (pid  1234) is running...\nnginx is stopped");
+        let got: Vec<(&str, &str)> = f
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), s.state.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("php7.4-fpm", "active"),
+                ("php-fpm", "active"),
+                ("nginx", "inactive")
+            ]
+        );
         assert!(starts("● nginx.service - A high performance web server"));
         assert!(!starts("nginx.service"));
         assert!(!starts("this is running"));
@@ -398,7 +506,10 @@ mod tests {
 
     #[test]
     fn killed() {
-        assert_eq!(exit_status("1234 (code=killed, signal=KILL)").as_deref(), Some("KILL"));
+        assert_eq!(
+            exit_status("1234 (code=killed, signal=KILL)").as_deref(),
+            Some("KILL")
+        );
         assert_eq!(exit_status("790 (php-fpm8.1)"), None);
         let _ = parse_active("(((");
         let _ = parse_active("failed (Result: x");
