@@ -42,6 +42,7 @@ BACKEND=""                         # command line (placeholders allowed); empty:
 BACKEND_LOG="@T@/log/app.log"      # where the backend's stdout/stderr go
 BACKEND_ENV=""                     # VAR=value words for the backend
 BACKEND_READY=""                   # tcp:PORT or unix:PATH to wait for
+BACKEND_MEMORY_LIMIT=""            # bytes: run the backend in a memory cgroup (v1) with this limit
 FPM_POOL=""                        # pool file body; written to the Debian-like path
 FPM_START=0                        # 1: run php-fpm with that pool
 LOGS=""                            # backend log files to paste (tail)
@@ -104,6 +105,12 @@ stop_all() {
     for pid in "${PIDS[@]}"; do
         kill -KILL -- "-$pid" 2>/dev/null || true
     done
+    if [[ -n ${MEMCG:-} && -d $MEMCG ]]; then
+        for ((i = 0; i < 20; i++)); do
+            rmdir "$MEMCG" 2>/dev/null && break
+            sleep 0.1
+        done
+    fi
 }
 trap stop_all EXIT
 trap 'exit 143' TERM INT
@@ -166,6 +173,7 @@ echo "done\n";
 EOF
 chmod a+r "$T/www"/*.php
 
+DMESG_START=$(dmesg 2>/dev/null | wc -l || echo 0)
 hook_setup
 
 NGINX_CONF="$T/etc/nginx/nginx.conf"
@@ -230,10 +238,22 @@ if ((FPM_START)); then
     start_bg "$T/log/php-fpm.stdout" "$PHP_FPM" --nodaemonize --fpm-config "$FPM_CONF"
 fi
 
+memcg=()
+if [[ -n $BACKEND_MEMORY_LIMIT ]]; then
+    # A memory cgroup of its own: the kernel OOM-kills the backend inside it,
+    # the rest of the box is not affected. Removed again by stop_all.
+    MEMCG=/sys/fs/cgroup/memory/upstream-lab-${T##*.}
+    mkdir "$MEMCG"
+    echo "$MEMCG" >"$T/memcg"
+    echo "$BACKEND_MEMORY_LIMIT" >"$MEMCG/memory.limit_in_bytes"
+    # shellcheck disable=SC2016 # $0/$@ belong to the inner sh
+    memcg=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$MEMCG")
+fi
+
 if [[ -n $BACKEND ]]; then
     read -ra backend_cmd <<<"$(subst "$BACKEND")"
     read -ra backend_env <<<"$(subst "$BACKEND_ENV")"
-    start_bg "$(subst "$BACKEND_LOG")" "${ns[@]}" \
+    start_bg "$(subst "$BACKEND_LOG")" "${ns[@]}" "${memcg[@]}" \
         env -C "$LAB/backends" "${backend_env[@]}" "${backend_cmd[@]}"
 fi
 [[ -n $BACKEND_READY ]] && wait_ready "$(subst "$BACKEND_READY")"
@@ -296,6 +316,11 @@ for c in $CAPTURE; do
         hosts)
             cap hosts.txt "cat /etc/hosts" "${ns[@]}" cat /etc/hosts
             files+=(hosts.txt) ;;
+        dmesg)
+            # only the kernel lines logged since this scenario started
+            dmesg_ours() { dmesg -T | tail -n "+$((DMESG_START + 1))" | grep -iE 'oom|killed process'; }
+            cap dmesg.txt "sudo dmesg -T | grep -iE 'oom|killed process'" dmesg_ours
+            files+=(dmesg.txt) ;;
         *) echo "lab: $NAME: unknown capture $c" >&2; exit 1 ;;
     esac
 done

@@ -100,6 +100,10 @@ kill_leftovers() {
         [[ -n $pid ]] || continue
         kill -KILL -- "-$pid" 2>/dev/null || true
     done <"$1/pids"
+    if [[ -f $1/memcg ]]; then
+        sleep 0.2
+        rmdir "$(cat "$1/memcg")" 2>/dev/null || true
+    fi
 }
 
 tmp_dirs=()
