@@ -1,0 +1,78 @@
+// Shared set-up for the end-to-end tests: the browser, the served app,
+// the sample, and what the engine itself ranks for it.
+import { chromium } from 'playwright-core';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WWW } from './server.mjs';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const SAMPLE_PATH = join(ROOT, 'samples', 'mixed-502.txt');
+export const SCREENSHOTS = join(ROOT, 'artifacts', 'screenshots');
+
+if (!existsSync(join(WWW, 'pkg', 'web_ui_bg.wasm'))) {
+  throw new Error('www/pkg is missing: run scripts/build-web.sh first');
+}
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+export const sample = () => readFile(SAMPLE_PATH, 'utf8');
+
+let engine;
+/**
+ * The report the engine gives for `text`, computed in Node with the very
+ * wasm package the page loads (so the tests follow the engine's ranking).
+ */
+export async function engineReport(text) {
+  if (!engine) {
+    // www/pkg has no package.json: load the ES module under an .mjs name.
+    const src = await readFile(join(WWW, 'pkg', 'web_ui.js'), 'utf8');
+    const dir = join(tmpdir(), `ud-e2e-${process.pid}`);
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, 'web_ui.mjs');
+    await writeFile(file, src);
+    engine = await import(file);
+    engine.initSync({ module: await readFile(join(WWW, 'pkg', 'web_ui_bg.wasm')) });
+  }
+  const a = new engine.WorkerAnalyzer();
+  a.feed(new TextEncoder().encode(text));
+  const report = a.finish();
+  a.free();
+  return report;
+}
+
+/** Cause ids of the rendered rows, in page order. */
+export function rowIds(page) {
+  return page.$$eval('[data-cause-id]', (rows) => rows.map((r) => r.getAttribute('data-cause-id')));
+}
+
+/** Wait until the results show `n` rows (or any when n is undefined). */
+export async function waitForRows(page, n) {
+  await page.waitForFunction(
+    (n) => {
+      const rows = document.querySelectorAll('[data-cause-id]');
+      return n === undefined ? rows.length > 0 : rows.length === n;
+    },
+    n,
+    { timeout: 20000 },
+  );
+}
+
+/** Wait for the app to be mounted (wasm loaded). */
+export async function ready(page) {
+  await page.waitForSelector('#paste', { timeout: 20000 });
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Build the web app into www/ (release): wasm-pack + wasm-bindgen, then
+# wasm-opt -Oz from the npm package `binaryen` when available, then print
+# the sizes of what a browser downloads. Safe to run again at any time.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+pkg="www/pkg"
+budget_kb=300
+
+need() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "build-web: '$1' is not installed. $2" >&2
+    exit 2
+  fi
+}
+need wasm-pack "Install it with: cargo install wasm-pack"
+need wasm-bindgen "Install it with: cargo install wasm-bindgen-cli --version 0.2.130"
+
+want_wb="0.2.130"
+have_wb="$(wasm-bindgen --version | awk '{print $2}')"
+if [ "$have_wb" != "$want_wb" ]; then
+  echo "build-web: wasm-bindgen $have_wb on PATH, the crate pins $want_wb:" >&2
+  echo "  cargo install wasm-bindgen-cli --version $want_wb --locked" >&2
+  exit 2
+fi
+
+echo "==> wasm-pack build (release)"
+rm -rf "$pkg"
+wasm-pack --log-level warn build web-ui --target web --release --out-dir ../www/pkg --no-typescript --no-pack
+rm -f "$pkg/.gitignore" "$pkg/package.json" "$pkg/README.md"
+
+wasm="$pkg/web_ui_bg.wasm"
+wasm_opt="node_modules/.bin/wasm-opt"
+if [ ! -x "$wasm_opt" ] && command -v npm >/dev/null 2>&1 && [ -f package.json ]; then
+  version="$(node -e 'const p=require("./package.json");const d={...p.dependencies,...p.devDependencies};process.stdout.write(d.binaryen||"")')"
+  if [ -n "$version" ]; then
+    echo "==> npm install --no-save binaryen@$version"
+    npm install --no-save --no-audit --no-fund "binaryen@$version" >/dev/null || true
+  fi
+fi
+if [ -x "$wasm_opt" ]; then
+  echo "==> wasm-opt -Oz"
+  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --strip-debug --strip-producers "$wasm" -o "$wasm.opt"
+  mv "$wasm.opt" "$wasm"
+else
+  echo "==> wasm-opt not found (npm package binaryen): the wasm is not size-optimised" >&2
+fi
+
+# The service worker's cache name follows the build (see www/sw.js).
+stamp="$(cat "$wasm" "$pkg/web_ui.js" www/*.js www/*.css www/*.html www/*.svg | sha256sum | cut -c1-12)"
+printf 'self.UPSTREAM_DOCTOR_BUILD = "%s";\n' "$stamp" >"$pkg/sw-version.js"
+
+echo "==> sizes (what the browser downloads)"
+total_raw=0
+total_gz=0
+for f in "$wasm" "$pkg/web_ui.js" www/app.js www/worker.js www/style.css www/index.html; do
+  raw=$(wc -c <"$f")
+  gz=$(gzip -9 -c "$f" | wc -c)
+  total_raw=$((total_raw + raw))
+  total_gz=$((total_gz + gz))
+  printf '  %-24s %9d B raw %9d B gzip\n' "${f#www/}" "$raw" "$gz"
+done
+printf '  %-24s %9d B raw %9d B gzip (budget %d KB gzip)\n' "total" "$total_raw" "$total_gz" "$budget_kb"
+if [ "$total_gz" -gt $((budget_kb * 1024)) ]; then
+  echo "build-web: over the ${budget_kb} KB gzip budget" >&2
+  exit 1
+fi
+echo "==> www/ is ready: serve it with any static server (application/wasm for .wasm)"

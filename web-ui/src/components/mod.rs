@@ -1,0 +1,9 @@
+//! Yew function components. Only this module (and `dom`, `bridge`) knows the DOM.
+
+pub mod app;
+pub mod results;
+pub mod timeline;
+pub mod widgets;
+
+pub use app::App;
+pub use results::Results;

@@ -1,0 +1,113 @@
+//! Upstream Doctor in the browser.
+//!
+//! One wasm package, two entry points:
+//! - the page calls [`run_app`] (from `www/app.js`) to mount the Yew UI;
+//! - the worker (`www/worker.js`) calls [`worker_init`] and drives
+//!   [`WorkerAnalyzer`] with the protocol in [`protocol`].
+//!
+//! The UI holds no diagnosis logic: everything it shows comes from
+//! `analyzer_core::Report`, computed in the worker.
+
+pub mod bridge;
+pub mod components;
+pub mod dom;
+pub mod format;
+pub mod protocol;
+pub mod state;
+
+use wasm_bindgen::prelude::*;
+
+/// The "Try a sample" paste (also used by the CLI and the tests).
+pub const SAMPLE: &str = include_str!("../../samples/mixed-502.txt");
+
+/// Mount the app into `#app`. Called by `www/app.js` (not a `start`
+/// function, which would also run inside the worker).
+#[wasm_bindgen]
+pub fn run_app() -> Result<(), JsValue> {
+    yew::set_custom_panic_hook(Box::new(|info| {
+        let msg = info.to_string();
+        web_sys_console_error(&msg);
+        dom::show_fatal(&msg);
+    }));
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"))
+        .ok_or_else(|| JsValue::from_str("no #app element"))?;
+    yew::Renderer::<components::App>::with_root(root).render();
+    Ok(())
+}
+
+fn web_sys_console_error(msg: &str) {
+    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into())
+        .ok()
+        .filter(|c| !c.is_undefined());
+    if let Some(c) = console {
+        if let Ok(f) = js_sys::Reflect::get(&c, &"error".into()) {
+            if let Ok(f) = f.dyn_into::<js_sys::Function>() {
+                let _ = f.call1(&c, &msg.into());
+            }
+        }
+    }
+}
+
+/// Install the worker's panic hook: a panic becomes an `error` message
+/// (`job: null`) to the page, which shows its error panel.
+#[wasm_bindgen]
+pub fn worker_init() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("the analyzer crashed: {info}");
+        web_sys_console_error(&message);
+        let msg = protocol::FromWorker::Error { job: None, message };
+        if let (Ok(v), Ok(scope)) = (
+            msg.to_js(),
+            js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>(),
+        ) {
+            let _ = scope.post_message(&v);
+        }
+    }));
+}
+
+/// One streaming diagnosis, driven from the worker.
+#[wasm_bindgen]
+pub struct WorkerAnalyzer {
+    inner: Option<analyzer_core::Analyzer>,
+}
+
+impl Default for WorkerAnalyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl WorkerAnalyzer {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WorkerAnalyzer {
+        WorkerAnalyzer {
+            inner: Some(analyzer_core::Analyzer::new()),
+        }
+    }
+
+    /// Feed the next bytes (a `Uint8Array`); lines may be split anywhere.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if let Some(a) = self.inner.as_mut() {
+            a.feed(chunk);
+        }
+    }
+
+    /// Bytes fed so far.
+    #[wasm_bindgen(js_name = bytesSeen)]
+    pub fn bytes_seen(&self) -> f64 {
+        self.inner.as_ref().map_or(0.0, |a| a.bytes_seen() as f64)
+    }
+
+    /// Diagnose: the report as a plain JS object (the JSON report shape).
+    /// A second call is an error.
+    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+        let a = self
+            .inner
+            .take()
+            .ok_or_else(|| JsValue::from_str("finish() was already called"))?;
+        protocol::report_to_js(&a.finish()).map_err(JsValue::from)
+    }
+}

@@ -1,0 +1,206 @@
+//! The typed message protocol between the page and the diagnosis worker.
+//!
+//! The worker (`www/worker.js`) owns one [`crate::WorkerAnalyzer`] per job.
+//! Every message is a plain object with a `type` field; `job` is a number
+//! chosen by the page, increasing, so answers to an old job are recognised
+//! and dropped.
+//!
+//! Page → worker ([`ToWorker`]):
+//!
+//! | `type`   | fields                       | meaning                                              |
+//! |----------|------------------------------|------------------------------------------------------|
+//! | `start`  | `job`, `total`, `files?`     | begin a job (cancels any other). With `files` (an array of `File`), the worker streams them itself (`.gz` through `DecompressionStream('gzip')`) and finishes on its own. |
+//! | `chunk`  | `job`, `data` (`Uint8Array`) | next bytes of a pasted text                          |
+//! | `finish` | `job`                        | no more chunks: diagnose                             |
+//! | `cancel` | `job`                        | stop, drop the job, answer nothing more for it       |
+//!
+//! Worker → page ([`FromWorker`]):
+//!
+//! | `type`     | fields                                        | meaning                                   |
+//! |------------|-----------------------------------------------|-------------------------------------------|
+//! | `ready`    |                                               | wasm loaded; queued messages now run      |
+//! | `progress` | `job`, `bytes`, `total`, `elapsed_ms`, `file` | bytes read so far (before decompression)  |
+//! | `report`   | `job`, `report` (the JSON report)             | the diagnosis                             |
+//! | `error`    | `job` (or `null`), `message`                  | the job failed, or the worker did         |
+//!
+//! `File` objects cannot pass through serde: the page adds `files` to the
+//! serialised `start` message itself (see `bridge.rs`).
+
+use analyzer_core::Report;
+use serde::{Deserialize, Serialize};
+
+/// Messages the page sends to the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    Start {
+        job: u32,
+        /// Total input size in bytes when known (0 if not).
+        total: f64,
+    },
+    Chunk {
+        job: u32,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+    },
+    Finish {
+        job: u32,
+    },
+    Cancel {
+        job: u32,
+    },
+}
+
+/// Messages the worker sends to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    Ready,
+    Progress {
+        job: u32,
+        /// Bytes read so far (compressed bytes for `.gz` files).
+        bytes: f64,
+        total: f64,
+        elapsed_ms: f64,
+        /// The file being read, if any.
+        #[serde(default)]
+        file: Option<String>,
+    },
+    Report {
+        job: u32,
+        report: Box<Report>,
+    },
+    Error {
+        #[serde(default)]
+        job: Option<u32>,
+        message: String,
+    },
+}
+
+mod js {
+    use super::*;
+    use wasm_bindgen::JsValue;
+
+    fn serializer() -> serde_wasm_bindgen::Serializer {
+        serde_wasm_bindgen::Serializer::json_compatible()
+    }
+
+    impl ToWorker {
+        pub fn to_js(&self) -> Result<JsValue, serde_wasm_bindgen::Error> {
+            self.serialize(&serializer())
+        }
+        pub fn from_js(v: JsValue) -> Result<Self, serde_wasm_bindgen::Error> {
+            serde_wasm_bindgen::from_value(v)
+        }
+    }
+
+    impl FromWorker {
+        pub fn to_js(&self) -> Result<JsValue, serde_wasm_bindgen::Error> {
+            self.serialize(&serializer())
+        }
+        pub fn from_js(v: JsValue) -> Result<Self, serde_wasm_bindgen::Error> {
+            serde_wasm_bindgen::from_value(v)
+        }
+
+        /// The same as [`FromWorker::from_js`], reading the envelope by hand
+        /// so the report is deserialised straight from its object (serde's
+        /// internally-tagged path would buffer it first and double the
+        /// deserialisation code in the wasm).
+        pub fn decode(v: &JsValue) -> Result<Self, String> {
+            let get = |k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).unwrap_or_default();
+            let num = |k: &str| get(k).as_f64();
+            let job = || {
+                num("job")
+                    .map(|j| j as u32)
+                    .ok_or_else(|| "message without a job".to_string())
+            };
+            let ty = get("type").as_string().unwrap_or_default();
+            Ok(match ty.as_str() {
+                "ready" => FromWorker::Ready,
+                "progress" => FromWorker::Progress {
+                    job: job()?,
+                    bytes: num("bytes").unwrap_or(0.0),
+                    total: num("total").unwrap_or(0.0),
+                    elapsed_ms: num("elapsed_ms").unwrap_or(0.0),
+                    file: get("file").as_string(),
+                },
+                "report" => FromWorker::Report {
+                    job: job()?,
+                    report: Box::new(
+                        serde_wasm_bindgen::from_value(get("report")).map_err(|e| e.to_string())?,
+                    ),
+                },
+                "error" => FromWorker::Error {
+                    job: num("job").map(|j| j as u32),
+                    message: get("message")
+                        .as_string()
+                        .unwrap_or_else(|| "unknown error".to_string()),
+                },
+                other => return Err(format!("unknown message type {other:?}")),
+            })
+        }
+    }
+
+    /// A report as a JS object (what `WorkerAnalyzer::finish` returns).
+    pub fn report_to_js(r: &Report) -> Result<JsValue, serde_wasm_bindgen::Error> {
+        r.serialize(&serializer())
+    }
+}
+
+pub use js::report_to_js;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(v: T) {
+        let s = serde_json::to_string(&v).unwrap();
+        let back: T = serde_json::from_str(&s).unwrap();
+        assert_eq!(v, back, "{s}");
+    }
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        round_trip(ToWorker::Start {
+            job: 1,
+            total: 10.0,
+        });
+        round_trip(ToWorker::Chunk {
+            job: 1,
+            data: b"abc\n".to_vec(),
+        });
+        round_trip(ToWorker::Finish { job: 1 });
+        round_trip(ToWorker::Cancel { job: 1 });
+        round_trip(FromWorker::Ready);
+        round_trip(FromWorker::Progress {
+            job: 2,
+            bytes: 5.0,
+            total: 10.0,
+            elapsed_ms: 3.5,
+            file: Some("error.log.gz".into()),
+        });
+        round_trip(FromWorker::Report {
+            job: 3,
+            report: Box::new(analyzer_core::analyze(crate::SAMPLE.as_bytes())),
+        });
+        round_trip(FromWorker::Error {
+            job: None,
+            message: "boom".into(),
+        });
+    }
+
+    #[test]
+    fn tags_are_the_documented_names() {
+        let s = serde_json::to_string(&ToWorker::Finish { job: 7 }).unwrap();
+        assert_eq!(s, r#"{"type":"finish","job":7}"#);
+        let e: FromWorker =
+            serde_json::from_str(r#"{"type":"error","job":null,"message":"x"}"#).unwrap();
+        assert_eq!(
+            e,
+            FromWorker::Error {
+                job: None,
+                message: "x".into()
+            }
+        );
+    }
+}
