@@ -431,6 +431,47 @@ fn random_bytes() {
 }
 
 #[test]
+fn large_dump_queries_stay_fast() {
+    // 2,000 sites of an `nginx -T` dump, and a rule asking for several
+    // directives of every pass: must not be quadratic in the dump size.
+    let mut text = String::from(
+        "# configuration file /etc/nginx/nginx.conf:\nuser www-data;\nhttp {\n  proxy_read_timeout 61s;\n  include /etc/nginx/sites-enabled/*;\n}\n",
+    );
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "# configuration file /etc/nginx/sites-enabled/site{i}:\nserver {{\n  listen 80;\n  server_name s{i}.example;\n  include snippets/ssl.conf;\n  location / {{ proxy_pass http://127.0.0.1:{}; }}\n  location /api {{ proxy_connect_timeout 2s; proxy_pass http://127.0.0.1:9000; }}\n}}\n",
+            3000 + i
+        ));
+    }
+    text.push_str("# configuration file /etc/nginx/snippets/ssl.conf:\nproxy_send_timeout 20s;\n");
+    quick("large dump", || {
+        let cfg = NginxConfig::parse(&block_lines(&text));
+        let passes = cfg.passes();
+        assert_eq!(passes.len(), 4000);
+        for p in &passes {
+            for n in [
+                "proxy_read_timeout",
+                "proxy_connect_timeout",
+                "proxy_send_timeout",
+                "resolver",
+            ] {
+                let _ = cfg.effective(p, n);
+            }
+        }
+        let last = passes.last().unwrap();
+        assert_eq!(
+            cfg.effective(last, "proxy_read_timeout").unwrap().args,
+            vec!["61s"]
+        );
+        assert_eq!(
+            cfg.effective(last, "proxy_send_timeout").unwrap().args,
+            vec!["20s"]
+        );
+        assert_eq!(last.server_names, vec!["s1999.example"]);
+    });
+}
+
+#[test]
 fn many_includes_do_not_explode() {
     quick("include fan-out", || {
         let mut text = String::new();

@@ -30,6 +30,8 @@
 use super::{BlockLine, BlockState, ParseWarning};
 use crate::facts::{Address, NginxUser, Upstream};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// Deepest block nesting kept in the tree. Real configurations stay below
 /// ten levels; anything deeper is a paste accident or an attack, and keeping
@@ -39,6 +41,10 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_WARNINGS: usize = 50;
 /// Most include hops followed when resolving inheritance (guards cycles).
 const MAX_INCLUDE_HOPS: usize = 8;
+/// Most files one file may reach through top-level includes before the
+/// cache stops summarising its names (a paste where every file includes
+/// every other would otherwise cost files² work up front).
+const MAX_CLOSURE_FILES: usize = 64;
 /// Most logical placements of one directive (a snippet included from many
 /// server blocks is reported once per including location, up to this).
 const MAX_PLACEMENTS: usize = 64;
@@ -177,7 +183,11 @@ pub struct UpstreamBlock {
 }
 
 /// A parsed configuration: one or more pasted files.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+///
+/// Queries build lookup tables on first use and keep them; [`merge`]
+/// (Self::merge) drops them. After editing `directives` or `files` by hand,
+/// call [`clear_cache`](Self::clear_cache).
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NginxConfig {
     /// Paths of the files seen in `nginx -T` markers, in order; empty when
     /// the paste was not `nginx -T` output.
@@ -186,6 +196,18 @@ pub struct NginxConfig {
     /// `file`, so the roots of one file are those with that `file`.
     pub directives: Vec<Directive>,
     pub warnings: Vec<ParseWarning>,
+    #[serde(skip)]
+    cache: QueryCache,
+}
+
+impl std::fmt::Debug for NginxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NginxConfig")
+            .field("files", &self.files)
+            .field("directives", &self.directives)
+            .field("warnings", &self.warnings)
+            .finish()
+    }
 }
 
 impl NginxConfig {
@@ -214,8 +236,15 @@ impl NginxConfig {
         cfg
     }
 
+    /// Forget the lookup tables queries keep (needed only after editing the
+    /// public fields directly).
+    pub fn clear_cache(&mut self) {
+        self.cache = QueryCache::default();
+    }
+
     /// Append another pasted block (a second file pasted separately).
     pub fn merge(&mut self, other: NginxConfig) {
+        self.clear_cache();
         for f in other.files {
             if !self.files.contains(&f) {
                 self.files.push(f);
@@ -419,6 +448,13 @@ impl NginxConfig {
 
     /// Find the physical directive behind `pass`, with its ancestors.
     fn locate(&self, pass: &Pass) -> Option<(&Directive, Vec<&Directive>)> {
+        let key = (pass.file.clone(), pass.line, pass.directive.clone());
+        if let Some(paths) = self.cache().passes.get(&key) {
+            return paths.iter().find_map(|path| {
+                let (d, parents) = resolve(&self.directives, path)?;
+                (d.arg(0) == Some(pass.target.as_str())).then_some((d, parents))
+            });
+        }
         let mut hit = None;
         walk(&self.directives, |d, parents| {
             if hit.is_none()
@@ -432,11 +468,247 @@ impl NginxConfig {
         });
         hit
     }
+
+    fn cache(&self) -> &CacheData {
+        self.cache.0.get_or_init(|| CacheData::build(self))
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Tree walking and inheritance
 // ---------------------------------------------------------------------------
+
+/// Lookup tables for queries, kept as index paths into the tree (not
+/// references, which the config cannot hold into itself). Without them a
+/// rule asking `effective()` for every pass of a large `nginx -T` dump would
+/// re-walk the whole tree each time.
+#[derive(Default)]
+struct QueryCache(OnceLock<CacheData>);
+
+impl Clone for QueryCache {
+    fn clone(&self) -> Self {
+        QueryCache::default()
+    }
+}
+
+impl PartialEq for QueryCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for QueryCache {}
+
+struct CacheData {
+    /// Root indices per file path; `anon_roots` for roots without a file.
+    roots: HashMap<String, Vec<usize>>,
+    anon_roots: Vec<usize>,
+    /// Paths of the `include` directives.
+    sites: Vec<Vec<usize>>,
+    /// Pasted file → indices into `sites` of the includes that pull it in.
+    includers: HashMap<String, Vec<usize>>,
+    /// (pattern, including file) → what it pulls in.
+    matches: HashMap<(String, Option<String>), Included>,
+    /// (file, line, directive name) → paths of the `*_pass` directives there.
+    passes: HashMap<(Option<String>, u64, String), Vec<Vec<usize>>>,
+    prefix: String,
+}
+
+/// What one `include` pulls in: the files, and every directive name at
+/// their top level (through nested includes), so a lookup can skip an
+/// `include sites-enabled/*;` of 2,000 files that cannot hold the name.
+struct Included {
+    files: Vec<String>,
+    /// `None` when the include graph is too tangled to summarise (then
+    /// lookups expand it, bounded by their own visited set).
+    names: Option<HashSet<String>>,
+}
+
+impl CacheData {
+    fn build(cfg: &NginxConfig) -> CacheData {
+        let prefix = cfg
+            .files
+            .iter()
+            .find(|f| f.ends_with("/nginx.conf"))
+            .or(cfg.files.first())
+            .and_then(|f| f.rfind('/').map(|i| f[..=i].to_string()))
+            .unwrap_or_else(|| "/etc/nginx/".to_string());
+        let mut c = CacheData {
+            roots: HashMap::new(),
+            anon_roots: Vec::new(),
+            sites: Vec::new(),
+            includers: HashMap::new(),
+            matches: HashMap::new(),
+            passes: HashMap::new(),
+            prefix,
+        };
+        for (i, d) in cfg.directives.iter().enumerate() {
+            match &d.file {
+                Some(f) => c.roots.entry(f.clone()).or_default().push(i),
+                None => c.anon_roots.push(i),
+            }
+        }
+        let mut sites = Vec::new();
+        walk_paths(&cfg.directives, |d, path| {
+            if d.is_block() {
+                return;
+            }
+            if d.name == "include" && !d.args.is_empty() {
+                sites.push((path.to_vec(), d.args[0].clone(), d.file.clone()));
+            } else if PASS_DIRECTIVES.contains(&d.name.as_str()) {
+                c.passes
+                    .entry((d.file.clone(), d.line, d.name.clone()))
+                    .or_default()
+                    .push(path.to_vec());
+            }
+        });
+        // Files each distinct pattern matches, computed once per pattern.
+        let mut pat_files: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (_, pat, _) in &sites {
+            pat_files.entry(pat.as_str()).or_insert_with(|| {
+                cfg.files
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|f| include_matches(&c.prefix, pat, f))
+                    .collect()
+            });
+        }
+        // Top-level names and include patterns of each file.
+        let mut direct: HashMap<&str, (HashSet<&str>, Vec<&str>)> = HashMap::new();
+        for d in &cfg.directives {
+            let Some(f) = d.file.as_deref() else { continue };
+            let e = direct.entry(f).or_default();
+            e.0.insert(d.name.as_str());
+            if d.name == "include" && !d.is_block() {
+                if let Some(p) = d.arg(0) {
+                    e.1.push(p);
+                }
+            }
+        }
+        let targets = |pat: &str, includer: Option<&str>| -> Vec<&str> {
+            let all: &[&str] = pat_files.get(pat).map(Vec::as_slice).unwrap_or(&[]);
+            all.iter()
+                .copied()
+                .filter(|f| Some(*f) != includer)
+                .collect()
+        };
+        // Names reachable from a file's top level through its includes.
+        let mut closure: HashMap<&str, Option<HashSet<&str>>> = HashMap::new();
+        let mut names_of = |f: &'_ str| -> Option<HashSet<String>> {
+            if let Some(n) = closure.get(f) {
+                return n
+                    .as_ref()
+                    .map(|n| n.iter().map(|s| s.to_string()).collect());
+            }
+            let mut names: HashSet<&str> = HashSet::new();
+            let mut seen: HashSet<&str> = HashSet::new();
+            let mut queue: Vec<&str> = Vec::new();
+            if let Some((k, _)) = direct.get_key_value(f) {
+                queue.push(k);
+            }
+            let mut tangled = false;
+            while let Some(g) = queue.pop() {
+                if !seen.insert(g) {
+                    continue;
+                }
+                if seen.len() > MAX_CLOSURE_FILES {
+                    tangled = true;
+                    break;
+                }
+                if let Some((n, pats)) = direct.get(g) {
+                    names.extend(n.iter().copied());
+                    for p in pats {
+                        queue.extend(targets(p, Some(g)));
+                    }
+                }
+            }
+            let names = (!tangled).then_some(names);
+            let out = names
+                .as_ref()
+                .map(|n| n.iter().map(|s| s.to_string()).collect());
+            if let Some((k, _)) = direct.get_key_value(f) {
+                closure.insert(k, names);
+            }
+            out
+        };
+        for (i, (path, pat, includer)) in sites.iter().enumerate() {
+            let files = targets(pat, includer.as_deref());
+            for f in &files {
+                c.includers.entry(f.to_string()).or_default().push(i);
+            }
+            let key = (pat.clone(), includer.clone());
+            if let std::collections::hash_map::Entry::Vacant(slot) = c.matches.entry(key) {
+                let mut names = Some(HashSet::new());
+                for f in &files {
+                    match (names_of(f), &mut names) {
+                        (Some(n), Some(all)) => all.extend(n),
+                        _ => {
+                            names = None;
+                            break;
+                        }
+                    }
+                }
+                let files = files.iter().map(|f| f.to_string()).collect();
+                slot.insert(Included { files, names });
+            }
+            c.sites.push(path.clone());
+        }
+        c
+    }
+}
+
+/// Follow an index path from the roots: the directive and its ancestors.
+fn resolve<'a>(
+    roots: &'a [Directive],
+    path: &[usize],
+) -> Option<(&'a Directive, Vec<&'a Directive>)> {
+    let (&last, init) = path.split_last()?;
+    let mut list = roots;
+    let mut parents = Vec::with_capacity(init.len());
+    for &i in init {
+        let d = list.get(i)?;
+        parents.push(d);
+        list = d.children.as_deref()?;
+    }
+    Some((list.get(last)?, parents))
+}
+
+/// Like [`walk`], with the index path of each directive (its own index last).
+fn walk_paths<'a>(roots: &'a [Directive], mut f: impl FnMut(&'a Directive, &[usize])) {
+    let mut path: Vec<usize> = Vec::new();
+    let mut stack: Vec<(&'a [Directive], usize)> = vec![(roots, 0)];
+    while let Some((list, i)) = stack.last_mut() {
+        let Some(d) = list.get(*i) else {
+            stack.pop();
+            path.pop();
+            continue;
+        };
+        path.push(*i);
+        *i += 1;
+        f(d, &path);
+        match &d.children {
+            Some(ch) => stack.push((ch, 0)),
+            None => {
+                path.pop();
+            }
+        }
+    }
+}
+
+/// Does include pattern `pat` name `path`? Relative patterns resolve
+/// against `prefix` and, since the prefix is a guess, also match any path
+/// that ends with them.
+fn include_matches(prefix: &str, pat: &str, path: &str) -> bool {
+    if pat.starts_with('/') {
+        return glob_match(pat.as_bytes(), path.as_bytes());
+    }
+    let abs = format!("{prefix}{pat}");
+    if glob_match(abs.as_bytes(), path.as_bytes()) {
+        return true;
+    }
+    path.match_indices('/')
+        .any(|(i, _)| glob_match(pat.as_bytes(), &path.as_bytes()[i + 1..]))
+}
 
 /// Visit every directive depth-first in input order with its ancestors
 /// (outermost first). Iterative, so depth never costs stack.
@@ -477,85 +749,69 @@ struct Placement<'a> {
     via: Vec<u64>,
 }
 
-/// An `include` directive and where it sits.
+/// An `include` directive, where it sits and what it pulls in.
 struct Site<'a> {
     dir: &'a Directive,
     parents: Vec<&'a Directive>,
     file: Option<&'a str>,
 }
 
-/// Lookup tables built per query: configs are small and queries few, so
-/// rebuilding is cheaper than keeping a cache coherent across `merge`.
+/// References into the config for one query, resolved from the cache.
 struct Index<'a> {
     cfg: &'a NginxConfig,
-    sites: Vec<Site<'a>>,
+    cache: &'a CacheData,
     /// The first top-level `http {}`: the implied parent of a `server` or
     /// `location` pasted on its own.
     http: Option<&'a Directive>,
-    /// Directory relative include paths are resolved against.
-    prefix: String,
 }
 
 impl<'a> Index<'a> {
     fn new(cfg: &'a NginxConfig) -> Self {
-        let mut sites = Vec::new();
-        walk(&cfg.directives, |d, parents| {
-            if d.name == "include" && !d.is_block() && !d.args.is_empty() {
-                sites.push(Site {
-                    dir: d,
-                    parents: parents.to_vec(),
-                    file: d.file.as_deref(),
-                });
-            }
-        });
+        let cache = cfg.cache();
         let http = cfg
             .directives
             .iter()
             .find(|d| d.name == "http" && d.is_block());
-        let prefix = cfg
-            .files
-            .iter()
-            .find(|f| f.ends_with("/nginx.conf"))
-            .or(cfg.files.first())
-            .and_then(|f| f.rfind('/').map(|i| f[..=i].to_string()))
-            .unwrap_or_else(|| "/etc/nginx/".to_string());
-        Index {
-            cfg,
-            sites,
-            http,
-            prefix,
-        }
+        Index { cfg, cache, http }
     }
 
-    fn roots(&self, file: Option<&'a str>) -> impl Iterator<Item = &'a Directive> + 'a {
-        self.cfg
-            .directives
-            .iter()
-            .filter(move |d| d.file.as_deref() == file)
+    /// The `include` directives that pull in `file`, in input order.
+    fn sites_of(&self, file: &str) -> Vec<Site<'a>> {
+        let Some(ix) = self.cache.includers.get(file) else {
+            return Vec::new();
+        };
+        ix.iter()
+            .filter_map(|&i| {
+                let (dir, parents) = resolve(&self.cfg.directives, self.cache.sites.get(i)?)?;
+                Some(Site {
+                    dir,
+                    parents,
+                    file: dir.file.as_deref(),
+                })
+            })
+            .collect()
     }
 
-    /// Does include pattern `pat` name `path`? Relative patterns resolve
-    /// against the prefix, and, since the prefix is a guess, also match any
-    /// path that ends with them.
-    fn include_matches(&self, pat: &str, path: &str) -> bool {
-        if pat.starts_with('/') {
-            return glob_match(pat.as_bytes(), path.as_bytes());
-        }
-        let abs = format!("{}{}", self.prefix, pat);
-        if glob_match(abs.as_bytes(), path.as_bytes()) {
-            return true;
-        }
-        path.match_indices('/')
-            .any(|(i, _)| glob_match(pat.as_bytes(), &path.as_bytes()[i + 1..]))
+    fn roots(&self, file: Option<&str>) -> impl Iterator<Item = &'a Directive> + 'a {
+        let idx: &'a [usize] = match file {
+            Some(f) => self.cache.roots.get(f).map(Vec::as_slice).unwrap_or(&[]),
+            None => &self.cache.anon_roots,
+        };
+        let dirs = &self.cfg.directives;
+        idx.iter().filter_map(move |&i| dirs.get(i))
     }
 
     /// Pasted files an include pattern pulls in (never the including file).
     fn files_matching(&self, pat: &str, includer: Option<&str>) -> Vec<&'a str> {
+        let key = (pat.to_string(), includer.map(str::to_string));
+        if let Some(v) = self.cache.matches.get(&key) {
+            return v.files.iter().map(String::as_str).collect();
+        }
         self.cfg
             .files
             .iter()
             .map(String::as_str)
-            .filter(|f| Some(*f) != includer && self.include_matches(pat, f))
+            .filter(|f| Some(*f) != includer && include_matches(&self.cache.prefix, pat, f))
             .collect()
     }
 
@@ -569,12 +825,9 @@ impl<'a> Index<'a> {
         let inner: Vec<Scope<'a>> = parents.iter().rev().map(|b| Scope::Block(b)).collect();
         if let (Some(f), true) = (file, hops < MAX_INCLUDE_HOPS) {
             let mut out = Vec::new();
-            for s in self.sites.iter().filter(|s| s.file != Some(f)) {
+            for s in self.sites_of(f) {
                 if out.len() >= MAX_PLACEMENTS {
                     break;
-                }
-                if !self.include_matches(&s.dir.args[0], f) {
-                    continue;
                 }
                 for outer in self.placements(s.file, &s.parents, hops + 1) {
                     if out.len() >= MAX_PLACEMENTS {
@@ -628,7 +881,7 @@ impl<'a> Index<'a> {
     /// `include`s in place as nginx does. Each file is expanded at most once
     /// per lookup, so include cycles and fan-outs stay linear.
     fn lookup(&self, scope: Scope<'a>, name: &str, out: &mut Vec<&'a Directive>) {
-        let mut seen: Vec<&'a str> = Vec::new();
+        let mut seen: HashSet<&'a str> = HashSet::new();
         self.lookup_in(scope, name, out, &mut seen, 0);
     }
 
@@ -637,7 +890,7 @@ impl<'a> Index<'a> {
         scope: Scope<'a>,
         name: &str,
         out: &mut Vec<&'a Directive>,
-        seen: &mut Vec<&'a str>,
+        seen: &mut HashSet<&'a str>,
         depth: usize,
     ) {
         let (list, file): (Vec<&'a Directive>, Option<&'a str>) = match scope {
@@ -652,11 +905,15 @@ impl<'a> Index<'a> {
                 out.push(d);
             } else if d.name == "include" && !d.is_block() && depth < MAX_INCLUDE_HOPS {
                 if let Some(pat) = d.arg(0) {
+                    let key = (pat.to_string(), file.map(str::to_string));
+                    let names = self.cache.matches.get(&key).and_then(|i| i.names.as_ref());
+                    if names.is_some_and(|n| !n.contains(name)) {
+                        continue;
+                    }
                     for f in self.files_matching(pat, file) {
-                        if seen.contains(&f) {
+                        if !seen.insert(f) {
                             continue;
                         }
-                        seen.push(f);
                         self.lookup_in(Scope::Roots(Some(f)), name, out, seen, depth + 1);
                     }
                 }
