@@ -170,7 +170,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     };
     if strong {
         f.confidence = 0.9;
-        f.explains = vec!["upstream_closed_early", "upstream_reset", "upstream_down"];
+        f.explains = vec![
+            "upstream_closed_early",
+            "upstream_reset",
+            "upstream_down",
+            "systemd_unit_failed",
+            "pm2_not_online",
+        ];
         if let Some(v) = &victim {
             f.reasoning
                 .push(format!("the kernel's OOM killer killed `{v}`"));
@@ -215,6 +221,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             svc.name.clone()
         }
     });
+    let cgroup = kills
+        .iter()
+        .flat_map(|g| g.evidence())
+        .any(|e| e.text.contains("Memory cgroup out of memory"));
+    if cgroup {
+        f.reasoning.push(
+            "a cgroup limit was hit (`Memory cgroup out of memory`), not the whole machine".into(),
+        );
+    }
     f.title = if strong {
         format!("The backend `{who}` was killed for lack of memory")
     } else {
@@ -223,7 +238,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.summary = format!(
         "{} Requests it was serving were cut off and new ones refused until it came back, so nginx answered 502.",
         if strong {
-            format!("The kernel's OOM killer killed `{who}` when memory ran out.")
+            if cgroup {
+                format!("`{who}` reached the memory limit of its cgroup (a systemd MemoryMax= or a container limit) and the kernel killed it.")
+            } else {
+                format!("The kernel's OOM killer killed `{who}` when the machine ran out of memory.")
+            }
         } else {
             format!("`{who}` lost a worker to SIGKILL, the signal the kernel's OOM killer sends; nothing else in the paste explains it.")
         }

@@ -258,6 +258,27 @@ pub fn is_http_block_size(size: u32) -> bool {
     http_method_of_block_size(size).is_some()
 }
 
+/// Watch nginx's error log for `fragment`: the log file on a host, `docker
+/// compose logs` when nginx runs in a container (its log goes to stderr).
+pub fn watch_log(ctx: &Ctx, fragment: &str) -> String {
+    if ctx.facts.nginx_in_container {
+        format!("docker compose logs -f --since 1m nginx 2>&1 | grep --line-buffered '{fragment}'   # expect no new lines")
+    } else {
+        super::fixes::watch_log(fragment)
+    }
+}
+
+/// The command that shows the backend's log: `docker compose logs` when
+/// nginx runs in a container and the backend's unit is unknown (then the
+/// backend is most likely a container too), else the service's own log.
+pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
+    if ctx.facts.nginx_in_container && !svc.known && svc.manager == super::ctx::Manager::Systemd {
+        "docker compose logs --tail 200 {app_service}".to_string()
+    } else {
+        svc.logs()
+    }
+}
+
 /// `127.0.0.1 3000` for `nc`, from an address display.
 pub fn nc_target(addr: &crate::facts::Address) -> Option<String> {
     match addr {

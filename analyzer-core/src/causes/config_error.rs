@@ -116,6 +116,53 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         Some((file, line)) => (file.clone(), line.clone()),
         None => ("{conf_file}".to_string(), "{line}".to_string()),
     };
+    let container = ctx.facts.nginx_in_container;
+    let test = if container {
+        "docker compose exec nginx nginx -t"
+    } else {
+        "sudo nginx -t"
+    };
+    // `bind() to 0.0.0.0:80 failed (98: Address already in use)`: the config
+    // is fine, another program holds nginx's port.
+    let bind_port = (message.starts_with("bind() to ") && message.contains("(98:"))
+        .then(|| {
+            message
+                .trim_start_matches("bind() to ")
+                .split(' ')
+                .next()
+                .and_then(crate::facts::Address::parse)
+        })
+        .flatten()
+        .and_then(|a| a.port());
+    if let Some(port) = bind_port {
+        f.title = format!("nginx cannot start: port {port} is already in use");
+        f.summary = format!(
+            "nginx could not listen on port {port} because another program holds it (often apache2/httpd, a second nginx started \
+             by hand, or a container publishing the port). nginx is not running, or still running as that stray copy."
+        );
+        f.fixes.push(safe(
+            format!("sudo ss -tlnp 'sport = :{port}'"),
+            "the program holding the port, with its pid",
+        ));
+        f.fixes.push(safe(
+            "systemctl status {pid}   # the pid ss shows",
+            "the unit it belongs to (apache2, httpd, another nginx)",
+        ));
+        f.fixes.push(disruptive(
+            "sudo systemctl disable --now apache2   # or httpd / the unit named above",
+            "free the port for good once you know which program holds it",
+        ));
+        f.fixes.push(disruptive(
+            "sudo systemctl restart nginx",
+            "start nginx on the freed port",
+        ));
+        f.verify.push(format!(
+            "sudo ss -tlnp 'sport = :{port}'   # expect only nginx"
+        ));
+        f.verify
+            .push("systemctl is-active nginx   # expect: active".into());
+        return vec![f];
+    }
     f.title = if message.is_empty() {
         "nginx cannot load its configuration".into()
     } else {
@@ -133,7 +180,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if location.is_some() {
             format!("sudo sed -n '{}p' {file}", window(&line))
         } else {
-            "sudo nginx -t".to_string()
+            test.to_string()
         },
         if location.is_some() {
             "show the lines around the one nginx names".to_string()
@@ -141,6 +188,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "print the failing file and line".to_string()
         },
     ));
+    let mut edited = false;
     for (frag, advice, cmd) in HINTS {
         if message.contains(frag) {
             if !cmd.is_empty() {
@@ -148,17 +196,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             } else {
                 f.fixes
                     .push(review(format!("# edit {file} line {line}"), *advice));
+                edited = true;
             }
             break;
         }
     }
-    if !f.fixes.iter().any(|x| x.command.starts_with("# edit")) {
+    if !edited {
         f.fixes.push(review(
             format!("sudoedit {file}   # line {line}"),
             format!("correct: {message}"),
         ));
     }
-    let reload = if ctx.facts.nginx_in_container {
+    let reload = if container {
         "docker compose exec nginx nginx -t && docker compose restart nginx".to_string()
     } else {
         "sudo nginx -t && (sudo systemctl reload nginx || sudo systemctl restart nginx)".to_string()
@@ -167,18 +216,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         reload,
         "test the corrected config, then load it (restart if nginx is not running)",
     ));
-    f.verify
-        .push("sudo nginx -t   # expect: syntax is ok / test is successful".into());
-    f.verify
-        .push("systemctl is-active nginx   # expect: active".into());
+    f.verify.push(format!(
+        "{test}   # expect: syntax is ok / test is successful"
+    ));
+    f.verify.push(if container {
+        "docker compose ps nginx   # expect: Up".into()
+    } else {
+        "systemctl is-active nginx   # expect: active".into()
+    });
     if location.is_none() {
-        f.next.push(next(
-            "sudo nginx -t",
-            "names the file and line nginx rejects",
-        ));
+        f.next
+            .push(next(test, "names the file and line nginx rejects"));
     }
     f.next.push(next(
-        "sudo nginx -T",
+        if container {
+            "docker compose exec nginx nginx -T"
+        } else {
+            "sudo nginx -T"
+        },
         "shows the whole loaded configuration, so the fix can name the right file",
     ));
     vec![f]

@@ -272,8 +272,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             }
         }
         Kind::ResolverTimeout | Kind::ResolverUnreachable => {
-            let r = resolver.clone().unwrap_or_else(|| "the resolver".into());
-            f.title = format!("nginx's resolver {r} does not answer");
+            f.title = match &resolver {
+                Some(r) => format!("nginx's resolver {r} does not answer"),
+                None => format!("nginx's resolver does not answer for {host}"),
+            };
             f.summary = format!(
                 "The `resolver` nginx uses for per-request lookups{} does not answer (a Docker-only address outside Docker, a \
                  firewall, a public DNS blocked from this host), so `{host}` cannot be resolved and the request fails with 502.",
@@ -288,7 +290,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             } else {
                 "resolver 127.0.0.53 valid=30s;   # or the nameserver from /etc/resolv.conf"
             };
-            f.fixes.push(review(format!("# replace the resolver line:\n{r}"), "127.0.0.11 only exists inside Docker containers; a host nginx needs the host's resolver"));
+            let why = if resolver
+                .as_deref()
+                .is_some_and(|r| r.starts_with("127.0.0.11"))
+                && !ctx.facts.nginx_in_container
+            {
+                "127.0.0.11 only exists inside Docker containers; nginx on the host needs the host's resolver"
+            } else {
+                "point nginx at a DNS server that answers from this machine (test it with `dig @<ip> <name>`)"
+            };
+            f.fixes
+                .push(review(format!("# replace the resolver line:\n{r}"), why));
             f.fixes.push(disruptive(
                 reload.clone(),
                 "load the corrected configuration",
@@ -305,7 +317,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "sudo nginx -t   # expect: test is successful".into()
     });
     if !emerg {
-        f.verify.push(super::fixes::watch_log("resolve"));
+        f.verify.push(super::common::watch_log(ctx, "resolve"));
     }
     if ctx.facts.config.is_none() {
         f.next.push(next("sudo nginx -T | grep -nE 'resolver|_pass|server .*:'", "shows how the upstream is written (literal name or variable) and which resolver is set"));

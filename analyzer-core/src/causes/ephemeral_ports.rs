@@ -115,8 +115,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     ));
     f.verify
         .push("ss -s | grep -i timewait   # expect a much smaller number".into());
-    f.verify
-        .push(super::fixes::watch_log("Cannot assign requested address"));
+    f.verify.push(super::common::watch_log(
+        ctx,
+        "Cannot assign requested address",
+    ));
     if ctx.facts.config.is_none() {
         f.next.push(next(
             "sudo nginx -T | grep -nE 'upstream |keepalive|_pass'",

@@ -169,7 +169,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     f.verify.push(format!("grep 'Max open files' /proc/$(pgrep -f 'nginx: worker' | head -1)/limits   # expect {nofile}"));
-    f.verify.push(super::fixes::watch_log(
+    f.verify.push(super::common::watch_log(
+        ctx,
         "Too many open files\\|worker_connections",
     ));
     if ctx.facts.config.is_none() {

@@ -11,7 +11,7 @@ use crate::facts::{EventGroup, Signal};
 pub static RULE: Rule = Rule {
     id: "fpm_child_crash",
     family: "upstream_reset",
-    title: "PHP-FPM workers crash (segmentation fault)",
+    title: "PHP-FPM workers crash (SIGSEGV/SIGBUS)",
     docs: DOCS,
     signatures: &[
         "exited on signal 11 (SIGSEGV",
@@ -132,13 +132,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .into(),
         );
     }
+    let bus_only = groups
+        .iter()
+        .all(|g| matches!(g.key.signal, Signal::FpmChildSignal { signal: 7 }));
     f.title = match &library {
         Some(l) => format!("PHP-FPM workers crash inside {l}"),
+        None if bus_only => "PHP-FPM workers crash with a bus error (SIGBUS)".into(),
         None => "PHP-FPM workers crash with a segmentation fault".into(),
     };
     f.summary = format!(
-        "PHP-FPM children die on SIGSEGV while serving requests; the connection dies with them and nginx answers 502. PHP code \
+        "PHP-FPM children die on {} while serving requests; the connection dies with them and nginx answers 502. PHP code \
          cannot do this: the crash is in PHP itself or an extension{}.",
+        if bus_only { "SIGBUS" } else { "SIGSEGV" },
         library.as_deref().map(|l| format!(" (here `{l}`)")).unwrap_or_default()
     );
     let debian = !matches!(ctx.distro(), crate::facts::Distro::Rhel) && ver.is_some();

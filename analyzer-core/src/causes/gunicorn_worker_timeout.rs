@@ -113,20 +113,34 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
          connection closed without a response. nginx answered 502 before its own 60s timeout.",
         if seen.is_some() { "" } else { ", the default" }
     );
-    f.fixes.push(safe(
-        format!("systemctl cat {name} | grep -n ExecStart; ls gunicorn.conf.py 2>/dev/null"),
-        "where gunicorn's options are set (the unit's ExecStart, or gunicorn.conf.py)",
-    ));
-    f.fixes.push(review(
-        format!(
-            "sudo systemctl edit --full {name}\n#   ExecStart=… gunicorn --timeout {new} --workers 3 --worker-class gthread --threads 4 …\n#   (or in gunicorn.conf.py: timeout = {new})"
-        ),
-        "give slow requests time, and threads so one slow call does not block a whole worker",
-    ));
-    f.fixes.push(disruptive(
-        format!("sudo systemctl daemon-reload && sudo systemctl restart {name}"),
-        "apply the new timeout",
-    ));
+    let container = ctx.facts.nginx_in_container && !svc.known;
+    if container {
+        f.fixes.push(review(
+            format!(
+                "# docker-compose.yml, the app service (or gunicorn.conf.py: timeout = {new}):\n#   command: gunicorn --timeout {new} --workers 3 --worker-class gthread --threads 4 --bind 0.0.0.0:8000 {{wsgi_module}}"
+            ),
+            "give slow requests time, and threads so one slow call does not block a whole worker",
+        ));
+        f.fixes.push(disruptive(
+            "docker compose up -d {app_service}",
+            "recreate the app container with the new command",
+        ));
+    } else {
+        f.fixes.push(safe(
+            format!("systemctl cat {name} | grep -n ExecStart; ls gunicorn.conf.py 2>/dev/null"),
+            "where gunicorn's options are set (the unit's ExecStart, or gunicorn.conf.py)",
+        ));
+        f.fixes.push(review(
+            format!(
+                "sudo systemctl edit --full {name}\n#   ExecStart=… gunicorn --timeout {new} --workers 3 --worker-class gthread --threads 4 …\n#   (or in gunicorn.conf.py: timeout = {new})"
+            ),
+            "give slow requests time, and threads so one slow call does not block a whole worker",
+        ));
+        f.fixes.push(disruptive(
+            format!("sudo systemctl daemon-reload && sudo systemctl restart {name}"),
+            "apply the new timeout",
+        ));
+    }
     f.fixes.push(review(
         format!("# nginx, in the location proxying to gunicorn: keep nginx's limit above gunicorn's\nproxy_read_timeout {}s;", new + 10),
         "otherwise nginx gives up first with a 504",
@@ -139,14 +153,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "# find the slow work: the view, query or external call; long jobs belong in a task queue (Celery, RQ)",
         "a longer timeout only buys time",
     ));
-    f.verify.push(format!(
-        "sudo journalctl -u {name} --since '10 min ago' | grep -c 'WORKER TIMEOUT'   # expect 0"
-    ));
+    f.verify.push(if container {
+        "docker compose logs --since 10m {app_service} | grep -c 'WORKER TIMEOUT'   # expect 0".to_string()
+    } else {
+        format!("sudo journalctl -u {name} --since '10 min ago' | grep -c 'WORKER TIMEOUT'   # expect 0")
+    });
     f.verify.push(format!(
         "curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' http://127.0.0.1{}   # expect 200",
         path.as_deref().unwrap_or("/")
     ));
-    if !svc.known {
+    if !svc.known && !container {
         f.next.push(next(
             "systemctl list-units --type=service | grep -iE 'gunicorn|django|flask|app'",
             "names the gunicorn unit so the commands can use it",

@@ -162,7 +162,8 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         f.servers.first().map(|s| format!(" -H 'Host: {s}'")).unwrap_or_default(),
         path.as_deref().unwrap_or("/")
     ));
-    f.verify.push(super::fixes::watch_log("too big header"));
+    f.verify
+        .push(super::common::watch_log(ctx, "too big header"));
     if ctx.facts.config.is_none() {
         f.next.push(next(
             format!("sudo nginx -T | grep -nE '{p}_(buffer_size|buffers|busy_buffers_size)'"),

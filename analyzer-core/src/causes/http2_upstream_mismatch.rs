@@ -70,6 +70,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .map(|u| u.addr.display())
         .unwrap_or_else(|| "127.0.0.1:{port}".into());
     let svc = ctx.service_for(up.as_ref());
+    // gRPC paths are `/package.Service/Method`: the location is the service part.
+    let service_path = super::common::first_path(&symptoms)
+        .or_else(|| super::common::first_path(&streams))
+        .and_then(|p| p.rsplit_once('/').map(|(svc, _)| format!("{svc}/")))
+        .filter(|p| p.len() > 2 && p.contains('.'))
+        .unwrap_or_else(|| "/{package}.{Service}/".to_string());
     if !bogus.is_empty() {
         for g in &symptoms {
             f.events += g.count;
@@ -83,7 +89,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "upstream_reset",
             "upstream_invalid_header",
         ];
-        f.reasoning.push("the gRPC server logged `bogus greeting from client: \"GET …HTTP/1.1`: it received HTTP/1 where it expects HTTP/2".into());
+        f.reasoning.push("the gRPC server logged `received bogus greeting from client`: an HTTP/1 request line where it expects the HTTP/2 preface".into());
         if !symptoms.is_empty() {
             f.reasoning
                 .push("nginx's closes/resets towards it are the consequence".into());
@@ -94,7 +100,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
              bogus HTTP/2 greeting and closes, so nginx answers 502."
         );
         f.fixes.push(review(
-            format!("# replace the proxy_pass location for the gRPC service:\nlocation /{{package}}.{{Service}}/ {{\n    grpc_pass grpc://{target};   # grpcs:// if the service uses TLS\n}}"),
+            format!("# replace the proxy_pass location for the gRPC service:\nlocation {service_path} {{\n    grpc_pass grpc://{target};   # grpcs:// if the service uses TLS\n}}"),
             "grpc_pass speaks HTTP/2 to the backend (the listening server needs `http2` for gRPC clients)",
         ));
         f.fixes.push(safe(
@@ -145,7 +151,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             .cloned()
             .unwrap_or_else(|| "{server_name}".into())
     ));
-    f.verify.push(super::fixes::watch_log("upstream"));
+    f.verify.push(super::common::watch_log(ctx, "upstream"));
     if ctx.facts.config.is_none() {
         f.next.push(next(
             "sudo nginx -T | grep -nE 'grpc_pass|proxy_pass|proxy_http_version|http2'",

@@ -26,6 +26,7 @@ mod fpm_pool_exhausted;
 mod gunicorn_worker_timeout;
 mod header_too_big;
 mod http2_upstream_mismatch;
+mod keepalive_race;
 mod no_live_upstreams;
 mod no_route_to_host;
 mod port_in_use;
@@ -122,6 +123,7 @@ pub static RULES: &[&Rule] = &[
     &gunicorn_worker_timeout::RULE,
     &header_too_big::RULE,
     &http2_upstream_mismatch::RULE,
+    &keepalive_race::RULE,
     &no_live_upstreams::RULE,
     &no_route_to_host::RULE,
     &port_in_use::RULE,

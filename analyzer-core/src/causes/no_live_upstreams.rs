@@ -171,7 +171,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             f.verify.push(format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{m}/   # expect 200 from each member"));
         }
     }
-    f.verify.push(super::fixes::watch_log("no live upstreams"));
+    f.verify
+        .push(super::common::watch_log(ctx, "no live upstreams"));
     if per_server.is_empty() {
         f.next.push(next(
             "sudo grep -E 'connect\\(\\) failed|timed out|temporarily disabled|prematurely closed|reset by peer' /var/log/nginx/error.log | tail -n 30",

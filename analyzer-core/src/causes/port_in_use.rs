@@ -105,7 +105,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     // Who holds the port now, when listeners were pasted.
     let holder = port.and_then(|p| ctx.listeners_on_port(p).into_iter().next());
     f.confidence = 0.86;
-    f.explains = vec!["upstream_down"];
+    // EADDRINUSE is why the unit failed or pm2 gave up: the more specific cause.
+    f.explains = vec!["upstream_down", "systemd_unit_failed", "pm2_not_online"];
     f.reasoning.push(format!(
         "the backend failed to bind port {port_s}: another process holds it"
     ));
@@ -150,7 +151,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .and_then(|h| h.pid)
         .map(|p| p.to_string())
         .unwrap_or_else(|| "{pid}".into());
-    f.fixes.push(disruptive(format!("sudo kill {pid}"), "only once you are sure it is the stray copy (a manual start, a second pm2 daemon, a leftover container)"));
+    // Another PHP-FPM version's unit holding the port: stop that unit, not a pid.
+    let other_fpm = holder
+        .and_then(|h| h.process.as_deref())
+        .and_then(super::common::fpm_unit_from_comm)
+        .filter(|u| *u != svc.name);
+    match other_fpm {
+        Some(unit) => f.fixes.push(disruptive(
+            format!("sudo systemctl disable --now {unit}"),
+            format!("`{unit}` (another PHP version) holds the port; stop it if the new version should serve instead"),
+        )),
+        None => {
+            f.fixes.push(safe(format!("systemctl status {pid}"), "the unit or session the holder belongs to"));
+            f.fixes.push(disruptive(
+                format!("sudo kill {pid}"),
+                "only once you are sure it is the stray copy (a manual start, a second pm2 daemon, a leftover container)",
+            ));
+        }
+    }
     f.fixes.push(disruptive(
         svc.start_enable(),
         format!("start `{}` properly now the port is free", svc.name),

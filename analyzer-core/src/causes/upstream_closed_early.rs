@@ -98,8 +98,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.summary = if partners.is_empty() {
         format!(
             "The backend accepted the request, then closed the connection without a complete response, so nginx answered 502. \
-             The reason is in the backend's own log at the same second ({}): a worker killed by a timeout, a crash, or an out-of-memory kill.",
-            svc.name
+             The reason is in the backend's own log at the same second{}: a worker killed by a timeout, a crash, or an out-of-memory kill.",
+            if svc.known { format!(" ({})", svc.name) } else { String::new() }
         )
     } else {
         format!(
@@ -112,7 +112,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .first_time
         .map(|t| format!(" --since '{}'", crate::time::format_time(t - 60)))
         .unwrap_or_default();
+    let container_backend = ctx.facts.nginx_in_container && !svc.known;
     match svc.manager {
+        _ if container_backend => f.fixes.push(safe(
+            super::common::backend_log_cmd(ctx, &svc),
+            "the backend container's reason for closing, at the same time as nginx's lines",
+        )),
         super::ctx::Manager::Systemd => f.fixes.push(safe(
             format!("sudo journalctl -u {}{since} --no-pager | grep -iE 'timeout|harakiri|signal|killed|error|memory' | head -n 40", svc.name),
             "the backend's reason for closing, at the same time as nginx's lines",
@@ -151,6 +156,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if partners.is_empty() {
         f.next.push(next(
             match svc.manager {
+                _ if container_backend => super::common::backend_log_cmd(ctx, &svc),
                 super::ctx::Manager::Systemd if svc.known => format!("sudo journalctl -u {}{since} --no-pager -n 200", svc.name),
                 super::ctx::Manager::Systemd => "sudo journalctl -u {service} --no-pager -n 200   # the backend's unit".to_string(),
                 _ => svc.logs(),

@@ -211,7 +211,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             svc.restart(),
             format!("deploy the fix and restart `{}`", svc.name),
         ));
-        f.verify.push(super::fixes::watch_log("upstream sent"));
+        f.verify
+            .push(super::common::watch_log(ctx, "upstream sent"));
         f.next.push(next(
             svc.logs(),
             "the backend's log for the failing request",

@@ -93,9 +93,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .filter(|g| matches!(g.key.signal, Signal::ConnectFailed { .. }))
         .map(|g| g.count)
         .sum();
-    let fastcgi_tcp = up
-        .as_ref()
-        .is_some_and(|u| u.scheme == "fastcgi" && u.addr.socket_path().is_none());
+    // FPM's listen.allowed_clients only matters when nginx connects from another address.
+    let fastcgi_tcp = up.as_ref().is_some_and(|u| {
+        u.scheme == "fastcgi" && u.addr.socket_path().is_none() && !u.addr.is_loopback()
+    });
     let https = up.as_ref().is_some_and(|u| u.scheme == "https");
     f.confidence = 0.68;
     f.reasoning.push(format!(
@@ -129,7 +130,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     };
     let port = up.as_ref().and_then(|u| u.effective_port());
     f.fixes.push(safe(
-        svc.logs(),
+        super::common::backend_log_cmd(ctx, &svc),
         "the backend's log at the time of the reset (a crash, a kill, a rejected client)",
     ));
     f.fixes.push(safe(
@@ -173,15 +174,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "1 means a full accept queue answers with resets: the backend is saturated",
         ));
     }
-    f.verify.push(super::fixes::watch_log("reset by peer"));
+    f.verify
+        .push(super::common::watch_log(ctx, "reset by peer"));
     f.verify.push(super::fixes::curl_through_nginx(
         f.servers.first().map(String::as_str),
     ));
     if partners.is_empty() {
-        f.next.push(next(
-            svc.logs(),
-            "the backend's log at the same second names what reset the connection",
-        ));
+        if !svc.known {
+            f.next.push(next(
+                "systemctl list-units --type=service --state=running | grep -viE 'systemd|ssh|cron|dbus'",
+                "names the backend's unit so the log command can use it",
+            ));
+        }
         f.next.push(next(
             "sudo dmesg -T | tail -n 50",
             "shows OOM kills and segfaults",

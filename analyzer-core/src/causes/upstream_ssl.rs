@@ -150,7 +150,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .map(|u| u.addr.display())
         .unwrap_or_else(|| "the backend".into());
     // The name to present: a real host name from proxy_pass, else the placeholder.
-    let name_is_real = host.contains('.') && !is_ip_literal(&host);
+    // nginx logs the peer's address, so this is usually an IP; redacted
+    // pastes (`xx.xx.xx.xx`) are no name either.
+    let redacted = host.bytes().all(|b| matches!(b, b'x' | b'X' | b'.' | b'*'));
+    let name_is_real = host.contains('.') && !is_ip_literal(&host) && !redacted;
     let sni_name = if name_is_real {
         host.clone()
     } else {
@@ -227,9 +230,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 let extra = if name_is_real {
                     String::new()
                 } else {
-                    format!("\n{p}_ssl_name {{upstream_host}};   # the backend's real host name ({target} is not one)")
+                    format!("\n{p}_ssl_name {{upstream_host}};   # only if {p}_pass names an IP or an upstream group: the backend's host name")
                 };
-                f.fixes.push(review(format!("# in the location with {p}_pass {scheme}://{target}:\n{p}_ssl_server_name on;{extra}"), "send the backend's host name in the handshake so it picks the right certificate"));
+                f.fixes.push(review(
+                    format!("# in the location that proxies to this backend (logged as {scheme}://{target}):\n{p}_ssl_server_name on;{extra}"),
+                    "send the backend's host name in the handshake so it picks the right certificate",
+                ));
                 changed_config = true;
             }
             Reason::WrongVersion => {
@@ -244,11 +250,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             Reason::Verify => {
                 let self_signed = text.contains("self-signed") || text.contains("self signed");
                 let file = if self_signed {
-                    "{private_ca_file}   # the CA (or the self-signed certificate) the backend uses"
+                    "{private_ca_file};   # the CA (or the self-signed certificate) the backend uses".to_string()
                 } else {
-                    ca
+                    match ca.split_once("   #") {
+                        Some((path, note)) => format!("{path};   #{note}"),
+                        None => format!("{ca};"),
+                    }
                 };
-                f.fixes.push(review(format!("{p}_ssl_trusted_certificate {file};\n{p}_ssl_verify on;\n{p}_ssl_name {sni_name};"), "trust the CA that signed the backend's certificate (never turn verification off)"));
+                f.fixes.push(review(
+                    format!("{p}_ssl_trusted_certificate {file}\n{p}_ssl_verify on;\n{p}_ssl_name {sni_name};   # a name the certificate lists"),
+                    "trust the CA that signed the backend's certificate (never turn verification off)",
+                ));
                 if !self_signed {
                     f.fixes.push(safe(format!("openssl s_client -connect {connect} -servername {sni_name} -showcerts </dev/null 2>/dev/null | grep -E ' s:| i:'"), "an incomplete chain (only the leaf) is fixed on the backend: serve the full chain there"));
                 }
@@ -278,11 +290,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "check the config, then reload without dropping connections",
         ));
     }
-    f.verify.push(format!("openssl s_client -connect {connect} -servername {sni_name} </dev/null 2>&1 | grep -E 'Verify return code|Protocol'   # expect: Verify return code: 0 (ok)"));
+    if main != Reason::WrongVersion {
+        f.verify.push(format!("openssl s_client -connect {connect} -servername {sni_name} </dev/null 2>&1 | grep -E 'Verify return code|Protocol'   # expect: Verify return code: 0 (ok)"));
+    }
     f.verify.push(super::fixes::curl_through_nginx(
         f.servers.first().map(String::as_str),
     ));
-    f.verify.push(super::fixes::watch_log("SSL"));
+    f.verify.push(super::common::watch_log(ctx, "SSL"));
     if ctx.facts.config.is_none() {
         f.next.push(next(
             format!("sudo nginx -T | grep -nE '{p}_pass|{p}_ssl'"),

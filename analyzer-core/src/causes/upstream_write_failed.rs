@@ -108,9 +108,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     );
     let kind = up.as_ref().map(|u| u.scheme.as_str()).unwrap_or("http");
     let limit = match kind {
-        "fastcgi" => "# php.ini of the FPM SAPI (e.g. /etc/php/{php_version}/fpm/php.ini):\npost_max_size = 64M\nupload_max_filesize = 64M",
-        "uwsgi" => "# uWSGI ini:\nlimit-post = 67108864",
-        _ => "# the app's body limit, as large as nginx's client_max_body_size, e.g.\n#   Express: app.use(express.json({ limit: '64mb' }))\n#   Django:  DATA_UPLOAD_MAX_MEMORY_SIZE = 67108864\n#   Spring:  spring.servlet.multipart.max-request-size=64MB",
+        "fastcgi" => {
+            let ini = match (ctx.distro(), super::common::php_version(ctx, &svc.name)) {
+                (crate::facts::Distro::Rhel, _) => "/etc/php.ini".to_string(),
+                (_, Some(v)) => format!("/etc/php/{v}/fpm/php.ini"),
+                _ => "/etc/php/{php_version}/fpm/php.ini".to_string(),
+            };
+            format!("# {ini} (the FPM SAPI's php.ini):\npost_max_size = 64M\nupload_max_filesize = 64M")
+        }
+        "uwsgi" => "# uWSGI ini:\nlimit-post = 67108864".to_string(),
+        _ => "# the app's body limit, as large as nginx's client_max_body_size, e.g.\n#   Express: app.use(express.json({ limit: '64mb' }))\n#   Django:  DATA_UPLOAD_MAX_MEMORY_SIZE = 67108864\n#   Spring:  spring.servlet.multipart.max-request-size=64MB".to_string(),
     };
     f.fixes.push(safe(svc.logs(), "the backend's log names the refused request (`request entity too large`, `PayloadTooLargeError`) or a crash"));
     f.fixes.push(review(
@@ -126,8 +133,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.servers.first().map(|s| format!(" -H 'Host: {s}'")).unwrap_or_default(),
         path.as_deref().unwrap_or("{uri}")
     ));
-    f.verify
-        .push(super::fixes::watch_log("while sending request to upstream"));
+    f.verify.push(super::common::watch_log(
+        ctx,
+        "while sending request to upstream",
+    ));
     if ctx.facts.config.is_none() {
         f.next.push(next("sudo nginx -T | grep -nE 'client_max_body_size|keepalive'", "nginx's own body limit (the backend's should match) and whether upstream keepalive is on"));
     }
