@@ -210,8 +210,7 @@ fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
         if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {
             let file = cmd
                 .split_whitespace()
-                .filter(|a| a.starts_with('/') && a.ends_with(".conf"))
-                .last();
+                .rfind(|a| a.starts_with('/') && a.ends_with(".conf"));
             if let Some(f) = file {
                 out.push(BlockLine {
                     no: first.no,

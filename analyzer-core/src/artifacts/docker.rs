@@ -707,7 +707,7 @@ mod tests {
 
     #[test]
     fn statuses() {
-        let s = |x: &str| parse_status(x).map(|(a, b, c)| (a, b, c));
+        let s = parse_status;
         assert_eq!(
             s("Up 2 hours (unhealthy)"),
             Some(("running".into(), None, Some("unhealthy".into())))

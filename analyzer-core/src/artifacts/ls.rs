@@ -198,8 +198,12 @@ fn is_acl_entry(t: &str) -> bool {
         && t.matches(':').count() >= 2
 }
 
-/// `drwxr-x--- deploy deploy deploy` (namei -l) / `d /` (namei).
-fn namei_row(line: &str) -> Option<(char, Option<(u32, &str, &str)>, &str, usize)> {
+/// Mode, owner and group of a `namei -l` row.
+type NameiMeta<'a> = Option<(u32, &'a str, &'a str)>;
+
+/// `drwxr-x--- deploy deploy deploy` (namei -l) / `d /` (namei):
+/// (type, meta, name, byte column of the name).
+fn namei_row(line: &str) -> Option<(char, NameiMeta<'_>, &str, usize)> {
     let toks = tokens(line);
     let first = toks.first()?.1;
     if let Some((ty, mode, _)) = parse_perms(first) {
