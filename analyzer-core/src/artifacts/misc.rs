@@ -46,6 +46,9 @@ pub fn nginx_test_event(line_no: u64, text: &str) -> Option<Event> {
 /// Recognise one unwrapped line; returns its kind when it is one of these.
 pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     let t = text.trim();
+    if inspect_state(line_no, t, facts) {
+        return Some(Kind::DockerPs);
+    }
     if let Some(d) = os_release(t) {
         if facts.distro == crate::facts::Distro::Unknown || d != crate::facts::Distro::Unknown {
             facts.distro = d;
@@ -104,7 +107,10 @@ fn capitalise(s: &str) -> String {
 fn os_release(t: &str) -> Option<crate::facts::Distro> {
     use crate::facts::Distro;
     let (k, v) = t.split_once('=')?;
-    if !matches!(k, "ID" | "ID_LIKE" | "PRETTY_NAME" | "VERSION_ID" | "NAME" | "VERSION" | "VERSION_CODENAME") {
+    if !matches!(
+        k,
+        "ID" | "ID_LIKE" | "PRETTY_NAME" | "VERSION_ID" | "NAME" | "VERSION" | "VERSION_CODENAME"
+    ) {
         return None;
     }
     let v = v.trim_matches('"').to_ascii_lowercase();
@@ -115,13 +121,66 @@ fn os_release(t: &str) -> Option<crate::facts::Distro> {
         return Some(Distro::Unknown);
     }
     let has = |w: &str| v.split_whitespace().any(|x| x == w);
-    Some(if has("debian") || has("ubuntu") || has("raspbian") || has("linuxmint") {
-        Distro::Debian
-    } else if ["rhel", "centos", "fedora", "rocky", "almalinux", "ol", "amzn"].iter().any(|w| has(w)) {
-        Distro::Rhel
-    } else if has("alpine") {
-        Distro::Alpine
-    } else {
-        Distro::Unknown
-    })
+    Some(
+        if has("debian") || has("ubuntu") || has("raspbian") || has("linuxmint") {
+            Distro::Debian
+        } else if [
+            "rhel",
+            "centos",
+            "fedora",
+            "rocky",
+            "almalinux",
+            "ol",
+            "amzn",
+        ]
+        .iter()
+        .any(|w| has(w))
+        {
+            Distro::Rhel
+        } else if has("alpine") {
+            Distro::Alpine
+        } else {
+            Distro::Unknown
+        },
+    )
+}
+
+/// `docker inspect -f '{{.Name}} OOMKilled={{.State.OOMKilled}} ExitCode={{.State.ExitCode}} …'`
+/// as the collector prints it: `/proj-app-1 OOMKilled=true ExitCode=137 Status=exited`.
+/// Marks the container (adding it when `docker ps` was not pasted).
+fn inspect_state(line_no: u64, t: &str, facts: &mut Facts) -> bool {
+    let Some(i) = t.find(" OOMKilled=") else {
+        return false;
+    };
+    let name = t[..i].trim().trim_start_matches('/');
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return false;
+    }
+    let field = |k: &str| {
+        t.split_whitespace()
+            .find_map(|w| w.strip_prefix(k))
+            .map(str::to_string)
+    };
+    let oom = field("OOMKilled=").map(|v| v == "true");
+    let code = field("ExitCode=").and_then(|v| v.parse::<i32>().ok());
+    let status = field("Status=").unwrap_or_default();
+    match facts.containers.iter_mut().find(|c| c.name == name) {
+        Some(c) => {
+            c.oom_killed = oom;
+            if c.exit_code.is_none() {
+                c.exit_code = code;
+            }
+        }
+        None => facts.containers.push(crate::facts::Container {
+            name: name.to_string(),
+            image: None,
+            status,
+            exit_code: code,
+            health: None,
+            ports: Vec::new(),
+            oom_killed: oom,
+            line: line_no,
+        }),
+    }
+    true
 }
