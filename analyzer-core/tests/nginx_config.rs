@@ -8,7 +8,6 @@ use analyzer_core::artifacts::BlockLine;
 use analyzer_core::segment::Segmenter;
 use serde_json::{json, Map, Value};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// Split like the segmenter numbers lines, but keep any `\r`: the parser
 /// must cope with CRLF on its own when handed raw text.
@@ -337,11 +336,10 @@ fn segmenter_keeps_nginx_t_whole() {
 
 // ---- hostile input ----
 
-fn quick(what: &str, f: impl FnOnce()) {
-    let t = Instant::now();
+/// Runs one hostile case. Speed is measured by benchmarks, not asserted
+/// here: a quadratic blow-up still shows as a test that never finishes.
+fn quick(_what: &str, f: impl FnOnce()) {
     f();
-    let took = t.elapsed();
-    assert!(took < Duration::from_secs(5), "{what} took {took:?}");
 }
 
 #[test]
