@@ -282,7 +282,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         )),
         _ => f.fixes.push(review(
             format!("sudo systemctl set-property {} MemoryMax={{limit}}", svc.name),
-            "confine the backend so it cannot take the whole machine down (its own cgroup OOMs instead)",
+            if cgroup {
+                "the limit it hit: raise it if the machine has room, or lower the backend's use (above)"
+            } else {
+                "confine the backend so it cannot take the whole machine down (its own cgroup OOMs instead)"
+            },
         )),
     }
     f.fixes.push(review(
