@@ -514,7 +514,9 @@ impl Redactor {
                     v += 1;
                 }
                 let end = v + line[v..]
-                    .find(|c: char| c.is_whitespace() || matches!(c, '"' | ',' | ';' | '/'))
+                    .find(|c: char| {
+                        c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '/' | ')' | ']')
+                    })
                     .unwrap_or(line.len() - v);
                 let value = &line[v..end];
                 let (host, _) = split_port(value);

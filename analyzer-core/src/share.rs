@@ -174,7 +174,18 @@ pub fn decode(link_or_fragment: &str) -> Result<Decoded, ShareError> {
     if data.is_empty() {
         return Err(ShareError::Corrupt);
     }
-    let packed = base64url_decode(data).ok_or(ShareError::Malformed)?;
+    if data.len() % 4 == 1 {
+        // No encoding has this length: the link was cut.
+        return Err(ShareError::Corrupt);
+    }
+    if !data
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    {
+        return Err(ShareError::Malformed);
+    }
+    // Only the alphabet is left: what still fails was cut mid-character.
+    let packed = base64url_decode(data).ok_or(ShareError::Corrupt)?;
     let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&packed, MAX_INFLATED_BYTES)
         .map_err(|e| match e.status {
             miniz_oxide::inflate::TINFLStatus::HasMoreOutput => ShareError::TooBig,
