@@ -279,6 +279,39 @@ pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
     }
 }
 
+/// The pasted `*_pass` that sends requests to `up` (directly, or through an
+/// `upstream {}` block listing it), when a config was pasted.
+pub fn pass_for(ctx: &Ctx, up: &Upstream) -> Option<crate::artifacts::nginx_config::Pass> {
+    let cfg = ctx.facts.config.as_ref()?;
+    let passes = cfg.passes();
+    let direct = passes.iter().find(|p| {
+        p.upstream
+            .as_ref()
+            .is_some_and(|u| super::ctx::same_target(&u.addr, &up.addr))
+    });
+    let via_block = || {
+        passes.iter().find(|p| {
+            cfg.upstream_for(p).is_some_and(|b| {
+                b.servers
+                    .iter()
+                    .any(|s| super::ctx::same_target(&s.addr, &up.addr))
+            })
+        })
+    };
+    direct.or_else(via_block).cloned()
+}
+
+/// A size as nginx writes it (`4k`, `16K`, `1m`, `8192`) in KiB.
+pub fn size_kb(v: &str) -> Option<u32> {
+    let v = v.trim();
+    let (num, mult) = match v.as_bytes().last()? {
+        b'k' | b'K' => (&v[..v.len() - 1], 1),
+        b'm' | b'M' => (&v[..v.len() - 1], 1024),
+        _ => return v.parse::<u32>().ok().map(|b| b.div_ceil(1024)),
+    };
+    num.parse::<u32>().ok().map(|n| n * mult)
+}
+
 /// `127.0.0.1 3000` for `nc`, from an address display.
 pub fn nc_target(addr: &crate::facts::Address) -> Option<String> {
     match addr {
@@ -321,6 +354,9 @@ mod tests {
         assert_eq!(fpm_unit_from_comm("php-fpm").as_deref(), Some("php-fpm"));
         assert_eq!(fpm_unit_from_comm("node"), None);
         assert_eq!(fpm_comm("php8.1-fpm"), "php-fpm8.1");
+        assert_eq!(size_kb("16k"), Some(16));
+        assert_eq!(size_kb("1m"), Some(1024));
+        assert_eq!(size_kb("8192"), Some(8));
         assert_eq!(fpm_comm("php-fpm"), "php-fpm");
         assert_eq!(fpm_comm("php{php_version}-fpm"), "php-fpm");
     }

@@ -74,6 +74,23 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             _ => None,
         })
         .filter(|c| *c > 0);
+    // The pasted config fills what the log lines do not say.
+    let cfg = ctx.facts.config.as_ref();
+    let cfg_wc = cfg.and_then(|c| c.worker_connections());
+    let cfg_rlimit = cfg.and_then(|c| c.worker_rlimit_nofile());
+    if let Some((n, line)) = cfg_wc {
+        f.add_evidence(crate::facts::EvidenceLine::new(
+            line,
+            &format!("worker_connections {n};"),
+        ));
+    }
+    if let Some((n, line)) = cfg_rlimit {
+        f.add_evidence(crate::facts::EvidenceLine::new(
+            line,
+            &format!("worker_rlimit_nofile {n};"),
+        ));
+    }
+    let count = count.or_else(|| cfg_wc.and_then(|(n, _)| u32::try_from(n).ok()));
     let limit = exceed.iter().find_map(|g| match g.key.signal {
         Signal::WorkerConnectionsExceedLimit { limit, .. } => Some(limit),
         _ => None,
@@ -123,6 +140,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .map(|c| (c.saturating_mul(4)).clamp(4096, 16384))
         .unwrap_or(4096);
     let nofile = (new_wc * 2).max(65535);
+    if let Some((r, _)) = cfg_rlimit {
+        if r >= u64::from(nofile) {
+            f.reasoning.push(format!(
+                "worker_rlimit_nofile is already {r}: if the limit in force matches, something holds descriptors open (a leak, long keepalive or WebSockets)"
+            ));
+        }
+    }
     f.title = if !fd.is_empty() {
         "nginx has run out of file descriptors (Too many open files)".to_string()
     } else if !wc.is_empty() {

@@ -56,15 +56,27 @@ of all "proxy_buffers" minus one buffer`); the fix here always sets all three.
 `grpc_pass` has only `grpc_buffer_size`.
 "#;
 
-/// The consistent buffer set for a directive prefix.
-pub fn buffer_set(prefix: &str) -> String {
+/// A consistent set whose header buffer is at least `min_kb` (the next
+/// power of two): busy = 2 × size, which is ≥ one buffer and < 7 buffers.
+pub fn buffer_set_at_least(prefix: &str, min_kb: u32) -> String {
+    let default = if prefix == "fastcgi" { 32 } else { 16 };
+    if min_kb <= default {
+        return match prefix {
+            "fastcgi" => {
+                "fastcgi_buffer_size 32k;\nfastcgi_buffers 16 16k;\nfastcgi_busy_buffers_size 32k;"
+                    .into()
+            }
+            "grpc" => "grpc_buffer_size 16k;".into(),
+            p => format!("{p}_buffer_size 16k;\n{p}_buffers 8 16k;\n{p}_busy_buffers_size 32k;"),
+        };
+    }
+    let s = min_kb.next_power_of_two();
     match prefix {
-        "fastcgi" => {
-            "fastcgi_buffer_size 32k;\nfastcgi_buffers 16 16k;\nfastcgi_busy_buffers_size 32k;"
-                .into()
-        }
-        "grpc" => "grpc_buffer_size 16k;".into(),
-        p => format!("{p}_buffer_size 16k;\n{p}_buffers 8 16k;\n{p}_busy_buffers_size 32k;"),
+        "grpc" => format!("grpc_buffer_size {s}k;"),
+        p => format!(
+            "{p}_buffer_size {s}k;\n{p}_buffers 8 {s}k;\n{p}_busy_buffers_size {}k;",
+            2 * s
+        ),
     }
 }
 
@@ -140,9 +152,56 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
             ));
         }
     }
-    let loc = path.clone().unwrap_or_else(|| "{location}".into());
+    // What the pasted config already sets: the new size must be above it.
+    let pass = up.as_ref().and_then(|u| super::common::pass_for(ctx, u));
+    let current = pass.as_ref().and_then(|ps| {
+        let cfg = ctx.facts.config.as_ref()?;
+        let d = cfg.effective(ps, &format!("{p}_buffer_size"))?;
+        Some((
+            super::common::size_kb(d.arg(0)?)?,
+            d.line,
+            d.location_label(),
+        ))
+    });
+    if let Some((kb, line, label)) = &current {
+        f.reasoning.push(format!(
+            "`{p}_buffer_size` is already {kb}k ({label}): the headers are bigger still"
+        ));
+        f.add_evidence(crate::facts::EvidenceLine::new(
+            *line,
+            &format!("{p}_buffer_size {kb}k;"),
+        ));
+    }
+    if let Some((kb, _, _)) = &current {
+        f.summary = f
+            .summary
+            .replace("(4k by default)", &format!("(here {kb}k, already raised)"));
+    }
+    let set = buffer_set_at_least(p, current.as_ref().map(|c| c.0 * 2).unwrap_or(0));
+    // A TLS-only server is tested over https.
+    let tls_only = pass.as_ref().is_some_and(|ps| {
+        !ps.listen.is_empty()
+            && ps
+                .listen
+                .iter()
+                .all(|l| l.ends_with("443") || l.ends_with(":8443"))
+    });
+    let loc = match &pass {
+        Some(ps) => format!(
+            "the location {} ({})",
+            ps.location.as_deref().unwrap_or("/"),
+            match (&ps.file, ps.file_line) {
+                (Some(fl), Some(l)) => format!("{fl}:{l}"),
+                _ => format!("line {}", ps.line),
+            }
+        ),
+        None => format!(
+            "the server or location that serves {}",
+            path.clone().unwrap_or_else(|| "{location}".into())
+        ),
+    };
     f.fixes.push(review(
-        format!("# in the server or location that serves {loc} (next to {p}_pass):\n{}", buffer_set(p)),
+        format!("# in {loc}, next to {p}_pass:\n{set}"),
         if p == "grpc" {
             "grpc_pass has one header buffer: make it bigger".to_string()
         } else {
@@ -158,8 +217,9 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         "bigger buffers cost memory per connection; smaller headers do not",
     ));
     f.verify.push(format!(
-        "curl -sS -o /dev/null -w '%{{http_code}}\\n'{} http://127.0.0.1{}   # expect the backend's status, not 502",
+        "curl -sS -o /dev/null -w '%{{http_code}}\\n'{} {}://127.0.0.1{}   # expect the backend's status, not 502",
         f.servers.first().map(|s| format!(" -H 'Host: {s}'")).unwrap_or_default(),
+        if tls_only { "-k https" } else { "http" },
         path.as_deref().unwrap_or("/")
     ));
     f.verify
@@ -237,8 +297,11 @@ mod tests {
     /// nginx's rule (§2.9): max(buffer_size, one buffer) <= busy < all buffers - one buffer.
     #[test]
     fn buffer_sets_pass_nginx_config_test() {
-        for p in ["proxy", "fastcgi", "uwsgi", "scgi"] {
-            let set = buffer_set(p);
+        for (p, min) in ["proxy", "fastcgi", "uwsgi", "scgi"]
+            .iter()
+            .flat_map(|p| [(*p, 0), (*p, 32), (*p, 64), (*p, 100)])
+        {
+            let set = buffer_set_at_least(p, min);
             let mut size = 0;
             let (mut n, mut one) = (0, 0);
             let mut busy = 0;
@@ -254,8 +317,9 @@ mod tests {
                     _ => unreachable!(),
                 }
             }
-            assert!(busy >= size.max(one), "{p}");
-            assert!(busy < n * one - one, "{p}");
+            assert!(size >= min, "{p} {min}");
+            assert!(busy >= size.max(one), "{p} {min}");
+            assert!(busy < n * one - one, "{p} {min}");
         }
     }
 
