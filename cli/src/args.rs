@@ -21,21 +21,33 @@ or from standard input when no FILE is given or a FILE is `-`. Several FILEs
 are one case, read in order as if pasted together.
 
 Options:
-      --json       print the report as one JSON document (version 1)
-      --no-color   no colours (also: NO_COLOR set, or output not a terminal)
-  -h, --help       print this help
-  -V, --version    print the version
+      --json           print the report as one JSON document (version 1)
+      --no-color       no colours (also: NO_COLOR set, or output not a terminal)
+      --share-link     after the report, print a link to it as the last line;
+                       addresses, host names, users and tokens are replaced
+                       (redacted) and the paste itself is not included
+      --base-url URL   the web app the link opens (default: the environment
+                       variable UPSTREAM_DOCTOR_URL, else
+                       https://upstream-doctor.example/, a placeholder)
+      --open LINK      print the report a share link carries (the whole link
+                       or just the part from `#v1.`); with --json, as JSON
+  -h, --help           print this help
+  -V, --version        print the version
 
 Examples:
   sudo tail -n 500 /var/log/nginx/error.log | upstream-doctor
   upstream-doctor /var/log/nginx/error.log.1 /var/log/nginx/error.log.2.gz
   { sudo nginx -T; sudo ss -tlnp; sudo tail -n 300 /var/log/nginx/error.log; } 2>&1 | upstream-doctor
   upstream-doctor --json error.log > report.json
+  upstream-doctor --share-link error.log
+  upstream-doctor --open 'https://upstream-doctor.example/#v1.eNq…'
 
 Exit status: 0 a report was printed (with or without a cause found),
 2 usage or input error (one line on standard error).
 
 Nothing leaves this machine: the analysis runs locally, without network.
+A share link carries the (redacted) report in the part after `#`, which
+browsers never send to a server.
 ";
 
 /// What to do.
@@ -45,12 +57,31 @@ pub enum Command {
     Version,
     /// Read the inputs, diagnose, print the report.
     Diagnose(Options),
+    /// Print the report a share link carries.
+    Open(OpenOptions),
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Options {
     /// In order; empty means standard input.
     pub inputs: Vec<Input>,
+    pub format: Format,
+    pub color: ColorChoice,
+    /// Print a share link after the report.
+    pub share: Option<ShareLink>,
+}
+
+/// `--share-link [--base-url URL]`
+#[derive(Debug, PartialEq, Eq)]
+pub struct ShareLink {
+    /// `--base-url`; `None`: the environment or the default.
+    pub base_url: Option<String>,
+}
+
+/// `--open LINK [--json]`
+#[derive(Debug, PartialEq, Eq)]
+pub struct OpenOptions {
+    pub link: String,
     pub format: Format,
     pub color: ColorChoice,
 }
@@ -98,7 +129,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         inputs: Vec::new(),
         format: Format::Text,
         color: ColorChoice::Auto,
+        share: None,
     };
+    let mut share_link = false;
+    let mut base_url: Option<String> = None;
+    let mut open: Option<String> = None;
     let mut only_files = false;
     // Not a `for` loop: an option with a value takes it with `args.next()`.
     #[allow(clippy::while_let_on_iterator)]
@@ -111,6 +146,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             });
             continue;
         }
+        // `--base-url=URL` is `--base-url URL`.
+        let (arg, mut inline) = match arg.to_str().and_then(|a| a.split_once('=')) {
+            Some((f, v)) if f.starts_with("--") => (OsString::from(f), Some(v.to_string())),
+            _ => (arg, None),
+        };
         let Some(flag) = arg.to_str() else {
             return Err(UsageError(format!(
                 "unknown option '{}' (see --help)",
@@ -123,10 +163,75 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             "--no-color" | "--no-colour" => opts.color = ColorChoice::Never,
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
+            "--share-link" => share_link = true,
+            "--base-url" => base_url = Some(value(flag, inline.take(), &mut args)?),
+            "--open" => open = Some(value(flag, inline.take(), &mut args)?),
             _ => return Err(UsageError(format!("unknown option '{flag}' (see --help)"))),
         }
+        if inline.is_some() {
+            return Err(UsageError(format!("option '{flag}' takes no value")));
+        }
+    }
+    if let Some(url) = &base_url {
+        if !share_link {
+            return Err(UsageError(
+                "--base-url goes with --share-link (see --help)".to_string(),
+            ));
+        }
+        check_base_url(url)?;
+    }
+    if let Some(link) = open {
+        if share_link {
+            return Err(UsageError(
+                "--open and --share-link cannot be used together".to_string(),
+            ));
+        }
+        if !opts.inputs.is_empty() {
+            return Err(UsageError(
+                "--open reads the report from the link: give no FILE".to_string(),
+            ));
+        }
+        return Ok(Command::Open(OpenOptions {
+            link,
+            format: opts.format,
+            color: opts.color,
+        }));
+    }
+    if share_link {
+        opts.share = Some(ShareLink { base_url });
     }
     Ok(Command::Diagnose(opts))
+}
+
+/// The value of an option: after `=`, or the next argument.
+fn value(
+    flag: &str,
+    inline: Option<String>,
+    args: &mut impl Iterator<Item = OsString>,
+) -> Result<String, UsageError> {
+    if let Some(v) = inline {
+        return Ok(v);
+    }
+    match args.next() {
+        Some(v) => v
+            .into_string()
+            .map_err(|_| UsageError(format!("the value of {flag} is not valid UTF-8"))),
+        None => Err(UsageError(format!("{flag} needs a value (see --help)"))),
+    }
+}
+
+/// A base URL must be a web address the link can be appended to.
+pub fn check_base_url(url: &str) -> Result<(), UsageError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && !url.contains(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "--base-url '{url}' is not a web address (it should start with https://)"
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +253,7 @@ mod tests {
             inputs,
             format,
             color,
+            share: None,
         }))
     }
 
@@ -175,5 +281,59 @@ mod tests {
         check(&["-V"], Ok(Command::Version));
         check(&["--bogus"], Err("unknown option '--bogus' (see --help)"));
         check(&["-x", "a"], Err("unknown option '-x' (see --help)"));
+    }
+
+    #[test]
+    fn share_options() {
+        let share = |base_url: Option<&str>| {
+            Ok(Command::Diagnose(Options {
+                inputs: vec![file("a")],
+                format: Format::Text,
+                color: ColorChoice::Auto,
+                share: Some(ShareLink {
+                    base_url: base_url.map(str::to_string),
+                }),
+            }))
+        };
+        check(&["--share-link", "a"], share(None));
+        check(
+            &["a", "--share-link", "--base-url", "https://d.example/x/"],
+            share(Some("https://d.example/x/")),
+        );
+        check(
+            &["--share-link", "--base-url=https://d.example/", "a"],
+            share(Some("https://d.example/")),
+        );
+        check(
+            &["--share-link", "--base-url", "d.example", "a"],
+            Err("--base-url 'd.example' is not a web address (it should start with https://)"),
+        );
+        check(
+            &["--base-url", "https://d.example/", "a"],
+            Err("--base-url goes with --share-link (see --help)"),
+        );
+        check(
+            &["--share-link", "--base-url"],
+            Err("--base-url needs a value (see --help)"),
+        );
+        let open = |link: &str, format| {
+            Ok(Command::Open(OpenOptions {
+                link: link.to_string(),
+                format,
+                color: ColorChoice::Auto,
+            }))
+        };
+        check(&["--open", "#v1.abc"], open("#v1.abc", Format::Text));
+        check(&["--json", "--open=#v1.a=b"], open("#v1.a=b", Format::Json));
+        check(
+            &["--open", "#v1.abc", "a.log"],
+            Err("--open reads the report from the link: give no FILE"),
+        );
+        check(
+            &["--open", "#v1.abc", "--share-link"],
+            Err("--open and --share-link cannot be used together"),
+        );
+        check(&["--open"], Err("--open needs a value (see --help)"));
+        check(&["--json=yes"], Err("option '--json' takes no value"));
     }
 }

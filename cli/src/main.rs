@@ -4,6 +4,8 @@
 //! terminal) and nothing else: the diagnosis, its wording and its JSON come
 //! from `analyzer_core`. Modules: [`args`] (what was asked), [`input`]
 //! (streaming the inputs into the analyzer), [`render`] (the human report).
+//! Share links (`--share-link`, `--open`) are made and read by
+//! `analyzer_core::share`, after `analyzer_core::redact`.
 //!
 //! Exit status (shared/contract.md): 0 when a report was printed, found cause
 //! or not; 2 with one line on standard error for usage and input errors.
@@ -12,7 +14,10 @@ mod args;
 mod input;
 mod render;
 
-use args::{ColorChoice, Command, Format, Options};
+use analyzer_core::redact::Redactor;
+use analyzer_core::share;
+use analyzer_core::Report;
+use args::{ColorChoice, Command, Format, OpenOptions, Options, ShareLink};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -40,6 +45,7 @@ fn run() -> Result<(), Failure> {
         Command::Help => print(args::HELP),
         Command::Version => print(&format!("upstream-doctor {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Diagnose(opts) => diagnose(&opts),
+        Command::Open(opts) => open(&opts),
     }
 }
 
@@ -54,19 +60,80 @@ fn diagnose(opts: &Options) -> Result<(), Failure> {
         feeder.read_input(i).map_err(|e| Failure::Message(e.0))?;
     }
     let report = feeder.finish();
-    let text = match opts.format {
+    // Made before anything is printed: a bad base URL prints no report.
+    let link = match &opts.share {
+        Some(share) => Some(share_link(&report, share)?),
+        None => None,
+    };
+    let mut text = report_text(&report, opts.format, opts.color);
+    if let Some(link) = link {
+        if opts.format == Format::Text {
+            text.push_str(
+                "\nShare this diagnosis (addresses, host names, users and tokens replaced; the paste itself not included):\n",
+            );
+        }
+        text.push_str(&link);
+        text.push('\n');
+    }
+    print(&text)
+}
+
+fn report_text(report: &Report, format: Format, color: ColorChoice) -> String {
+    match format {
         Format::Json => {
             let mut json = report.to_json();
             json.push('\n');
             json
         }
         Format::Text => render::render(
-            &report,
+            report,
             render::Style {
-                color: use_color(opts.color),
+                color: use_color(color),
             },
         ),
+    }
+}
+
+/// The redacted, report-only link: `--base-url`, else `UPSTREAM_DOCTOR_URL`,
+/// else the placeholder default.
+fn share_link(report: &Report, opts: &ShareLink) -> Result<String, Failure> {
+    let base = match &opts.base_url {
+        Some(url) => url.clone(),
+        None => match std::env::var("UPSTREAM_DOCTOR_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                let url = url.trim().to_string();
+                args::check_base_url(&url).map_err(|e| {
+                    Failure::Message(format!(
+                        "UPSTREAM_DOCTOR_URL: {}",
+                        e.0.replacen("--base-url ", "", 1)
+                    ))
+                })?;
+                url
+            }
+            _ => share::DEFAULT_BASE_URL.to_string(),
+        },
     };
+    let redacted = Redactor::new().redact_report(report);
+    Ok(share::link(&base, &redacted, None))
+}
+
+/// `--open LINK`: the report the link carries, as if just diagnosed.
+fn open(opts: &OpenOptions) -> Result<(), Failure> {
+    let decoded = share::decode(&opts.link).map_err(|e| Failure::Message(e.to_string()))?;
+    let mut text = report_text(&decoded.report, opts.format, opts.color);
+    if opts.format == Format::Text {
+        text.push_str("\nOpened from a share link: addresses, host names, users and tokens were replaced before sharing.\n");
+        if decoded.trimmed {
+            text.push_str("Some evidence, reasoning or less likely causes were left out to keep the link short.\n");
+        }
+        if let Some(input) = &decoded.input {
+            let lines = input.lines().count();
+            text.push_str(&format!(
+                "The link also carries the (redacted) paste, {lines} line{}: open it in the web app to see it.\n",
+                if lines == 1 { "" } else { "s" }
+            ));
+        }
+    }
     print(&text)
 }
 
