@@ -118,6 +118,45 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     let localhost = name == "localhost";
+    // The pasted `upstream {}` block: its servers and their failure settings.
+    let block = ctx
+        .facts
+        .config
+        .as_ref()
+        .and_then(|c| c.upstream_named(&name));
+    if let Some(b) = &block {
+        for srv in &b.servers {
+            push_unique(&mut members, srv.addr.display());
+        }
+        f.add_evidence(crate::facts::EvidenceLine::new(
+            b.line,
+            &format!("upstream {} {{ {} servers }}", b.name, b.servers.len()),
+        ));
+        let usable = b
+            .servers
+            .iter()
+            .filter(|s| !s.has_flag("down") && !s.has_flag("backup"))
+            .count();
+        if b.servers.iter().any(|s| s.has_flag("down")) {
+            f.reasoning
+                .push("some servers of the block are flagged `down`".into());
+        }
+        if usable == 1 {
+            f.reasoning
+                .push("only one usable server: any failure of it empties the group".into());
+        }
+        if let Some(s) = b
+            .servers
+            .iter()
+            .find(|s| s.param("max_fails").is_some() || s.param("fail_timeout").is_some())
+        {
+            f.reasoning.push(format!(
+                "failure settings in force: max_fails={} fail_timeout={}",
+                s.param("max_fails").unwrap_or("1"),
+                s.param("fail_timeout").unwrap_or("10s")
+            ));
+        }
+    }
     f.title = format!("No live server left in the upstream group `{name}`");
     f.summary = if per_server.is_empty() {
         format!(
@@ -146,7 +185,41 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "an app bound to IPv4 only fails on [::1], and both failing empties the implicit group",
         ));
     } else {
-        let servers = if members.is_empty() {
+        let file_hint = block
+            .as_ref()
+            .and_then(|b| {
+                b.file.as_deref().map(|fl| {
+                    format!(
+                        "# {fl}{}\n",
+                        b.file_line.map(|l| format!(":{l}")).unwrap_or_default()
+                    )
+                })
+            })
+            .unwrap_or_default();
+        let servers = if let Some(b) = block.as_ref().filter(|b| !b.servers.is_empty()) {
+            // Keep each server's other parameters (weight, backup…).
+            b.servers
+                .iter()
+                .map(|srv| {
+                    let keep: Vec<&str> = srv
+                        .params
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|p| !p.starts_with("max_fails=") && !p.starts_with("fail_timeout="))
+                        .collect();
+                    let extra = if keep.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", keep.join(" "))
+                    };
+                    format!(
+                        "    server {}{extra} max_fails=3 fail_timeout=30s;",
+                        srv.addr.display()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else if members.is_empty() {
             "    server {host}:{port} max_fails=3 fail_timeout=30s;".to_string()
         } else {
             members
@@ -156,7 +229,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .join("\n")
         };
         f.fixes.push(review(
-            format!("upstream {name} {{\n{servers}\n}}"),
+            format!("{file_hint}upstream {name} {{\n{servers}\n}}"),
             "tolerate short blips: a server is taken out only after 3 failures within 30s",
         ));
     }

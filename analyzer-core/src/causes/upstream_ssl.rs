@@ -153,11 +153,62 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     // nginx logs the peer's address, so this is usually an IP; redacted
     // pastes (`xx.xx.xx.xx`) are no name either.
     let redacted = host.bytes().all(|b| matches!(b, b'x' | b'X' | b'.' | b'*'));
-    let name_is_real = host.contains('.') && !is_ip_literal(&host) && !redacted;
-    let sni_name = if name_is_real {
-        host.clone()
-    } else {
-        "{upstream_host}".to_string()
+    // The pasted `*_pass` for this backend: nginx logs the resolved address,
+    // the config has the name. With one TLS pass only, that is the one.
+    let cfg = ctx.facts.config.as_ref();
+    let pass = up
+        .as_ref()
+        .and_then(|u| super::common::pass_for(ctx, u))
+        .or_else(|| {
+            let tls: Vec<_> = cfg?
+                .passes()
+                .into_iter()
+                .filter(|ps| {
+                    ps.upstream
+                        .as_ref()
+                        .is_some_and(|u| u.scheme == "https" || u.scheme == "grpcs")
+                })
+                .collect();
+            (tls.len() == 1).then(|| tls.into_iter().next()).flatten()
+        });
+    let pass_host = pass
+        .as_ref()
+        .and_then(|ps| ps.upstream.as_ref())
+        .and_then(|u| u.addr.host().map(str::to_string))
+        .filter(|h| h.contains('.') && !is_ip_literal(h))
+        .filter(|h| cfg.and_then(|c| c.upstream_named(h)).is_none());
+    let effective = |name: &str| -> Option<String> {
+        let ps = pass.as_ref()?;
+        cfg?.effective(ps, name)
+            .and_then(|d| d.arg(0).map(str::to_string))
+    };
+    let where_ = match &pass {
+        Some(ps) => format!(
+            "in location {} ({}), next to {p}_pass {}",
+            ps.location.as_deref().unwrap_or("/"),
+            match (&ps.file, ps.file_line) {
+                (Some(fl), Some(l)) => format!("{fl}:{l}"),
+                _ => format!("line {}", ps.line),
+            },
+            ps.target
+        ),
+        None => {
+            format!("in the location that proxies to this backend (logged as {scheme}://{target})")
+        }
+    };
+    let shown = match &pass_host {
+        Some(h) => format!("{h} ({target})"),
+        None => target.clone(),
+    };
+    let sni_on = effective(&format!("{p}_ssl_server_name")).is_some_and(|v| v == "on");
+    let ssl_name = effective(&format!("{p}_ssl_name"));
+    let name_is_real =
+        (host.contains('.') && !is_ip_literal(&host) && !redacted) || pass_host.is_some();
+    let sni_name = match (&ssl_name, &pass_host) {
+        (Some(n), _) if !n.contains('$') => n.clone(),
+        (_, Some(h)) => h.clone(),
+        _ if name_is_real => host.clone(),
+        _ => "{upstream_host}".to_string(),
     };
     let connect = if host.contains(':') {
         format!("[{host}]:{port_s}")
@@ -192,15 +243,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         _ => "/etc/ssl/certs/ca-certificates.crt   # RHEL family: /etc/pki/tls/certs/ca-bundle.crt",
     };
     f.title = match main {
-        Reason::Sni => format!("The backend {target} rejects nginx's TLS handshake: no SNI sent"),
-        Reason::WrongVersion => format!("nginx speaks TLS to {target}, which answers plain HTTP"),
-        Reason::Verify => format!("nginx cannot verify the certificate of {target}"),
-        Reason::Expired => format!("The certificate of {target} has expired"),
+        Reason::Sni => format!("The backend {shown} rejects nginx's TLS handshake: no SNI sent"),
+        Reason::WrongVersion => format!("nginx speaks TLS to {shown}, which answers plain HTTP"),
+        Reason::Verify => format!("nginx cannot verify the certificate of {shown}"),
+        Reason::Expired => format!("The certificate of {shown} has expired"),
         Reason::NameMismatch => {
-            format!("The certificate of {target} is not valid for the name nginx checks")
+            format!("The certificate of {shown} is not valid for the name nginx checks")
         }
-        Reason::Protocol => format!("nginx and {target} share no TLS version"),
-        Reason::Other => format!("The TLS handshake with {target} fails"),
+        Reason::Protocol => format!("nginx and {shown} share no TLS version"),
+        Reason::Other => format!("The TLS handshake with {shown} fails"),
     };
     f.summary = match main {
         Reason::Sni => format!(
@@ -226,6 +277,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut changed_config = false;
     for (k, text, _) in &reasons {
         match k {
+            Reason::Sni if sni_on => {
+                f.confidence -= 0.1;
+                f.reasoning.push(format!(
+                    "`{p}_ssl_server_name on` is already set: nginx sends `{sni_name}`, which the backend does not accept (a wrong name, or a cipher/version it refuses)"
+                ));
+                f.fixes.push(safe(
+                    format!("openssl s_client -connect {connect} -servername {{cert_hostname}} </dev/null 2>&1 | head -5"),
+                    "try the name the backend really serves; success means nginx sends the wrong one",
+                ));
+                f.fixes.push(review(
+                    format!("{p}_ssl_name {{cert_hostname}};\n{p}_ssl_protocols TLSv1.2 TLSv1.3;"),
+                    "present the backend's own host name, with the versions it accepts",
+                ));
+                changed_config = true;
+            }
             Reason::Sni => {
                 let extra = if name_is_real {
                     String::new()
@@ -233,7 +299,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     format!("\n{p}_ssl_name {{upstream_host}};   # only if {p}_pass names an IP or an upstream group: the backend's host name")
                 };
                 f.fixes.push(review(
-                    format!("# in the location that proxies to this backend (logged as {scheme}://{target}):\n{p}_ssl_server_name on;{extra}"),
+                    format!("# {where_}:\n{p}_ssl_server_name on;{extra}"),
                     "send the backend's host name in the handshake so it picks the right certificate",
                 ));
                 changed_config = true;
