@@ -20,6 +20,9 @@ set -euo pipefail
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NGINX=${NGINX:-/usr/sbin/nginx}
 PHP_FPM=${PHP_FPM:-/usr/sbin/php-fpm8.2}
+# the interpreter itself (run.sh exports it): version-manager shims such as
+# pyenv's cost a second per start
+PYTHON=${PYTHON:-python3}
 
 META=0
 if [[ ${1:-} == --meta ]]; then
@@ -78,7 +81,7 @@ subst() {
 }
 
 # Four distinct free loopback ports, chosen by the kernel.
-read -r PORT BPORT APORT XPORT < <(python3 -c '
+read -r PORT BPORT APORT XPORT < <("$PYTHON" -c '
 import socket
 socks = []
 for _ in range(4):
@@ -94,12 +97,11 @@ stop_all() {
     for pid in "${PIDS[@]}"; do
         kill -TERM -- "-$pid" 2>/dev/null || true
     done
+    # wait (up to 3 s) until no live (non-zombie) process is left in the groups
     for ((i = 0; i < 30; i++)); do
-        local alive=0
-        for pid in "${PIDS[@]}"; do
-            if kill -0 -- "-$pid" 2>/dev/null; then alive=1; fi
-        done
-        ((alive)) || break
+        ps -e -o pgid=,stat= | awk -v groups=" ${PIDS[*]} " '
+            index(groups, " " $1 " ") && $2 !~ /^Z/ { found = 1 }
+            END { exit !found }' || break
         sleep 0.1
     done
     for pid in "${PIDS[@]}"; do
@@ -252,6 +254,7 @@ fi
 
 if [[ -n $BACKEND ]]; then
     read -ra backend_cmd <<<"$(subst "$BACKEND")"
+    if [[ ${backend_cmd[0]} == python3 ]]; then backend_cmd[0]=$PYTHON; fi
     read -ra backend_env <<<"$(subst "$BACKEND_ENV")"
     start_bg "$(subst "$BACKEND_LOG")" "${ns[@]}" "${memcg[@]}" \
         env -C "$LAB/backends" "${backend_env[@]}" "${backend_cmd[@]}"

@@ -9,7 +9,8 @@
 # `N passed, M failed`; exits 1 when a scenario failed.
 #   --save-fixtures      copy each PASSING capture to
 #                        analyzer-core/tests/corpus/<expected>/lab_<scenario>.txt
-#   --save-fixtures=all  copy failing ones too (they will fail the corpus test)
+#                        (failing ones go to lab/findings/<expected>/ instead)
+#   --save-fixtures=all  copy failing ones to the corpus too (they fail its test)
 #   --no-build           use the already built CLI
 # Captures land in lab/out/<scenario>/ (paste.txt, one file per command,
 # report.json). Needs root (nginx workers run as www-data/nobody).
@@ -28,7 +29,7 @@ for arg in "$@"; do
         --save-fixtures=all) save=all ;;
         --no-build) build=0 ;;
         -h | --help)
-            sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
             exit 0
             ;;
         -*)
@@ -67,6 +68,8 @@ if ! python3 -c 'import gunicorn' 2>/dev/null; then
     echo "lab: installing gunicorn (pip)" >&2
     python3 -m pip install --quiet gunicorn
 fi
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+export PYTHON
 
 if ((build)); then
     echo "lab: building the CLI (cargo build -p upstream-doctor --release)" >&2
@@ -133,7 +136,7 @@ for name in "${wanted[@]}"; do
     if timeout -k 5 "$SCENARIO_TIMEOUT" bash "$LAB/lib.sh" "$name" "$tmp" "$out" \
         >"$out/runner.log" 2>&1; then
         if "$BIN" --json "$out/paste.txt" >"$out/report.json" 2>>"$out/runner.log"; then
-            got=$(python3 -c '
+            got=$("$PYTHON" -c '
 import json, sys
 causes = json.load(open(sys.argv[1])).get("causes") or []
 print(causes[0]["id"] if causes else "none")' "$out/report.json")
@@ -158,10 +161,17 @@ print(causes[0]["id"] if causes else "none")' "$out/report.json")
     fi
     # shellcheck disable=SC2059
     printf "$fmt" "$name" "$expect" "$got" "$result"
-    if [[ -n $save && -s $out/paste.txt && ($result == pass || $save == all) ]]; then
-        dest="$ROOT/analyzer-core/tests/corpus/$expect"
-        mkdir -p "$dest"
-        cp "$out/paste.txt" "$dest/lab_$name.txt"
+    if [[ -n $save && -s $out/paste.txt && $got != "("* ]]; then
+        finding="$LAB/findings/$expect/lab_$name.txt"
+        if [[ $result == pass || $save == all ]]; then
+            dest="$ROOT/analyzer-core/tests/corpus/$expect"
+            mkdir -p "$dest"
+            cp "$out/paste.txt" "$dest/lab_$name.txt"
+            rm -f "$finding"
+        else
+            mkdir -p "$(dirname "$finding")"
+            cp "$out/paste.txt" "$finding"
+        fi
     fi
 done
 
