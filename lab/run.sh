@@ -36,7 +36,7 @@ for arg in "$@"; do
             echo "run.sh: unknown option $arg" >&2
             exit 2
             ;;
-        *) wanted+=("${arg%.sh}") ;;
+        *) wanted+=("$(basename "${arg%.sh}")") ;;
     esac
 done
 
