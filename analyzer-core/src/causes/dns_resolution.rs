@@ -148,6 +148,27 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             .as_deref()
             .is_some_and(|r| r.starts_with("127.0.0.11"));
     let compose_like = container || single_label;
+    // The `resolver` line of the pasted config, when the log does not name it.
+    let cfg_resolver = ctx
+        .facts
+        .config
+        .as_ref()
+        .and_then(|c| c.find("resolver").into_iter().next().cloned());
+    if let Some(d) = &cfg_resolver {
+        f.add_evidence(crate::facts::EvidenceLine::new(
+            d.line,
+            &format!("resolver {};", d.args_joined()),
+        ));
+    }
+    let resolver = resolver.or_else(|| {
+        cfg_resolver
+            .as_ref()
+            .and_then(|d| d.arg(0).map(str::to_string))
+    });
+    let docker_dns_on_host = !container
+        && resolver
+            .as_deref()
+            .is_some_and(|r| r.starts_with("127.0.0.11"));
     let emerg = groups.iter().any(|g| g.level == Some(Level::Emerg));
 
     f.confidence = match kind {
@@ -161,6 +182,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     ));
     if matches!(kind, Kind::NotFound) {
         f.reasoning.push("`host not found in upstream` stops nginx from loading its configuration (reference §5.2 rule 1)".into());
+    }
+    if docker_dns_on_host {
+        f.confidence += 0.04;
+        f.reasoning.push("`resolver 127.0.0.11` is Docker's embedded DNS, which exists only inside containers, and nothing shows nginx runs in one".into());
     }
     if container {
         f.reasoning.push(
