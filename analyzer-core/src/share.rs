@@ -174,15 +174,15 @@ pub fn decode(link_or_fragment: &str) -> Result<Decoded, ShareError> {
     if data.is_empty() {
         return Err(ShareError::Corrupt);
     }
-    if data.len() % 4 == 1 {
-        // No encoding has this length: the link was cut.
-        return Err(ShareError::Corrupt);
-    }
     if !data
         .bytes()
         .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
     {
         return Err(ShareError::Malformed);
+    }
+    if data.len() % 4 == 1 {
+        // No encoding has this length: the link was cut.
+        return Err(ShareError::Corrupt);
     }
     // Only the alphabet is left: what still fails was cut mid-character.
     let packed = base64url_decode(data).ok_or(ShareError::Corrupt)?;
