@@ -56,7 +56,8 @@ drops to zero for that upstream.
 
 ## Known problems
 Needs the configuration in the paste (`nginx -T`) to see the keepalive; a
-steady stream of closes, or a backend-side crash or kill, is another cause.
+steady stream of closes, a backend-side crash or kill, or 502s that took
+seconds in the access log (a timeout, not a race) are another cause.
 "#;
 
 /// The symptoms a keepalive race produces.
@@ -158,6 +159,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         None => f.events <= 10,
     };
     if !sporadic {
+        return vec![];
+    }
+    // A race fails at once; 502s that took seconds are a backend timeout or crash.
+    if ctx.facts.access.max_5xx_time_ms.is_some_and(|ms| ms > 1000) {
         return vec![];
     }
     let m = methods(&groups);
