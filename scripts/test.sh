@@ -63,7 +63,7 @@ step "shellcheck" shellcheck "${shell_files[@]}"
 
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
-step "cargo test" cargo test --workspace
+step "cargo test" cargo test --workspace --no-fail-fast
 
 if [[ -f scripts/build-web.sh ]]; then
     step "build web" bash scripts/build-web.sh
