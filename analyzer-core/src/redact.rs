@@ -534,7 +534,7 @@ impl Redactor {
             if rest.starts_with(home) {
                 let u0 = i + home.len();
                 let ulen = line[u0..]
-                    .find(|c: char| matches!(c, '/' | ' ' | '"' | '\'' | ':' | ',' | ';' | ')'))
+                    .find(['/', ' ', '"', '\'', ':', ',', ';', ')'])
                     .unwrap_or(line.len() - u0);
                 let user = &line[u0..u0 + ulen];
                 if ulen > 0 && is_user_name(user) {

@@ -239,11 +239,14 @@ struct ReportV1 {
     sections: Vec<String>,
     /// `[minutes, [[cause, counts]…]]`
     #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
-    timeline: Option<(Vec<String>, Vec<(String, Vec<u64>)>)>,
+    timeline: Option<TimelineV1>,
     /// Set when parts were left out to keep the link short.
     #[serde(rename = "x", default, skip_serializing_if = "is_false")]
     trimmed: bool,
 }
+
+/// `[minutes, [[cause, counts]…]]`
+type TimelineV1 = (Vec<String>, Vec<(String, Vec<u64>)>);
 
 #[derive(Serialize, Deserialize)]
 struct CauseV1 {
