@@ -112,6 +112,17 @@ impl Reducible for AppState {
         let mut s = (*self).clone();
         match action {
             Action::SetPaste(p) => {
+                // An emptied paste takes its diagnosis with it (not a file's).
+                if p.trim().is_empty() && s.report_source == Some(Source::Paste) {
+                    s.report = None;
+                    s.report_source = None;
+                    if s.running
+                        .as_ref()
+                        .is_some_and(|r| r.source == Source::Paste)
+                    {
+                        s.running = None;
+                    }
+                }
                 s.paste = p;
             }
             Action::Clear => {
@@ -277,6 +288,38 @@ mod tests {
         let s = reduce(s, Action::Clear);
         assert_eq!(&*s.paste, "");
         assert!(s.report.is_none());
+    }
+
+    #[test]
+    fn emptying_the_paste_drops_its_report_but_not_a_files_report() {
+        let s = reduce(AppState::with_paste("x"), started(1));
+        let s = reduce(
+            s,
+            Action::Report {
+                job: 1,
+                report: report(),
+            },
+        );
+        let s = reduce(s, Action::SetPaste(Rc::from("  ")));
+        assert!(s.report.is_none());
+
+        let s = reduce(
+            s,
+            Action::Started {
+                job: 2,
+                source: Source::Files(vec!["a.log".into()]),
+                total: 1.0,
+            },
+        );
+        let s = reduce(
+            s,
+            Action::Report {
+                job: 2,
+                report: report(),
+            },
+        );
+        let s = reduce(s, Action::SetPaste(Rc::from("")));
+        assert!(s.report.is_some());
     }
 
     #[test]

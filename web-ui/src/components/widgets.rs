@@ -100,11 +100,8 @@ pub fn error_panel(p: &ErrorProps) -> Html {
     html! {
         <div class="error-panel" role="alert">
             <h2>{ "The diagnosis stopped" }</h2>
-            <p>{ "Something went wrong while reading your input. Your paste is still here, nothing was sent anywhere. Try again; if it happens again, the details below help a bug report." }</p>
-            <details>
-                <summary>{ "Details" }</summary>
-                <ul>{ for p.errors.iter().map(|e| html! { <li><code>{ e.clone() }</code></li> }) }</ul>
-            </details>
+            <ul class="error-messages">{ for p.errors.iter().map(|e| html! { <li><code>{ e.clone() }</code></li> }) }</ul>
+            <p>{ "Your paste is still here and nothing was sent anywhere. Try again; if it happens again, the message above helps a bug report." }</p>
             <div class="actions">
                 <button type="button" onclick={p.on_retry.reform(|_: MouseEvent| ())}>{ "Try again" }</button>
                 <button type="button" class="secondary" onclick={p.on_dismiss.reform(|_: MouseEvent| ())}>{ "Dismiss" }</button>
