@@ -165,8 +165,7 @@ fn header_columns(h: &str) -> Vec<(String, usize)> {
         }
         let start = i;
         // A column name ends at two spaces or the end.
-        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).map_or(true, |&c| c == ' '))
-        {
+        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).is_none_or(|&c| c == ' ')) {
             i += 1;
         }
         let name: String = chars[start..i].iter().collect();

@@ -200,52 +200,6 @@ pub fn to_cause(rule: &Rule, f: Finding) -> Cause {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_unique_and_snake_case() {
-        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        let n = ids.len();
-        ids.dedup();
-        assert_eq!(ids.len(), n, "duplicate rule id");
-        for id in ids {
-            assert!(
-                id.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()),
-                "{id}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_rule_has_every_doc_section() {
-        for r in RULES {
-            let mut at = 0;
-            for s in DOC_SECTIONS {
-                let i = r.docs[at..]
-                    .find(s)
-                    .unwrap_or_else(|| panic!("{}: missing or misplaced section {s:?}", r.id));
-                at += i + s.len();
-            }
-        }
-    }
-
-    #[test]
-    fn families_are_contract_ids() {
-        for r in RULES {
-            assert!(
-                crate::CONTRACT_IDS.contains(&r.family),
-                "{}: family {}",
-                r.id,
-                r.family
-            );
-        }
-    }
-}
-
 impl Finding {
     /// Counts, evidence, upstreams, servers and times gathered from groups.
     pub fn from_groups(groups: &[&crate::facts::EventGroup]) -> Finding {
@@ -307,5 +261,51 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
         format!("1 {one}")
     } else {
         format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_snake_case() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate rule id");
+        for id in ids {
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_has_every_doc_section() {
+        for r in RULES {
+            let mut at = 0;
+            for s in DOC_SECTIONS {
+                let i = r.docs[at..]
+                    .find(s)
+                    .unwrap_or_else(|| panic!("{}: missing or misplaced section {s:?}", r.id));
+                at += i + s.len();
+            }
+        }
+    }
+
+    #[test]
+    fn families_are_contract_ids() {
+        for r in RULES {
+            assert!(
+                crate::CONTRACT_IDS.contains(&r.family),
+                "{}: family {}",
+                r.id,
+                r.family
+            );
+        }
     }
 }

@@ -127,7 +127,9 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
             // 9000 is FastCGI's conventional port; a container's FPM shows as docker-proxy.
             return is_fpm(l)
                 || (l.addr.port() == Some(9000)
-                    && l.process.as_deref().is_none_or(|p| p.starts_with("docker") || p == "podman"));
+                    && l.process
+                        .as_deref()
+                        .is_none_or(|p| p.starts_with("docker") || p == "podman"));
         }
         if is_fpm(l) {
             return false;
@@ -220,16 +222,20 @@ pub fn pass_line(up: &Upstream, addr: &Address) -> String {
     }
 }
 
+/// Failing groups, the target nginx uses, the address meant, the listener
+/// that shows it, and why.
+type Candidate<'a> = (
+    Vec<&'a EventGroup>,
+    Upstream,
+    Address,
+    Option<&'a Listener>,
+    String,
+);
+
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let groups: Vec<&EventGroup> =
         ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 | 2 }));
-    let mut best: Option<(
-        Vec<&EventGroup>,
-        Upstream,
-        Address,
-        Option<&Listener>,
-        String,
-    )> = None;
+    let mut best: Option<Candidate> = None;
     for g in &groups {
         let Some(up) = target_of(g) else { continue };
         if up.addr.is_loopback() && is_ipv6_localhost_case(ctx, &up) {
