@@ -110,6 +110,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if per_server.is_empty() {
         f.confidence = 0.72;
         f.reasoning.push("no per-server error is in the paste: the failure that took the servers out was logged earlier".into());
+    } else if failing_members(&per_server) >= 2 {
+        // Several servers of the group fail: the outage is the whole group,
+        // which one per-server finding (naming one address) would understate.
+        f.confidence = 0.9;
+        f.explains = vec!["upstream_down", "upstream_timeout", "no_route_to_host"];
+        f.reasoning.push(format!(
+            "{} servers of the group fail ({}): every member is down, not one",
+            failing_members(&per_server),
+            kinds.join(", ")
+        ));
     } else {
         f.confidence = 0.45;
         f.reasoning.push(format!(
@@ -157,7 +167,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ));
         }
     }
-    f.title = format!("No live server left in the upstream group `{name}`");
+    let whole_group = f.confidence >= 0.9;
+    f.title = if whole_group {
+        format!(
+            "Every server of the upstream group `{name}` is failing ({})",
+            kinds.join(", ")
+        )
+    } else {
+        format!("No live server left in the upstream group `{name}`")
+    };
     f.summary = if per_server.is_empty() {
         format!(
             "nginx marked every server of `{name}` as failed after earlier errors and now answers 502 without trying them. \
@@ -170,7 +188,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             kinds.join(", ")
         )
     };
-    if !per_server.is_empty() {
+    if whole_group {
+        let svc = ctx.service_for(per_server.iter().find_map(|g| g.key.upstream.as_ref()));
+        f.fixes.push(safe(
+            format!(
+                "# every server of `{name}` fails ({}): bring the backends up on {}\n{}",
+                kinds.join(", "),
+                members.join(", "),
+                svc.logs()
+            ),
+            "the group is empty because each member fails on its own; their logs say why",
+        ));
+    } else if !per_server.is_empty() {
         f.fixes.push(safe(
             format!(
                 "# first fix the per-server cause ranked above ({})",
@@ -274,4 +303,17 @@ fn describe(s: &Signal) -> String {
         Signal::TooManyOpenFiles => "too many open files".into(),
         _ => "TLS failures".into(),
     }
+}
+
+/// Distinct server addresses with a per-server failure.
+fn failing_members(per_server: &[&EventGroup]) -> usize {
+    let mut seen: Vec<&Address> = Vec::new();
+    for g in per_server {
+        if let Some(u) = &g.key.upstream {
+            if !seen.contains(&&u.addr) && u.addr.port().is_some() {
+                seen.push(&u.addr);
+            }
+        }
+    }
+    seen.len()
 }
