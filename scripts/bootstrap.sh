@@ -162,6 +162,12 @@ if [[ $with_test -eq 1 ]]; then
     else
         apt_install "install shellcheck" shellcheck
     fi
+    # The collector snippet is tested under dash and busybox sh.
+    if command -v busybox >/dev/null 2>&1 && command -v dash >/dev/null 2>&1; then
+        skip "busybox + dash"
+    else
+        apt_install "install busybox and dash for the collector tests" busybox dash
+    fi
 fi
 
 if [[ $with_lab -eq 1 ]]; then

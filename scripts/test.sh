@@ -55,7 +55,7 @@ skip() {
     printf '\n%s==> %s: skipped (%s)%s\n' "$dim" "$1" "$2" "$reset"
 }
 
-step "bootstrap" scripts/bootstrap.sh --test
+step "bootstrap" scripts/bootstrap.sh --test --lab
 
 # Every shell script stays shellcheck-clean (bootstrap --test installs it).
 shell_files=()
@@ -90,6 +90,14 @@ if [[ -d e2e ]]; then
     step "e2e (node --test)" node --test e2e/
 else
     skip "e2e" "no e2e/"
+fi
+
+step "collector (dash, busybox sh, bash --posix)" collector/test.sh
+
+if [[ -d lab && $(id -u) == 0 && -x /usr/sbin/nginx ]] && compgen -G '/usr/sbin/php-fpm*' >/dev/null; then
+    step "lab (real nginx + backends)" lab/run.sh
+else
+    skip "lab (real nginx + backends)" "needs lab/, root, nginx and php-fpm"
 fi
 
 # --- later suites hook in here -----------------------------------------------
