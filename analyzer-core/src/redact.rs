@@ -86,6 +86,15 @@ pub fn redact_input(input: &str) -> (String, Redactor) {
     (out, r)
 }
 
+/// Redact a report and, when given, the paste it came from, with one
+/// mapping (the paste first, so placeholders are numbered in paste order).
+/// What a share link with its input should carry.
+pub fn redact_case(report: &Report, input: Option<&str>) -> (Report, Option<String>) {
+    let mut r = Redactor::new();
+    let input = input.map(|i| r.redact_text(i));
+    (r.redact_report(report), input)
+}
+
 impl Redactor {
     pub fn new() -> Self {
         Self::default()
@@ -288,13 +297,19 @@ impl Redactor {
         let mut out = Out::new(line);
         let b = line.as_bytes();
         let mut i = self.line_start(line, &mut out);
+        // A `?` inside a run already found not to be a query is not retried
+        // (keeps a line of `?a?a?a…` linear).
+        let mut no_query_until = 0;
         while i < b.len() {
             let c = b[i];
-            if c == b'?' && i > 0 && is_path_byte(b[i - 1]) {
-                if let Some(end) = query_end(line, i) {
-                    out.replace(i, end, "?redacted".to_string());
-                    i = end;
-                    continue;
+            if c == b'?' && i > 0 && i >= no_query_until && is_path_byte(b[i - 1]) {
+                match query_end(line, i) {
+                    Ok(end) => {
+                        out.replace(i, end, "?redacted".to_string());
+                        i = end;
+                        continue;
+                    }
+                    Err(run_end) => no_query_until = run_end,
                 }
             }
             let start_ok = i == 0 || !is_word_byte(b[i - 1]);
@@ -415,10 +430,19 @@ impl Redactor {
     /// Try every matcher at a word start; on a match, record the
     /// replacements and return where scanning continues.
     fn at_token(&mut self, line: &str, i: usize, out: &mut Out) -> Option<usize> {
-        let rest = &line[i..];
         let b = line.as_bytes();
+        // What no matcher starts with (spaces, most punctuation): skip fast.
+        if !(b[i].is_ascii_alphanumeric()
+            || matches!(b[i], b'/' | b'[' | b':' | b'_' | b'-' | b'+' | b'%' | b'.'))
+        {
+            return None;
+        }
+        let rest = &line[i..];
+        let first = b[i].to_ascii_lowercase();
         let lower_starts = |p: &str| {
-            rest.len() >= p.len() && rest.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            first == p.as_bytes()[0]
+                && rest.len() >= p.len()
+                && rest.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
         };
 
         // Header-like secrets: the rest of the value goes.
@@ -713,6 +737,10 @@ fn map_end(edits: &[Edit], p: usize) -> usize {
     shifted
 }
 
+/// Longest run a matcher looks at from one position (tokens, e-mail
+/// parts): keeps hostile lines linear.
+const MAX_SCAN: usize = 512;
+
 const MONTHS: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -920,7 +948,7 @@ fn url_scheme_len(s: &str) -> Option<usize> {
 
 /// A query string starting at `?` (index `q`): its end, when it looks like
 /// one (`?code=…`, `?page`), not a regex (`/?$`, `?(.*)`) or a variable.
-fn query_end(line: &str, q: usize) -> Option<usize> {
+fn query_end(line: &str, q: usize) -> Result<usize, usize> {
     let b = line.as_bytes();
     let mut end = q + 1;
     while end < b.len() && !matches!(b[end], b' ' | b'\t' | b'"' | b'\'' | b'<' | b'>' | b'`') {
@@ -931,7 +959,7 @@ fn query_end(line: &str, q: usize) -> Option<usize> {
     }
     let query = &line[q + 1..end];
     if query.is_empty() || query == "redacted" {
-        return None;
+        return Err(end);
     }
     let first = query.as_bytes()[0];
     let plain = query.bytes().all(|c| {
@@ -954,13 +982,18 @@ fn query_end(line: &str, q: usize) -> Option<usize> {
                     | b'*'
             )
     });
-    (first.is_ascii_alphanumeric() && plain && !query.contains('$')).then_some(end)
+    if first.is_ascii_alphanumeric() && plain && !query.contains('$') {
+        Ok(end)
+    } else {
+        Err(end)
+    }
 }
 
 fn email_len(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let local = b
         .iter()
+        .take(MAX_SCAN)
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
         .count();
     if local == 0 || b.get(local) != Some(&b'@') {
@@ -969,6 +1002,7 @@ fn email_len(s: &str) -> Option<usize> {
     let d0 = local + 1;
     let dlen = b[d0..]
         .iter()
+        .take(MAX_SCAN)
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-'))
         .count();
     let domain = s[d0..d0 + dlen].trim_end_matches(['.', '-']);
@@ -1006,6 +1040,7 @@ fn ipv6_at(line: &str, i: usize) -> Option<(usize, usize, usize)> {
     let a0 = i + usize::from(bracket);
     let len = b[a0..]
         .iter()
+        .take(64)
         .take_while(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
         .count();
     let cand = &line[a0..a0 + len];
@@ -1073,9 +1108,15 @@ fn secret_value(line: &str, i: usize) -> Option<(usize, usize)> {
     if klen == 0 {
         return None;
     }
-    let key = line[i..i + klen].to_ascii_lowercase();
-    let exact = matches!(key.as_str(), "key" | "pass");
-    if !exact && !SECRET_SUFFIXES.iter().any(|s| key.ends_with(s)) {
+    if klen > 64 {
+        return None;
+    }
+    let mut buf = [0u8; 64];
+    buf[..klen].copy_from_slice(&b[i..i + klen]);
+    buf[..klen].make_ascii_lowercase();
+    let key = &buf[..klen];
+    let exact = key == b"key" || key == b"pass";
+    if !exact && !SECRET_SUFFIXES.iter().any(|s| key.ends_with(s.as_bytes())) {
         return None;
     }
     let mut j = i + klen;
@@ -1122,7 +1163,14 @@ fn long_token_len(s: &str) -> Option<usize> {
     if b.first() == Some(&b'/') {
         return None;
     }
-    let mut len = b.iter().take_while(|c| is_token_byte(**c)).count();
+    let mut len = b
+        .iter()
+        .take(MAX_SCAN + 1)
+        .take_while(|c| is_token_byte(**c))
+        .count();
+    if len > MAX_SCAN {
+        return None;
+    }
     let body = len;
     while b.get(len) == Some(&b'=') && len - body < 2 {
         len += 1;
@@ -1312,6 +1360,19 @@ mod tests {
         let (twice, r) = redact_input(&once);
         assert_eq!(twice, once);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn a_case_shares_one_mapping() {
+        let input = "x, client: 198.51.100.2, server: shop.example.com, upstream: \"http://10.0.0.9:80/\"\n";
+        let report = crate::analyze_str(input);
+        let (red, red_input) = redact_case(&report, Some(input));
+        assert_eq!(
+            red_input.as_deref(),
+            Some("x, client: ip-1, server: host-1, upstream: \"http://ip-2:80/\"\n")
+        );
+        let json = serde_json::to_string(&red).expect("json");
+        assert!(!json.contains("198.51.100.2") && !json.contains("shop.example.com"));
     }
 
     #[test]
