@@ -35,6 +35,8 @@ use super::Kind;
 use crate::facts::{Event, EventKey, Level, Signal, Source};
 use crate::text::{month_index, quoted_after, Wrapper};
 use crate::time;
+use memchr::memmem;
+use std::sync::OnceLock;
 
 /// Which program the wrapper says wrote the line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,24 +55,24 @@ enum Hint {
 impl Hint {
     fn of_ident(ident: &str) -> Hint {
         let i = ident.rsplit('/').next().unwrap_or(ident);
-        if i.starts_with("php") && i.contains("fpm") {
+        if sw(i, "php") && i.contains("fpm") {
             Hint::Fpm
-        } else if i == "gunicorn" || i.starts_with("gunicorn") {
+        } else if i == "gunicorn" || sw(i, "gunicorn") {
             Hint::Gunicorn
-        } else if i.starts_with("uwsgi") {
+        } else if sw(i, "uwsgi") {
             Hint::Uwsgi
         } else if matches!(
             i,
             "node" | "nodejs" | "npm" | "pm2" | "yarn" | "pnpm" | "next-server"
         ) {
             Hint::Node
-        } else if i.starts_with("python") || i == "uvicorn" || i == "celery" {
+        } else if sw(i, "python") || i == "uvicorn" || i == "celery" {
             Hint::Python
         } else if i == "kernel" {
             Hint::Kernel
         } else if matches!(i, "audit" | "auditd" | "setroubleshoot") {
             Hint::Audit
-        } else if i == "systemd" || i.starts_with("systemd[") {
+        } else if i == "systemd" || sw(i, "systemd[") {
             Hint::Systemd
         } else {
             Hint::None
@@ -224,6 +226,27 @@ pub fn parse_line(line_no: u64, text: &str, wrapper: &Wrapper) -> Option<(Kind, 
     Some((kind, ev))
 }
 
+/// `s.starts_with(p)`, deciding on the first byte before comparing the rest:
+/// most lines fail there, and a full comparison costs a `memcmp` call.
+#[inline]
+fn sw(s: &str, p: &str) -> bool {
+    match (s.as_bytes().first(), p.as_bytes().first()) {
+        (Some(a), Some(b)) if a == b => s.starts_with(p),
+        (_, None) => true,
+        _ => false,
+    }
+}
+
+/// `s.strip_prefix(p)` with the same first-byte shortcut as [`sw`].
+#[inline]
+fn sp<'a>(s: &'a str, p: &str) -> Option<&'a str> {
+    if sw(s, p) {
+        s.get(p.len()..)
+    } else {
+        None
+    }
+}
+
 /// Byte range of `part` inside `whole` when `part` is a sub-slice of it
 /// (it always is here; anything else gives `None`).
 fn span(whole: &str, part: &str) -> Option<(usize, usize)> {
@@ -281,26 +304,33 @@ fn parse_ctime(s: &str) -> Option<(i64, usize)> {
     }
     let m = month_index(s.get(4..7)?)?;
     // day may be space-padded: `Jan  5`
-    let rest = s.get(8..)?;
-    let trimmed = rest.trim_start();
-    let pad = rest.len() - trimmed.len();
-    let day: u32 = leading_num(trimmed)?;
-    let dlen = if day >= 10 { 2 } else { 1 };
-    let at = 8 + pad + dlen;
-    if b.get(at) != Some(&b' ') {
+    let (day, at) = match (b[8], b[9]) {
+        (b' ', d) if d.is_ascii_digit() => ((d - b'0') as u32, 10),
+        (d, b' ') if d.is_ascii_digit() => ((d - b'0') as u32, 9),
+        (d1, d2) if d1.is_ascii_digit() && d2.is_ascii_digit() => {
+            ((d1 - b'0') as u32 * 10 + (d2 - b'0') as u32, 10)
+        }
+        _ => return None,
+    };
+    if b.get(at) != Some(&b' ') || b.get(at + 9) != Some(&b' ') {
         return None;
     }
-    let clock = s.get(at + 1..at + 9)?;
-    let cb = clock.as_bytes();
-    if cb[2] != b':' || cb[5] != b':' {
+    let c = b.get(at + 1..at + 9)?;
+    let y = b.get(at + 10..at + 14)?;
+    if c[2] != b':' || c[5] != b':' || !y.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    if b.get(at + 9) != Some(&b' ') {
+    let two = |x: &[u8]| -> Option<i64> {
+        (x[0].is_ascii_digit() && x[1].is_ascii_digit())
+            .then(|| ((x[0] - b'0') * 10 + (x[1] - b'0')) as i64)
+    };
+    let (h, mi, sec) = (two(&c[0..2])?, two(&c[3..5])?, two(&c[6..8])?);
+    if h > 23 || mi > 59 || sec > 60 || !(1..=31).contains(&day) {
         return None;
     }
-    let year = s.get(at + 10..at + 14)?;
-    let iso = format!("{year}-{m:02}-{day:02} {clock}");
-    Some((time::parse_iso(&iso)?, at + 14))
+    let year = y.iter().fold(0i64, |a, d| a * 10 + (d - b'0') as i64);
+    let days = time::days_from_civil(year, m, day);
+    Some((days * 86_400 + h * 3600 + mi * 60 + sec, at + 14))
 }
 
 fn level_word(w: &str) -> Option<Level> {
@@ -315,6 +345,100 @@ fn level_word(w: &str) -> Option<Level> {
         "EMERG" | "EMERGENCY" => Level::Emerg,
         _ => return None,
     })
+}
+
+// Prefix tables: sorted (byte order) and prefix-free, so one binary search
+// finds the only candidate (tested in `prefix_tables_are_searchable`).
+
+/// uWSGI lines that carry no signal.
+const UWSGI_QUIET: &[&str] = &[
+    "DAMN ! worker",
+    "HARAKIRI",
+    "IOError: write error",
+    "OSError: write error",
+    "PEP 405 virtualenv detected",
+    "Python main interpreter initialized",
+    "Python version: ",
+    "Respawned uWSGI",
+    "SIGPIPE: writing to a closed pipe",
+    "Set PythonHome to ",
+    "WSGI app ",
+    "announcing my loyalty",
+    "bind(): ",
+    "chdir() to ",
+    "compiled with version: ",
+    "current working directory: ",
+    "detected binary path",
+    "detected max file descriptor number",
+    "detected number of CPU cores",
+    "goodbye to uWSGI",
+    "gracefully (RE)spawned",
+    "lock engine: ",
+    "machine: ",
+    "mapped ",
+    "nodename: ",
+    "os: Linux-",
+    "setgid() to ",
+    "setuid() to ",
+    "spawned uWSGI",
+    "thunder lock: ",
+    "uWSGI ",
+    "unable to load app",
+    "uwsgi ",
+    "writev(): Broken pipe",
+    "your memory page size",
+    "your processes number limit",
+    "your server socket listen backlog",
+];
+
+/// Node lines that carry no signal.
+const NODE_QUIET: &[&str] = &[
+    "Emitted 'error' event",
+    "Node.js v",
+    "Security context: ",
+    "node:_http_server",
+    "node:events:",
+    "node:internal",
+    "node:net:",
+];
+
+/// pm2 daemon lines that carry no signal.
+const PM2_QUIET: &[&str] = &[
+    "--- New PM2 Daemon",
+    "===============",
+    "Application log path",
+    "BUS socket file",
+    "Concurrent actions",
+    "Exited peacefully",
+    "PM2 PID file",
+    "PM2 home",
+    "PM2 successfully",
+    "Process ",
+    "RPC socket file",
+    "Resurrecting",
+    "SIGTERM signal received",
+    "Starting execution sequence",
+    "Stopping PM2",
+    "Stopping app:",
+    "Worker Interval",
+    "pid=",
+];
+
+/// Indented Node lines (error object fields, `throw`).
+const NODE_INDENTED: &[&str] = &["[Symbol(", "code: '", "errno: -", "syscall: '", "throw er;"];
+
+/// Does `text` start with one of the `sorted` prefixes?
+fn has_prefix(sorted: &[&str], text: &str) -> bool {
+    let Some(&first) = text.as_bytes().first() else {
+        return false;
+    };
+    // Narrow to the entries with the same first byte by byte compares only;
+    // usually none is left and no string comparison runs.
+    let lo = sorted.partition_point(|p| p.as_bytes().first().is_some_and(|&b| b < first));
+    let hi = lo + sorted[lo..].partition_point(|p| p.as_bytes().first() == Some(&first));
+    let same = &sorted[lo..hi];
+    let i = same.partition_point(|p| *p <= text);
+    i > 0 && text.starts_with(same[i - 1])
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -396,13 +520,13 @@ fn bracketed(text: &str, hint: Hint) -> Option<Found<'_>> {
             if let Some(f) = gunicorn(text) {
                 return Some(f);
             }
-            if text.starts_with("[0x") {
+            if sw(text, "[0x") {
                 // FPM slowlog backtrace frame: `[0x00007f…] curl_exec() /var/www/x.php:42`
                 return Some(Found::quiet(Kind::FpmLog, Source::PhpFpm));
             }
             // Node GC trace: `[2345:0x5d3c2a0]    12345 ms: Mark-Compact …`
             let n = b.iter().skip(1).take_while(|c| c.is_ascii_digit()).count();
-            if n > 0 && text.get(1 + n..).is_some_and(|r| r.starts_with(":0x")) {
+            if n > 0 && text.get(1 + n..).is_some_and(|r| sw(r, ":0x")) {
                 return Some(Found::quiet(Kind::NodeLog, Source::Node));
             }
             None
@@ -411,12 +535,12 @@ fn bracketed(text: &str, hint: Hint) -> Option<Found<'_>> {
             if let Some(f) = dmesg_ctime(text) {
                 return Some(f);
             }
-            if text.starts_with("[TAILING]") || text.starts_with("[PM2]") {
+            if sw(text, "[TAILING]") || sw(text, "[PM2]") {
                 return Some(Found::quiet(Kind::Pm2Logs, Source::Pm2));
             }
             fpm_syslog(text, hint)
         }
-        b'p' if text.starts_with("[pid: ") => {
+        b'p' if sw(text, "[pid: ") => {
             // uWSGI request log: `[pid: 12345|app: 0|req: 1/1] 127.0.0.1 () {…} [Mon Jan …] GET / => …`
             Some(Found::quiet(Kind::UwsgiLog, Source::Uwsgi))
         }
@@ -482,7 +606,7 @@ fn fpm_syslog(text: &str, hint: Hint) -> Option<Found<'_>> {
     let level = level_word(&text[1..close])?;
     let msg = text.get(close + 1..)?.trim_start();
     let f = fpm_message(msg, Some(level)).level(Some(level));
-    if hint == Hint::Fpm || f.sig.is_some() || msg.starts_with("[pool ") {
+    if hint == Hint::Fpm || f.sig.is_some() || sw(msg, "[pool ") {
         Some(f)
     } else {
         None
@@ -500,9 +624,9 @@ fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
         Some((r, i)) => (&r[..i], r[i + 1..].trim_start()),
         None => ("", msg),
     };
-    if let Some(r) = m.strip_prefix("server reached ") {
-        let r = r.strip_prefix("pm.").unwrap_or(r);
-        if let Some(r) = r.strip_prefix("max_children setting (") {
+    if let Some(r) = sp(m, "server reached ") {
+        let r = sp(r, "pm.").unwrap_or(r);
+        if let Some(r) = sp(r, "max_children setting (") {
             let limit = leading_num(r).unwrap_or(0);
             let signal = Signal::FpmMaxChildren {
                 pool: pool.to_string(),
@@ -511,17 +635,17 @@ fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
             return Found::sig(k, s, signal, through(m, 0, ')'));
         }
     }
-    if m.starts_with("seems busy") {
+    if sw(m, "seems busy") {
         let signal = Signal::FpmSeemsBusy {
             pool: pool.to_string(),
         };
         return Found::sig(k, s, signal, &m[..10]);
     }
-    if let Some(r) = m.strip_prefix("child ") {
+    if let Some(r) = sp(m, "child ") {
         let pid: Option<u32> = leading_num(r);
         let digits = r.bytes().take_while(u8::is_ascii_digit).count();
         let after = &r[digits..];
-        if after.starts_with(", script ") {
+        if sw(after, ", script ") {
             let request = quoted_after(after, "(request: ");
             for (needle, timed_out) in
                 [("execution timed out", true), ("executing too slow", false)]
@@ -543,7 +667,7 @@ fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
             }
             return Found::quiet(k, s);
         }
-        if let Some(r2) = after.strip_prefix(" exited on signal ") {
+        if let Some(r2) = sp(after, " exited on signal ") {
             if let Some(signal) = leading_num::<u16>(r2) {
                 let i = 1; // skip the space before "exited"
                 return Found::sig(
@@ -555,7 +679,7 @@ fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
                 .pid(pid);
             }
         }
-        if let Some(r2) = after.strip_prefix(" exited with code ") {
+        if let Some(r2) = sp(after, " exited with code ") {
             if let Some(code) = leading_num::<u16>(r2) {
                 if code != 0 {
                     let n = r2.bytes().take_while(u8::is_ascii_digit).count();
@@ -566,26 +690,26 @@ fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
         }
         return Found::quiet(k, s);
     }
-    if let Some(r) = m.strip_prefix("unable to bind listening socket for address '") {
+    if let Some(r) = sp(m, "unable to bind listening socket for address '") {
         let addr = r.split('\'').next().unwrap_or("");
         let signal = Signal::FpmBindFailed {
             addr: addr.to_string(),
         };
         return Found::sig(k, s, signal, m);
     }
-    if m.starts_with("failed processes threshold") {
+    if sw(m, "failed processes threshold") {
         return Found::sig(k, s, Signal::FpmEmergencyRestart, through(m, 0, ')'));
     }
     let config = match level {
         Some(Level::Error) => {
-            m.starts_with("[/")
-                || m.starts_with("FPM initialization failed")
-                || m.starts_with("failed to load configuration file")
-                || m.starts_with("failed to post process the configuration")
-                || m.starts_with("Unable to include")
-                || m.starts_with("Unable to globalize")
+            sw(m, "[/")
+                || sw(m, "FPM initialization failed")
+                || sw(m, "failed to load configuration file")
+                || sw(m, "failed to post process the configuration")
+                || sw(m, "Unable to include")
+                || sw(m, "Unable to globalize")
         }
-        Some(Level::Alert) => !m.starts_with("oops"),
+        Some(Level::Alert) => !sw(m, "oops"),
         _ => false,
     };
     if config {
@@ -618,18 +742,16 @@ fn gunicorn(text: &str) -> Option<Found<'_>> {
     };
     let k = Kind::GunicornLog;
     let s = Source::Gunicorn;
-    let f = if msg.starts_with("WORKER TIMEOUT") {
+    let f = if sw(msg, "WORKER TIMEOUT") {
         let pid = num_after(msg, "(pid:");
         Found::sig(k, s, Signal::GunicornWorkerTimeout, through(msg, 0, ')')).pid(pid.or(master))
-    } else if msg.starts_with("Worker (pid:") && msg.contains("SIGKILL") {
+    } else if sw(msg, "Worker (pid:") && msg.contains("SIGKILL") {
         let pid = num_after(msg, "(pid:");
         Found::sig(k, s, Signal::GunicornSigkill, msg.trim_end()).pid(pid.or(master))
-    } else if let Some(r) = msg.strip_prefix("Connection in use: ") {
+    } else if let Some(r) = sp(msg, "Connection in use: ") {
         let port = trailing_port(r);
         Found::sig(k, s, Signal::AddrInUse { port }, msg.trim_end()).pid(master)
-    } else if msg.starts_with("Reason: Worker failed to boot")
-        || msg.starts_with("Reason: App failed to load")
-    {
+    } else if sw(msg, "Reason: Worker failed to boot") || sw(msg, "Reason: App failed to load") {
         Found::sig(k, s, Signal::GunicornBootFailed, msg.trim_end()).pid(master)
     } else {
         Found::quiet(k, s)
@@ -640,14 +762,14 @@ fn gunicorn(text: &str) -> Option<Found<'_>> {
 // ---------------------------------------------------------------- uWSGI
 
 fn uwsgi_stars(text: &str) -> Option<Found<'_>> {
-    let body = text.strip_prefix("*** ")?;
+    let body = sp(text, "*** ")?;
     let k = Kind::UwsgiLog;
     let s = Source::Uwsgi;
-    if body.starts_with("HARAKIRI ON WORKER") {
+    if sw(body, "HARAKIRI ON WORKER") {
         let pid = num_after(body, "(pid:");
         return Some(Found::sig(k, s, Signal::UwsgiHarakiri, through(body, 0, ')')).pid(pid));
     }
-    if body.starts_with("uWSGI listen queue of socket") {
+    if sw(body, "uWSGI listen queue of socket") {
         if let Some(i) = body.find(" full") {
             let mark = &body[..i + 5];
             return Some(Found::sig(k, s, Signal::UwsgiListenQueueFull, mark));
@@ -661,8 +783,8 @@ fn uwsgi_stars(text: &str) -> Option<Found<'_>> {
 
 /// `!!! uWSGI process 123 got Segmentation Fault !!!`
 fn uwsgi_bang(text: &str) -> Option<Found<'_>> {
-    let body = text.strip_prefix("!!! ")?;
-    if !body.starts_with("uWSGI") && !body.starts_with("no internal routing") {
+    let body = sp(text, "!!! ")?;
+    if !sw(body, "uWSGI") && !sw(body, "no internal routing") {
         return None;
     }
     let k = Kind::UwsgiLog;
@@ -681,13 +803,13 @@ fn uwsgi_bang(text: &str) -> Option<Found<'_>> {
 fn uwsgi_word(text: &str) -> Option<Found<'_>> {
     let k = Kind::UwsgiLog;
     let s = Source::Uwsgi;
-    if let Some(r) = text.strip_prefix("invalid request block size: ") {
+    if let Some(r) = sp(text, "invalid request block size: ") {
         let size = leading_num(r).unwrap_or(0);
         let max = num_after(r, "(max ").unwrap_or(0);
         let mark = through(text, 0, ')');
         return Some(Found::sig(k, s, Signal::UwsgiBlockSize { size, max }, mark));
     }
-    if text.starts_with("uwsgi_response_") {
+    if sw(text, "uwsgi_response_") {
         if let Some(i) = text.find("Broken pipe") {
             let request = text.find(" during ").and_then(|j| {
                 let r = &text[j + 8..];
@@ -699,9 +821,10 @@ fn uwsgi_word(text: &str) -> Option<Found<'_>> {
         }
         return Some(Found::quiet(k, s));
     }
-    if let Some(r) =
-        text.strip_prefix("probably another instance of uWSGI is running on the same address")
-    {
+    if let Some(r) = sp(
+        text,
+        "probably another instance of uWSGI is running on the same address",
+    ) {
         let port = r
             .trim_end()
             .strip_suffix(").")
@@ -713,49 +836,8 @@ fn uwsgi_word(text: &str) -> Option<Found<'_>> {
             text.trim_end(),
         ));
     }
-    const QUIET: &[&str] = &[
-        "SIGPIPE: writing to a closed pipe",
-        "HARAKIRI",
-        "spawned uWSGI",
-        "Respawned uWSGI",
-        "uwsgi socket ",
-        "uWSGI ",
-        "uwsgi ",
-        "WSGI app ",
-        "DAMN ! worker",
-        "bind(): ",
-        "unable to load app",
-        "mapped ",
-        "your processes number limit",
-        "your memory page size",
-        "detected max file descriptor number",
-        "writev(): Broken pipe",
-        "IOError: write error",
-        "OSError: write error",
-        "announcing my loyalty",
-        "gracefully (RE)spawned",
-        "chdir() to ",
-        "goodbye to uWSGI",
-        "compiled with version: ",
-        "detected number of CPU cores",
-        "detected binary path",
-        "current working directory: ",
-        "lock engine: ",
-        "thunder lock: ",
-        "Python main interpreter initialized",
-        "your server socket listen backlog",
-        "setgid() to ",
-        "setuid() to ",
-        "PEP 405 virtualenv detected",
-        "Set PythonHome to ",
-        "nodename: ",
-        "machine: ",
-        "os: Linux-",
-        "Python version: ",
-    ];
-    if QUIET.iter().any(|p| text.starts_with(p))
-        || (text.starts_with("worker ") && text.contains(" buried"))
-    {
+
+    if has_prefix(UWSGI_QUIET, text) || (sw(text, "worker ") && text.contains(" buried")) {
         return Some(Found::quiet(k, s));
     }
     None
@@ -769,8 +851,8 @@ fn node_word(text: &str, hint: Hint) -> Option<Found<'_>> {
     let s = Source::Node;
     if let Some(r) = text
         .strip_prefix("Error: ")
-        .or_else(|| text.strip_prefix("Uncaught Error: "))
-        .or_else(|| text.strip_prefix("[Error: "))
+        .or_else(|| sp(text, "Uncaught Error: "))
+        .or_else(|| sp(text, "[Error: "))
     {
         let offset = text.len() - r.len();
         if let Some(i) = r.find("EADDRINUSE") {
@@ -792,7 +874,7 @@ fn node_word(text: &str, hint: Hint) -> Option<Found<'_>> {
                 return Some(Found::sig(k, s, signal, w));
             }
         }
-        if r.starts_with("Cannot find module") {
+        if sw(r, "Cannot find module") {
             let signal = Signal::NodeError {
                 code: "MODULE_NOT_FOUND".into(),
             };
@@ -800,22 +882,14 @@ fn node_word(text: &str, hint: Hint) -> Option<Found<'_>> {
         }
         return (hint == Hint::Node).then(|| Found::quiet(k, s));
     }
-    if let Some(r) = text.strip_prefix("FATAL ERROR: ") {
+    if let Some(r) = sp(text, "FATAL ERROR: ") {
         if r.contains("heap out of memory") {
             return Some(Found::sig(k, s, Signal::NodeHeapOom, text.trim_end()));
         }
         return Some(Found::quiet(k, s));
     }
-    const QUIET: &[&str] = &[
-        "Emitted 'error' event",
-        "Node.js v",
-        "node:internal",
-        "node:events:",
-        "node:net:",
-        "node:_http_server",
-        "Security context: ",
-    ];
-    if QUIET.iter().any(|p| text.starts_with(p)) {
+
+    if has_prefix(NODE_QUIET, text) {
         return Some(Found::quiet(k, s));
     }
     None
@@ -823,7 +897,7 @@ fn node_word(text: &str, hint: Hint) -> Option<Found<'_>> {
 
 /// `(node:1234) UnhandledPromiseRejectionWarning: …`
 fn node_warning(text: &str) -> Option<Found<'_>> {
-    let r = text.strip_prefix("(node:")?;
+    let r = sp(text, "(node:")?;
     leading_num::<u32>(r)?;
     Some(Found::quiet(Kind::NodeLog, Source::Node))
 }
@@ -834,15 +908,15 @@ fn pm2_message(text: &str) -> Option<Found<'_>> {
     let s = Source::Pm2;
     let text = text
         .strip_prefix("PM2 log: ")
-        .or_else(|| text.strip_prefix("PM2 error: "))
+        .or_else(|| sp(text, "PM2 error: "))
         .unwrap_or(text);
-    if let Some(r) = text.strip_prefix("App [") {
+    if let Some(r) = sp(text, "App [") {
         // `App [api:0] exited with code [1] via signal [SIGINT]`
         let close = r.find(']')?;
         let name = &r[..close];
         let app = name.rsplit_once(':').map(|(a, _)| a).unwrap_or(name);
         let after = &r[close + 1..];
-        if after.starts_with(" exited with code") {
+        if sw(after, " exited with code") {
             let signal = after
                 .find("via signal [")
                 .and_then(|i| after[i + 12..].split(']').next())
@@ -855,7 +929,7 @@ fn pm2_message(text: &str) -> Option<Found<'_>> {
         }
         return Some(Found::quiet(k, s));
     }
-    if let Some(r) = text.strip_prefix("Script ") {
+    if let Some(r) = sp(text, "Script ") {
         if let Some(i) = r.find(" had too many unstable restarts") {
             let signal = Signal::Pm2UnstableRestarts {
                 app: r[..i].to_string(),
@@ -864,28 +938,8 @@ fn pm2_message(text: &str) -> Option<Found<'_>> {
         }
         return None;
     }
-    const QUIET: &[&str] = &[
-        "Stopping app:",
-        "Starting execution sequence",
-        "Process ",
-        "pid=",
-        "Exited peacefully",
-        "PM2 successfully",
-        "===============",
-        "--- New PM2 Daemon",
-        "RPC socket file",
-        "BUS socket file",
-        "Application log path",
-        "Worker Interval",
-        "Process dump file",
-        "Concurrent actions",
-        "SIGTERM signal received",
-        "Stopping PM2",
-        "PM2 home",
-        "PM2 PID file",
-        "Resurrecting",
-    ];
-    if QUIET.iter().any(|p| text.starts_with(p)) {
+
+    if has_prefix(PM2_QUIET, text) {
         return Some(Found::quiet(k, s));
     }
     None
@@ -911,7 +965,7 @@ fn python_exception_name(text: &str) -> Option<&str> {
         .count();
     let name = &text[..n];
     let after = &text[n..];
-    if !(after.is_empty() || after.starts_with(": ") || after == ":") {
+    if !(after.is_empty() || sw(after, ": ") || after == ":") {
         return None;
     }
     let last = name.rsplit('.').next().unwrap_or(name);
@@ -923,9 +977,9 @@ fn python_exception_name(text: &str) -> Option<&str> {
 fn python_word(text: &str, hint: Hint) -> Option<Found<'_>> {
     let k = Kind::PythonTraceback;
     let s = Source::Python;
-    if text.starts_with("Traceback (most recent call last)")
-        || text.starts_with("During handling of the above exception")
-        || text.starts_with("The above exception was the direct cause")
+    if sw(text, "Traceback (most recent call last)")
+        || sw(text, "During handling of the above exception")
+        || sw(text, "The above exception was the direct cause")
     {
         return Some(Found::quiet(k, s));
     }
@@ -952,10 +1006,10 @@ fn python_word(text: &str, hint: Hint) -> Option<Found<'_>> {
 
 fn indented(text: &str) -> Option<Found<'_>> {
     let t = text.trim_start();
-    if t.starts_with("File \"") && t.contains("\", line ") {
+    if sw(t, "File \"") && t.contains("\", line ") {
         return Some(Found::quiet(Kind::PythonTraceback, Source::Python));
     }
-    if let Some(r) = t.strip_prefix("at ") {
+    if let Some(r) = sp(t, "at ") {
         // `at Server.setupListenHandle [as _listen2] (node:net:1817:16)`, `at /srv/x.js:1:2`
         let ok = (r.contains('(') && r.ends_with(')')) || r.contains(".js:") || r.contains("node:");
         if ok {
@@ -963,11 +1017,11 @@ fn indented(text: &str) -> Option<Found<'_>> {
         }
         return None;
     }
-    const NODE: &[&str] = &["code: '", "errno: -", "syscall: '", "throw er;", "[Symbol("];
+
     // V8's native stack after a fatal error: ` 1: 0xb7f1a0 node::Abort() [node]`
     let n = t.bytes().take_while(u8::is_ascii_digit).count();
-    let native = n > 0 && t.get(n..).is_some_and(|r| r.starts_with(": 0x"));
-    if native || NODE.iter().any(|p| t.starts_with(p)) {
+    let native = n > 0 && t.get(n..).is_some_and(|r| sw(r, ": 0x"));
+    if native || has_prefix(NODE_INDENTED, t) {
         return Some(Found::quiet(Kind::NodeLog, Source::Node));
     }
     None
@@ -981,7 +1035,7 @@ fn dashes(text: &str) -> Option<Found<'_>> {
         return Some(Found::quiet(Kind::AuditLog, Source::Audit));
     }
     // journalctl: `-- Boot 3c5e… --`, `-- No entries --`, `-- Logs begin at … --`
-    if t.starts_with("-- ") && t.ends_with(" --") {
+    if sw(t, "-- ") && t.ends_with(" --") {
         return Some(Found::quiet(Kind::Journal, Source::Systemd));
     }
     None
@@ -992,7 +1046,7 @@ fn angle(text: &str) -> Option<Found<'_>> {
     if t == "<no matches>" {
         return Some(Found::quiet(Kind::AuditLog, Source::Audit));
     }
-    if t.starts_with("<--- ") && t.ends_with(" --->") {
+    if sw(t, "<--- ") && t.ends_with(" --->") {
         // Node `<--- Last few GCs --->`, `<--- JS stacktrace --->`
         return Some(Found::quiet(Kind::NodeLog, Source::Node));
     }
@@ -1005,7 +1059,7 @@ fn numeric(text: &str, hint: Hint) -> Option<Found<'_>> {
     // pm2.log `2024-01-15T10:23:45: PM2 log: App [api:0] …`
     let (t, rest) = iso_colon_prefix(text);
     if t.is_some() {
-        if rest.starts_with("PM2 ") {
+        if sw(rest, "PM2 ") {
             return Some(
                 pm2_message(rest)
                     .unwrap_or_else(|| Found::quiet(Kind::Pm2Logs, Source::Pm2))
@@ -1056,7 +1110,10 @@ fn grpc_message(msg: &str) -> Option<Found<'_>> {
 /// Last resort for lines nobody took: grpc-go's greeting error inside any
 /// wrapper (`WARNING: 2024/… [core] grpc: …`, JSON logs).
 fn grpc_anywhere(text: &str) -> Option<Found<'_>> {
-    memchr::memmem::find(text.as_bytes(), b"bogus greeting")?;
+    static GREETING: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    GREETING
+        .get_or_init(|| memmem::Finder::new("bogus greeting"))
+        .find(text.as_bytes())?;
     let b = text.as_bytes();
     let t = b
         .windows(20)
@@ -1073,29 +1130,29 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     let first = text.as_bytes()[0];
     match first {
         b't' => {
-            if text.starts_with("type=") {
+            if sw(text, "type=") {
                 return audit_record(text, None);
             }
-            if text.starts_with("time->") {
+            if sw(text, "time->") {
                 return Some(Found::quiet(Kind::AuditLog, Source::Audit));
             }
-            if text.starts_with("traps: ") {
+            if sw(text, "traps: ") {
                 return Some(kernel_message(text, None));
             }
         }
-        b'a' if text.starts_with("audit: type=") || text.starts_with("audit(") => {
+        b'a' if sw(text, "audit: type=") || sw(text, "audit(") => {
             return audit_record(text, None);
         }
         b'S' => {
-            if text.starts_with("SELinux is preventing ") {
+            if sw(text, "SELinux is preventing ") {
                 return Some(setroubleshoot(text));
             }
-            if text.starts_with("Script ") {
+            if sw(text, "Script ") {
                 return pm2_message(text);
             }
         }
-        b'A' if text.starts_with("App [") => return pm2_message(text),
-        b'P' if text.starts_with("PM2 log: ") || text.starts_with("PM2 error: ") => {
+        b'A' if sw(text, "App [") => return pm2_message(text),
+        b'P' if sw(text, "PM2 log: ") || sw(text, "PM2 error: ") => {
             return pm2_message(text).or_else(|| Some(Found::quiet(Kind::Pm2Logs, Source::Pm2)));
         }
         b'O' | b'M' | b'K' | b'o' if is_oom_line(text) => return Some(kernel_message(text, None)),
@@ -1104,7 +1161,7 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     if hint == Hint::Kernel {
         return Some(kernel_message(text, None));
     }
-    if text.starts_with("script_filename = ") {
+    if sw(text, "script_filename = ") {
         // FPM slowlog entry, after its `[date]  [pool www] pid N` header
         return Some(Found::quiet(Kind::FpmLog, Source::PhpFpm));
     }
@@ -1123,12 +1180,12 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     if let Some(f) = ctime_prefixed(text, hint) {
         return Some(f);
     }
-    if text.starts_with("grpc: ") {
+    if sw(text, "grpc: ") {
         return grpc_message(text);
     }
     // `node invoked oom-killer: gfp_mask=…` (first word is the comm)
-    if let Some(sp) = memchr::memchr(b' ', text.as_bytes()) {
-        if text[sp + 1..].starts_with("invoked oom-killer:") {
+    if let Some(space) = memchr::memchr(b' ', text.as_bytes()) {
+        if sw(&text[space + 1..], "invoked oom-killer:") {
             return Some(kernel_message(text, None));
         }
     }
@@ -1144,7 +1201,15 @@ fn ctime_prefixed(text: &str, hint: Hint) -> Option<Found<'_>> {
 
 /// uvicorn `ERROR:    [Errno 98] error while attempting to bind on address ('127.0.0.1', 8000): address already in use`.
 fn uvicorn(text: &str) -> Option<Found<'_>> {
-    let (lvl, rest) = text.split_once(':')?;
+    let n = text
+        .bytes()
+        .take(9)
+        .take_while(u8::is_ascii_uppercase)
+        .count();
+    if text.as_bytes().get(n) != Some(&b':') {
+        return None;
+    }
+    let (lvl, rest) = (&text[..n], &text[n + 1..]);
     let level = level_word(lvl)?;
     let msg = rest.trim_start();
     if msg.len() == rest.len() {
@@ -1167,11 +1232,11 @@ fn uvicorn(text: &str) -> Option<Found<'_>> {
 // ---------------------------------------------------------------- kernel
 
 fn is_oom_line(t: &str) -> bool {
-    t.starts_with("Out of memory")
-        || t.starts_with("Memory cgroup out of memory")
-        || t.starts_with("Killed process ")
-        || t.starts_with("oom-kill:")
-        || t.starts_with("oom_reaper:")
+    sw(t, "Out of memory")
+        || sw(t, "Memory cgroup out of memory")
+        || sw(t, "Killed process ")
+        || sw(t, "oom-kill:")
+        || sw(t, "oom_reaper:")
 }
 
 /// A kernel message (prefix removed). Always a kernel line.
@@ -1193,10 +1258,14 @@ fn kernel_signal(msg: &str) -> Option<Found<'_>> {
     }
     let first = *msg.as_bytes().first()?;
     match first {
-        b'O' | b'M' | b'K' => {
+        b'O' | b'M' | b'K'
+            if sw(msg, "Out of memory")
+                || sw(msg, "Memory cgroup out of memory")
+                || sw(msg, "Killed process ") =>
+        {
             // `Out of memory: Killed process 2345 (node) …`,
             // `Memory cgroup out of memory: Killed process …`, old follow-up `Killed process …`.
-            let i = memchr::memmem::find(msg.as_bytes(), b"Killed process ")?;
+            let i = msg.find("Killed process ")?;
             let head = &msg[..i];
             if !(head.is_empty()
                 || head.ends_with("out of memory: ")
@@ -1217,17 +1286,19 @@ fn kernel_signal(msg: &str) -> Option<Found<'_>> {
             };
             return Some(Found::sig(k, s, signal, mark).pid(Some(pid)));
         }
-        b'a' if msg.starts_with("audit: ") || msg.starts_with("audit(") => {
+        b'a' if sw(msg, "audit: ") || sw(msg, "audit(") => {
             return audit_record(msg, Some(Kind::KernelLog));
         }
         _ => {}
     }
     // `php-fpm8.1[26045]: segfault at 18 ip … error 4 in php-fpm8.1[…]`
-    if let Some(i) = memchr::memmem::find(msg.as_bytes(), b"]: segfault at ") {
+    static SEGV: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let segv = SEGV.get_or_init(|| memmem::Finder::new("]: segfault at "));
+    if let Some(i) = segv.find(msg.as_bytes()) {
         return Some(segfault(msg, &msg[..i], i + 1));
     }
     // `traps: node[1234] general protection fault ip:…`
-    if let Some(r) = msg.strip_prefix("traps: ") {
+    if let Some(r) = sp(msg, "traps: ") {
         if let Some(i) = r.find("] general protection") {
             let off = msg.len() - r.len();
             return Some(segfault(msg, &r[..i], off + i + 1));
@@ -1268,11 +1339,9 @@ fn audit_record(text: &str, kind: Option<Kind>) -> Option<Found<'_>> {
     let s = Source::Audit;
     let i = text.find("audit(")?;
     let epoch: Option<i64> = leading_num(&text[i + 6..]);
-    let is_avc = text.starts_with("type=AVC ")
-        || text.starts_with("audit: type=1400 ")
-        || text.starts_with("audit(");
+    let is_avc = sw(text, "type=AVC ") || sw(text, "audit: type=1400 ") || sw(text, "audit(");
     if !is_avc {
-        if text.starts_with("type=") || text.starts_with("audit: ") {
+        if sw(text, "type=") || sw(text, "audit: ") {
             return Some(Found::quiet(k, s).at(epoch));
         }
         return None;
@@ -1352,7 +1421,7 @@ fn setroubleshoot(text: &str) -> Found<'_> {
 fn systemd_line(text: &str) -> Option<Found<'_>> {
     let k = Kind::Journal;
     let s = Source::Systemd;
-    if let Some(r) = text.strip_prefix("Unit ") {
+    if let Some(r) = sp(text, "Unit ") {
         if let Some(i) = r.find(" entered failed state") {
             let unit = unit_name(&r[..i]);
             let signal = Signal::UnitFailed {
@@ -1374,7 +1443,7 @@ fn systemd_line(text: &str) -> Option<Found<'_>> {
         return Some(Found::quiet(k, s));
     }
     let msg = &text[colon + 2..];
-    if let Some(r) = msg.strip_prefix("Failed with result '") {
+    if let Some(r) = sp(msg, "Failed with result '") {
         let result = r.split('\'').next().unwrap_or("");
         let signal = Signal::UnitFailed {
             unit: unit_name(unit).to_string(),
@@ -1383,7 +1452,10 @@ fn systemd_line(text: &str) -> Option<Found<'_>> {
         let mark = through(msg, 0, '.');
         return Some(Found::sig(k, s, signal, mark));
     }
-    if msg.starts_with("A process of this unit has been killed by the OOM killer") {
+    if sw(
+        msg,
+        "A process of this unit has been killed by the OOM killer",
+    ) {
         let signal = Signal::UnitOomKill {
             unit: unit_name(unit).to_string(),
         };
@@ -2249,6 +2321,23 @@ mod tests {
         let ev = ev.unwrap();
         let (a, b) = ev.mark.unwrap();
         assert!(ev.text.get(a..b).is_some());
+    }
+
+    #[test]
+    fn prefix_tables_are_searchable() {
+        for table in [UWSGI_QUIET, NODE_QUIET, PM2_QUIET, NODE_INDENTED] {
+            for pair in table.windows(2) {
+                assert!(pair[0] < pair[1], "not sorted: {pair:?}");
+            }
+            for a in table {
+                for b in table {
+                    assert!(a == b || !b.starts_with(a), "{a:?} is a prefix of {b:?}");
+                }
+                assert!(has_prefix(table, &format!("{a}xyz")), "{a}");
+            }
+        }
+        assert!(!has_prefix(UWSGI_QUIET, "zzz"));
+        assert!(!has_prefix(UWSGI_QUIET, ""));
     }
 
     #[test]
