@@ -12,7 +12,7 @@
 //! bounded sample of evidence lines. Memory is O(distinct groups).
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// How many evidence lines a group keeps at most (first ones and last ones).
 pub const SAMPLE_HEAD: usize = 3;
@@ -578,7 +578,7 @@ pub struct EventGroup {
     pub level: Option<Level>,
     /// Events per minute (`minute since 1970` → count).
     #[serde(skip)]
-    pub per_minute: BTreeMap<i64, u64>,
+    pub per_minute: MinuteCounts,
     pub requests: Vec<String>,
     pub clients: Vec<String>,
     pub hosts: Vec<String>,
@@ -587,17 +587,160 @@ pub struct EventGroup {
     pub tail: Vec<EvidenceLine>,
 }
 
+/// Events per minute of one group (`minute since 1970` → count), oldest
+/// first, at most [`MAX_BUCKETS`] minutes: past that the two oldest are
+/// merged, which keeps the recent shape exact. Read it like a sorted map
+/// (`for (minute, count) in &group.per_minute`).
+///
+/// Logs come mostly in time order, so a minute is nearly always the last
+/// one or a new last one: a ring buffer makes that one step on one cache
+/// line, and an older minute is found by binary search.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MinuteCounts {
+    minutes: VecDeque<(i64, u64)>,
+}
+
+impl MinuteCounts {
+    pub fn len(&self) -> usize {
+        self.minutes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.minutes.is_empty()
+    }
+
+    /// `(minute, count)` pairs, oldest first.
+    pub fn iter(&self) -> MinuteIter<'_> {
+        self.into_iter()
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &i64> + '_ {
+        self.minutes.iter().map(|(m, _)| m)
+    }
+
+    pub fn get(&self, minute: &i64) -> Option<&u64> {
+        let i = self
+            .minutes
+            .binary_search_by_key(minute, |&(m, _)| m)
+            .ok()?;
+        self.minutes.get(i).map(|(_, c)| c)
+    }
+
+    pub fn first_key_value(&self) -> Option<(&i64, &u64)> {
+        self.minutes.front().map(pair)
+    }
+
+    pub fn last_key_value(&self) -> Option<(&i64, &u64)> {
+        self.minutes.back().map(pair)
+    }
+
+    /// One more event in `minute`. Same result as adding to a sorted map and
+    /// then, past [`MAX_BUCKETS`] keys, folding the oldest into the next; the
+    /// fold is done first so the buffer never grows past the cap.
+    pub fn add(&mut self, minute: i64) {
+        let v = &mut self.minutes;
+        let at = match v.back_mut() {
+            Some((m, c)) if *m == minute => {
+                *c += 1;
+                return;
+            }
+            Some((m, _)) if *m < minute => v.len(),
+            None => 0,
+            Some(_) => match v.binary_search_by_key(&minute, |&(m, _)| m) {
+                Ok(i) => {
+                    v[i].1 += 1;
+                    return;
+                }
+                Err(i) => i,
+            },
+        };
+        if v.len() < MAX_BUCKETS {
+            v.insert(at, (minute, 1));
+            return;
+        }
+        // Full: the new minute and the two oldest are folded as if it had been
+        // inserted and the oldest then merged into the next.
+        match at {
+            0 => v[0].1 += 1,
+            1 => {
+                let oldest = v[0].1;
+                v[0] = (minute, 1 + oldest);
+            }
+            _ => {
+                if let Some((_, oldest)) = v.pop_front() {
+                    v[0].1 += oldest;
+                }
+                v.insert(at - 1, (minute, 1));
+            }
+        }
+    }
+}
+
+fn pair(e: &(i64, u64)) -> (&i64, &u64) {
+    (&e.0, &e.1)
+}
+
+/// Iterator over a [`MinuteCounts`].
+pub type MinuteIter<'a> = std::iter::Map<
+    std::collections::vec_deque::Iter<'a, (i64, u64)>,
+    fn(&'a (i64, u64)) -> (&'a i64, &'a u64),
+>;
+
+impl<'a> IntoIterator for &'a MinuteCounts {
+    type Item = (&'a i64, &'a u64);
+    type IntoIter = MinuteIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.minutes
+            .iter()
+            .map(pair as fn(&'a (i64, u64)) -> (&'a i64, &'a u64))
+    }
+}
+
+/// One occurrence as a group needs it, borrowed from the input line: the
+/// streaming parsers hand this over without allocating, and only a new
+/// group, a sample slot or a distinct request/client/host copies text.
+#[derive(Clone, Copy, Debug)]
+pub struct Occurrence<'a> {
+    pub line: u64,
+    pub time: Option<i64>,
+    pub level: Option<Level>,
+    pub request: Option<&'a str>,
+    pub client: Option<&'a str>,
+    pub host: Option<&'a str>,
+    pub pid: Option<u32>,
+    pub text: &'a str,
+    pub mark: Option<(usize, usize)>,
+}
+
+impl Event {
+    /// The event's occurrence, borrowing its text.
+    pub fn occurrence(&self) -> Occurrence<'_> {
+        Occurrence {
+            line: self.line,
+            time: self.time,
+            level: self.level,
+            request: self.request.as_deref(),
+            client: self.client.as_deref(),
+            host: self.host.as_deref(),
+            pid: self.pid,
+            text: &self.text,
+            mark: self.mark,
+        }
+    }
+}
+
 impl EventGroup {
-    fn new(ev: &Event) -> Self {
+    fn new(key: EventKey, ev: &Occurrence<'_>) -> Self {
         EventGroup {
-            key: ev.key.clone(),
+            key,
             count: 0,
             first_line: ev.line,
             last_line: ev.line,
             first_time: ev.time,
             last_time: ev.time,
             level: ev.level,
-            per_minute: BTreeMap::new(),
+            per_minute: MinuteCounts::default(),
             requests: Vec::new(),
             clients: Vec::new(),
             hosts: Vec::new(),
@@ -607,7 +750,7 @@ impl EventGroup {
         }
     }
 
-    fn add(&mut self, ev: Event) {
+    fn add(&mut self, ev: &Occurrence<'_>) {
         self.count += 1;
         self.last_line = ev.line;
         if let Some(t) = ev.time {
@@ -615,36 +758,36 @@ impl EventGroup {
                 self.first_time = Some(t);
             }
             self.last_time = Some(t);
-            *self.per_minute.entry(t.div_euclid(60)).or_insert(0) += 1;
-            if self.per_minute.len() > MAX_BUCKETS {
-                // Merge the two oldest minutes: keeps the recent shape exact.
-                let mut it = self.per_minute.iter();
-                let (&k0, &v0) = it.next().expect("non-empty");
-                let (&k1, _) = it.next().expect("two entries");
-                self.per_minute.remove(&k0);
-                *self.per_minute.get_mut(&k1).expect("present") += v0;
-            }
+            self.per_minute.add(t.div_euclid(60));
         }
         push_distinct(&mut self.requests, ev.request);
         push_distinct(&mut self.clients, ev.client);
         push_distinct(&mut self.hosts, ev.host);
         if let Some(p) = ev.pid {
-            if !self.pids.contains(&p) && self.pids.len() < DISTINCT_KEEP {
+            if self.pids.len() < DISTINCT_KEEP && !self.pids.contains(&p) {
                 self.pids.push(p);
             }
         }
-        let evidence = EvidenceLine {
-            line: ev.line,
-            text: clip(&ev.text, 600),
-            mark: ev.mark.filter(|&(_, e)| e <= 600),
-        };
+        let mark = ev.mark.filter(|&(_, e)| e <= 600);
         if self.head.len() < SAMPLE_HEAD {
-            self.head.push(evidence);
-        } else {
-            if self.tail.len() == SAMPLE_TAIL {
-                self.tail.remove(0);
-            }
-            self.tail.push(evidence);
+            self.head.push(EvidenceLine {
+                line: ev.line,
+                text: clip(ev.text, 600),
+                mark,
+            });
+        } else if self.tail.len() < SAMPLE_TAIL {
+            self.tail.push(EvidenceLine {
+                line: ev.line,
+                text: clip(ev.text, 600),
+                mark,
+            });
+        } else if let Some(oldest) = self.tail.first_mut() {
+            // The oldest tail line gives its buffer to the newest: no allocation
+            // once the samples are full.
+            oldest.line = ev.line;
+            oldest.mark = mark;
+            clip_into(&mut oldest.text, ev.text, 600);
+            self.tail.rotate_left(1);
         }
     }
 
@@ -654,12 +797,27 @@ impl EventGroup {
     }
 }
 
-fn push_distinct(v: &mut Vec<String>, s: Option<String>) {
+fn push_distinct(v: &mut Vec<String>, s: Option<&str>) {
     if let Some(s) = s {
-        if v.len() < DISTINCT_KEEP && !v.iter().any(|x| *x == s) {
-            v.push(clip(&s, 200));
+        if v.len() < DISTINCT_KEEP && !v.iter().any(|x| x == s) {
+            v.push(clip(s, 200));
         }
     }
+}
+
+/// [`clip`] into a reused buffer.
+fn clip_into(out: &mut String, s: &str, max: usize) {
+    out.clear();
+    if s.len() <= max {
+        out.push_str(s);
+        return;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(&s[..end]);
+    out.push('…');
 }
 
 /// A listening socket from `ss`, `netstat`, `lsof` or a backend log.
@@ -933,18 +1091,49 @@ pub struct Facts {
 impl Facts {
     /// Add one event, grouping it with its twins.
     pub fn add_event(&mut self, ev: Event) {
+        let occ = ev.occurrence();
         if let Some(&i) = self.group_index.get(&ev.key) {
-            self.groups[i].add(ev);
+            self.groups[i].add(&occ);
             return;
         }
         if self.groups.len() >= MAX_GROUPS {
             self.overflow += 1;
             return;
         }
-        let mut g = EventGroup::new(&ev);
-        self.group_index.insert(ev.key.clone(), self.groups.len());
-        g.add(ev);
+        let key = ev.key.clone();
+        self.new_group(key, &occ);
+    }
+
+    /// Add one occurrence under `key`; returns the index of its group, or
+    /// `None` when it was counted in `overflow`. The index stays valid (groups
+    /// are never removed), so a parser may remember it and call
+    /// [`Facts::add_to_group`] for the next occurrence of the same key.
+    pub fn add_keyed(&mut self, key: EventKey, occ: &Occurrence<'_>) -> Option<usize> {
+        if let Some(&i) = self.group_index.get(&key) {
+            self.groups[i].add(occ);
+            return Some(i);
+        }
+        if self.groups.len() >= MAX_GROUPS {
+            self.overflow += 1;
+            return None;
+        }
+        Some(self.new_group(key, occ))
+    }
+
+    /// Add one occurrence to the group at `index` (from [`Facts::add_keyed`]).
+    pub fn add_to_group(&mut self, index: usize, occ: &Occurrence<'_>) {
+        if let Some(g) = self.groups.get_mut(index) {
+            g.add(occ);
+        }
+    }
+
+    fn new_group(&mut self, key: EventKey, occ: &Occurrence<'_>) -> usize {
+        let i = self.groups.len();
+        let mut g = EventGroup::new(key.clone(), occ);
+        self.group_index.insert(key, i);
+        g.add(occ);
         self.groups.push(g);
+        i
     }
 
     /// Groups whose signal satisfies `pred`.
@@ -963,5 +1152,147 @@ impl Facts {
     /// The last time seen in any group (used to weigh recency).
     pub fn last_time(&self) -> Option<i64> {
         self.groups.iter().filter_map(|g| g.last_time).max()
+    }
+}
+
+/// A fast deterministic hasher for keys that parsers build from slices of a
+/// line (see `error_log::Stream`): one multiply per 8 bytes. Not keyed, so
+/// only for maps whose size is capped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SliceHasher(u64);
+
+impl SliceHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let m = u128::from(self.0.rotate_left(26) ^ word) * u128::from(K);
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
+
+impl std::hash::Hasher for SliceHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.mix(u64::from_le_bytes([
+                w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7],
+            ]));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sorted-map definition the ring buffer must match: insert, then
+    /// past the cap fold the oldest minute into the next.
+    fn reference(minutes: &[i64]) -> BTreeMap<i64, u64> {
+        let mut m = BTreeMap::new();
+        for &k in minutes {
+            *m.entry(k).or_insert(0) += 1;
+            if m.len() > MAX_BUCKETS {
+                let mut it = m.iter();
+                let (&k0, &v0) = it.next().expect("non-empty");
+                let (&k1, _) = it.next().expect("two entries");
+                m.remove(&k0);
+                *m.get_mut(&k1).expect("present") += v0;
+            }
+        }
+        m
+    }
+
+    fn check(minutes: &[i64]) {
+        let mut counts = MinuteCounts::default();
+        for &k in minutes {
+            counts.add(k);
+        }
+        let got: Vec<(i64, u64)> = counts.iter().map(|(k, v)| (*k, *v)).collect();
+        let want: Vec<(i64, u64)> = reference(minutes).into_iter().collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn minute_counts_match_a_sorted_map() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // In order, with repeats and gaps, past the cap.
+        let mut t = 0i64;
+        let in_order: Vec<i64> = (0..12_000)
+            .map(|_| {
+                t += (next() % 3) as i64;
+                t
+            })
+            .collect();
+        check(&in_order);
+        // Out of order, in a range wider than the cap (merges at the front,
+        // inserts before the two oldest, in the middle and at the end).
+        let shuffled: Vec<i64> = (0..20_000).map(|_| (next() % 9_000) as i64 - 100).collect();
+        check(&shuffled);
+        // Going back in time once (two files pasted one after the other).
+        let mut twice = in_order.clone();
+        twice.extend(in_order.iter().map(|m| m - 50));
+        check(&twice);
+        // Always older than anything kept.
+        let falling: Vec<i64> = (0..10_000).rev().collect();
+        check(&falling);
+    }
+
+    #[test]
+    fn tail_samples_reuse_their_buffers_and_keep_order() {
+        let mut f = Facts::default();
+        let key = EventKey {
+            source: Source::Nginx,
+            signal: Signal::NoLiveUpstreams,
+            action: None,
+            upstream: None,
+            server: None,
+        };
+        for line in 1..=10u64 {
+            let text = format!("line {line} {}", "x".repeat(line as usize * 70));
+            let occ = Occurrence {
+                line,
+                time: None,
+                level: None,
+                request: None,
+                client: None,
+                host: None,
+                pid: None,
+                text: &text,
+                mark: Some((0, 4)),
+            };
+            f.add_keyed(key.clone(), &occ);
+        }
+        let g = &f.groups[0];
+        let lines: Vec<u64> = g.evidence().map(|e| e.line).collect();
+        assert_eq!(lines, [1, 2, 3, 9, 10]);
+        assert_eq!(
+            g.tail[0].text,
+            clip(&format!("line 9 {}", "x".repeat(630)), 600)
+        );
+        assert!(g.tail[1].text.ends_with('…'));
+        assert_eq!(g.count, 10);
     }
 }

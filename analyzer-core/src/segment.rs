@@ -21,6 +21,10 @@ use crate::text::{strip_controls, unwrap_line};
 pub const MAX_BLOCK_LINES: usize = 50_000;
 /// Longest line kept (bytes); the rest of a longer line is dropped.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Most artifacts listed. Interleaved logs (error.log and access.log lines
+/// of one `docker logs`) would otherwise list one artifact per line or two:
+/// past this many, a line joins the latest artifact of its kind.
+pub const MAX_ARTIFACTS: usize = 256;
 
 struct OpenBlock {
     kind: Kind,
@@ -42,6 +46,10 @@ pub struct Segmenter {
     expect: Option<Kind>,
     pub error_log_lines: u64,
     pub events: u64,
+    /// Lines that joined an earlier artifact because of [`MAX_ARTIFACTS`].
+    pub merged_artifact_lines: u64,
+    /// The error.log parser's memory of line shapes.
+    error_log: error_log::Stream,
 }
 
 impl Default for Segmenter {
@@ -233,6 +241,8 @@ impl Segmenter {
             expect: None,
             error_log_lines: 0,
             events: 0,
+            merged_artifact_lines: 0,
+            error_log: error_log::Stream::new(),
         }
     }
 
@@ -243,6 +253,14 @@ impl Segmenter {
             if last.kind == kind {
                 last.last_line = no;
                 last.lines += 1;
+                return;
+            }
+        }
+        if self.artifacts.len() >= MAX_ARTIFACTS {
+            if let Some(a) = self.artifacts.iter_mut().rev().find(|a| a.kind == kind) {
+                a.last_line = no;
+                a.lines += 1;
+                self.merged_artifact_lines += 1;
                 return;
             }
         }
@@ -323,14 +341,13 @@ impl Segmenter {
     /// Try the self-recognising line kinds. Returns the kind when matched.
     fn line_kind(&mut self, no: u64, text: &str, wrapper: &crate::text::Wrapper) -> Option<Kind> {
         if error_log::looks_like(text) {
-            if let Some(ev) = error_log::parse_line(no, text) {
+            if let Some(event) = self.error_log.line(no, text, &mut self.facts) {
                 self.error_log_lines += 1;
                 if wrapper.container.is_some() {
                     self.facts.nginx_in_container = true;
                 }
-                if let Some(ev) = ev {
+                if event {
                     self.events += 1;
-                    self.facts.add_event(ev);
                 }
                 return Some(Kind::NginxErrorLog);
             }

@@ -145,6 +145,16 @@ impl Analyzer {
                 ),
             });
         }
+        if self.seg.merged_artifact_lines > 0 {
+            warnings.push(Warning {
+                line: None,
+                message: format!(
+                    "more than {} separate artifacts: {} later line(s) were counted with the latest artifact of their kind",
+                    crate::segment::MAX_ARTIFACTS,
+                    self.seg.merged_artifact_lines
+                ),
+            });
+        }
         if self.seg.facts.overflow > 0 {
             warnings.push(Warning {
                 line: None,

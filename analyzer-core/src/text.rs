@@ -34,7 +34,7 @@ impl Wrapper {
 /// Remove ANSI escape sequences (CSI `ESC [ … letter`, OSC `ESC ] … BEL`,
 /// and two-byte escapes) and other C0 controls except tab.
 pub fn strip_controls(s: &str) -> Cow<'_, str> {
-    if !s.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+    if !has_controls(s.as_bytes()) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -73,6 +73,91 @@ pub fn strip_controls(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Any byte [`strip_controls`] would act on? Checked 32 bytes at a time
+/// without early exits inside a block, so the compiler vectorises it: this
+/// runs on every input line.
+#[inline]
+fn has_controls(b: &[u8]) -> bool {
+    #[inline(always)]
+    fn control(x: u8) -> bool {
+        (x < 0x20) & (x != b'\t') | (x == 0x7f)
+    }
+    let mut blocks = b.chunks_exact(32);
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &x| acc | control(x)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&x| control(x))
+}
+
+/// A substring searcher built once per program run (needles are constants):
+/// `str::find` with a `&str` needle sets up a searcher on every call, which
+/// dominates on short lines.
+macro_rules! finder {
+    ($(#[$doc:meta])* $name:ident, $needle:expr) => {
+        $(#[$doc])*
+        #[allow(non_snake_case)]
+        pub fn $name() -> &'static memchr::memmem::Finder<'static> {
+            static F: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+                std::sync::OnceLock::new();
+            F.get_or_init(|| memchr::memmem::Finder::new($needle))
+        }
+    };
+}
+pub(crate) use finder;
+
+/// Reverse form of [`finder!`] (for `rfind`).
+macro_rules! finder_rev {
+    ($(#[$doc:meta])* $name:ident, $needle:expr) => {
+        $(#[$doc])*
+        #[allow(non_snake_case)]
+        pub fn $name() -> &'static memchr::memmem::FinderRev<'static> {
+            static F: std::sync::OnceLock<memchr::memmem::FinderRev<'static>> =
+                std::sync::OnceLock::new();
+            F.get_or_init(|| memchr::memmem::FinderRev::new($needle))
+        }
+    };
+}
+pub(crate) use finder_rev;
+
+/// `s.find(needle)` for a prebuilt searcher (same result: the first match).
+#[inline]
+pub fn find_with(s: &str, f: &memchr::memmem::Finder<'_>) -> Option<usize> {
+    f.find(s.as_bytes())
+}
+
+/// `s.rfind(needle)` for a prebuilt searcher (same result: the last match).
+#[inline]
+pub fn rfind_with(s: &str, f: &memchr::memmem::FinderRev<'_>) -> Option<usize> {
+    f.rfind(s.as_bytes())
+}
+
+/// `s.rfind(needle)`, looking only where the needle's first byte is: for
+/// needles that open with a rare byte (`, upstream: "`), faster than a
+/// general reverse searcher on short haystacks.
+#[inline]
+pub fn rfind_lead(s: &str, needle: &str) -> Option<usize> {
+    let (b, n) = (s.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    memchr::memrchr_iter(first, b).find(|&i| b[i..].starts_with(n))
+}
+
+/// `s.find(&[a, b])`: the first `a` directly followed by `b`.
+#[inline]
+pub fn find_pair(s: &str, a: u8, b: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(a, &bytes[from..]) {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&b) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 const MONTHS: [&str; 12] = [
@@ -119,6 +204,10 @@ fn strip_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
 
 /// `2024-01-15T10:23:41+0000 host ident[pid]: rest` (journalctl -o short-iso).
 fn strip_iso_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
+    // The stamp is the first word: `T` at 10 and 19 bytes at least.
+    if s.as_bytes().get(10) != Some(&b'T') || s.len() < 19 {
+        return None;
+    }
     let (stamp, rest) = s.split_once(' ')?;
     if stamp.len() < 19 || stamp.as_bytes()[10] != b'T' || !stamp.get(..4).is_some_and(is_digits) {
         return None;
@@ -138,6 +227,11 @@ fn strip_iso_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
 
 /// `2024-01-15T10:23:45.123456789Z rest` (kubectl logs --timestamps).
 fn strip_rfc3339(s: &str) -> Option<&str> {
+    // The stamp is the first word: `-` at 4, `T` at 10, 20 bytes at least.
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[10] != b'T' {
+        return None;
+    }
     let (stamp, rest) = s.split_once(' ')?;
     let b = stamp.as_bytes();
     if b.len() >= 20
@@ -155,8 +249,11 @@ fn strip_rfc3339(s: &str) -> Option<&str> {
 /// `name  | rest`: docker compose / docker logs prefix, and pm2 logs
 /// (`0|api      | rest`, `PM2        | rest`).
 fn strip_bar_prefix(s: &str) -> Option<(&str, &str)> {
-    let bar = s
-        .find("| ")
+    // A bar past byte 64 is refused below, so the search stops there (a
+    // `| ` further on would give the same `None`).
+    let window = &s.as_bytes()[..s.len().min(66)];
+    let bar = memchr::memchr_iter(b'|', window)
+        .find(|&i| s.as_bytes().get(i + 1) == Some(&b' '))
         .or_else(|| s.strip_suffix('|').map(|r| r.len()))?;
     if bar == 0 || bar > 64 {
         return None;

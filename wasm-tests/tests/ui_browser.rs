@@ -90,7 +90,7 @@ fn hostile_report() -> Report {
     c.evidence = vec![analyzer_core::facts::EvidenceLine {
         line: 1,
         text: evil.into(),
-        mark: Some((40, 49)),
+        mark: evil.find("connect()").map(|i| (i, i + "connect()".len())),
     }];
     let mut fix: Fix = c.fixes[0].clone();
     fix.command = "<svg onload=alert(1)>".into();

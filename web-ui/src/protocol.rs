@@ -87,7 +87,9 @@ mod js {
 
     impl ToWorker {
         pub fn to_js(&self) -> Result<JsValue, serde_wasm_bindgen::Error> {
-            self.serialize(&serializer())
+            // Not `json_compatible`: that one turns bytes into a plain array
+            // of numbers; chunks must travel as a `Uint8Array`.
+            self.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
         }
         pub fn from_js(v: JsValue) -> Result<Self, serde_wasm_bindgen::Error> {
             serde_wasm_bindgen::from_value(v)

@@ -6,9 +6,30 @@
 //! name an upstream problem still count as error-log lines, just not as
 //! signals.
 
-use crate::facts::{Action, Event, EventKey, Level, Signal, Source, Upstream};
-use crate::text::{parse_errno, quoted_after};
+use crate::facts::{
+    Action, Event, EventKey, Facts, Level, Occurrence, Signal, SliceHasher, Source, Upstream,
+};
+use crate::text::{find_pair, find_with, finder, finder_rev, parse_errno, rfind_lead, rfind_with};
 use crate::time;
+use memchr::memchr;
+use memchr::memmem::Finder;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+finder!(CLIENT, ", client: ");
+finder!(SERVER, ", server: ");
+finder!(REQUEST, ", request: ");
+finder_rev!(WHILE_REV, " while ");
+finder!(SCHEME_SEP, "://");
+finder!(UPSTREAM, "upstream");
+finder!(COULD_NOT_RESOLVE, " could not be resolved (");
+finder!(HOST_NOT_FOUND, "host not found in upstream ");
+finder!(EMFILE, "(24: Too many open files)");
+finder!(
+    WC_EXCEED,
+    " worker_connections exceed open file resource limit: "
+);
+finder!(WC_NOT_ENOUGH, " worker_connections are not enough");
 
 /// The header of an error.log line.
 pub struct Header<'a> {
@@ -39,15 +60,15 @@ pub fn parse_header(s: &str) -> Option<Header<'_>> {
     }
     let t = time::parse_nginx(&s[..19]);
     let rest = &s[21..];
-    let close = rest.find(']')?;
+    let close = memchr(b']', rest.as_bytes())?;
     let level = Level::parse(&rest[..close])?;
     let mut rest = rest[close + 1..].trim_start();
     let mut pid = None;
     // `1234#1234: ` (older builds `1234#0: `)
-    if let Some(hash) = rest.find('#') {
+    if let Some(hash) = memchr(b'#', rest.as_bytes()) {
         if hash < 12 && rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
             pid = rest[..hash].parse().ok();
-            if let Some(colon) = rest.find(": ") {
+            if let Some(colon) = find_pair(rest, b':', b' ') {
                 rest = &rest[colon + 2..];
             }
         }
@@ -69,30 +90,84 @@ pub fn parse_header(s: &str) -> Option<Header<'_>> {
 
 /// Split the message from its `, client: …` context.
 fn split_context(msg: &str) -> (&str, &str) {
-    match msg.find(", client: ") {
+    match find_with(msg, CLIENT()) {
         Some(i) => (&msg[..i], &msg[i..]),
-        None => match msg.find(", server: ") {
+        None => match find_with(msg, SERVER()) {
             Some(i) => (&msg[..i], &msg[i..]),
             None => (msg, ""),
         },
     }
 }
 
-fn field<'a>(ctx: &'a str, name: &str) -> Option<&'a str> {
-    let i = ctx.find(name)? + name.len();
+/// The value of `, name: ` (`name` being the needle of `f`) up to the next `, `.
+fn field<'a>(ctx: &'a str, f: &Finder<'_>) -> Option<&'a str> {
+    let i = find_with(ctx, f)? + f.needle().len();
     let rest = &ctx[i..];
-    let end = rest.find(", ").unwrap_or(rest.len());
+    let end = find_pair(rest, b',', b' ').unwrap_or(rest.len());
     Some(&rest[..end])
 }
 
+/// `s` up to its first `"` (all of it when there is none).
+fn to_quote(s: &str) -> &str {
+    match memchr(b'"', s.as_bytes()) {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+/// The context fields of a line (`, client: …, request: "…", upstream: "…", host: "…"`).
+struct Fields<'a> {
+    upstream: Option<&'a str>,
+    request: Option<&'a str>,
+    host: Option<&'a str>,
+    client: Option<&'a str>,
+}
+
+fn fields(ctx: &str) -> Fields<'_> {
+    if ctx.is_empty() {
+        return Fields {
+            upstream: None,
+            request: None,
+            host: None,
+            client: None,
+        };
+    }
+    let request = find_with(ctx, REQUEST()).and_then(|i| {
+        let rest = ctx[i + ", request: ".len()..].strip_prefix('"')?;
+        let end = memchr(b'"', rest.as_bytes())?;
+        Some(&rest[..end])
+    });
+    Fields {
+        upstream: rfind_lead(ctx, ", upstream: \"").map(|i| to_quote(&ctx[i + 13..])),
+        request,
+        host: rfind_lead(ctx, ", host: \"").map(|i| to_quote(&ctx[i + 9..])),
+        client: field(ctx, CLIENT()),
+    }
+}
+
+/// The part of an `upstream: "…"` value that [`Upstream::parse`] reads (the
+/// URI dropped): two values with the same part parse to the same upstream.
+fn upstream_part(raw: &str) -> &str {
+    let s = raw.trim().trim_end_matches(';');
+    let (skip, rest) = match find_with(s, SCHEME_SEP()) {
+        Some(i) => (i + 3, &s[i + 3..]),
+        None => (0, s),
+    };
+    let end = match rest.strip_prefix("unix:") {
+        Some(u) => 5 + memchr(b':', u.as_bytes()).unwrap_or(u.len()),
+        None => memchr::memchr2(b'/', b'?', rest.as_bytes()).unwrap_or(rest.len()),
+    };
+    &s[..skip + end]
+}
+
 fn action_of(head: &str) -> Option<Action> {
-    let i = head.rfind(" while ")?;
+    let i = rfind_with(head, WHILE_REV())?;
     let a = head[i + 7..].trim_end_matches(',').trim();
     Some(Action::parse(a))
 }
 
 fn after_errno(s: &str) -> Option<(u16, &str)> {
-    let i = s.find(" (")?;
+    let i = find_pair(s, b' ', b'(')?;
     let (n, text, _) = parse_errno(&s[i + 1..])?;
     Some((n, text))
 }
@@ -129,7 +204,11 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         return None;
     }
     if head.starts_with("upstream timed out") {
-        return Some((Signal::UpstreamTimedOut, None, mark_to(head, "upstream timed out")));
+        return Some((
+            Signal::UpstreamTimedOut,
+            None,
+            mark_to(head, "upstream timed out"),
+        ));
     }
     if head.starts_with("upstream prematurely closed") {
         if head.contains("closed stream") {
@@ -148,7 +227,16 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         };
         return Some((Signal::PrematureClose, None, m));
     }
-    for call in ["recv()", "readv()", "writev()", "sendfile()", "send()", "SSL_read()", "SSL_write()", "write()"] {
+    for call in [
+        "recv()",
+        "readv()",
+        "writev()",
+        "sendfile()",
+        "send()",
+        "SSL_read()",
+        "SSL_write()",
+        "write()",
+    ] {
         if let Some(rest) = head.strip_prefix(call) {
             if let Some((errno, _)) = after_errno(rest) {
                 if errno == 24 {
@@ -230,7 +318,7 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
             "no resolver defined to resolve",
         ));
     }
-    if let Some(i) = head.find(" could not be resolved (") {
+    if let Some(i) = find_with(head, COULD_NOT_RESOLVE()) {
         let host = head[..i].rsplit(' ').next().unwrap_or("").to_string();
         let code = parse_errno(&head[i + " could not be resolved ".len()..])
             .map(|(n, _, _)| n)
@@ -241,7 +329,10 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
             mark_to(head, "could not be resolved"),
         ));
     }
-    if let Some(h) = quoted_after(head, "host not found in upstream ") {
+    if let Some(h) = find_with(head, HOST_NOT_FOUND()).and_then(|i| {
+        let rest = head[i + HOST_NOT_FOUND().needle().len()..].strip_prefix('"')?;
+        Some(&rest[..memchr(b'"', rest.as_bytes())?])
+    }) {
         return Some((
             Signal::HostNotFound {
                 host: h.to_string(),
@@ -275,17 +366,19 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         ));
     }
     if head.starts_with("upstream SSL certificate does not match") {
-        let name = quoted_after(head, "does not match ").unwrap_or("").to_string();
+        let name = crate::text::quoted_after(head, "does not match ")
+            .unwrap_or("")
+            .to_string();
         return Some((
             Signal::SslNameMismatch { name },
             None,
             "upstream SSL certificate does not match",
         ));
     }
-    if head.contains("(24: Too many open files)") {
+    if find_with(head, EMFILE()).is_some() {
         return Some((Signal::TooManyOpenFiles, None, "(24: Too many open files)"));
     }
-    if let Some(i) = head.find(" worker_connections exceed open file resource limit: ") {
+    if let Some(i) = find_with(head, WC_EXCEED()) {
         let count = head[..i].trim().parse().unwrap_or(0);
         let limit = head[i + 52..].trim().parse().unwrap_or(0);
         return Some((
@@ -294,7 +387,7 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
             "worker_connections exceed open file resource limit",
         ));
     }
-    if let Some(i) = head.find(" worker_connections are not enough") {
+    if let Some(i) = find_with(head, WC_NOT_ENOUGH()) {
         let count = head[..i].trim().parse().unwrap_or(0);
         return Some((
             Signal::WorkerConnections { count },
@@ -369,7 +462,7 @@ const HEADLESS_NEEDLES: &[&str] = &[
 /// upstream, client: …`), or behind another logger's own prefix. Only lines
 /// that carry nginx's upstream context are taken.
 pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
-    if !(text.contains("upstream") || text.contains(", client: ")) {
+    if find_with(text, UPSTREAM()).is_none() && find_with(text, CLIENT()).is_none() {
         return None;
     }
     let (at, _) = HEADLESS_NEEDLES
@@ -382,7 +475,9 @@ pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
         .and_then(|i| before[i + 1..].split(']').next())
         .and_then(Level::parse)
         .unwrap_or(Level::Error);
-    let time = before.find(|c: char| c.is_ascii_digit()).and_then(|i| time::parse_nginx(before.get(i..)?));
+    let time = before
+        .find(|c: char| c.is_ascii_digit())
+        .and_then(|i| time::parse_nginx(before.get(i..)?));
     event_from(line_no, text, &text[at..], level, time, None)
 }
 
@@ -396,50 +491,179 @@ fn event_from(
 ) -> Option<Event> {
     let (head, ctx) = split_context(message);
     let (signal, target, mark_text) = classify(head, level)?;
-    let upstream_raw = ctx
-        .rfind(", upstream: \"")
-        .and_then(|i| ctx[i + 13..].split('"').next());
-    let upstream = upstream_raw.and_then(Upstream::parse);
-    let request = quoted_after(ctx, ", request: ").map(str::to_string);
-    let host = ctx
-        .rfind(", host: \"")
-        .and_then(|i| ctx[i + 9..].split('"').next())
-        .map(str::to_string);
-    let client = field(ctx, ", client: ").map(str::to_string);
-    let action = action_of(head);
-    // `connect() to X` names the peer; keep it when there is no upstream field
-    // or when it differs from it (unix path vs upstream).
-    let server = match (&target, &upstream) {
-        (Some(t), Some(u)) if crate::facts::Address::parse(t).as_ref() == Some(&u.addr) => None,
-        (Some(t), _) => Some(t.clone()),
-        _ => None,
-    };
+    let f = fields(ctx);
+    let key = key_of(signal, target, head, f.upstream);
     let mark = text.find(mark_text).map(|i| (i, i + mark_text.len()));
     Some(Event {
-        key: EventKey {
-            source: Source::Nginx,
-            signal,
-            action,
-            upstream,
-            server,
-        },
+        key,
         line: line_no,
         time,
         level: Some(level),
-        request,
-        client,
-        host,
+        request: f.request.map(str::to_string),
+        client: f.client.map(str::to_string),
+        host: f.host.map(str::to_string),
         pid,
         text: text.to_string(),
         mark,
     })
 }
 
+/// The group key of a classified line.
+fn key_of(
+    signal: Signal,
+    target: Option<String>,
+    head: &str,
+    upstream_raw: Option<&str>,
+) -> EventKey {
+    let upstream = upstream_raw.and_then(Upstream::parse);
+    let action = action_of(head);
+    // `connect() to X` names the peer; keep it when there is no upstream field
+    // or when it differs from it (unix path vs upstream).
+    let server = match (target, &upstream) {
+        (Some(t), Some(u)) if crate::facts::Address::parse(&t).as_ref() == Some(&u.addr) => None,
+        (Some(t), _) => Some(t),
+        _ => None,
+    };
+    EventKey {
+        source: Source::Nginx,
+        signal,
+        action,
+        upstream,
+        server,
+    }
+}
+
+/// Most remembered line shapes; past it the memo starts again.
+const MEMO_MAX: usize = 4096;
+
+/// What a line shape (level, message head, upstream address) gave last time.
+enum Memo {
+    /// An error.log line that names no upstream problem.
+    Quiet,
+    /// Counted in `Facts::overflow` (groups never go away, so it stays there).
+    Overflow,
+    /// The group of this shape and where its mark is.
+    Group { index: usize, mark: MarkSearch },
+}
+
+/// Finds the mark of a line of a remembered shape as `text.find(mark)` does.
+struct MarkSearch {
+    finder: Finder<'static>,
+    /// Offset of the first occurrence of the mark inside the message head.
+    in_head: Option<usize>,
+}
+
+impl MarkSearch {
+    fn new(mark: &str, head: &str) -> Self {
+        MarkSearch {
+            finder: Finder::new(mark).into_owned(),
+            in_head: head.find(mark),
+        }
+    }
+
+    /// First occurrence of the mark in `text`, whose message head starts at
+    /// `head_at`: one that starts before the head lies within the first
+    /// `head_at + len - 1` bytes; else it is the head's own first occurrence.
+    fn find(&self, text: &str, head_at: usize) -> Option<(usize, usize)> {
+        let len = self.finder.needle().len();
+        if len == 0 {
+            return Some((0, 0));
+        }
+        let b = text.as_bytes();
+        let window = &b[..(head_at + len - 1).min(b.len())];
+        let at = match self.finder.find(window) {
+            Some(i) => Some(i),
+            None => match self.in_head {
+                Some(i) => Some(head_at + i),
+                None => self.finder.find(&b[head_at..]).map(|i| head_at + i),
+            },
+        };
+        at.map(|i| (i, i + len))
+    }
+}
+
+/// The streaming error.log parser. Lines of one shape (same level, message
+/// head and upstream address; the request, client and times vary) always
+/// give the same group, so the shape is remembered: the next line of that
+/// shape goes straight to its group, borrowing its text, without classifying
+/// the message or building a key again.
+#[derive(Default)]
+pub struct Stream {
+    memo: HashMap<Box<[u8]>, Memo, BuildHasherDefault<SliceHasher>>,
+    key: Vec<u8>,
+}
+
+impl Stream {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parse one unwrapped line into `facts`. `None` when it is not an
+    /// error.log line; `Some(true)` when it was an event (counted in a group
+    /// or in the overflow), `Some(false)` for a line that names no upstream
+    /// problem. Same facts as [`parse_line`] then [`Facts::add_event`].
+    pub fn line(&mut self, line_no: u64, text: &str, facts: &mut Facts) -> Option<bool> {
+        let h = parse_header(text)?;
+        let (head, ctx) = split_context(h.message);
+        let f = fields(ctx);
+        let key = &mut self.key;
+        key.clear();
+        key.push(h.level as u8);
+        key.extend_from_slice(&(head.len() as u64).to_le_bytes());
+        key.extend_from_slice(head.as_bytes());
+        if let Some(u) = f.upstream {
+            key.push(1);
+            key.extend_from_slice(upstream_part(u).as_bytes());
+        }
+        let head_at = head.as_ptr() as usize - text.as_ptr() as usize;
+        let mut occ = Occurrence {
+            line: line_no,
+            time: h.time,
+            level: Some(h.level),
+            request: f.request,
+            client: f.client,
+            host: f.host,
+            pid: h.pid,
+            text,
+            mark: None,
+        };
+        match self.memo.get(&key[..]) {
+            Some(Memo::Quiet) => return Some(false),
+            Some(Memo::Overflow) => {
+                facts.overflow += 1;
+                return Some(true);
+            }
+            Some(Memo::Group { index, mark }) => {
+                occ.mark = mark.find(text, head_at);
+                facts.add_to_group(*index, &occ);
+                return Some(true);
+            }
+            None => {}
+        }
+        if self.memo.len() >= MEMO_MAX {
+            self.memo.clear();
+        }
+        let memo_key: Box<[u8]> = key[..].into();
+        let Some((signal, target, mark_text)) = classify(head, h.level) else {
+            self.memo.insert(memo_key, Memo::Quiet);
+            return Some(false);
+        };
+        let mark = MarkSearch::new(mark_text, head);
+        occ.mark = mark.find(text, head_at);
+        let memo = match facts.add_keyed(key_of(signal, target, head, f.upstream), &occ) {
+            Some(index) => Memo::Group { index, mark },
+            None => Memo::Overflow,
+        };
+        self.memo.insert(memo_key, memo);
+        Some(true)
+    }
+}
+
 /// `server:` of an error line (first `server_name` of the block).
 pub fn server_name_of(text: &str) -> Option<&str> {
     let h = parse_header(text)?;
     let (_, ctx) = split_context(h.message);
-    field(ctx, ", server: ")
+    field(ctx, SERVER())
 }
 
 #[cfg(test)]
@@ -499,7 +723,8 @@ mod tests {
             ("upstream SSL certificate verify error: (18:self-signed certificate) while SSL handshaking to upstream", Signal::SslVerify { reason: "18:self-signed certificate".into() }),
         ];
         for (msg, want) in cases {
-            let line = format!("2024/01/15 10:23:45 [error] 1#1: *2 {msg}, client: 1.2.3.4, server: x");
+            let line =
+                format!("2024/01/15 10:23:45 [error] 1#1: *2 {msg}, client: 1.2.3.4, server: x");
             assert_eq!(&ev(&line).key.signal, want, "{msg}");
         }
     }
@@ -518,7 +743,10 @@ mod tests {
     #[test]
     fn non_upstream_lines() {
         assert!(matches!(
-            parse_line(1, "2024/01/15 10:23:45 [notice] 1#1: signal process started"),
+            parse_line(
+                1,
+                "2024/01/15 10:23:45 [notice] 1#1: signal process started"
+            ),
             Some(None)
         ));
         assert!(
@@ -536,9 +764,64 @@ mod tests {
         assert_eq!(e.key.signal, Signal::ConnectFailed { errno: 111 });
         let e = parse_headless(3, "[crit] 1234#0: *5 connect() to unix:/run/php/php7.4-fpm.sock failed (2: No such file or directory) while connecting to upstream").unwrap();
         assert_eq!(e.level, Some(Level::Crit));
-        assert_eq!(e.key.server.as_deref(), Some("unix:/run/php/php7.4-fpm.sock"));
+        assert_eq!(
+            e.key.server.as_deref(),
+            Some("unix:/run/php/php7.4-fpm.sock")
+        );
         assert!(parse_headless(1, "I get connect() failed errors sometimes").is_none());
         assert!(parse_headless(1, "location / { proxy_pass http://upstream_app; }").is_none());
+    }
+
+    /// The streaming parser (shapes remembered, text borrowed) must give
+    /// exactly the groups of `parse_line` + `Facts::add_event`.
+    #[test]
+    fn stream_gives_the_groups_of_parse_line() {
+        let long = "x".repeat(700);
+        let shapes = [
+            "[error] 1234#1234: *5678 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.7, server: example.com, request: \"GET /api/users HTTP/1.1\", upstream: \"http://127.0.0.1:3000/api/users\", host: \"example.com\"".to_string(),
+            "[error] 12#12: *9 connect() failed (111: Connection refused) while connecting to upstream, client: 198.51.100.2, server: example.com, request: \"POST /login HTTP/1.1\", upstream: \"http://127.0.0.1:3000/login?next=/\", host: \"example.com\"".to_string(),
+            "[error] 12#12: *9 connect() failed (111: Connection refused) while connecting to upstream, client: 198.51.100.2, server: example.com, request: \"GET / HTTP/1.1\", upstream: \"HTTP://127.0.0.1:3000\", host: \"a\"".to_string(),
+            "[crit] 1#1: *2 connect() to unix:/run/php/php8.1-fpm.sock failed (2: No such file or directory) while connecting to upstream, client: 1.2.3.4, server: x, request: \"GET /index.php HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.1-fpm.sock:\", host: \"x\"".to_string(),
+            "[crit] 1#1: *3 connect() to unix:/run/php/php8.1-fpm.sock failed (2: No such file or directory) while connecting to upstream, client: 1.2.3.5, server: x, request: \"GET /x.php HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"x\"".to_string(),
+            "[error] 7#7: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 1.2.3.4, server: x, request: \"GET /slow HTTP/1.1\", upstream: \"http://backend/slow\", host: \"x\"".to_string(),
+            "[error] 7#7: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 1.2.3.4, server: x, request: \"GET /slow HTTP/1.1\", upstream: \"backend/u?next=http://other/\", host: \"x\"".to_string(),
+            "[error] 7#7: *1 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"http://[::1]:3000/\", host: \"x\"".to_string(),
+            "[error] 7#7: *1 upstream prematurely closed connection while reading response header from upstream, client: 1.2.3.4".to_string(),
+            "[info] 7#7: *1 client closed connection while waiting for request, client: 1.2.3.4, server: 0.0.0.0:80".to_string(),
+            "[notice] 1#1: signal process started".to_string(),
+            "[emerg] 1#1: e".to_string(),
+            "[emerg] 1#1: host not found in upstream \"backend.internal\" in /etc/nginx/conf.d/app.conf:7".to_string(),
+            "[warn] 1#1: *4 upstream server temporarily disabled while connecting to upstream, client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.1:80/\", host: \"x\"".to_string(),
+            format!("[error] 7#7: *1 no live upstreams while connecting to upstream, client: 1.2.3.4, server: x, request: \"GET /{long} HTTP/1.1\", upstream: \"http://app/\", host: \"x\""),
+            format!("[error] 7#7: *1 upstream sent too big header {long} while reading response header from upstream, client: 1.2.3.4"),
+            "[error] 7#7: *1 upstream sent too big header while reading response header from upstream, client: upstream sent too big header".to_string(),
+        ];
+        let mut lines = Vec::new();
+        for round in 0..4 {
+            for (i, shape) in shapes.iter().enumerate() {
+                let (min, sec) = ((round * 7 + i) / 60, (round * 7 + i) % 60);
+                lines.push(format!("2024/01/15 10:{min:02}:{sec:02} {shape}"));
+            }
+        }
+        let (mut streamed, mut reference) = (Facts::default(), Facts::default());
+        let mut stream = Stream::new();
+        for (i, l) in lines.iter().enumerate() {
+            let no = i as u64 + 1;
+            let want = parse_line(no, l);
+            assert_eq!(
+                stream.line(no, l, &mut streamed),
+                want.as_ref().map(Option::is_some),
+                "{l}"
+            );
+            if let Some(Some(ev)) = want {
+                reference.add_event(ev);
+            }
+        }
+        assert!(reference.groups.len() > 8);
+        assert_eq!(
+            format!("{:#?}", streamed.groups),
+            format!("{:#?}", reference.groups)
+        );
     }
 
     #[test]

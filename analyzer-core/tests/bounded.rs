@@ -1,0 +1,91 @@
+//! Memory is bounded by structure, not by input: however long the log,
+//! what the engine keeps is capped per group (distinct requests, clients,
+//! hosts, pids, samples, minute buckets), in the number of groups and in the
+//! number of artifacts listed. Sizes are asserted, never times.
+
+use analyzer_core::facts::{DISTINCT_KEEP, MAX_BUCKETS, MAX_GROUPS, SAMPLE_HEAD, SAMPLE_TAIL};
+use analyzer_core::segment::{Segmenter, MAX_ARTIFACTS};
+
+fn error_line(i: u64, upstream_port: u64) -> String {
+    // A new minute every few lines, a new request, client and host each line.
+    let (d, h, m, s) = (1 + i / 86_400 % 28, i / 3600 % 24, i / 60 % 60, i % 60);
+    format!(
+        "2024/01/{d:02} {h:02}:{m:02}:{s:02} [error] {pid}#{pid}: *{i} connect() failed (111: Connection refused) while connecting to upstream, client: 10.{}.{}.{}, server: site{i}.example.com, request: \"GET /item/{i} HTTP/1.1\", upstream: \"http://127.0.0.1:{upstream_port}/item/{i}\", host: \"site{i}.example.com\"",
+        i >> 16 & 255,
+        i >> 8 & 255,
+        i & 255,
+        pid = 1000 + i % 97,
+    )
+}
+
+#[test]
+fn one_group_stays_small_over_200k_distinct_events() {
+    let mut seg = Segmenter::new();
+    let n = 200_000u64;
+    for i in 0..n {
+        // 7 seconds apart: ~23k minutes, far past MAX_BUCKETS.
+        seg.line(i + 1, &error_line(i * 7, 3000));
+    }
+    seg.finish();
+    let f = &seg.facts;
+    assert_eq!(f.groups.len(), 1);
+    let g = &f.groups[0];
+    assert_eq!(g.count, n);
+    assert!(g.requests.len() <= DISTINCT_KEEP);
+    assert!(g.clients.len() <= DISTINCT_KEEP);
+    assert!(g.hosts.len() <= DISTINCT_KEEP);
+    assert!(g.pids.len() <= DISTINCT_KEEP);
+    assert!(g.head.len() <= SAMPLE_HEAD && g.tail.len() <= SAMPLE_TAIL);
+    assert!(g.per_minute.len() <= MAX_BUCKETS);
+    assert_eq!(g.per_minute.iter().map(|(_, c)| *c).sum::<u64>(), n);
+    assert_eq!(g.tail.last().map(|e| e.line), Some(n));
+}
+
+#[test]
+fn groups_are_capped_and_the_rest_is_counted() {
+    let mut seg = Segmenter::new();
+    let n = MAX_GROUPS as u64 + 5_000;
+    for i in 0..n {
+        // Every upstream address is a group of its own.
+        seg.line(i + 1, &error_line(i, 1 + i));
+    }
+    seg.finish();
+    assert_eq!(seg.facts.groups.len(), MAX_GROUPS);
+    assert_eq!(seg.facts.overflow, 5_000);
+    assert_eq!(seg.events, n);
+}
+
+#[test]
+fn interleaved_logs_list_a_bounded_number_of_artifacts() {
+    let mut seg = Segmenter::new();
+    let mut no = 0;
+    for i in 0..20_000u64 {
+        no += 1;
+        seg.line(no, &error_line(i, 3000));
+        no += 1;
+        seg.line(
+            no,
+            "203.0.113.7 - - [15/Jan/2024:10:23:45 +0000] \"GET / HTTP/1.1\" 502 166 \"-\" \"curl/8.5.0\"",
+        );
+    }
+    seg.finish();
+    assert!(seg.artifacts.len() <= MAX_ARTIFACTS + 2);
+    assert_eq!(seg.artifacts.iter().map(|a| a.lines).sum::<u64>(), no);
+    let r = analyzer_core::analyze(
+        (0..2_000)
+            .flat_map(|i| {
+                [
+                    error_line(i, 3000),
+                    "203.0.113.7 - - [15/Jan/2024:10:23:45 +0000] \"GET / HTTP/1.1\" 502 166 \"-\" \"curl/8.5.0\"".to_string(),
+                ]
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_bytes(),
+    );
+    assert!(r.artifacts.len() <= MAX_ARTIFACTS + 2);
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("separate artifacts")));
+}

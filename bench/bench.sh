@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Throughput and memory of a full diagnosis, next to grep (and ripgrep) on
+# the same files in the same run.
+#
+#   bench/bench.sh                  # 1 MB, 10 MB, 100 MB and 1 GB logs
+#   BENCH_SIZES="10 100" bench/bench.sh
+#   bench/bench.sh --save-baseline  # also write bench/baseline.json
+#
+# Builds the CLI with the `release-native` profile, generates the logs once
+# (bench/gen_logs.py; cached in $BENCH_DIR, default /tmp; the smaller files
+# are line-aligned prefixes of the largest) and runs each program REPEAT
+# times (default 3), keeping the fastest run. Times are CPU times (user +
+# system, from /usr/bin/time) because the machine may be shared; MB/s are
+# MiB of input per CPU second. Figures of the committed bench/baseline.json
+# are shown in brackets beside the new ones so a regression is visible.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bench_dir=${BENCH_DIR:-/tmp}
+sizes=${BENCH_SIZES:-"1 10 100 1024"}
+repeat=${REPEAT:-3}
+baseline=bench/baseline.json
+save=0
+
+for arg in "$@"; do
+    case "$arg" in
+        --save-baseline) save=1 ;;
+        -h | --help)
+            sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *)
+            echo "bench.sh: unknown argument: $arg" >&2
+            exit 2
+            ;;
+    esac
+done
+
+if [[ ! -x /usr/bin/time ]]; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        echo "installing GNU time (Debian package \`time\`) for peak RSS ..." >&2
+        apt-get install -y -qq time >/dev/null
+    else
+        echo "bench.sh: /usr/bin/time is missing: install the Debian package \`time\` (apt-get install time, as root)" >&2
+        exit 1
+    fi
+fi
+
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+echo "building upstream-doctor (release-native) ..." >&2
+cargo build -q --profile release-native -p upstream-doctor
+bin=$target_dir/release-native/upstream-doctor
+
+# ---------------------------------------------------------------- input files
+
+largest=0
+for s in $sizes; do
+    ((s > largest)) && largest=$s
+done
+big=$bench_dir/upstream-doctor-bench-${largest}m.log
+if [[ ! -s $big ]]; then
+    echo "generating $big (once; cached) ..." >&2
+    python3 bench/gen_logs.py "$largest" >"$big.tmp"
+    mv "$big.tmp" "$big"
+fi
+
+# The first SIZE MiB of the largest file, up to the end of that line: the
+# generator writes the same lines for every size, so this is its output.
+log_for() {
+    local size=$1 f
+    f=$bench_dir/upstream-doctor-bench-${size}m.log
+    if [[ ! -s $f ]]; then
+        local bytes=$((size * 1024 * 1024))
+        {
+            head -c "$bytes" "$big"
+            tail -c +"$((bytes + 1))" "$big" | head -n 1
+        } >"$f.tmp"
+        mv "$f.tmp" "$f"
+    fi
+    echo "$f"
+}
+
+# ---------------------------------------------------------------- measuring
+
+# Fastest of $repeat runs of a command: prints "cpu_seconds wall_seconds max_rss_kb".
+measure() {
+    local best="" out
+    out=$(mktemp)
+    for ((i = 0; i < repeat; i++)); do
+        /usr/bin/time -f "%U %S %e %M" -o "$out" "$@" >/dev/null 2>&1 || true
+        # A failing command still gets its figures written last.
+        local line
+        line=$(tail -n 1 "$out")
+        local cpu
+        cpu=$(awk '{ printf "%.3f", $1 + $2 }' <<<"$line")
+        if [[ -z $best ]] || awk -v a="$cpu" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
+            best="$cpu $(awk '{ print $3, $4 }' <<<"$line")"
+        fi
+    done
+    rm -f "$out"
+    echo "$best"
+}
+
+mbps() { # bytes cpu_seconds
+    awk -v b="$1" -v t="$2" 'BEGIN { if (t <= 0) t = 0.001; printf "%.0f", b / 1048576 / t }'
+}
+
+# Value of a dotted key in the baseline, or empty.
+base() {
+    [[ -s $baseline ]] || return 0
+    python3 - "$baseline" "$1" <<'EOF'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)
+EOF
+}
+
+# "new [old]" when the baseline has the figure.
+with_base() {
+    local old
+    old=$(base "$2")
+    if [[ -n $old ]]; then
+        echo "$1 [$old]"
+    else
+        echo "$1"
+    fi
+}
+
+have_rg=0
+command -v rg >/dev/null && have_rg=1
+
+echo
+echo "upstream-doctor $("$bin" --version 2>/dev/null | head -n 1) on $(uname -m), $(nproc) cores; fastest of $repeat runs, CPU time"
+[[ -s $baseline ]] && echo "[brackets]: committed baseline ($(base machine))"
+[[ $have_rg -eq 0 ]] && echo "(ripgrep not installed: rg columns skipped)"
+echo
+
+json_rows=""
+declare -A cpu_of rss_of bytes_of
+printf '%-8s %-22s %-18s %-16s %-14s %-14s %-18s\n' size "doctor MB/s" "doctor s" "peak RSS MB" "grep MB/s" "rg MB/s" "doctor/grep"
+for s in $sizes; do
+    f=$(log_for "$s")
+    bytes=$(stat -c %s "$f")
+    read -r d_cpu d_wall d_rss <<<"$(measure "$bin" --json "$f")"
+    read -r g_cpu _ _ <<<"$(measure grep -c upstream "$f")"
+    r_cpu=""
+    if [[ $have_rg -eq 1 ]]; then
+        read -r r_cpu _ _ <<<"$(measure rg -c upstream "$f")"
+    fi
+    d_mbps=$(mbps "$bytes" "$d_cpu")
+    g_mbps=$(mbps "$bytes" "$g_cpu")
+    r_mbps=${r_cpu:+$(mbps "$bytes" "$r_cpu")}
+    ratio=$(awk -v d="$d_cpu" -v g="$g_cpu" 'BEGIN { if (g <= 0) g = 0.001; printf "%.1f", d / g }')
+    rss_mb=$(awk -v k="$d_rss" 'BEGIN { printf "%.1f", k / 1024 }')
+    cpu_of[$s]=$d_cpu
+    rss_of[$s]=$rss_mb
+    bytes_of[$s]=$bytes
+    printf '%-8s %-22s %-18s %-16s %-14s %-14s %-18s\n' "${s}M" \
+        "$(with_base "$d_mbps" "sizes.${s}.doctor_mbps")" \
+        "$(with_base "$d_cpu" "sizes.${s}.doctor_cpu_s")" \
+        "$(with_base "$rss_mb" "sizes.${s}.peak_rss_mb")" \
+        "$(with_base "$g_mbps" "sizes.${s}.grep_mbps")" \
+        "${r_mbps:--}" \
+        "$(with_base "${ratio}x" "sizes.${s}.ratio_to_grep")"
+    row=$(printf '"%s": {"bytes": %s, "doctor_cpu_s": %s, "doctor_wall_s": %s, "doctor_mbps": %s, "peak_rss_mb": %s, "grep_mbps": %s, "rg_mbps": %s, "ratio_to_grep": "%sx"}' \
+        "$s" "$bytes" "$d_cpu" "$d_wall" "$d_mbps" "$rss_mb" "$g_mbps" "${r_mbps:-null}" "$ratio")
+    json_rows=${json_rows:+$json_rows, }$row
+done
+
+# Scaling: cost per MiB should not grow with the input (linear time), and
+# memory should stay flat (bounded by distinct groups, not by input).
+echo
+echo "scaling (linear cost: CPU ms per MiB stays flat; memory stays flat):"
+printf '%-8s %-12s %-12s %-12s\n' size "CPU s" "ms per MiB" "peak RSS MB"
+for s in $sizes; do
+    printf '%-8s %-12s %-12s %-12s\n' "${s}M" "${cpu_of[$s]}" \
+        "$(awk -v t="${cpu_of[$s]}" -v b="${bytes_of[$s]}" 'BEGIN { printf "%.2f", t * 1000 / (b / 1048576) }')" \
+        "${rss_of[$s]}"
+done
+
+wasm_gz=null
+wasm=$(find www/pkg -maxdepth 1 -name '*.wasm' 2>/dev/null | head -n 1 || true)
+if [[ -n $wasm ]]; then
+    wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
+    echo
+    echo "wasm bundle: $(basename "$wasm") $(stat -c %s "$wasm") bytes, $(with_base "$wasm_gz" wasm_gzip_bytes) gzipped"
+else
+    echo
+    echo "wasm bundle: www/pkg not built (scripts/build-web.sh), size skipped"
+fi
+
+if [[ $save -eq 1 ]]; then
+    machine="$(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//')"
+    printf '{\n  "machine": "%s",\n  "commit": "%s",\n  "repeat": %s,\n  "wasm_gzip_bytes": %s,\n  "sizes": {%s}\n}\n' \
+        "$machine" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$repeat" "$wasm_gz" "$json_rows" |
+        python3 -m json.tool >"$baseline.tmp"
+    mv "$baseline.tmp" "$baseline"
+    echo
+    echo "saved $baseline"
+fi
