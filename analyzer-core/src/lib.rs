@@ -11,6 +11,8 @@ pub mod artifacts;
 pub mod causes;
 pub mod collector;
 pub mod facts;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod markdown;
 pub mod redact;
 pub mod report;
