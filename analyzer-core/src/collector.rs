@@ -41,7 +41,10 @@ mod tests {
         for s in SECTIONS {
             assert!(SCRIPT.contains(&format!("section {s}\n")), "{s}");
         }
-        assert!(!SCRIPT.contains("UPSTREAM_DOCTOR"), "the here-document terminator must not occur in the script");
+        assert!(
+            !SCRIPT.contains("UPSTREAM_DOCTOR"),
+            "the here-document terminator must not occur in the script"
+        );
         assert!(paste_command().ends_with("\nUPSTREAM_DOCTOR\n"));
     }
 }

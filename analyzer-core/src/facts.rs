@@ -1086,9 +1086,24 @@ pub struct Facts {
     /// Line numbers of lines that were kept as facts in any artifact (for
     /// tests of determinism), not serialised.
     pub total_lines: u64,
+    /// The text of lines that facts other than events came from (tables,
+    /// configs, status blocks), by input line: evidence quotes these lines
+    /// as they were pasted, never a paraphrase. Bounded by
+    /// [`MAX_SOURCE_LINES`].
+    pub source_lines: BTreeMap<u64, String>,
 }
 
+/// Most block lines whose text is kept for evidence.
+pub const MAX_SOURCE_LINES: usize = 100_000;
+
 impl Facts {
+    /// Keep the text of a line that facts were read from (see `source_lines`).
+    pub fn remember_line(&mut self, line: u64, text: &str) {
+        if self.source_lines.len() < MAX_SOURCE_LINES && !text.is_empty() {
+            self.source_lines.insert(line, clip(text, 600));
+        }
+    }
+
     /// Add one event, grouping it with its twins.
     pub fn add_event(&mut self, ev: Event) {
         let occ = ev.occurrence();

@@ -118,7 +118,11 @@ pub fn report_markdown(r: &Report, link: Option<&str>) -> String {
             md.push('\n');
         }
         for n in &c.next {
-            md.push_str(&format!("- Paste next: `{}` — {}\n", cell(&n.paste), cell(&n.why)));
+            md.push_str(&format!(
+                "- Paste next: `{}` — {}\n",
+                cell(&n.paste),
+                cell(&n.why)
+            ));
         }
         if !c.next.is_empty() {
             md.push('\n');
@@ -132,14 +136,23 @@ pub fn report_markdown(r: &Report, link: Option<&str>) -> String {
         md.push('\n');
     }
     if let Some(l) = link {
-        md.push_str(&format!("Shared diagnosis (redacted): <{}>\n", l.replace(['<', '>', ' '], "")));
+        md.push_str(&format!(
+            "Shared diagnosis (redacted): <{}>\n",
+            l.replace(['<', '>', ' '], "")
+        ));
     }
     md
 }
 
 fn indent(s: &str) -> String {
     s.lines()
-        .map(|l| if l.is_empty() { String::new() } else { format!("  {l}") })
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
@@ -174,7 +187,22 @@ pub fn search_causes(query: &str) -> Vec<&'static str> {
     let mut scored: Vec<(u8, &'static str)> = RULES
         .iter()
         .filter_map(|r| {
-            let score = if r.id.contains(&q) || r.signatures.iter().any(|s| s.to_lowercase().contains(&q) || q.contains(&s.to_lowercase())) {
+            let sig_hit = |sig: &&str| {
+                let s = sig.to_lowercase();
+                s.contains(&q) || q.contains(&s)
+            };
+            // The first signature is the cause's own message; a contract
+            // family is the canonical home of its messages.
+            let canonical = r.family == r.id;
+            let score = if r.id.contains(&q) {
+                6
+            } else if r.signatures.first().is_some_and(sig_hit) {
+                if canonical {
+                    5
+                } else {
+                    4
+                }
+            } else if r.signatures.iter().any(sig_hit) {
                 3
             } else if r.title.to_lowercase().contains(&q) {
                 2
@@ -220,5 +248,13 @@ mod tests {
     fn search_finds_causes_by_message_fragment() {
         assert!(search_causes("(13: Permission denied)").contains(&"socket_permission"));
         assert!(search_causes("Connection refused").contains(&"upstream_down"));
+        assert_eq!(
+            search_causes("(13: Permission denied)").first(),
+            Some(&"socket_permission")
+        );
+        assert_eq!(
+            search_causes("prematurely closed").first(),
+            Some(&"upstream_closed_early")
+        );
     }
 }

@@ -286,6 +286,9 @@ impl Segmenter {
                     }
                 }
             }
+            for l in &b.lines {
+                self.facts.remember_line(l.no, &l.text);
+            }
             parse_block(
                 b.kind,
                 &with_command(&b),
@@ -331,6 +334,9 @@ impl Segmenter {
         if full {
             // Parse what we have and go on with a fresh buffer of the same kind.
             if let Some(b) = &mut self.block {
+                for l in &b.lines {
+                    self.facts.remember_line(l.no, &l.text);
+                }
                 let lines = with_command(b);
                 b.lines.clear();
                 parse_block(b.kind, &lines, &mut self.facts, &mut self.warnings);
@@ -389,7 +395,11 @@ impl Segmenter {
             }
             return Some(kind);
         }
-        misc::parse_line(no, text, &mut self.facts)
+        let kind = misc::parse_line(no, text, &mut self.facts);
+        if kind.is_some() {
+            self.facts.remember_line(no, text);
+        }
+        kind
     }
 
     /// Feed one raw line (without its newline).

@@ -31,6 +31,14 @@ Options:
                        https://upstream-doctor.example/, a placeholder)
       --open LINK      print the report a share link carries (the whole link
                        or just the part from `#v1.`); with --json, as JSON
+      --markdown       print the report as Markdown, for a ticket or a forum
+                       post (with --share-link, the link goes at the end)
+      --explain CAUSE  print the help page of a cause (an id such as
+                       socket_permission, or a message fragment such as
+                       'prematurely closed')
+      --list-causes    list every cause id with its title
+      --collector      print the read-only shell snippet that gathers
+                       everything worth pasting (run it on the server)
   -h, --help           print this help
   -V, --version        print the version
 
@@ -41,6 +49,9 @@ Examples:
   upstream-doctor --json error.log > report.json
   upstream-doctor --share-link error.log
   upstream-doctor --open 'https://upstream-doctor.example/#v1.eNq…'
+  upstream-doctor --markdown error.log > diagnosis.md
+  upstream-doctor --explain '(13: Permission denied)'
+  upstream-doctor --collector > collect.sh && sudo sh collect.sh | upstream-doctor
 
 Exit status: 0 a report was printed (with or without a cause found),
 2 usage or input error (one line on standard error).
@@ -59,6 +70,12 @@ pub enum Command {
     Diagnose(Options),
     /// Print the report a share link carries.
     Open(OpenOptions),
+    /// Print a cause's help page (an id or a message fragment).
+    Explain(String),
+    /// List every cause.
+    ListCauses,
+    /// Print the collector snippet.
+    Collector,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -109,6 +126,8 @@ pub enum Format {
     Text,
     /// `Report::to_json()`, the contract in shared/contract.md.
     Json,
+    /// `analyzer_core::markdown::report_markdown`.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +185,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             "--share-link" => share_link = true,
             "--base-url" => base_url = Some(value(flag, inline.take(), &mut args)?),
             "--open" => open = Some(value(flag, inline.take(), &mut args)?),
+            "--markdown" | "--md" => opts.format = Format::Markdown,
+            "--explain" => return Ok(Command::Explain(value(flag, inline.take(), &mut args)?)),
+            "--list-causes" => return Ok(Command::ListCauses),
+            "--collector" => return Ok(Command::Collector),
             _ => return Err(UsageError(format!("unknown option '{flag}' (see --help)"))),
         }
         if inline.is_some() {
@@ -335,5 +358,24 @@ mod tests {
         );
         check(&["--open"], Err("--open needs a value (see --help)"));
         check(&["--json=yes"], Err("option '--json' takes no value"));
+    }
+
+    #[test]
+    fn other_modes() {
+        check(
+            &["--explain", "socket_permission"],
+            Ok(Command::Explain("socket_permission".into())),
+        );
+        check(
+            &["--explain=(13: Permission denied)"],
+            Ok(Command::Explain("(13: Permission denied)".into())),
+        );
+        check(&["--explain"], Err("--explain needs a value (see --help)"));
+        check(&["--collector"], Ok(Command::Collector));
+        check(&["--list-causes"], Ok(Command::ListCauses));
+        check(
+            &["--markdown", "a"],
+            diagnose(vec![file("a")], Format::Markdown, ColorChoice::Auto),
+        );
     }
 }

@@ -46,6 +46,9 @@ fn run() -> Result<(), Failure> {
         Command::Version => print(&format!("upstream-doctor {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Diagnose(opts) => diagnose(&opts),
         Command::Open(opts) => open(&opts),
+        Command::Explain(query) => explain(&query),
+        Command::ListCauses => print(&list_causes()),
+        Command::Collector => print(analyzer_core::collector::SCRIPT),
     }
 }
 
@@ -65,6 +68,12 @@ fn diagnose(opts: &Options) -> Result<(), Failure> {
         Some(share) => Some(share_link(&report, share)?),
         None => None,
     };
+    if opts.format == Format::Markdown {
+        return print(&analyzer_core::markdown::report_markdown(
+            &report,
+            link.as_deref(),
+        ));
+    }
     let mut text = report_text(&report, opts.format, opts.color);
     if let Some(link) = link {
         if opts.format == Format::Text {
@@ -80,6 +89,7 @@ fn diagnose(opts: &Options) -> Result<(), Failure> {
 
 fn report_text(report: &Report, format: Format, color: ColorChoice) -> String {
     match format {
+        Format::Markdown => analyzer_core::markdown::report_markdown(report, None),
         Format::Json => {
             let mut json = report.to_json();
             json.push('\n');
@@ -135,6 +145,46 @@ fn open(opts: &OpenOptions) -> Result<(), Failure> {
         }
     }
     print(&text)
+}
+
+/// `--explain`: the page of the cause with that id, else of the one cause a
+/// message fragment points to, else the list of candidates.
+fn explain(query: &str) -> Result<(), Failure> {
+    use analyzer_core::markdown::{cause_page, search_causes};
+    if let Some(page) = cause_page(query.trim()) {
+        return print(&page);
+    }
+    let hits = search_causes(query);
+    match hits.as_slice() {
+        [] => Err(Failure::Message(format!(
+            "no cause matches '{query}' (see --list-causes)"
+        ))),
+        [one] => print(&cause_page(one).unwrap_or_default()),
+        many => {
+            let mut text =
+                format!("Causes matching '{query}' (best first); run --explain ID for one:\n");
+            for id in many {
+                let title = analyzer_core::causes::rule(id)
+                    .map(|r| r.title)
+                    .unwrap_or("");
+                text.push_str(&format!("  {id:<26} {title}\n"));
+            }
+            print(&text)
+        }
+    }
+}
+
+fn list_causes() -> String {
+    let mut text = String::new();
+    for r in analyzer_core::causes::RULES {
+        let family = if r.family == r.id {
+            String::new()
+        } else {
+            format!("  (family {})", r.family)
+        };
+        text.push_str(&format!("{:<26} {}{family}\n", r.id, r.title));
+    }
+    text
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -163,6 +163,7 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
     }
     for (_, f) in out.iter_mut() {
         f.confidence = f.confidence.clamp(0.0, 1.0);
+        quote_source(&mut f.evidence, &ctx.facts.source_lines);
     }
     out.sort_by(|(ra, a), (rb, b)| {
         b.confidence
@@ -172,6 +173,29 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
             .then(ra.id.cmp(rb.id))
     });
     out
+}
+
+/// Evidence is a span of the input, never a paraphrase: a rule may describe
+/// a table row or a config line it read through the facts, and here its
+/// text is replaced by the line exactly as pasted, with the mark moved onto
+/// the same words there (or dropped when they are not on that line).
+fn quote_source(evidence: &mut [EvidenceLine], source: &std::collections::BTreeMap<u64, String>) {
+    for e in evidence.iter_mut() {
+        let Some(real) = source.get(&e.line) else {
+            continue;
+        };
+        if *real == e.text {
+            continue;
+        }
+        let needle = e
+            .mark
+            .and_then(|(a, b)| e.text.get(a..b))
+            .map(str::to_string);
+        e.text = real.clone();
+        e.mark = needle
+            .filter(|n| !n.is_empty())
+            .and_then(|n| real.find(&n).map(|i| (i, i + n.len())));
+    }
 }
 
 /// Turn a finding into the report's cause.
