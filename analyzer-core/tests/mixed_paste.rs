@@ -164,7 +164,10 @@ fn same_facts_in_any_order_and_wrapper() {
         "events EventKey { source: Gunicorn",
         "nginx user www-data",
     ] {
-        assert!(want.iter().any(|f| f.starts_with(must)), "reference lacks {must:?}: {want:#?}");
+        assert!(
+            want.iter().any(|f| f.starts_with(must)),
+            "reference lacks {must:?}: {want:#?}"
+        );
     }
     let mut errs = Vec::new();
     for (i, order) in rotations(&pieces()).into_iter().enumerate() {
