@@ -15,7 +15,10 @@ use crate::segment::Segmenter;
 use crate::{analyze, markdown, redact, share, Analyzer};
 
 /// Every target, by the name of its fuzz binary and corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target: its name and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: &[Target] = &[
     ("detect_parse", detect_parse),
     ("diagnose", diagnose),
     ("nginx_config", nginx_config),

@@ -537,13 +537,16 @@ fn key_of(
 const MEMO_MAX: usize = 4096;
 
 /// What a line shape (level, message head, upstream address) gave last time.
+// A few thousand entries at most, read on the hot path: kept inline rather
+// than boxed.
+#[allow(clippy::large_enum_variant)]
 enum Memo {
     /// An error.log line that names no upstream problem.
     Quiet,
     /// Counted in `Facts::overflow` (groups never go away, so it stays there).
     Overflow,
     /// The group of this shape and where its mark is.
-    Group { index: usize, mark: MarkSearch },
+    Group { index: usize, mark: Box<MarkSearch> },
 }
 
 /// Finds the mark of a line of a remembered shape as `text.find(mark)` does.
@@ -651,7 +654,10 @@ impl Stream {
         let mark = MarkSearch::new(mark_text, head);
         occ.mark = mark.find(text, head_at);
         let memo = match facts.add_keyed(key_of(signal, target, head, f.upstream), &occ) {
-            Some(index) => Memo::Group { index, mark },
+            Some(index) => Memo::Group {
+                index,
+                mark: Box::new(mark),
+            },
             None => Memo::Overflow,
         };
         self.memo.insert(memo_key, memo);
