@@ -85,10 +85,13 @@ log_for() {
 
 # Fastest of $repeat runs of a command: prints "cpu_seconds wall_seconds max_rss_kb".
 measure() {
-    local best="" out
+    local best="" out sink
     out=$(mktemp)
+    # Output goes to a file, not /dev/null: GNU grep stops at the first
+    # match when it sees its output is /dev/null.
+    sink=$(mktemp)
     for ((i = 0; i < repeat; i++)); do
-        /usr/bin/time -f "%U %S %e %M" -o "$out" "$@" >/dev/null 2>&1 || true
+        /usr/bin/time -f "%U %S %e %M" -o "$out" "$@" >"$sink" 2>&1 || true
         # A failing command still gets its figures written last.
         local line
         line=$(tail -n 1 "$out")
@@ -98,7 +101,7 @@ measure() {
             best="$cpu $(awk '{ print $3, $4 }' <<<"$line")"
         fi
     done
-    rm -f "$out"
+    rm -f "$out" "$sink"
     echo "$best"
 }
 

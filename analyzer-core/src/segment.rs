@@ -73,8 +73,7 @@ pub fn parse_prompt(line: &str) -> Option<&str> {
         return looks_like_command(c).then_some(c);
     }
     // user@host:path$ cmd / [user@host path]$ cmd
-    let first = t.split_whitespace().next()?;
-    if first.contains('@') || first.starts_with('[') {
+    if first_word_has_at_or_bracket(t)? {
         for sep in ["$ ", "# "] {
             if let Some(i) = t.find(sep) {
                 let head = &t[..i];
@@ -86,6 +85,36 @@ pub fn parse_prompt(line: &str) -> Option<&str> {
         }
     }
     None
+}
+
+/// For `t` without leading spaces: does its first word contain `@` or open
+/// with `[`? `None` when there is no word. Decided on the bytes for ASCII
+/// (a word ends at the first whitespace); other text takes the exact path.
+fn first_word_has_at_or_bracket(t: &str) -> Option<bool> {
+    for &b in t.as_bytes() {
+        match b {
+            b'@' => return Some(true),
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => break,
+            0x80.. => {
+                let first = t.split_whitespace().next()?;
+                return Some(first.contains('@') || first.starts_with('['));
+            }
+            _ => {}
+        }
+    }
+    let first = t.split_whitespace().next()?;
+    Some(first.starts_with('['))
+}
+
+/// `s.trim().is_empty()`, deciding on the first byte when it can.
+fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(&b) if b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') => {
+            false
+        }
+        _ => s.trim().is_empty(),
+    }
 }
 
 fn looks_like_command(c: &str) -> bool {
@@ -407,7 +436,8 @@ impl Segmenter {
         self.facts.total_lines = no;
         let cleaned = strip_controls(raw.strip_suffix('\r').unwrap_or(raw));
         let text: &str = cleaned.trim_end();
-        if text.trim().is_empty() {
+        // (`text` ends with a non-space when not empty: blank means empty.)
+        if text.is_empty() {
             if let Some(b) = &mut self.block {
                 b.state.blank_run += 1;
                 // Two blank lines end any block but a config inside braces.
@@ -443,7 +473,9 @@ impl Segmenter {
             }
             return;
         }
-        if let Some(section) = collector_section(trimmed) {
+        // Collector markers and `nginx -T` file markers open with `#`.
+        let hash = trimmed.starts_with('#');
+        if let Some(section) = collector_section(trimmed).filter(|_| hash) {
             self.close_block();
             let name = section.split_whitespace().next().unwrap_or("").to_string();
             let is_data = !matches!(name.as_str(), "collector" | "end");
@@ -453,7 +485,7 @@ impl Segmenter {
             self.expect = kind_for_section(section);
             return;
         }
-        if trimmed.starts_with("# configuration file ") && trimmed.ends_with(':') {
+        if hash && trimmed.starts_with("# configuration file ") && trimmed.ends_with(':') {
             if !matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig) {
                 self.open_block(Kind::NginxConfig, true);
             }
@@ -474,7 +506,7 @@ impl Segmenter {
             return;
         }
         let (inner, wrapper) = unwrap_line(text);
-        if inner.trim().is_empty() {
+        if is_blank(inner) {
             return;
         }
         // Inside an nginx config, everything up to the closing brace is config.

@@ -9,7 +9,7 @@
 use crate::causes::{self, Ctx};
 use crate::report::{NextStep, Report, Series, Stats, Timeline, Warning, REPORT_VERSION};
 use crate::segment::{Segmenter, MAX_LINE_BYTES};
-use memchr::memchr;
+use memchr::{memchr, memrchr};
 
 pub struct Analyzer {
     seg: Segmenter,
@@ -57,23 +57,70 @@ impl Analyzer {
     pub fn feed(&mut self, chunk: &[u8]) {
         self.bytes += chunk.len() as u64;
         let mut rest = chunk;
-        while let Some(i) = memchr(b'\n', rest) {
-            let (line, after) = rest.split_at(i);
-            rest = &after[1..];
-            if self.carry.is_empty() && !self.skipping {
-                self.emit(line);
-            } else {
-                self.append_carry(line);
-                let carried = std::mem::take(&mut self.carry);
-                self.skipping = false;
-                self.emit(&carried);
-                self.carry = carried;
-                self.carry.clear();
+        if !self.carry.is_empty() || self.skipping {
+            // The first line ends a line carried over from the last chunk.
+            let Some(i) = memchr(b'\n', rest) else {
+                self.append_carry(rest);
+                return;
+            };
+            self.append_carry(&rest[..i]);
+            rest = &rest[i + 1..];
+            let carried = std::mem::take(&mut self.carry);
+            self.skipping = false;
+            self.emit(&carried);
+            self.carry = carried;
+            self.carry.clear();
+        }
+        // The whole lines of the chunk, then the unfinished tail.
+        let whole = memrchr(b'\n', rest).map_or(0, |i| i + 1);
+        let (mut lines, tail) = rest.split_at(whole);
+        while !lines.is_empty() {
+            // UTF-8 is checked for many lines at once, which is much faster
+            // than line by line; a line with invalid bytes takes the slow path.
+            let valid = match std::str::from_utf8(lines) {
+                Ok(s) => {
+                    self.emit_lines(s);
+                    break;
+                }
+                Err(e) => e.valid_up_to(),
+            };
+            let good = memrchr(b'\n', &lines[..valid]).map_or(0, |i| i + 1);
+            if let Ok(s) = std::str::from_utf8(&lines[..good]) {
+                self.emit_lines(s);
             }
+            let bad = &lines[good..];
+            let end = memchr(b'\n', bad).unwrap_or(bad.len());
+            self.emit(&bad[..end]);
+            lines = bad.get(end + 1..).unwrap_or_default();
         }
-        if !rest.is_empty() {
-            self.append_carry(rest);
+        if !tail.is_empty() {
+            self.append_carry(tail);
         }
+    }
+
+    /// Emit each `\n`-terminated line of `s`.
+    fn emit_lines(&mut self, mut s: &str) {
+        while let Some(i) = memchr(b'\n', s.as_bytes()) {
+            self.emit_str(&s[..i]);
+            s = &s[i + 1..];
+        }
+    }
+
+    /// [`Self::emit`] for a line already known to be UTF-8.
+    fn emit_str(&mut self, line: &str) {
+        if line.len() > MAX_LINE_BYTES {
+            // Cut where `emit` would: the last whole character in the limit.
+            let mut end = MAX_LINE_BYTES;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.line_no += 1;
+            self.long_lines += 1;
+            self.seg.line(self.line_no, &line[..end]);
+            return;
+        }
+        self.line_no += 1;
+        self.seg.line(self.line_no, line);
     }
 
     fn append_carry(&mut self, part: &[u8]) {

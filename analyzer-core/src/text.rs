@@ -84,13 +84,19 @@ fn has_controls(b: &[u8]) -> bool {
     fn control(x: u8) -> bool {
         (x < 0x20) & (x != b'\t') | (x == 0x7f)
     }
+    if b.len() < 32 {
+        return b.iter().any(|&x| control(x));
+    }
     let mut blocks = b.chunks_exact(32);
     for block in &mut blocks {
         if block.iter().fold(false, |acc, &x| acc | control(x)) {
             return true;
         }
     }
-    blocks.remainder().iter().any(|&x| control(x))
+    // The last 32 bytes (overlapping the last block) instead of a byte loop.
+    b[b.len() - 32..]
+        .iter()
+        .fold(false, |acc, &x| acc | control(x))
 }
 
 /// A substring searcher built once per program run (needles are constants):
@@ -175,7 +181,11 @@ fn is_digits(s: &str) -> bool {
 /// `Jan 15 10:23:45 host ident[pid]: rest` → (stamp, host, ident, rest).
 fn strip_syslog(s: &str) -> Option<(&str, &str, &str, &str)> {
     let b = s.as_bytes();
-    if b.len() < 17 || month_index(s.get(..3)?).is_none() || b[3] != b' ' {
+    if b.len() < 17
+        || !matches!(b[0], b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D')
+        || b[3] != b' '
+        || month_index(s.get(..3)?).is_none()
+    {
         return None;
     }
     // day may be space-padded: "Jan  5"

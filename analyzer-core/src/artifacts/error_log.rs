@@ -537,9 +537,6 @@ fn key_of(
 const MEMO_MAX: usize = 4096;
 
 /// What a line shape (level, message head, upstream address) gave last time.
-// A few thousand entries at most, read on the hot path: kept inline rather
-// than boxed.
-#[allow(clippy::large_enum_variant)]
 enum Memo {
     /// An error.log line that names no upstream problem.
     Quiet,
