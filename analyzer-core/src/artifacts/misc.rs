@@ -3,7 +3,7 @@
 
 use super::Kind;
 use crate::facts::{Event, EventKey, Facts, Level, Signal, Source};
-use crate::text::quoted_after;
+use crate::text::{find_with, quoted_after};
 
 /// `nginx: [emerg] <message> in <file>:<line>` from `nginx -t`.
 pub fn nginx_test_event(line_no: u64, text: &str) -> Option<Event> {
@@ -71,6 +71,8 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
         return Some(Kind::Selinux);
     }
     // `ps` output: `nginx    1235 ... nginx: worker process` or `www-data nginx: worker process`
+    crate::text::finder!(NGINX_COLON, "nginx: ");
+    find_with(t, NGINX_COLON())?;
     if let Some(i) = t.find("nginx: worker process") {
         let user = t[..i].split_whitespace().next();
         if let Some(u) = user {

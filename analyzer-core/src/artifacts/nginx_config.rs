@@ -1765,6 +1765,11 @@ fn line_shape(line: &str) -> LineShape {
 
 /// Does `line` clearly open (or look like) nginx configuration?
 pub fn starts(line: &str) -> bool {
+    // A block opener needs a `{` and a directive ends with `;`: most lines of
+    // a log have neither and are refused without looking further.
+    if memchr::memchr2(b'{', b';', line.as_bytes()).is_none() {
+        return false;
+    }
     let t = line.trim();
     let shape = line_shape(t);
     if shape.comment_only {
