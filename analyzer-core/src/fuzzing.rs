@@ -14,10 +14,10 @@ use crate::report::Report;
 use crate::segment::Segmenter;
 use crate::{analyze, markdown, redact, share, Analyzer};
 
-/// Every target, by the name of its fuzz binary and corpus directory.
 /// A fuzz target: its name and its body.
 pub type Target = (&'static str, fn(&[u8]));
 
+/// Every target, by the name of its fuzz binary and corpus directory.
 pub const TARGETS: &[Target] = &[
     ("detect_parse", detect_parse),
     ("diagnose", diagnose),
