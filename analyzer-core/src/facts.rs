@@ -1093,8 +1093,9 @@ pub struct Facts {
     pub source_lines: BTreeMap<u64, String>,
 }
 
-/// Most block lines whose text is kept for evidence.
-pub const MAX_SOURCE_LINES: usize = 100_000;
+/// Most block lines whose text is kept for evidence (at most ~12 MB of text:
+/// 20,000 lines of up to 600 bytes).
+pub const MAX_SOURCE_LINES: usize = 20_000;
 
 impl Facts {
     /// Keep the text of a line that facts were read from (see `source_lines`).
