@@ -165,9 +165,32 @@ mod tests {
     #[test]
     fn never_plain_when_the_general_path_would_act() {
         let pieces = [
-            "2024/01/15 10:23:45 [", "1.2.3.4", " ", "  ", "|", "| ", " | ", "\t", "\r", "x",
-            "@", "$ ", "# ", "[", "T", "-", "/", ":", "9", ".", "\u{a0}", "│", "ls", "\x1b[0m",
-            "Jan 15 10:23:45 h a: ", "2024-01-15T10:23:45.1Z ",
+            "2024/01/15 10:23:45 [",
+            "1.2.3.4",
+            " ",
+            "  ",
+            "|",
+            "| ",
+            " | ",
+            "\t",
+            "\r",
+            "x",
+            "@",
+            "$ ",
+            "# ",
+            "[",
+            "T",
+            "-",
+            "/",
+            ":",
+            "9",
+            ".",
+            "\u{a0}",
+            "│",
+            "ls",
+            "\x1b[0m",
+            "Jan 15 10:23:45 h a: ",
+            "2024-01-15T10:23:45.1Z ",
         ];
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut plain = 0;
@@ -220,7 +243,10 @@ mod tests {
             "10.0.0.1 {",
         ];
         let mut mixed = Vec::new();
-        let all: Vec<&[u8]> = texts.iter().flat_map(|t| t.split(|&b| b == b'\n')).collect();
+        let all: Vec<&[u8]> = texts
+            .iter()
+            .flat_map(|t| t.split(|&b| b == b'\n'))
+            .collect();
         for (i, l) in all.iter().enumerate() {
             mixed.extend_from_slice(l);
             mixed.push(b'\n');
@@ -240,7 +266,12 @@ mod tests {
             };
             let fast = run(Analyzer::new());
             let reference = run(Analyzer::without_shortcuts());
-            assert_eq!(fast, reference, "{}", String::from_utf8_lossy(&t[..t.len().min(300)]));
+            assert_eq!(
+                fast,
+                reference,
+                "{}",
+                String::from_utf8_lossy(&t[..t.len().min(300)])
+            );
         }
     }
 }
