@@ -64,13 +64,16 @@ pub fn parse_header(s: &str) -> Option<Header<'_>> {
 /// [`parse_header`] for a line that [`looks_like`] one, its stamp read.
 fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
     let rest = &s[21..];
-    let close = memchr(b']', rest.as_bytes())?;
+    // Level names are at most 6 bytes: a `]` further on fails to parse
+    // anyway, so only 7 bytes are looked at (and the pid's `#` must come
+    // within 12): a short loop, cheaper than a search call.
+    let close = rest.bytes().take(7).position(|b| b == b']')?;
     let level = Level::parse(&rest[..close])?;
     let mut rest = rest[close + 1..].trim_start();
     let mut pid = None;
     // `1234#1234: ` (older builds `1234#0: `)
-    if let Some(hash) = memchr(b'#', rest.as_bytes()) {
-        if hash < 12 && rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
+    if let Some(hash) = rest.bytes().take(12).position(|b| b == b'#') {
+        if rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
             pid = rest[..hash].parse().ok();
             if let Some(colon) = find_pair(rest, b':', b' ') {
                 rest = &rest[colon + 2..];
