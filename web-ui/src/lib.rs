@@ -13,6 +13,7 @@ pub mod components;
 pub mod dom;
 pub mod format;
 pub mod protocol;
+pub mod sharing;
 pub mod state;
 
 use wasm_bindgen::prelude::*;
