@@ -30,8 +30,8 @@ fn open_current() -> Option<Opened> {
     sharing::open(&current_hash()).map(Rc::new)
 }
 
-/// Drop the fragment from the address without a reload or a new history
-/// entry (and without `hashchange`).
+/// Drop the fragment from the address without a reload (and without
+/// `hashchange`), as a new history entry: Back returns to the link.
 fn clear_fragment() {
     let Some(w) = web_sys::window() else { return };
     let loc = w.location();
@@ -41,7 +41,7 @@ fn clear_fragment() {
         loc.search().unwrap_or_default()
     );
     if let Ok(h) = w.history() {
-        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+        let _ = h.push_state_with_url(&JsValue::NULL, "", Some(&url));
     }
 }
 
