@@ -2,7 +2,7 @@
 //! dialog offers and what a `#v1.…` fragment opens to. No DOM here (the
 //! components `share` and `shared_view` do that) and no diagnosis or link
 //! logic either: redaction is `analyzer_core::redact`, the link format
-//! `analyzer_core::share`, the preview text `analyzer_core::markdown`.
+//! `analyzer_core::share`. The preview lists every text the link carries.
 
 use analyzer_core::redact::{Class, Redactor};
 use analyzer_core::share::{self, Decoded, ShareError};
@@ -26,7 +26,7 @@ pub struct Prepared {
     pub link: String,
     /// The link decoded again: what whoever opens it will see.
     pub shared: Decoded,
-    /// The report as Markdown text: the preview of what is shared.
+    /// Every text of the shared report, as plain text: the preview.
     pub preview: String,
     /// What redaction replaced, per kind: (kind, count).
     pub replaced: Vec<(Class, usize)>,
@@ -120,7 +120,7 @@ pub fn prepare(base_url: &str, report: &Report, input: Option<&str>, mode: Mode)
             trimmed: false,
         },
     };
-    let preview = analyzer_core::markdown::report_markdown(&shared.report, None);
+    let preview = preview_text(&shared.report);
     let mut replaced: Vec<(Class, usize)> = Vec::new();
     for (class, _, _) in redactor.mappings() {
         match replaced.iter_mut().find(|(c, _)| *c == class) {
@@ -135,6 +135,105 @@ pub fn prepare(base_url: &str, report: &Report, input: Option<&str>, mode: Mode)
         preview,
         replaced,
     }
+}
+
+/// Every text a shared report carries, field by field, as plain text:
+/// what the sender reads before sending (upstreams, site names, warnings
+/// and reasoning included, since they may name things too).
+pub fn preview_text(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!("Headline: {}", r.headline));
+    if !r.artifacts.is_empty() {
+        let read: Vec<String> = r
+            .artifacts
+            .iter()
+            .map(|a| format!("{} (lines {}–{})", a.label, a.first_line, a.last_line))
+            .collect();
+        line(format!("Read: {}", read.join(", ")));
+    }
+    let s = &r.stats;
+    line(format!(
+        "Input: {} lines, {} bytes, {} nginx error.log lines, {} signals",
+        s.lines, s.bytes, s.error_log_lines, s.events
+    ));
+    if !r.sections.is_empty() {
+        line(format!("Collector sections: {}", r.sections.join(", ")));
+    }
+    for w in &r.warnings {
+        match w.line {
+            Some(l) => line(format!("Warning (line {l}): {}", w.message)),
+            None => line(format!("Warning: {}", w.message)),
+        }
+    }
+    for (i, c) in r.causes.iter().enumerate() {
+        let mut head = format!(
+            "\n{}. {} [{}] — {} confidence, {} events",
+            i + 1,
+            c.title,
+            c.id,
+            crate::format::percent(c.confidence),
+            c.events
+        );
+        if c.family != c.id {
+            let _ = write!(head, ", family {}", c.family);
+        }
+        if let Some(st) = c.status {
+            let _ = write!(head, ", nginx answers {st}");
+        }
+        line(head);
+        line(format!("   {}", c.summary));
+        if !c.upstreams.is_empty() {
+            line(format!("   Upstreams: {}", c.upstreams.join(", ")));
+        }
+        if !c.servers.is_empty() {
+            line(format!("   Sites: {}", c.servers.join(", ")));
+        }
+        if c.first_seen.is_some() || c.last_seen.is_some() {
+            let dash = || "—".to_string();
+            line(format!(
+                "   Seen: {} to {}",
+                c.first_seen.clone().unwrap_or_else(dash),
+                c.last_seen.clone().unwrap_or_else(dash)
+            ));
+        }
+        for e in &c.evidence {
+            line(format!("   Evidence, line {}: {}", e.line, e.text));
+        }
+        for f in &c.fixes {
+            line(format!("   Fix: {}", f.command));
+            line(format!("        {}", f.why));
+        }
+        for v in &c.verify {
+            line(format!("   Verify: {v}"));
+        }
+        for n in &c.next {
+            line(format!("   Paste next: {} — {}", n.paste, n.why));
+        }
+        for why in &c.reasoning {
+            line(format!("   Why this rank: {why}"));
+        }
+    }
+    if !r.next.is_empty() {
+        line(String::new());
+    }
+    for n in &r.next {
+        line(format!("Paste next: {} — {}", n.paste, n.why));
+    }
+    if let Some(t) = &r.timeline {
+        if let (Some(a), Some(b)) = (t.minutes.first(), t.minutes.last()) {
+            let names: Vec<&str> = t.series.iter().map(|s| s.cause.as_str()).collect();
+            line(format!(
+                "\nTimeline: events per minute, {a} to {b}: {}",
+                names.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// Whether a page fragment (`location.hash`) is meant as a share link:
@@ -246,6 +345,27 @@ mod tests {
         let a: Vec<_> = again.causes.iter().map(|c| &c.id).collect();
         let b: Vec<_> = report.causes.iter().map(|c| &c.id).collect();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn the_preview_names_every_text_of_the_shared_report() {
+        let report = analyzer_core::analyze_str(mixed());
+        let p = prepare(BASE, &report, None, Mode::ReportOnly);
+        let r = &p.shared.report;
+        assert!(p.preview.contains(&r.headline));
+        for c in &r.causes {
+            assert!(p.preview.contains(&c.title), "{}", c.title);
+            assert!(p.preview.contains(&format!("[{}]", c.id)));
+            for e in &c.evidence {
+                assert!(p.preview.contains(&e.text), "{}", e.text);
+            }
+            for u in c.upstreams.iter().chain(&c.servers).chain(&c.reasoning) {
+                assert!(p.preview.contains(u.as_str()), "{u}");
+            }
+            for f in &c.fixes {
+                assert!(p.preview.contains(&f.command), "{}", f.command);
+            }
+        }
     }
 
     #[test]

@@ -268,14 +268,6 @@ fn share_dialog(p: &DialogProps) -> Html {
             if shared.trimmed {
                 <p class="share-note">{ "To keep the link short, some evidence, reasoning or less likely causes were left out; the preview shows what is kept." }</p>
             }
-            <h3 id="share-preview-title">{ "Preview: exactly what the link carries" }</h3>
-            <pre class="share-preview" id="share-preview" tabindex="0"
-                 aria-labelledby="share-preview-title">{ prepared.preview.clone() }</pre>
-            if let Some(input) = &shared.input {
-                <h3 id="share-input-title">{ "The redacted input" }</h3>
-                <pre class="share-preview share-input" id="share-input" tabindex="0"
-                     aria-labelledby="share-input-title">{ input.clone() }</pre>
-            }
             <label for="share-link" class="share-link-label">{ "Link" }</label>
             <textarea id="share-link" class="share-link" readonly=true rows="3" spellcheck="false"
                       ref={link_field} value={prepared.link.clone()} onfocus={on_focus_link}
@@ -296,6 +288,14 @@ fn share_dialog(p: &DialogProps) -> Html {
                 <button type="button" class="secondary" onclick={on_close_click}>{ "Close" }</button>
             </div>
             <p class="share-status" role="status" aria-live="polite">{ status }</p>
+            <h3 id="share-preview-title">{ "Preview: every text the link carries" }</h3>
+            <pre class="share-preview" id="share-preview" tabindex="0"
+                 aria-labelledby="share-preview-title">{ prepared.preview.clone() }</pre>
+            if let Some(input) = &shared.input {
+                <h3 id="share-input-title">{ "The redacted input" }</h3>
+                <pre class="share-preview share-input" id="share-input" tabindex="0"
+                     aria-labelledby="share-input-title">{ input.clone() }</pre>
+            }
         </dialog>
     }
 }
