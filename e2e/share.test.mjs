@@ -4,8 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { serve } from './server.mjs';
-import { launch, engineReport, engineOpenLink, rowIds, waitForRows, ready } from './helpers.mjs';
+import { launch, engineReport, engineOpenLink, rowIds, waitForRows, ready, ROOT } from './helpers.mjs';
 
 // A mixed paste with plenty to redact: public addresses, site names, a user
 // in a shell prompt, a session id in a query string.
@@ -300,6 +303,42 @@ test('long links are flagged; too long to open cannot be copied; files have no i
   const d3 = await openDialog(page);
   assert.equal(await d3.getByLabel('The report and the redacted input').isDisabled(), true);
   assert.match(await d3.innerText(), /read from files/);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+/** The CLI, built by cargo if needed (scripts/test.sh has built it already). */
+function cli() {
+  const target = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
+  execFileSync('cargo', ['build', '--quiet', '-p', 'upstream-doctor'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const bin = join(target, 'debug', 'upstream-doctor');
+  assert.ok(existsSync(bin), bin);
+  return (args, input) => execFileSync(bin, args, { input, encoding: 'utf8', maxBuffer: 1 << 24 });
+}
+
+test('the CLI and the web app open each other\'s links', async () => {
+  const run = cli();
+  // CLI → browser.
+  const out = run(['--share-link', '--base-url', server.url, '--no-color', '-'], MIXED);
+  const link = out.trim().split('\n').pop();
+  assert.ok(link.startsWith(`${server.url}#v1.`), link);
+  const fromCli = JSON.parse(run(['--open', link, '--json']));
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(link);
+  await page.locator('.shared-banner').waitFor();
+  assert.deepEqual(await shownIds(page), fromCli.causes.map((c) => c.id));
+  const title = await page.locator('#headline strong').first().innerText();
+  assert.equal(title, fromCli.causes[0].title);
+
+  // Browser → CLI, with the input.
+  await diagnose(page, MIXED);
+  const dialog = await openDialog(page);
+  await dialog.getByLabel('The report and the redacted input').check();
+  const webLink = await dialog.locator('#share-link').inputValue();
+  const opened = JSON.parse(run(['--open', webLink, '--json']));
+  assert.deepEqual(opened.causes.map((c) => c.id), expected.causes.map((c) => c.id));
+  assert.match(run(['--open', webLink, '--no-color']), /also carries the \(redacted\) paste/);
   assert.deepEqual(page.errors, []);
   await context.close();
 });
