@@ -64,10 +64,11 @@ function finish(job) {
   }
 }
 
-// Plain files are read in slices of this size, the next slice always
-// requested before the current one is fed: the browser reads it from disk
-// while the analyzer scans this one.
+// Plain files are read in slices of SLICE bytes, AHEAD of them always
+// requested before the current one is fed: the browser reads them from disk
+// on its own threads while the analyzer scans this one (12 MiB in flight).
 const SLICE = 4 << 20;
+const AHEAD = 3;
 
 /**
  * The bytes of `file` as Uint8Array pieces, with the next read already in
@@ -86,10 +87,11 @@ async function* pieces(file, j, onRead) {
       p.catch(() => {});
       return p;
     };
-    let next = file.size > 0 ? read() : null;
-    while (next) {
-      const buf = await next;
-      next = at < file.size ? read() : null;
+    const queue = [];
+    while (queue.length < AHEAD && at < file.size) queue.push(read());
+    while (queue.length) {
+      const buf = await queue.shift();
+      if (at < file.size) queue.push(read());
       onRead(buf.byteLength);
       yield new Uint8Array(buf);
     }
