@@ -199,7 +199,7 @@ fn worker_analyzer_report_decodes_as_a_report_message() {
     let msg = js_sys::Object::new();
     js_sys::Reflect::set(&msg, &"type".into(), &"report".into()).unwrap();
     js_sys::Reflect::set(&msg, &"job".into(), &7.into()).unwrap();
-    js_sys::Reflect::set(&msg, &"report".into(), &report).unwrap();
+    js_sys::Reflect::set(&msg, &"report".into(), &report.into()).unwrap();
     match FromWorker::decode(&msg.into()).unwrap() {
         FromWorker::Report { job, report } => {
             assert_eq!(job, 7);

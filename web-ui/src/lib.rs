@@ -101,13 +101,13 @@ impl WorkerAnalyzer {
         self.inner.as_ref().map_or(0.0, |a| a.bytes_seen() as f64)
     }
 
-    /// Diagnose: the report as a plain JS object (the JSON report shape).
-    /// A second call is an error.
-    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+    /// Diagnose: the report as JSON text (the contract's `--json` shape;
+    /// see `protocol` for why text). A second call is an error.
+    pub fn finish(&mut self) -> Result<String, JsValue> {
         let a = self
             .inner
             .take()
             .ok_or_else(|| JsValue::from_str("finish() was already called"))?;
-        protocol::report_to_js(&a.finish()).map_err(JsValue::from)
+        Ok(a.finish().to_json())
     }
 }
