@@ -121,7 +121,11 @@ impl WorkerAnalyzer {
 pub fn open_share_link(link: &str) -> Result<JsValue, JsValue> {
     let d = analyzer_core::share::decode(link).map_err(|e| JsValue::from_str(&e.to_string()))?;
     let out = js_sys::Object::new();
-    js_sys::Reflect::set(&out, &"report".into(), &protocol::report_to_js(&d.report)?)?;
+    js_sys::Reflect::set(
+        &out,
+        &"report".into(),
+        &js_sys::JSON::parse(&d.report.to_json())?,
+    )?;
     let input = d.input.map_or(JsValue::NULL, |i| JsValue::from_str(&i));
     js_sys::Reflect::set(&out, &"input".into(), &input)?;
     js_sys::Reflect::set(&out, &"trimmed".into(), &JsValue::from_bool(d.trimmed))?;
