@@ -56,7 +56,8 @@ export async function engineReport(text) {
   await loadEngine();
   const a = new engine.WorkerAnalyzer();
   a.feed(new TextEncoder().encode(text));
-  const report = a.finish();
+  // finish() gives the report as JSON text (the worker posts it as is).
+  const report = JSON.parse(a.finish());
   a.free();
   return report;
 }
