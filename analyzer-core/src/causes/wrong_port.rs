@@ -150,7 +150,13 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
             .filter(pick)
             .find(|l| l.addr.port() == Some(p))
     });
-    let same_kind = listeners.iter().filter(pick).find(|l| {
+    // On another port, a listener whose process is not shown while others'
+    // are (`ss -p` run as root: a socket of another pid namespace, the
+    // host's agent) says nothing about the app: only a named process, or
+    // any listener when the paste names none, is a candidate.
+    let named = listeners.iter().any(|l| l.process.is_some());
+    let other = |l: &&Listener| pick(l) && (l.process.is_some() || !named);
+    let same_kind = listeners.iter().filter(other).find(|l| {
         matches!(
             (&l.addr, target),
             (Address::Unix { .. }, Address::Unix { .. })
@@ -159,7 +165,7 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     });
     if let Some(l) = same_port
         .or(same_kind)
-        .or_else(|| listeners.iter().find(pick))
+        .or_else(|| listeners.iter().find(other))
     {
         let who = match (l.process.as_deref(), l.pid) {
             (Some(p), Some(pid)) => format!("`{p}` (pid {pid})"),
