@@ -16,6 +16,7 @@ LINES=${UD_LINES:-200}       # error.log lines per file
 ACCESS_LINES=${UD_ACCESS_LINES:-100}
 MAXBYTES=${UD_MAXBYTES:-400000}  # per section
 ROOT=${UD_ROOT:-}            # file system prefix (tests run against a fake root)
+SINCE=${UD_SINCE_SECONDS:-7200}  # kernel log window (OOM kills), seconds
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -26,6 +27,12 @@ run() {
     else
         "$@" 2>&1 | head -c "$MAXBYTES"
     fi
+}
+
+# Output with the fake root taken off paths (tests); as is on a real system
+# (sed "s###g" would be an error there: an empty regex).
+unroot() {
+    if [ -n "$ROOT" ]; then sed "s#$ROOT##g"; else cat; fi
 }
 
 section() {
@@ -200,6 +207,31 @@ targets=$(printf '%s\n' "$CONF" | awk '
     $1 == "server" && NF >= 2 && $2 !~ /[{]/ { v = $2; sub(/;$/, "", v); print v }' | sort -u)
 sockets=$(printf '%s\n' "$targets" | sed -n 's#^[a-z]*://##; s#^unix:\(/[^:]*\).*#\1#p' | sort -u)
 
+# PHP-FPM pool files: the usual places, then those of running masters.
+pools=""
+for p in "$ROOT"/etc/php/*/fpm/pool.d/*.conf "$ROOT"/etc/php-fpm.d/*.conf \
+    "$ROOT"/usr/local/etc/php-fpm.d/*.conf "$ROOT"/etc/php*/php-fpm.d/*.conf \
+    "$ROOT"/etc/opt/remi/php*/php-fpm.d/*.conf; do
+    [ -f "$p" ] && pools="$pools $p"
+done
+# Pools of running php-fpm masters started with their own config (-y):
+# the config itself and what its `include =` globs name.
+for c in $FPM_CONFS; do
+    [ -f "$ROOT$c" ] || continue
+    for p in "$ROOT$c" $(sed -n 's/^[ \t]*include[ \t]*=[ \t]*\(\/[^ \t]*\).*/\1/p' "$ROOT$c" | head -n 5 | sed "s#^#$ROOT#"); do
+        [ -f "$p" ] || continue
+        case " $pools " in *" $p "*) ;; *) pools="$pools $p" ;; esac
+    done
+done
+# The unix sockets those pools listen on.
+pool_socks=""
+for p in $pools; do
+    # shellcheck disable=SC2013 # one path per line, no spaces
+    for l in $(sed -n 's/^[ \t]*listen[ \t]*=[ \t]*\(\/[^ \t;]*\).*/\1/p' "$p"); do
+        case " $sockets $pool_socks " in *" $l "*) ;; *) pool_socks="$pool_socks $l" ;; esac
+    done
+done
+
 section systemctl
 if have systemctl; then
     units="nginx"
@@ -230,32 +262,24 @@ section sockets
 if [ -z "$sockets" ]; then
     printf '(no unix sockets in *_pass)\n'
 fi
+# a pool's socket nginx does not name: does it exist?
+have ls || pool_socks=""
+for s in $pool_socks; do
+    printf '$ ls -la %s\n' "$s"
+    # shellcheck disable=SC2012
+    ls -la "$ROOT$s" 2>&1 | unroot
+done
 for s in $sockets; do
     printf '$ ls -la %s\n' "$s"
     # shellcheck disable=SC2012 # the listing is for the reader (owner, group, mode)
-    ls -la "$ROOT$s" 2>&1 | sed "s#$ROOT##g"
+    ls -la "$ROOT$s" 2>&1 | unroot
     d=$(dirname "$s")
     printf '$ ls -la %s/\n' "$d"
     # shellcheck disable=SC2012
-    ls -la "$ROOT$d/" 2>&1 | sed "s#$ROOT##g" | head -n 40
+    ls -la "$ROOT$d/" 2>&1 | unroot | head -n 40
 done
 
 section fpm-pool
-pools=""
-for p in "$ROOT"/etc/php/*/fpm/pool.d/*.conf "$ROOT"/etc/php-fpm.d/*.conf \
-    "$ROOT"/usr/local/etc/php-fpm.d/*.conf "$ROOT"/etc/php*/php-fpm.d/*.conf \
-    "$ROOT"/etc/opt/remi/php*/php-fpm.d/*.conf; do
-    [ -f "$p" ] && pools="$pools $p"
-done
-# Pools of running php-fpm masters started with their own config (-y):
-# the config itself and what its `include =` globs name.
-for c in $FPM_CONFS; do
-    [ -f "$ROOT$c" ] || continue
-    for p in "$ROOT$c" $(sed -n 's/^[ \t]*include[ \t]*=[ \t]*\(\/[^ \t]*\).*/\1/p' "$ROOT$c" | head -n 5 | sed "s#^#$ROOT#"); do
-        [ -f "$p" ] || continue
-        case " $pools " in *" $p "*) ;; *) pools="$pools $p" ;; esac
-    done
-done
 if [ -n "$pools" ]; then
     for p in $pools; do
         printf '$ grep -E listen|user|group|pm %s\n' "${p#"$ROOT"}"
@@ -335,12 +359,26 @@ else
 fi
 
 section oom
+kern=""
 if have journalctl; then
-    printf '$ journalctl -k --since -2h | grep -iE oom|killed process|segfault\n'
-    run journalctl -k --since -2h --no-pager | grep -iE 'out of memory|killed process|oom-kill|segfault' | tail -n 20
+    kern=$(run journalctl -k --since "-${SINCE}s" --no-pager | grep -iE 'out of memory|killed process|oom-kill|segfault' | tail -n 20)
+fi
+if [ -n "$kern" ]; then
+    printf '$ journalctl -k --since -%ss | grep -iE oom|killed process|segfault\n' "$SINCE"
+    printf '%s\n' "$kern"
 elif have dmesg; then
-    printf '$ dmesg | grep -iE oom|killed process|segfault\n'
-    run dmesg | grep -iE 'out of memory|killed process|oom-kill|segfault' | tail -n 20
+    # No journal (no systemd, or no kernel messages kept in it): the ring
+    # buffer, its [seconds since boot] stamps cut to the same window.
+    from=0
+    if [ -r /proc/uptime ] && [ -z "$ROOT" ]; then
+        from=$(awk -v s="$SINCE" '{ print int($1 - s) }' /proc/uptime)
+    fi
+    printf '$ dmesg | grep -iE oom|killed process|segfault   # last %ss\n' "$SINCE"
+    run dmesg | awk -v from="$from" '
+        match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2) + 0; if (t < from) next }
+        { print }' | grep -iE 'out of memory|killed process|oom-kill|segfault' | tail -n 20
+elif have journalctl; then
+    printf '$ journalctl -k --since -%ss | grep -iE oom|killed process|segfault\n' "$SINCE"
 else
     missing "kernel log" "no journalctl or dmesg"
 fi

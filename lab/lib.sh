@@ -350,7 +350,10 @@ done
 # diagnoses collector.txt on its own.
 if [[ -z ${LAB_NO_COLLECTOR:-} ]]; then
     rc=0
-    timeout -k 2 "${COLLECTOR_TIMEOUT:-45}" sh "$LAB/../collector/collect.sh" \
+    # The kernel log window starts with this scenario: OOM kills of earlier
+    # scenarios (or of anything on this box before) are not this one's.
+    UD_SINCE_SECONDS=$((SECONDS + 2)) \
+        timeout -k 2 "${COLLECTOR_TIMEOUT:-45}" sh "$LAB/../collector/collect.sh" \
         >"$OUT/collector.txt" 2>"$OUT/collector.err" </dev/null || rc=$?
     if ((rc != 0)); then
         echo "lab: $NAME: collector exited with $rc" >&2

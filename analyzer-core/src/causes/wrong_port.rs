@@ -100,11 +100,21 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     let listeners = &ctx.facts.listeners;
     // A pool file that says where FPM listens.
     if fastcgi {
+        // A pool whose own socket the paste shows missing is not running
+        // either (the stock pool of a stopped php-fpm): no better target.
+        let missing = |l: &Address| {
+            l.socket_path().is_some_and(|p| {
+                ctx.facts
+                    .missing_paths
+                    .iter()
+                    .any(|m| same_path(&m.path, p))
+            })
+        };
         if let Some(pool) = ctx
             .facts
             .pools
             .iter()
-            .find(|p| p.listen().is_some_and(|l| !same(&l, target)))
+            .find(|p| p.listen().is_some_and(|l| !same(&l, target) && !missing(&l)))
         {
             let l = pool.listen().expect("checked");
             return Some((
@@ -197,6 +207,15 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
         }
     }
     None
+}
+
+/// Is `addr` a `server` of a pasted `upstream {}` block with two or more?
+fn in_group_of_several(ctx: &Ctx, addr: &Address) -> bool {
+    ctx.facts.config.as_ref().is_some_and(|c| {
+        c.upstream_blocks()
+            .iter()
+            .any(|b| b.servers.len() >= 2 && b.servers.iter().any(|s| same(&s.addr, addr)))
+    })
 }
 
 fn same(a: &Address, b: &Address) -> bool {
@@ -293,6 +312,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.status = Some(502);
     f.explains = vec!["upstream_down", "socket_missing"];
     f.confidence = if from_config { 0.62 } else { 0.86 };
+    // One member of an `upstream {}` group of several, and a listener on
+    // another port: every member failing is the stronger reading
+    // (`no_live_upstreams`); this listener is only a guess.
+    let elsewhere = addr.port().is_some() && addr.port() != up.addr.port();
+    if elsewhere && in_group_of_several(ctx, &up.addr) {
+        f.confidence = 0.6;
+    }
     if listener.is_some_and(|l| l.process.is_some()) {
         f.confidence += 0.06;
     }
