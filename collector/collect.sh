@@ -413,7 +413,7 @@ section docker-ps
 if have docker; then
     printf '$ docker ps -a\n'
     run docker ps -a
-    ids=$(run docker ps -aq)
+    ids=$(docker ps -aq 2>/dev/null | grep -E '^[0-9a-f]+$' | head -n 50)
     if [ -n "$ids" ]; then
         printf '$ docker inspect (state)\n'
         # shellcheck disable=SC2086
