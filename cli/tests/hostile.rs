@@ -131,7 +131,7 @@ fn a_hundred_thousand_nested_braces() {
 fn ansi_escapes_are_shown_not_obeyed() {
     let input = format!(
         "\x1b]0;pwned\x07\x1b[2J\x1b[31m{}\x1b[0m\x1b[1A\x08\x08\n",
-        REFUSED.replace("GET /", "GET /\x1b[8m\x9b31m")
+        REFUSED.replace("GET /", "GET /\x1b[8m\u{9b}31m")
     );
     let text = report_text(input.as_bytes());
     assert_terminal_safe(&text);

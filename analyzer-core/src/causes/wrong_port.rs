@@ -110,12 +110,10 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
                     .any(|m| same_path(&m.path, p))
             })
         };
-        if let Some(pool) = ctx
-            .facts
-            .pools
-            .iter()
-            .find(|p| p.listen().is_some_and(|l| !same(&l, target) && !missing(&l)))
-        {
+        if let Some(pool) = ctx.facts.pools.iter().find(|p| {
+            p.listen()
+                .is_some_and(|l| !same(&l, target) && !missing(&l))
+        }) {
             let l = pool.listen().expect("checked");
             return Some((
                 l,
