@@ -134,8 +134,9 @@ fn ansi_escapes_are_shown_not_obeyed() {
         REFUSED.replace("GET /", "GET /\x1b[8m\u{9b}31m")
     );
     let text = report_text(input.as_bytes());
+    // Taken off evidence by the engine, or shown as `\x1b` by the CLI:
+    // either way nothing a terminal obeys.
     assert_terminal_safe(&text);
-    assert!(text.contains("\\x1b"), "{text}");
     assert_eq!(top(&report_json(input.as_bytes())), Some("upstream_down"));
 }
 
