@@ -14,6 +14,7 @@ pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod markdown;
+mod plain;
 pub mod redact;
 pub mod report;
 pub mod segment;

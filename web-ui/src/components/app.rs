@@ -1,6 +1,8 @@
 //! The page: paste area, file input and drop zone, progress, errors, results.
 
 use super::results::Results;
+use super::share::ShareButton;
+use super::shared_view::{use_shared_link, SharedView};
 use super::widgets::{ErrorPanel, ProgressPanel};
 use crate::bridge::Bridge;
 use crate::dom::{self, Timeout};
@@ -126,6 +128,9 @@ pub fn app() -> Html {
     let immediate = use_mut_ref(|| Cell::new(false));
     let dragging = use_state(|| false);
     let file_input = use_node_ref();
+    // A share link in the fragment is shown instead of the editor.
+    let (shared, leave_shared) = use_shared_link();
+    let shared_ok = shared.as_ref().is_some_and(|o| o.is_ok());
 
     // Keep the paste across reloads; re-diagnose small pastes as you type.
     {
@@ -274,7 +279,13 @@ pub fn app() -> Html {
             <h1><img src="favicon.svg" alt="" width="28" height="28" />{ "Upstream Doctor" }</h1>
             <p class="tagline">{ "Why does nginx answer 502 Bad Gateway or 504 Gateway Time-out? Paste what you have; get the cause, the evidence and the fix." }</p>
         </header>
-        <main id="main">
+        if let Some(opened) = shared.as_ref().filter(|_| shared_ok) {
+            <main id="shared-main"><SharedView opened={opened.clone()} on_leave={leave_shared.clone()} /></main>
+        }
+        <main id="main" hidden={shared_ok}>
+            if let Some(opened) = shared.as_ref().filter(|_| !shared_ok) {
+                <SharedView opened={opened.clone()} on_leave={leave_shared.clone()} />
+            }
             <section class={classes!("input", (*dragging).then_some("dragging"))} aria-label="Input"
                      {ondragover} {ondragleave} {ondrop}>
                 <label for="paste" class="paste-label">
@@ -310,7 +321,9 @@ pub fn app() -> Html {
             if !state.errors.is_empty() {
                 <ErrorPanel errors={state.errors.clone()} {on_retry} {on_dismiss} />
             }
-            if let Some(report) = &state.report {
+            // Hidden under a shared diagnosis: one set of cause rows at a time.
+            if let Some(report) = state.report.as_ref().filter(|_| !shared_ok) {
+                <ShareButton report={report.clone()} input={state.report_paste.clone()} />
                 <Results report={report.clone()}
                          source={state.report_source.as_ref().map(|s| AttrValue::from(s.describe()))} />
             }

@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod results;
+pub mod share;
+pub mod shared_view;
 pub mod timeline;
 pub mod widgets;
 
