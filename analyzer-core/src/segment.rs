@@ -50,6 +50,8 @@ pub struct Segmenter {
     pub merged_artifact_lines: u64,
     /// The error.log parser's memory of line shapes.
     error_log: error_log::Stream,
+    /// Take the plain-line shortcut (off only in tests comparing the paths).
+    fast: bool,
 }
 
 impl Default for Segmenter {
@@ -272,6 +274,17 @@ impl Segmenter {
             events: 0,
             merged_artifact_lines: 0,
             error_log: error_log::Stream::new(),
+            fast: true,
+        }
+    }
+
+    /// Without the plain-line shortcut: every line takes the general path.
+    /// For tests that prove the shortcut changes nothing.
+    #[cfg(test)]
+    pub(crate) fn without_shortcuts() -> Self {
+        Segmenter {
+            fast: false,
+            ..Self::new()
         }
     }
 
@@ -434,6 +447,12 @@ impl Segmenter {
     /// Feed one raw line (without its newline).
     pub fn line(&mut self, no: u64, raw: &str) {
         self.facts.total_lines = no;
+        // Nearly every line of a big log: nothing to clean or unwrap, no
+        // block open whose state a blank-run or config check would touch.
+        if self.fast && self.block.is_none() && crate::plain::is_plain(raw) {
+            self.classify(no, raw, &crate::text::Wrapper::default());
+            return;
+        }
         let cleaned = strip_controls(raw.strip_suffix('\r').unwrap_or(raw));
         let text: &str = cleaned.trim_end();
         // (`text` ends with a non-space when not empty: blank means empty.)
@@ -509,6 +528,13 @@ impl Segmenter {
         if is_blank(inner) {
             return;
         }
+        self.classify(no, inner, &wrapper);
+    }
+
+    /// Assign a cleaned, unwrapped, non-blank line: the open nginx config,
+    /// a self-recognising line kind, the open block, a new block, or
+    /// unrecognised.
+    fn classify(&mut self, no: u64, inner: &str, wrapper: &crate::text::Wrapper) {
         // Inside an nginx config, everything up to the closing brace is config.
         if let Some(b) = &mut self.block {
             if b.kind == Kind::NginxConfig
@@ -519,7 +545,7 @@ impl Segmenter {
                 return;
             }
         }
-        if let Some(kind) = self.line_kind(no, inner, &wrapper) {
+        if let Some(kind) = self.line_kind(no, inner, wrapper) {
             let absorbs = matches!(&self.block, Some(b) if matches!(b.kind, Kind::SystemctlStatus));
             if absorbs {
                 self.push_block_line(no, inner);
