@@ -1,11 +1,15 @@
 //! The page: paste area, file input and drop zone, progress, errors, results.
 
+use super::collector::CollectorPanel;
+use super::knowledge::{use_route, KnowledgeBase};
 use super::results::Results;
 use super::widgets::{ErrorPanel, ProgressPanel};
 use crate::bridge::Bridge;
 use crate::dom::{self, Timeout};
 use crate::protocol::ToWorker;
-use crate::state::{Action, AppState, Source, AUTO_DIAGNOSE_MAX};
+use crate::route::{self, Route};
+use crate::state::{self, Action, AppState, KindChange, Source, AUTO_DIAGNOSE_MAX};
+use analyzer_core::segment::KindOverride;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -25,6 +29,8 @@ struct Runner {
     bridge: Option<Bridge>,
     job: u32,
     timer: Option<Timeout>,
+    /// The files of the last file job, to read again with new overrides.
+    last_files: Vec<web_sys::File>,
 }
 
 impl Runner {
@@ -56,7 +62,7 @@ impl Runner {
         });
     }
 
-    fn paste(&mut self, d: &Dispatch, text: &str) {
+    fn paste(&mut self, d: &Dispatch, text: &str, overrides: &[KindOverride]) {
         let job = self.next_job();
         let bytes = text.as_bytes();
         d.dispatch(Action::Started {
@@ -68,6 +74,7 @@ impl Runner {
             b.post(&ToWorker::Start {
                 job,
                 total: bytes.len() as f64,
+                overrides: overrides.to_vec(),
             })?;
             for c in bytes.chunks(CHUNK) {
                 b.post(&ToWorker::Chunk {
@@ -82,11 +89,12 @@ impl Runner {
         }
     }
 
-    fn files(&mut self, d: &Dispatch, files: Vec<web_sys::File>) {
+    fn files(&mut self, d: &Dispatch, files: Vec<web_sys::File>, overrides: &[KindOverride]) {
         if files.is_empty() {
             return;
         }
         self.timer = None;
+        self.last_files = files.clone();
         let job = self.next_job();
         let total: f64 = files.iter().map(|f| f.size()).sum();
         let names = files.iter().map(|f| f.name()).collect();
@@ -97,7 +105,7 @@ impl Runner {
         });
         if let Err(e) = self
             .bridge(d)
-            .and_then(|b| b.post_files(job, total, &files))
+            .and_then(|b| b.post_files(job, total, overrides, &files))
         {
             Self::failed(d, job, e);
         }
@@ -126,6 +134,7 @@ pub fn app() -> Html {
     let immediate = use_mut_ref(|| Cell::new(false));
     let dragging = use_state(|| false);
     let file_input = use_node_ref();
+    let route = use_route();
 
     // Keep the paste across reloads; re-diagnose small pastes as you type.
     {
@@ -142,7 +151,8 @@ pub fn app() -> Html {
             let timer = if !paste.trim().is_empty() && paste.len() <= AUTO_DIAGNOSE_MAX {
                 let r = runner.clone();
                 let p = paste.clone();
-                Timeout::new(delay, move || r.borrow_mut().paste(&d, &p))
+                // A changed paste has no overrides (see AppState::overrides).
+                Timeout::new(delay, move || r.borrow_mut().paste(&d, &p, &[]))
             } else {
                 None
             };
@@ -154,11 +164,12 @@ pub fn app() -> Html {
         let runner = runner.clone();
         let d = d.clone();
         let paste = state.paste.clone();
+        let overrides = state.overrides.clone();
         Callback::from(move |_: ()| {
             let mut r = runner.borrow_mut();
             r.timer = None;
             if !paste.trim().is_empty() {
-                r.paste(&d, &paste);
+                r.paste(&d, &paste, &overrides);
             }
         })
     };
@@ -186,7 +197,8 @@ pub fn app() -> Html {
         let same = &*state.paste == crate::SAMPLE;
         Callback::from(move |_: MouseEvent| {
             if same {
-                runner.borrow_mut().paste(&d, crate::SAMPLE);
+                d.dispatch(Action::SetOverrides(Rc::default()));
+                runner.borrow_mut().paste(&d, crate::SAMPLE, &[]);
             } else {
                 immediate.borrow().set(true);
                 d.dispatch(Action::SetPaste(Rc::from(crate::SAMPLE)));
@@ -224,7 +236,8 @@ pub fn app() -> Html {
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let files = file_list(input.files());
-            runner.borrow_mut().files(&d, files);
+            d.dispatch(Action::SetOverrides(Rc::default()));
+            runner.borrow_mut().files(&d, files, &[]);
             // Picking the same file again must fire `change` again.
             input.set_value("");
         })
@@ -250,7 +263,8 @@ pub fn app() -> Html {
             e.prevent_default();
             dragging.set(false);
             let files = file_list(e.data_transfer().and_then(|t| t.files()));
-            runner.borrow_mut().files(&d, files);
+            d.dispatch(Action::SetOverrides(Rc::default()));
+            runner.borrow_mut().files(&d, files, &[]);
         })
     };
     let on_retry = {
@@ -266,6 +280,28 @@ pub fn app() -> Html {
         Callback::from(move |_: ()| d.dispatch(Action::DismissError))
     };
     let on_diagnose = diagnose_now.reform(|_: MouseEvent| ());
+    // A chip re-labelled: read the same input again with the correction.
+    let on_kind = {
+        let d = d.clone();
+        let runner = runner.clone();
+        let overrides = state.overrides.clone();
+        let paste = state.paste.clone();
+        let source = state.report_source.clone();
+        Callback::from(move |c: KindChange| {
+            let list = Rc::new(state::apply_change(&overrides, &c));
+            d.dispatch(Action::SetOverrides(list.clone()));
+            let mut r = runner.borrow_mut();
+            r.timer = None;
+            match &source {
+                Some(Source::Files(_)) => {
+                    let files = r.last_files.clone();
+                    r.files(&d, files, &list);
+                }
+                _ => r.paste(&d, &paste, &list),
+            }
+        })
+    };
+    let kb = route.is_knowledge_base();
 
     let big = state.paste.len() > AUTO_DIAGNOSE_MAX;
     html! {
@@ -273,8 +309,18 @@ pub fn app() -> Html {
         <header class="top">
             <h1><img src="favicon.svg" alt="" width="28" height="28" />{ "Upstream Doctor" }</h1>
             <p class="tagline">{ "Why does nginx answer 502 Bad Gateway or 504 Gateway Time-out? Paste what you have; get the cause, the evidence and the fix." }</p>
+            <nav class="top-nav" aria-label="Site">
+                <a href={route::HOME} aria-current={(!kb).then_some("page")}>{ "Diagnose" }</a>
+                <a href={route::CAUSES} aria-current={kb.then_some("page")}>{ "Knowledge base" }</a>
+            </nav>
         </header>
-        <main id="main">
+        if kb {
+            <KnowledgeBase route={route.clone()} />
+        }
+        <main id="main" hidden={kb}>
+            if route == Route::Collect {
+                <CollectorPanel />
+            }
             <section class={classes!("input", (*dragging).then_some("dragging"))} aria-label="Input"
                      {ondragover} {ondragleave} {ondrop}>
                 <label for="paste" class="paste-label">
@@ -297,6 +343,7 @@ pub fn app() -> Html {
                     <button type="button" class="primary" onclick={on_diagnose}>{ "Diagnose" }</button>
                     <button type="button" onclick={on_sample}>{ "Try a sample" }</button>
                     <button type="button" onclick={on_pick}>{ "Open files…" }</button>
+                    <a class="button" href={route::COLLECT}>{ "Collect everything…" }</a>
                     <input ref={file_input} id="files" type="file" multiple=true class="visually-hidden"
                            tabindex="-1" aria-label="Log files to diagnose" onchange={on_files} />
                     <button type="button" class="secondary" onclick={on_clear}
@@ -312,7 +359,8 @@ pub fn app() -> Html {
             }
             if let Some(report) = &state.report {
                 <Results report={report.clone()}
-                         source={state.report_source.as_ref().map(|s| AttrValue::from(s.describe()))} />
+                         source={state.report_source.as_ref().map(|s| AttrValue::from(s.describe()))}
+                         overrides={state.overrides.clone()} on_kind={Some(on_kind)} />
             }
         </main>
         <footer class="foot">
