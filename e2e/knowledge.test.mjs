@@ -83,7 +83,7 @@ test('a cause page renders its docs as elements; back returns to the search', as
   await page.locator(`[data-kb-page="${first}"]`).waitFor();
   assert.ok(page.url().endsWith(`#/causes/${first}`));
   const title = causes.find((c) => c.id === first).title;
-  assert.ok((await page.locator('h1').innerText()).startsWith(title));
+  assert.ok((await page.locator('#kb-title').innerText()).startsWith(title));
   const sections = await page.locator('.kb-page h2').allInnerTexts();
   for (const s of ['What it means', 'Why nginx answers 502 or 504', 'Evidence', 'Fix', 'Verify', 'Known problems']) {
     assert.ok(sections.includes(s), `${s} in ${sections}`);
@@ -104,7 +104,7 @@ test('a cause page renders its docs as elements; back returns to the search', as
 
   // An unknown id is said so, as text.
   await page.goto(`${server.url}#/causes/%3Cimg%20src%3Dx%3E`);
-  await page.locator('h1', { hasText: 'No such cause' }).waitFor();
+  await page.locator('#kb-title', { hasText: 'No such cause' }).waitFor();
   assert.match(await page.locator('.kb').innerText(), /no cause called “<img src=x>”/);
   assert.equal(await page.locator('.kb img').count(), 0);
   await context.close();
@@ -137,7 +137,7 @@ test('rows and why texts link to the knowledge base; evidence terms explain them
   // "About this cause" on the first row.
   await page.locator('tbody.cause').first().getByRole('link', { name: `About this cause: ${top.id}` }).click();
   await page.locator(`[data-kb-page="${top.id}"]`).waitFor();
-  assert.ok((await page.locator('h1').innerText()).startsWith(causes.find((c) => c.id === top.id).title));
+  assert.ok((await page.locator('#kb-title').innerText()).startsWith(causes.find((c) => c.id === top.id).title));
   // Back to the diagnosis: still there.
   await page.goBack();
   await page.locator('#main').waitFor({ state: 'visible' });
@@ -172,7 +172,7 @@ test('Collect everything shows the core\'s script, copies the command, and is of
   assert.match(await panel.innerText(), /read-only/);
   assert.match(await panel.innerText(), /writes nothing/);
   await panel.locator('summary').click();
-  assert.equal(await panel.locator('.collector-script pre').innerText(), script.replace(/\n$/, ''));
+  assert.equal(await panel.locator('.collector-script pre').evaluate((el) => el.textContent), script);
   const command = `sudo sh <<'UPSTREAM_DOCTOR'\n${script}UPSTREAM_DOCTOR\n`;
   await panel.locator('.collector-command .copy').click();
   await page.waitForFunction(async (want) => (await navigator.clipboard.readText()) === want, command);

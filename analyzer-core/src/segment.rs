@@ -70,6 +70,11 @@ pub struct Segmenter {
     error_log: error_log::Stream,
     /// The user's kind corrections, by first line.
     overrides: Vec<KindOverride>,
+    /// The override range the last line was in.
+    in_override: Option<KindOverride>,
+    /// Artifacts that start before this line are not extended: an override
+    /// range is an artifact of its own, never merged with its neighbours.
+    fence_line: u64,
 }
 
 impl Default for Segmenter {
@@ -293,6 +298,8 @@ impl Segmenter {
             merged_artifact_lines: 0,
             error_log: error_log::Stream::new(),
             overrides: Vec::new(),
+            in_override: None,
+            fence_line: 0,
         }
     }
 
@@ -407,7 +414,7 @@ impl Segmenter {
     /// current artifact when it is of the same kind, else opens a new one.
     fn note(&mut self, kind: Kind, no: u64) {
         if let Some(last) = self.artifacts.last_mut() {
-            if last.kind == kind {
+            if last.kind == kind && last.first_line >= self.fence_line {
                 last.last_line = no;
                 last.lines += 1;
                 return;
@@ -564,12 +571,17 @@ impl Segmenter {
     pub fn line(&mut self, no: u64, raw: &str) {
         self.facts.total_lines = no;
         if !self.overrides.is_empty() {
-            if let Some(o) = self.override_for(no) {
+            let o = self.override_for(no);
+            if o != self.in_override {
+                self.in_override = o;
+                self.fence_line = no;
+                if self.block.as_ref().is_some_and(|b| b.forced) {
+                    self.close_block();
+                }
+            }
+            if let Some(o) = o {
                 self.forced_line(no, raw, o);
                 return;
-            }
-            if self.block.as_ref().is_some_and(|b| b.forced) {
-                self.close_block();
             }
         }
         let cleaned = strip_controls(raw.strip_suffix('\r').unwrap_or(raw));

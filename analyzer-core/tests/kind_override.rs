@@ -125,6 +125,35 @@ fn lines_after_a_range_are_segmented_as_usual_and_bad_ranges_are_ignored() {
 }
 
 #[test]
+fn an_override_is_an_artifact_of_its_own() {
+    // Lines 2-3 re-labelled as what line 1 and line 4 already are: three
+    // artifacts, so the corrected one can be found by its lines.
+    let input = "hello\nsome\nthing\nbye\n";
+    assert_eq!(
+        kinds(&analyze(input.as_bytes())),
+        [(Kind::Unrecognised, 1, 4)]
+    );
+    let r = with(input, &[ov(2, 3, Kind::Unrecognised)]);
+    assert_eq!(
+        kinds(&r),
+        [
+            (Kind::Unrecognised, 1, 1),
+            (Kind::Unrecognised, 2, 3),
+            (Kind::Unrecognised, 4, 4)
+        ]
+    );
+    // Two adjacent ranges of one kind stay two artifacts.
+    let r = with(
+        input,
+        &[ov(1, 2, Kind::NginxConfig), ov(3, 4, Kind::NginxConfig)],
+    );
+    assert_eq!(
+        kinds(&r),
+        [(Kind::NginxConfig, 1, 2), (Kind::NginxConfig, 3, 4)]
+    );
+}
+
+#[test]
 fn overrides_travel_as_json() {
     let o = ov(3, 9, Kind::NginxConfig);
     let json = serde_json::to_string(&o).unwrap();

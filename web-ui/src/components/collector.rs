@@ -30,8 +30,9 @@ pub fn collector_panel() -> Html {
             <h2 id="collector-title" tabindex="-1" ref={heading}>{ "Collect everything in one paste" }</h2>
             <p class="collector-what">
                 { "A read-only shell script: it reads nginx's config and logs, the listeners and the services, \
-                   opens no network connection and writes nothing. Run it on the server with sudo, \
-                   then paste its whole output in the box below." }
+                   writes nothing, and talks to nothing outside the server (only a 5-second curl to each local \
+                   upstream). Passwords and keys in the config come out as <redacted>. Run it on the server \
+                   with sudo, then paste its whole output in the box below." }
             </p>
             <h3>{ "1. Run this in a terminal on the server" }</h3>
             <div class="cmd collector-command">

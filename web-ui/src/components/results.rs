@@ -115,7 +115,7 @@ fn headline(p: &ReportProps) -> Html {
                         { " " }<span class="badge status">{ format!("nginx answers {st}") }</span>
                     }
                 </p>
-                <p class="summary">{ top.summary.clone() }</p>
+                <p class="summary">{ why_text(&top.summary) }</p>
                 <p class="stats">{ stats }</p>
             </div>
         },
@@ -302,7 +302,7 @@ fn cause_detail(p: &DetailProps) -> Html {
     let ev_id = format!("ev-{}-{}", p.rank, c.id);
     html! {
         <div class="detail">
-            <p class="summary">{ c.summary.clone() }</p>
+            <p class="summary">{ why_text(&c.summary) }</p>
             if !c.servers.is_empty() {
                 <p class="servers">{ "Sites: " }
                     { for c.servers.iter().map(|s| html! { <code>{ s.clone() }</code> }) }
