@@ -34,12 +34,8 @@ export function launch() {
 export const sample = () => readFile(SAMPLE_PATH, 'utf8');
 
 let engine;
-/**
- * The report the engine gives for `text`, computed in Node with the very
- * wasm package the page loads (so the tests follow the engine's ranking).
- * `overrides`: kind corrections (`[{first_line, last_line, kind}]`).
- */
-export async function engineReport(text, overrides) {
+/** The page's wasm package, loaded in Node. */
+async function loadEngine() {
   if (!engine) {
     // www/pkg has no package.json: load the ES module under an .mjs name.
     const src = await readFile(join(WWW, 'pkg', 'web_ui.js'), 'utf8');
@@ -50,12 +46,30 @@ export async function engineReport(text, overrides) {
     engine = await import(file);
     engine.initSync({ module: await readFile(join(WWW, 'pkg', 'web_ui_bg.wasm')) });
   }
+  return engine;
+}
+
+/**
+ * The report the engine gives for `text`, computed in Node with the very
+ * wasm package the page loads (so the tests follow the engine's ranking).
+ * `overrides`: kind corrections (`[{first_line, last_line, kind}]`).
+ */
+export async function engineReport(text, overrides) {
+  await loadEngine();
   const a = new engine.WorkerAnalyzer();
   if (overrides) a.setOverrides(overrides);
   a.feed(new TextEncoder().encode(text));
   const report = a.finish();
   a.free();
   return report;
+}
+
+/**
+ * What a share link holds, decoded by the core (the same wasm package):
+ * `{ report, input, trimmed }`; throws the core's reason for a bad link.
+ */
+export async function engineOpenLink(link) {
+  return (await loadEngine()).openShareLink(link);
 }
 
 /** Cause ids of the rendered rows, in page order. */

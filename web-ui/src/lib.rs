@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod format;
 pub mod protocol;
 pub mod route;
+pub mod sharing;
 pub mod state;
 
 use wasm_bindgen::prelude::*;
@@ -126,4 +127,19 @@ impl WorkerAnalyzer {
             .ok_or_else(|| JsValue::from_str("finish() was already called"))?;
         protocol::report_to_js(&a.finish()).map_err(JsValue::from)
     }
+}
+
+/// Open a share link (the whole URL or its `#v1.…` fragment) with the core:
+/// `{ report, input, trimmed }` (the report in the JSON report shape), or an
+/// exception whose message says why the link cannot be opened. For scripts
+/// and tests; the page itself goes through `sharing`.
+#[wasm_bindgen(js_name = openShareLink)]
+pub fn open_share_link(link: &str) -> Result<JsValue, JsValue> {
+    let d = analyzer_core::share::decode(link).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let out = js_sys::Object::new();
+    js_sys::Reflect::set(&out, &"report".into(), &protocol::report_to_js(&d.report)?)?;
+    let input = d.input.map_or(JsValue::NULL, |i| JsValue::from_str(&i));
+    js_sys::Reflect::set(&out, &"input".into(), &input)?;
+    js_sys::Reflect::set(&out, &"trimmed".into(), &JsValue::from_bool(d.trimmed))?;
+    Ok(out.into())
 }

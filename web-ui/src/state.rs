@@ -41,6 +41,8 @@ pub struct Running {
     pub job: u32,
     pub source: Source,
     pub progress: Progress,
+    /// The pasted text this job reads (`None` for files).
+    pub text: Option<Rc<str>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -52,6 +54,9 @@ pub struct AppState {
     pub report: Option<Rc<Report>>,
     /// What the shown report was made from.
     pub report_source: Option<Source>,
+    /// The pasted text the shown report was made from (for a share link
+    /// with its input); `None` when it came from files.
+    pub report_paste: Option<Rc<str>>,
     /// A friendly error (the worker failed or the app panicked): details.
     pub errors: Vec<String>,
     /// A short status line for screen readers and the eye.
@@ -151,6 +156,7 @@ impl Reducible for AppState {
                 if p.trim().is_empty() && s.report_source == Some(Source::Paste) {
                     s.report = None;
                     s.report_source = None;
+                    s.report_paste = None;
                     if s.running
                         .as_ref()
                         .is_some_and(|r| r.source == Source::Paste)
@@ -167,6 +173,7 @@ impl Reducible for AppState {
                 s.paste = Rc::from("");
                 s.report = None;
                 s.report_source = None;
+                s.report_paste = None;
                 s.running = None;
                 s.errors.clear();
                 s.overrides = Rc::default();
@@ -174,8 +181,12 @@ impl Reducible for AppState {
             }
             Action::Started { job, source, total } => {
                 s.last_job = s.last_job.max(job);
+                // A paste job reads the paste as it is now (the runner
+                // starts one right after the text settles).
+                let text = (source == Source::Paste).then(|| s.paste.clone());
                 s.running = Some(Running {
                     job,
+                    text,
                     source,
                     progress: Progress {
                         bytes: 0.0,
@@ -195,6 +206,7 @@ impl Reducible for AppState {
                     return self;
                 }
                 let running = s.running.take();
+                s.report_paste = running.as_ref().and_then(|r| r.text.clone());
                 s.report_source = running.map(|r| r.source);
                 s.notice = Some(format!(
                     "Diagnosis ready: {} cause{} found.",
@@ -389,6 +401,38 @@ mod tests {
         assert_eq!(s.overrides.len(), 1, "the same text keeps them");
         let s = reduce(s, Action::SetPaste(Rc::from("ab")));
         assert!(s.overrides.is_empty());
+    }
+
+    #[test]
+    fn a_paste_report_remembers_its_text_and_a_files_report_none() {
+        let s = reduce(AppState::with_paste("first"), started(1));
+        let s = reduce(s, Action::SetPaste(Rc::from("second")));
+        let s = reduce(
+            s,
+            Action::Report {
+                job: 1,
+                report: report(),
+            },
+        );
+        assert_eq!(s.report_paste.as_deref(), Some("first"), "the job's text");
+        let s = reduce(
+            s,
+            Action::Started {
+                job: 2,
+                source: Source::Files(vec!["a.log".into()]),
+                total: 1.0,
+            },
+        );
+        let s = reduce(
+            s,
+            Action::Report {
+                job: 2,
+                report: report(),
+            },
+        );
+        assert_eq!(s.report_paste, None);
+        let s = reduce(s, Action::Clear);
+        assert_eq!(s.report_paste, None);
     }
 
     #[test]

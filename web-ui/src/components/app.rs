@@ -3,6 +3,8 @@
 use super::collector::CollectorPanel;
 use super::knowledge::{use_route, KnowledgeBase};
 use super::results::Results;
+use super::share::ShareButton;
+use super::shared_view::{use_shared_link, SharedView};
 use super::widgets::{ErrorPanel, ProgressPanel};
 use crate::bridge::Bridge;
 use crate::dom::{self, Timeout};
@@ -135,6 +137,9 @@ pub fn app() -> Html {
     let dragging = use_state(|| false);
     let file_input = use_node_ref();
     let route = use_route();
+    // A share link in the fragment is shown instead of the editor.
+    let (shared, leave_shared) = use_shared_link();
+    let shared_ok = shared.as_ref().is_some_and(|o| o.is_ok());
 
     // Keep the paste across reloads; re-diagnose small pastes as you type.
     {
@@ -317,7 +322,13 @@ pub fn app() -> Html {
         if kb {
             <KnowledgeBase route={route.clone()} />
         }
-        <main id="main" hidden={kb}>
+        if let Some(opened) = shared.as_ref().filter(|_| shared_ok && !kb) {
+            <main id="shared-main"><SharedView opened={opened.clone()} on_leave={leave_shared.clone()} /></main>
+        }
+        <main id="main" hidden={shared_ok || kb}>
+            if let Some(opened) = shared.as_ref().filter(|_| !shared_ok) {
+                <SharedView opened={opened.clone()} on_leave={leave_shared.clone()} />
+            }
             if route == Route::Collect {
                 <CollectorPanel />
             }
@@ -357,7 +368,9 @@ pub fn app() -> Html {
             if !state.errors.is_empty() {
                 <ErrorPanel errors={state.errors.clone()} {on_retry} {on_dismiss} />
             }
-            if let Some(report) = &state.report {
+            // Hidden under a shared diagnosis: one set of cause rows at a time.
+            if let Some(report) = state.report.as_ref().filter(|_| !shared_ok) {
+                <ShareButton report={report.clone()} input={state.report_paste.clone()} />
                 <Results report={report.clone()}
                          source={state.report_source.as_ref().map(|s| AttrValue::from(s.describe()))}
                          overrides={state.overrides.clone()} on_kind={Some(on_kind)} />

@@ -7,6 +7,8 @@ pub mod export;
 pub mod glossary;
 pub mod knowledge;
 pub mod results;
+pub mod share;
+pub mod shared_view;
 pub mod timeline;
 pub mod widgets;
 
