@@ -177,14 +177,14 @@ fn next_list(p: &NextProps) -> Html {
         <ul class="next">
             { for p.next.iter().map(|n| html! {
                 <li>
-                    if is_collector(n) {
-                        <p><a class="button" href={route::COLLECT}>{ "Collect everything" }</a></p>
-                    } else {
-                        <div class="cmd">
-                            <pre><code>{ n.paste.clone() }</code></pre>
+                    <div class="cmd">
+                        <pre><code>{ n.paste.clone() }</code></pre>
+                        if is_collector(n) {
+                            <a class="button" href={route::COLLECT}>{ "Collect everything" }</a>
+                        } else {
                             <CopyButton text={AttrValue::from(n.paste.clone())} />
-                        </div>
-                    }
+                        }
+                    </div>
                     <p class="why">{ why_text(&n.why) }</p>
                 </li>
             }) }
