@@ -593,20 +593,25 @@ pub struct EventGroup {
 /// (`for (minute, count) in &group.per_minute`).
 ///
 /// Logs come mostly in time order, so a minute is nearly always the last
-/// one or a new last one: a ring buffer makes that one step on one cache
-/// line, and an older minute is found by binary search.
+/// one or a new last one: the newest minute is kept in the struct itself,
+/// so counting it touches no other memory (with hundreds of groups, their
+/// buffers are rarely in the cache), older ones in a ring buffer, where an
+/// older minute is found by binary search.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MinuteCounts {
-    minutes: VecDeque<(i64, u64)>,
+    /// Every minute but the newest, oldest first.
+    older: VecDeque<(i64, u64)>,
+    /// The newest minute; `None` only when there are none.
+    newest: Option<(i64, u64)>,
 }
 
 impl MinuteCounts {
     pub fn len(&self) -> usize {
-        self.minutes.len()
+        self.older.len() + usize::from(self.newest.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.minutes.is_empty()
+        self.newest.is_none()
     }
 
     /// `(minute, count)` pairs, oldest first.
@@ -615,63 +620,84 @@ impl MinuteCounts {
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &i64> + '_ {
-        self.minutes.iter().map(|(m, _)| m)
+        self.iter().map(|(m, _)| m)
     }
 
     pub fn get(&self, minute: &i64) -> Option<&u64> {
-        let i = self
-            .minutes
-            .binary_search_by_key(minute, |&(m, _)| m)
-            .ok()?;
-        self.minutes.get(i).map(|(_, c)| c)
+        if let Some((m, c)) = &self.newest {
+            if m == minute {
+                return Some(c);
+            }
+        }
+        let i = self.older.binary_search_by_key(minute, |&(m, _)| m).ok()?;
+        self.older.get(i).map(|(_, c)| c)
     }
 
     pub fn first_key_value(&self) -> Option<(&i64, &u64)> {
-        self.minutes.front().map(pair)
+        self.older.front().or(self.newest.as_ref()).map(pair)
     }
 
     pub fn last_key_value(&self) -> Option<(&i64, &u64)> {
-        self.minutes.back().map(pair)
+        self.newest.as_ref().map(pair)
     }
 
     /// One more event in `minute`. Same result as adding to a sorted map and
     /// then, past [`MAX_BUCKETS`] keys, folding the oldest into the next; the
     /// fold is done first so the buffer never grows past the cap.
+    #[inline]
     pub fn add(&mut self, minute: i64) {
-        let v = &mut self.minutes;
-        let at = match v.back_mut() {
-            Some((m, c)) if *m == minute => {
-                *c += 1;
-                return;
-            }
-            Some((m, _)) if *m < minute => v.len(),
-            None => 0,
-            Some(_) => match v.binary_search_by_key(&minute, |&(m, _)| m) {
-                Ok(i) => {
-                    v[i].1 += 1;
-                    return;
-                }
-                Err(i) => i,
-            },
-        };
-        if v.len() < MAX_BUCKETS {
-            v.insert(at, (minute, 1));
+        match &mut self.newest {
+            Some((m, c)) if *m == minute => *c += 1,
+            None => self.newest = Some((minute, 1)),
+            Some(_) => self.add_other(minute),
+        }
+    }
+
+    /// [`Self::add`] for a minute other than the newest: the sorted-ring
+    /// step on all the minutes, then the newest taken out again.
+    #[cold]
+    fn add_other(&mut self, minute: i64) {
+        self.older.extend(self.newest.take());
+        add_to_ring(&mut self.older, minute);
+        self.newest = self.older.pop_back();
+    }
+}
+
+/// One more event in `minute` of a sorted ring of at most [`MAX_BUCKETS`]
+/// minutes (see [`MinuteCounts::add`]).
+fn add_to_ring(v: &mut VecDeque<(i64, u64)>, minute: i64) {
+    let at = match v.back_mut() {
+        Some((m, c)) if *m == minute => {
+            *c += 1;
             return;
         }
-        // Full: the new minute and the two oldest are folded as if it had been
-        // inserted and the oldest then merged into the next.
-        match at {
-            0 => v[0].1 += 1,
-            1 => {
-                let oldest = v[0].1;
-                v[0] = (minute, 1 + oldest);
+        Some((m, _)) if *m < minute => v.len(),
+        None => 0,
+        Some(_) => match v.binary_search_by_key(&minute, |&(m, _)| m) {
+            Ok(i) => {
+                v[i].1 += 1;
+                return;
             }
-            _ => {
-                if let Some((_, oldest)) = v.pop_front() {
-                    v[0].1 += oldest;
-                }
-                v.insert(at - 1, (minute, 1));
+            Err(i) => i,
+        },
+    };
+    if v.len() < MAX_BUCKETS {
+        v.insert(at, (minute, 1));
+        return;
+    }
+    // Full: the new minute and the two oldest are folded as if it had been
+    // inserted and the oldest then merged into the next.
+    match at {
+        0 => v[0].1 += 1,
+        1 => {
+            let oldest = v[0].1;
+            v[0] = (minute, 1 + oldest);
+        }
+        _ => {
+            if let Some((_, oldest)) = v.pop_front() {
+                v[0].1 += oldest;
             }
+            v.insert(at - 1, (minute, 1));
         }
     }
 }
@@ -682,7 +708,10 @@ fn pair(e: &(i64, u64)) -> (&i64, &u64) {
 
 /// Iterator over a [`MinuteCounts`].
 pub type MinuteIter<'a> = std::iter::Map<
-    std::collections::vec_deque::Iter<'a, (i64, u64)>,
+    std::iter::Chain<
+        std::collections::vec_deque::Iter<'a, (i64, u64)>,
+        std::option::Iter<'a, (i64, u64)>,
+    >,
     fn(&'a (i64, u64)) -> (&'a i64, &'a u64),
 >;
 
@@ -691,8 +720,9 @@ impl<'a> IntoIterator for &'a MinuteCounts {
     type IntoIter = MinuteIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.minutes
+        self.older
             .iter()
+            .chain(self.newest.iter())
             .map(pair as fn(&'a (i64, u64)) -> (&'a i64, &'a u64))
     }
 }
@@ -1243,6 +1273,17 @@ mod tests {
         let got: Vec<(i64, u64)> = counts.iter().map(|(k, v)| (*k, *v)).collect();
         let want: Vec<(i64, u64)> = reference(minutes).into_iter().collect();
         assert_eq!(got, want);
+        assert_eq!(counts.len(), want.len());
+        assert_eq!(counts.is_empty(), want.is_empty());
+        let pair = |e: Option<&(i64, u64)>| e.map(|(k, v)| (*k, *v));
+        let kv = |e: Option<(&i64, &u64)>| e.map(|(k, v)| (*k, *v));
+        assert_eq!(kv(counts.first_key_value()), pair(want.first()));
+        assert_eq!(kv(counts.last_key_value()), pair(want.last()));
+        assert!(counts.keys().copied().eq(want.iter().map(|(k, _)| *k)));
+        for (k, v) in &want {
+            assert_eq!(counts.get(k), Some(v));
+        }
+        assert_eq!(counts.get(&i64::MIN), None);
     }
 
     #[test]
@@ -1274,6 +1315,9 @@ mod tests {
         // Always older than anything kept.
         let falling: Vec<i64> = (0..10_000).rev().collect();
         check(&falling);
+        check(&[]);
+        check(&[5]);
+        check(&[5, 3, 5, 4]);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Segmenter {
     /// Artifacts that start before this line are not extended: an override
     /// range is an artifact of its own, never merged with its neighbours.
     fence_line: u64,
+    /// Take the plain-line shortcut (off only in tests comparing the paths).
+    fast: bool,
 }
 
 impl Default for Segmenter {
@@ -300,6 +302,7 @@ impl Segmenter {
             overrides: Vec::new(),
             in_override: None,
             fence_line: 0,
+            fast: true,
         }
     }
 
@@ -407,6 +410,16 @@ impl Segmenter {
                     self.facts.remember_line(no, text);
                 }
             }
+        }
+    }
+
+    /// Without the plain-line shortcut: every line takes the general path.
+    /// For tests that prove the shortcut changes nothing.
+    #[cfg(test)]
+    pub(crate) fn without_shortcuts() -> Self {
+        Segmenter {
+            fast: false,
+            ..Self::new()
         }
     }
 
@@ -584,6 +597,12 @@ impl Segmenter {
                 return;
             }
         }
+        // Nearly every line of a big log: nothing to clean or unwrap, no
+        // block open whose state a blank-run or config check would touch.
+        if self.fast && self.block.is_none() && crate::plain::is_plain(raw) {
+            self.classify(no, raw, &crate::text::Wrapper::default());
+            return;
+        }
         let cleaned = strip_controls(raw.strip_suffix('\r').unwrap_or(raw));
         let text: &str = cleaned.trim_end();
         // (`text` ends with a non-space when not empty: blank means empty.)
@@ -659,6 +678,13 @@ impl Segmenter {
         if is_blank(inner) {
             return;
         }
+        self.classify(no, inner, &wrapper);
+    }
+
+    /// Assign a cleaned, unwrapped, non-blank line: the open nginx config,
+    /// a self-recognising line kind, the open block, a new block, or
+    /// unrecognised.
+    fn classify(&mut self, no: u64, inner: &str, wrapper: &crate::text::Wrapper) {
         // Inside an nginx config, everything up to the closing brace is config.
         if let Some(b) = &mut self.block {
             if b.kind == Kind::NginxConfig
@@ -669,7 +695,7 @@ impl Segmenter {
                 return;
             }
         }
-        if let Some(kind) = self.line_kind(no, inner, &wrapper) {
+        if let Some(kind) = self.line_kind(no, inner, wrapper) {
             let absorbs = matches!(&self.block, Some(b) if matches!(b.kind, Kind::SystemctlStatus));
             if absorbs {
                 self.push_block_line(no, inner);

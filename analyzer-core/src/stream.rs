@@ -51,6 +51,16 @@ impl Analyzer {
         a
     }
 
+    /// Every line through the segmenter's general path (no shortcuts): the
+    /// reference the shortcut tests compare against.
+    #[cfg(test)]
+    pub(crate) fn without_shortcuts() -> Self {
+        Analyzer {
+            seg: Segmenter::without_shortcuts(),
+            ..Self::new()
+        }
+    }
+
     /// Bytes fed so far.
     pub fn bytes_seen(&self) -> u64 {
         self.bytes

@@ -79,7 +79,7 @@ pub fn strip_controls(s: &str) -> Cow<'_, str> {
 /// without early exits inside a block, so the compiler vectorises it: this
 /// runs on every input line.
 #[inline]
-fn has_controls(b: &[u8]) -> bool {
+pub(crate) fn has_controls(b: &[u8]) -> bool {
     #[inline(always)]
     fn control(x: u8) -> bool {
         (x < 0x20) & (x != b'\t') | (x == 0x7f)

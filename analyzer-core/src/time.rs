@@ -77,6 +77,31 @@ pub fn parse_nginx(s: &str) -> Option<i64> {
     )
 }
 
+/// [`parse_nginx`] remembering the last date: the lines of a log share
+/// their date, so only the time of day is read again (the same result, the
+/// day's arithmetic done once a day instead of once a line).
+#[derive(Default)]
+pub struct NginxClock {
+    /// `YYYY/MM/DD ` of the last stamp that parsed, and its midnight.
+    date: [u8; 11],
+    midnight: Option<i64>,
+}
+
+impl NginxClock {
+    pub fn parse(&mut self, s: &str) -> Option<i64> {
+        let b = s.as_bytes();
+        if let Some(m) = self.midnight {
+            if b.len() >= 19 && b[..11] == self.date {
+                return Some(m + hms(&b[11..19])?);
+            }
+        }
+        let t = parse_nginx(s)?;
+        self.date.copy_from_slice(&b[..11]);
+        self.midnight = Some(t - hms(&b[11..19])?);
+        Some(t)
+    }
+}
+
 /// Access log `15/Jan/2024:10:23:45` (zone ignored).
 pub fn parse_clf(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -165,6 +190,30 @@ mod tests {
         for days in [-800_000i64, -1, 0, 1, 19_737, 2_000_000] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn clock_reads_stamps_as_parse_nginx_does() {
+        let stamps = [
+            "2024/01/15 10:23:45",
+            "2024/01/15 23:59:60",
+            "2024/01/15 00:00:00",
+            "2024/01/15 24:00:00",
+            "2024/01/15 1x:00:00",
+            "2024/01/16 00:00:01",
+            "2024/13/15 10:23:45",
+            "2024/02/31 10:23:45",
+            "2024/01/15x10:23:45",
+            "1969/12/31 23:59:59",
+            "2024/01/1",
+        ];
+        let mut clock = NginxClock::default();
+        for round in 0..3 {
+            for (i, s) in stamps.iter().enumerate() {
+                let s = stamps[(i * (round + 1)) % stamps.len()].min(s);
+                assert_eq!(clock.parse(s), parse_nginx(s), "{s}");
+            }
         }
     }
 }

@@ -14,8 +14,11 @@ use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, ErrorKind, IsTerminal, Read};
 
-/// Bytes handed to [`Analyzer::feed`] at a time.
-pub const CHUNK: usize = 256 * 1024;
+/// Bytes handed to [`Analyzer::feed`] at a time. Reads of 128 KiB or less
+/// cost the kernel a third of what larger ones do (measured on a 1 GB log:
+/// 0.19 s of system time with 128 KiB, 0.6 s with 160 KiB to 1 MiB, the
+/// copy into a buffer that no longer fits the cache being the difference).
+pub const CHUNK: usize = 128 * 1024;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 

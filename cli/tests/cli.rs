@@ -367,7 +367,7 @@ fn help_and_version() {
 
 #[test]
 fn large_input_streams_through_chunk_boundaries() {
-    // ~5 MB: the 256 KiB chunks split lines anywhere; every event is counted.
+    // ~5 MB: the 128 KiB chunks split lines anywhere; every event is counted.
     let line = std::fs::read_to_string(fixture("timeout.log")).expect("fixture");
     let n = 5 * 1024 * 1024 / line.len() + 1;
     let data = line.repeat(n);

@@ -206,6 +206,17 @@ fn scan_pairs(tail: &str) -> Timing<'_> {
     t
 }
 
+/// One more `key`: allocates only for a key not seen before (`entry`
+/// would take an owned key on every 5xx line).
+fn bump(map: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
 fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut Facts) {
     let a = &mut facts.access;
     a.first_5xx_line.get_or_insert(line_no);
@@ -232,7 +243,7 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            *a.upstream_status.entry(part.to_string()).or_insert(0) += 1;
+            bump(&mut a.upstream_status, part);
         }
     }
     if let Some(ua) = t.upstream_addr {
@@ -242,7 +253,7 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
             .map(str::trim)
             .filter(|p| !p.is_empty() && *p != "-")
         {
-            *a.upstream_addr_5xx.entry(part.to_string()).or_insert(0) += 1;
+            bump(&mut a.upstream_addr_5xx, part);
         }
     }
 }

@@ -9,15 +9,15 @@
 use crate::facts::{
     Action, Event, EventKey, Facts, Level, Occurrence, Signal, SliceHasher, Source, Upstream,
 };
-use crate::text::{find_pair, find_with, finder, finder_rev, parse_errno, rfind_lead, rfind_with};
+use crate::text::{find_pair, find_with, finder, finder_rev, parse_errno, rfind_with};
 use crate::time;
 use memchr::memchr;
 use memchr::memmem::Finder;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-finder!(CLIENT, ", client: ");
 finder!(SERVER, ", server: ");
+finder!(CLIENT, ", client: ");
 finder!(REQUEST, ", request: ");
 finder_rev!(WHILE_REV, " while ");
 finder!(SCHEME_SEP, "://");
@@ -58,15 +58,22 @@ pub fn parse_header(s: &str) -> Option<Header<'_>> {
     if !looks_like(s) {
         return None;
     }
-    let t = time::parse_nginx(&s[..19]);
+    header_after_stamp(s, time::parse_nginx(&s[..19]))
+}
+
+/// [`parse_header`] for a line that [`looks_like`] one, its stamp read.
+fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
     let rest = &s[21..];
-    let close = memchr(b']', rest.as_bytes())?;
+    // Level names are at most 6 bytes: a `]` further on fails to parse
+    // anyway, so only 7 bytes are looked at (and the pid's `#` must come
+    // within 12): a short loop, cheaper than a search call.
+    let close = rest.bytes().take(7).position(|b| b == b']')?;
     let level = Level::parse(&rest[..close])?;
     let mut rest = rest[close + 1..].trim_start();
     let mut pid = None;
     // `1234#1234: ` (older builds `1234#0: `)
-    if let Some(hash) = memchr(b'#', rest.as_bytes()) {
-        if hash < 12 && rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
+    if let Some(hash) = rest.bytes().take(12).position(|b| b == b'#') {
+        if rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
             pid = rest[..hash].parse().ok();
             if let Some(colon) = find_pair(rest, b':', b' ') {
                 rest = &rest[colon + 2..];
@@ -88,23 +95,86 @@ pub fn parse_header(s: &str) -> Option<Header<'_>> {
     })
 }
 
-/// Split the message from its `, client: …` context.
-fn split_context(msg: &str) -> (&str, &str) {
-    match find_with(msg, CLIENT()) {
-        Some(i) => (&msg[..i], &msg[i..]),
-        None => match find_with(msg, SERVER()) {
-            Some(i) => (&msg[..i], &msg[i..]),
-            None => (msg, ""),
-        },
-    }
+/// A message split into its head and its `, client: …` context, with the
+/// context fields nginx appends (`, client: X, server: Y, request: "R",
+/// upstream: "U", host: "H"`).
+///
+/// Found in one pass over the commas of the message, because this runs on
+/// every error.log line: each field opens with `, `, so checking the bytes
+/// after every `, ` finds every place a field name could start. The rules
+/// are those of the separate searches this replaced (kept in the tests as
+/// the reference): the context starts at the first `, client: ` (else the
+/// first `, server: `); `request` is the first `, request: "…"` in it,
+/// `upstream` and `host` the last `, upstream: "…"` and `, host: "…"`, and
+/// `client` runs to the next `, `.
+struct Context<'a> {
+    head: &'a str,
+    ctx: &'a str,
+    upstream: Option<&'a str>,
+    request: Option<&'a str>,
+    host: Option<&'a str>,
+    client: Option<&'a str>,
 }
 
-/// The value of `, name: ` (`name` being the needle of `f`) up to the next `, `.
-fn field<'a>(ctx: &'a str, f: &Finder<'_>) -> Option<&'a str> {
-    let i = find_with(ctx, f)? + f.needle().len();
-    let rest = &ctx[i..];
-    let end = find_pair(rest, b',', b' ').unwrap_or(rest.len());
-    Some(&rest[..end])
+impl<'a> Context<'a> {
+    fn of(msg: &'a str) -> Self {
+        let b = msg.as_bytes();
+        let (mut client, mut server, mut request) = (None, None, None);
+        let (mut upstream, mut host) = (None, None);
+        for p in memchr::memchr_iter(b',', b) {
+            let rest = &b[p + 1..];
+            if rest.first() != Some(&b' ') {
+                continue;
+            }
+            let rest = &rest[1..];
+            match rest.first() {
+                Some(b'c') if client.is_none() && rest.starts_with(b"client: ") => client = Some(p),
+                Some(b's') if server.is_none() && rest.starts_with(b"server: ") => server = Some(p),
+                Some(b'r') if request.is_none() && rest.starts_with(b"request: ") => {
+                    request = Some(p)
+                }
+                Some(b'u') if rest.starts_with(b"upstream: \"") => upstream = Some(p),
+                Some(b'h') if rest.starts_with(b"host: \"") => host = Some(p),
+                _ => {}
+            }
+        }
+        let Some(split) = client.or(server) else {
+            return Context {
+                head: msg,
+                ctx: "",
+                upstream: None,
+                request: None,
+                host: None,
+                client: None,
+            };
+        };
+        // A `, request: ` inside the head does not count: look again in the
+        // context (rare: the head would have to contain it).
+        let request = match request {
+            Some(r) if r < split => find_with(&msg[split..], REQUEST()).map(|i| split + i),
+            r => r,
+        };
+        let value = |at: Option<usize>, skip: usize| {
+            at.filter(|&i| i >= split)
+                .map(|i| to_quote(&msg[i + skip..]))
+        };
+        Context {
+            head: &msg[..split],
+            ctx: &msg[split..],
+            upstream: value(upstream, ", upstream: \"".len()),
+            host: value(host, ", host: \"".len()),
+            request: request.and_then(|i| {
+                let rest = msg[i + ", request: ".len()..].strip_prefix('"')?;
+                let end = memchr(b'"', rest.as_bytes())?;
+                Some(&rest[..end])
+            }),
+            client: client.map(|i| {
+                let rest = &msg[i + ", client: ".len()..];
+                let end = find_pair(rest, b',', b' ').unwrap_or(rest.len());
+                &rest[..end]
+            }),
+        }
+    }
 }
 
 /// `s` up to its first `"` (all of it when there is none).
@@ -112,36 +182,6 @@ fn to_quote(s: &str) -> &str {
     match memchr(b'"', s.as_bytes()) {
         Some(i) => &s[..i],
         None => s,
-    }
-}
-
-/// The context fields of a line (`, client: …, request: "…", upstream: "…", host: "…"`).
-struct Fields<'a> {
-    upstream: Option<&'a str>,
-    request: Option<&'a str>,
-    host: Option<&'a str>,
-    client: Option<&'a str>,
-}
-
-fn fields(ctx: &str) -> Fields<'_> {
-    if ctx.is_empty() {
-        return Fields {
-            upstream: None,
-            request: None,
-            host: None,
-            client: None,
-        };
-    }
-    let request = find_with(ctx, REQUEST()).and_then(|i| {
-        let rest = ctx[i + ", request: ".len()..].strip_prefix('"')?;
-        let end = memchr(b'"', rest.as_bytes())?;
-        Some(&rest[..end])
-    });
-    Fields {
-        upstream: rfind_lead(ctx, ", upstream: \"").map(|i| to_quote(&ctx[i + 13..])),
-        request,
-        host: rfind_lead(ctx, ", host: \"").map(|i| to_quote(&ctx[i + 9..])),
-        client: field(ctx, CLIENT()),
     }
 }
 
@@ -489,9 +529,9 @@ fn event_from(
     time: Option<i64>,
     pid: Option<u32>,
 ) -> Option<Event> {
-    let (head, ctx) = split_context(message);
+    let f = Context::of(message);
+    let head = f.head;
     let (signal, target, mark_text) = classify(head, level)?;
-    let f = fields(ctx);
     let key = key_of(signal, target, head, f.upstream);
     let mark = text.find(mark_text).map(|i| (i, i + mark_text.len()));
     Some(Event {
@@ -543,42 +583,52 @@ enum Memo {
     /// Counted in `Facts::overflow` (groups never go away, so it stays there).
     Overflow,
     /// The group of this shape and where its mark is.
-    Group { index: usize, mark: Box<MarkSearch> },
+    Group { index: usize, mark: Mark },
 }
 
-/// Finds the mark of a line of a remembered shape as `text.find(mark)` does.
-struct MarkSearch {
-    finder: Finder<'static>,
-    /// Offset of the first occurrence of the mark inside the message head.
-    in_head: Option<usize>,
+/// Where the mark of a remembered shape is, found as `text.find(mark)`
+/// finds it.
+enum Mark {
+    /// An empty mark: at 0.
+    Empty,
+    /// The mark's first occurrence in the message head is at `at`: every line
+    /// of the shape has the same head, so the line's own bytes are the
+    /// needle, and only the few bytes before the head are searched.
+    InHead { at: usize, len: usize },
+    /// Not in the head (rare): searched for.
+    Search(Box<Finder<'static>>),
 }
 
-impl MarkSearch {
+impl Mark {
     fn new(mark: &str, head: &str) -> Self {
-        MarkSearch {
-            finder: Finder::new(mark).into_owned(),
-            in_head: head.find(mark),
+        if mark.is_empty() {
+            return Mark::Empty;
+        }
+        match head.find(mark) {
+            Some(at) => Mark::InHead {
+                at,
+                len: mark.len(),
+            },
+            None => Mark::Search(Box::new(Finder::new(mark).into_owned())),
         }
     }
 
     /// First occurrence of the mark in `text`, whose message head starts at
-    /// `head_at`: one that starts before the head lies within the first
-    /// `head_at + len - 1` bytes; else it is the head's own first occurrence.
+    /// `head_at`: one that starts before the head, else the head's own.
+    #[inline]
     fn find(&self, text: &str, head_at: usize) -> Option<(usize, usize)> {
-        let len = self.finder.needle().len();
-        if len == 0 {
-            return Some((0, 0));
-        }
         let b = text.as_bytes();
-        let window = &b[..(head_at + len - 1).min(b.len())];
-        let at = match self.finder.find(window) {
-            Some(i) => Some(i),
-            None => match self.in_head {
-                Some(i) => Some(head_at + i),
-                None => self.finder.find(&b[head_at..]).map(|i| head_at + i),
-            },
-        };
-        at.map(|i| (i, i + len))
+        match *self {
+            Mark::Empty => Some((0, 0)),
+            Mark::InHead { at, len } => {
+                let needle = &b[head_at + at..head_at + at + len];
+                let before = memchr::memchr_iter(needle[0], &b[..head_at])
+                    .find(|&i| b[i..].starts_with(needle));
+                let i = before.unwrap_or(head_at + at);
+                Some((i, i + len))
+            }
+            Mark::Search(ref f) => f.find(b).map(|i| (i, i + f.needle().len())),
+        }
     }
 }
 
@@ -591,6 +641,7 @@ impl MarkSearch {
 pub struct Stream {
     memo: HashMap<Box<[u8]>, Memo, BuildHasherDefault<SliceHasher>>,
     key: Vec<u8>,
+    clock: time::NginxClock,
 }
 
 impl Stream {
@@ -603,9 +654,12 @@ impl Stream {
     /// or in the overflow), `Some(false)` for a line that names no upstream
     /// problem. Same facts as [`parse_line`] then [`Facts::add_event`].
     pub fn line(&mut self, line_no: u64, text: &str, facts: &mut Facts) -> Option<bool> {
-        let h = parse_header(text)?;
-        let (head, ctx) = split_context(h.message);
-        let f = fields(ctx);
+        if !looks_like(text) {
+            return None;
+        }
+        let h = header_after_stamp(text, self.clock.parse(&text[..19]))?;
+        let f = Context::of(h.message);
+        let head = f.head;
         let key = &mut self.key;
         key.clear();
         key.push(h.level as u8);
@@ -648,13 +702,10 @@ impl Stream {
             self.memo.insert(memo_key, Memo::Quiet);
             return Some(false);
         };
-        let mark = MarkSearch::new(mark_text, head);
+        let mark = Mark::new(mark_text, head);
         occ.mark = mark.find(text, head_at);
         let memo = match facts.add_keyed(key_of(signal, target, head, f.upstream), &occ) {
-            Some(index) => Memo::Group {
-                index,
-                mark: Box::new(mark),
-            },
+            Some(index) => Memo::Group { index, mark },
             None => Memo::Overflow,
         };
         self.memo.insert(memo_key, memo);
@@ -665,8 +716,11 @@ impl Stream {
 /// `server:` of an error line (first `server_name` of the block).
 pub fn server_name_of(text: &str) -> Option<&str> {
     let h = parse_header(text)?;
-    let (_, ctx) = split_context(h.message);
-    field(ctx, SERVER())
+    let ctx = Context::of(h.message).ctx;
+    let i = find_with(ctx, SERVER())? + ", server: ".len();
+    let rest = &ctx[i..];
+    let end = find_pair(rest, b',', b' ').unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 #[cfg(test)]
@@ -825,6 +879,115 @@ mod tests {
             format!("{:#?}", streamed.groups),
             format!("{:#?}", reference.groups)
         );
+    }
+
+    /// The separate searches [`Context::of`] replaced, as they were.
+    fn reference_context(msg: &str) -> (&str, &str, [Option<&str>; 4]) {
+        use crate::text::rfind_lead;
+        let (head, ctx) = match find_with(msg, CLIENT()) {
+            Some(i) => (&msg[..i], &msg[i..]),
+            None => match find_with(msg, SERVER()) {
+                Some(i) => (&msg[..i], &msg[i..]),
+                None => (msg, ""),
+            },
+        };
+        if ctx.is_empty() {
+            return (head, ctx, [None; 4]);
+        }
+        let request = find_with(ctx, REQUEST()).and_then(|i| {
+            let rest = ctx[i + ", request: ".len()..].strip_prefix('"')?;
+            let end = memchr(b'"', rest.as_bytes())?;
+            Some(&rest[..end])
+        });
+        let client = find_with(ctx, CLIENT()).map(|i| {
+            let rest = &ctx[i + ", client: ".len()..];
+            &rest[..find_pair(rest, b',', b' ').unwrap_or(rest.len())]
+        });
+        (
+            head,
+            ctx,
+            [
+                rfind_lead(ctx, ", upstream: \"").map(|i| to_quote(&ctx[i + 13..])),
+                request,
+                rfind_lead(ctx, ", host: \"").map(|i| to_quote(&ctx[i + 9..])),
+                client,
+            ],
+        )
+    }
+
+    #[test]
+    fn context_scan_matches_the_separate_searches() {
+        let pieces = [
+            ", client: ",
+            ", server: ",
+            ", request: ",
+            ", request: \"",
+            ", upstream: \"",
+            ", host: \"",
+            "\"",
+            ",",
+            ", ",
+            " ",
+            "x",
+            "GET / HTTP/1.1",
+            "1.2.3.4",
+            "é",
+            "connect() failed (111: Connection refused)",
+            ",client: ",
+            ", upstream: ",
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..100_000 {
+            let mut msg = String::new();
+            for _ in 0..(x % 12) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                msg.push_str(pieces[(x >> 13) as usize % pieces.len()]);
+            }
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let c = Context::of(&msg);
+            let (head, ctx, [upstream, request, host, client]) = reference_context(&msg);
+            assert_eq!(
+                (c.head, c.ctx, c.upstream, c.request, c.host, c.client),
+                (head, ctx, upstream, request, host, client),
+                "{msg:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn marks_are_found_as_text_find_finds_them() {
+        let heads = [
+            "failed (111: x)",
+            "ab",
+            "a",
+            "upstream timed out (110: y) while x",
+        ];
+        let befores = [
+            "2024/01/15 10:23:45 [error] 1#1: *1 ",
+            "ab",
+            "",
+            "failed (111: x)a",
+        ];
+        for head in heads {
+            for (i, _) in head.char_indices() {
+                for j in i + 1..=head.len() {
+                    let mark = &head[i..j];
+                    let m = Mark::new(mark, head);
+                    for before in befores {
+                        let text = format!("{before}{head}, client: ab");
+                        let want = text.find(mark).map(|k| (k, k + mark.len()));
+                        assert_eq!(m.find(&text, before.len()), want, "{text:?} {mark:?}");
+                    }
+                }
+            }
+        }
+        let m = Mark::new("zz", "ab");
+        assert_eq!(m.find("x ab zz", 2), Some((5, 7)));
+        assert_eq!(Mark::new("", "ab").find("x ab", 2), Some((0, 0)));
     }
 
     #[test]
