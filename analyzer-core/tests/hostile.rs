@@ -270,3 +270,28 @@ fn html_and_javascript_in_request_lines_agents_and_hosts_stay_text() {
         assert!(!prose.contains(bad), "{bad} outside a code block:\n{prose}");
     }
 }
+
+#[test]
+fn javascript_urls_and_markup_in_the_config_stay_text() {
+    // `javascript:` and markup where the config names targets and servers:
+    // the diagnosis stays about the real target, the report is valid JSON,
+    // and Markdown shows none of it outside code blocks.
+    let input = format!(
+        "# configuration file /etc/nginx/sites-enabled/x:\n\
+         server {{\n\
+         \x20 server_name <script>alert(1)</script> javascript:alert(2);\n\
+         \x20 location /a {{ proxy_pass javascript:alert(3); }}\n\
+         \x20 location /b {{ proxy_pass http://<img src=x onerror=alert(4)>:80; }}\n\
+         \x20 location / {{ proxy_pass http://127.0.0.1:3000/; }}\n\
+         }}\n{CONNECT_REFUSED}\n"
+    );
+    let r = analyze(input.as_bytes());
+    assert_eq!(top(&r), Some("upstream_down"));
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).expect("valid JSON");
+    assert!(v.is_object());
+    let md = analyzer_core::markdown::report_markdown(&r, None);
+    let prose = markdown_prose(&md);
+    for bad in ["<script", "<img", "javascript:alert"] {
+        assert!(!prose.contains(bad), "{bad} outside a code block:\n{prose}");
+    }
+}
