@@ -295,3 +295,22 @@ fn javascript_urls_and_markup_in_the_config_stay_text() {
         assert!(!prose.contains(bad), "{bad} outside a code block:\n{prose}");
     }
 }
+
+#[test]
+fn logrotate_nul_padding_longer_than_a_line_keeps_the_next_line() {
+    // copytruncate pads with as many NULs as the old file had bytes: far
+    // more than the 64 KB kept of a line. The line after them still counts,
+    // fed whole or in chunks that split the padding anywhere.
+    let mut input = vec![0u8; 300_000];
+    input.extend_from_slice(CONNECT_REFUSED.as_bytes());
+    input.push(b'\n');
+    let r = analyze(&input);
+    assert_eq!(top(&r), Some("upstream_down"));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    for cut in [1usize, 4096, 65_536, 299_999, 300_000, 300_010] {
+        let mut a = analyzer_core::Analyzer::new();
+        a.feed(&input[..cut]);
+        a.feed(&input[cut..]);
+        assert_eq!(a.finish().to_json(), r.to_json(), "cut at {cut}");
+    }
+}
