@@ -403,7 +403,13 @@ fn markdown_is_redacted_by_default_and_ends_with_the_link() {
 
     let base = "https://tools.example/ud/";
     let linked = stdout(&run(
-        &["--markdown", "--share-link", "--base-url", base, path_str(&s)],
+        &[
+            "--markdown",
+            "--share-link",
+            "--base-url",
+            base,
+            path_str(&s),
+        ],
         b"",
     ));
     let last = linked.trim_end().lines().last().expect("a last line");
