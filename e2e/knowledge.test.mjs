@@ -67,10 +67,11 @@ test('the index lists every cause and searches by name or pasted message', async
   }
   // A pasted message also explains its parts.
   await page.locator('#kb-search').fill('connect() failed (111: Connection refused) while connecting to upstream');
+  await page.waitForFunction(() => document.querySelectorAll('.kb-terms dt').length === 3);
   const terms = await page.locator('.kb-terms dt').allInnerTexts();
   assert.deepEqual(terms, ['connect() failed', '(111: Connection refused)', 'while connecting to upstream']);
   await page.locator('#kb-search').fill('zzz no such thing');
-  assert.match(await page.locator('#kb-count').innerText(), /No cause matches/);
+  await page.locator('#kb-count', { hasText: 'No cause matches' }).waitFor();
   assert.equal(await page.locator('[data-kb-cause]').count(), 0);
   await context.close();
 });
@@ -189,5 +190,32 @@ test('Collect everything shows the core\'s script, copies the command, and is of
   await offer.waitFor();
   await offer.click();
   await panel.waitFor();
+  await context.close();
+});
+
+test('the knowledge base opens offline after a first visit', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(sub.url);
+  await ready(page);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
+    }
+  });
+  await context.setOffline(true);
+  const before = sub.requests.length;
+  await page.goto(`${sub.url}#/causes/socket_permission`);
+  await page.reload();
+  await page.locator('[data-kb-page="socket_permission"]').waitFor();
+  await page.locator('#kb-title').waitFor();
+  await page.getByRole('link', { name: 'All causes' }).click();
+  await page.locator('#kb-search').fill('(13: Permission denied)');
+  await page.waitForFunction(
+    (first) => document.querySelector('[data-kb-cause]')?.dataset.kbCause === first,
+    explainIds('(13: Permission denied)')[0],
+  );
+  assert.equal(sub.requests.length, before, 'nothing reached the server while offline');
   await context.close();
 });
