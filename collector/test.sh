@@ -61,5 +61,18 @@ for dir in tests/*/; do
     fi
     rm -rf "$bin"
 done
+# Without a fake root, as on a real system: paths are printed as they are
+# (an empty UD_ROOT once made `sed "s###g"` fail and the sockets section
+# print nothing).
+bin=$(mktemp -d)
+for t in "${tools[@]}"; do
+    p=$(command -v "$t") && ln -s "$p" "$bin/$t"
+done
+cp tests/debian/bin/* "$bin"/
+out=$(env -i PATH="$bin" "$(command -v sh)" ./collect.sh 2>&1) || true
+check "no fake root: sockets listed" "$([[ $out == *'srw-rw---- 1 www-data www-data 0 Jan 15 09:12 /run/php/php8.2-fpm.sock'* ]] && echo ok)"
+check "no fake root: no sed error" "$([[ $out != *'regular expression'* ]] && echo ok)"
+rm -rf "$bin"
+
 printf 'collector: %d passed, %d failed\n' "$pass" "$fail"
 [[ $fail -eq 0 ]]

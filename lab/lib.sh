@@ -342,3 +342,20 @@ done
         cat "$OUT/$f"
     done
 } >"$OUT/paste.txt"
+
+# ---- the collector --------------------------------------------------------------
+# What `sudo sh collector/collect.sh` prints on this box while the scenario
+# still runs, as a person would paste it: it must find this nginx (started
+# with -c/-p) and php-fpm (--fpm-config) by itself. Bounded in time; run.sh
+# diagnoses collector.txt on its own.
+if [[ -z ${LAB_NO_COLLECTOR:-} ]]; then
+    rc=0
+    # The kernel log window starts with this scenario: OOM kills of earlier
+    # scenarios (or of anything on this box before) are not this one's.
+    UD_SINCE_SECONDS=$((SECONDS + 2)) \
+        timeout -k 2 "${COLLECTOR_TIMEOUT:-45}" sh "$LAB/../collector/collect.sh" \
+        >"$OUT/collector.txt" 2>"$OUT/collector.err" </dev/null || rc=$?
+    if ((rc != 0)); then
+        echo "lab: $NAME: collector exited with $rc" >&2
+    fi
+fi

@@ -3,33 +3,42 @@
 # nginx and php-fpm on loopback, capture it as a person would paste it, feed
 # it to `upstream-doctor --json` and check the top-ranked cause.
 #
-#   lab/run.sh [--save-fixtures[=all]] [--no-build] [SCENARIO...]
+#   lab/run.sh [--save-fixtures[=all]] [--save-collector-fixtures] [--no-build] [SCENARIO...]
 #
-# Prints: scenario | expected cause | rank-1 cause | result, then
-# `N passed, M failed`; exits 1 when a scenario failed.
+# Each scenario is diagnosed twice: from the individual captures (paste.txt)
+# and from the collector's output alone (collector.txt, collector/collect.sh
+# run while the scenario runs). Prints: scenario | expected cause | rank-1
+# from the artifacts | rank-1 from the collector | result, then
+# `N passed, M failed`; a scenario passes when both rank the expected cause
+# first, and exits 1 when one failed.
 #   --save-fixtures      copy each PASSING capture to
 #                        analyzer-core/tests/corpus/<expected>/lab_<scenario>.txt
 #                        (failing ones go to lab/findings/<expected>/ instead)
 #   --save-fixtures=all  copy failing ones to the corpus too (they fail its test)
+#   --save-collector-fixtures  copy each passing collector capture to
+#                        analyzer-core/tests/corpus/<expected>/lab_collector_<scenario>.txt
 #   --no-build           use the already built CLI
 # Captures land in lab/out/<scenario>/ (paste.txt, one file per command,
-# report.json). Needs root (nginx workers run as www-data/nobody).
+# report.json, collector.txt, report-collector.json). Needs root (nginx
+# workers run as www-data/nobody).
 set -euo pipefail
 
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$LAB")
-SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-30}
+SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-90}
 
 save=""
+save_collector=0
 build=1
 wanted=()
 for arg in "$@"; do
     case $arg in
         --save-fixtures) save=pass ;;
         --save-fixtures=all) save=all ;;
+        --save-collector-fixtures) save_collector=1 ;;
         --no-build) build=0 ;;
         -h | --help)
-            sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
             exit 0
             ;;
         -*)
@@ -41,9 +50,18 @@ for arg in "$@"; do
 done
 
 if ((${#wanted[@]} == 0)); then
+    # Scenarios that leave a trace in the kernel log (an OOM kill) run last:
+    # the collector reads the last two hours of it, so every later scenario's
+    # collector output would show that kill too.
+    last=()
     for f in "$LAB"/scenarios/*.sh; do
-        wanted+=("$(basename "$f" .sh)")
+        if grep -q '^BACKEND_MEMORY_LIMIT=' "$f"; then
+            last+=("$(basename "$f" .sh)")
+        else
+            wanted+=("$(basename "$f" .sh)")
+        fi
     done
+    wanted+=("${last[@]}")
 fi
 for name in "${wanted[@]}"; do
     if [[ ! -f $LAB/scenarios/$name.sh ]]; then
@@ -58,7 +76,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 # ---- setup (idempotent) -------------------------------------------------------
-for tool in nginx php-fpm8.2 node python3 curl ss openssl unshare setsid timeout; do
+for tool in nginx php-fpm8.2 node python3 curl ss ip openssl unshare setsid timeout; do
     if ! command -v "$tool" >/dev/null && [[ ! -x /usr/sbin/$tool ]]; then
         echo "run.sh: $tool is missing" >&2
         exit 2
@@ -88,11 +106,26 @@ passed=0
 failed=0
 skipped=0
 failures=()
-fmt='%-26s %-24s %-24s %s\n'
+fmt='%-26s %-24s %-24s %-24s %s\n'
 # shellcheck disable=SC2059 # fmt is a constant format
-printf "$fmt" scenario "expected cause" "rank-1 cause" result
+printf "$fmt" scenario "expected cause" "artifacts: rank 1" "collector: rank 1" result
 # shellcheck disable=SC2059
-printf "$fmt" "--------" "--------------" "------------" "------"
+printf "$fmt" "--------" "--------------" "-----------------" "-----------------" "------"
+rows=()
+
+# rank1 PASTE REPORT: the rank-1 cause id of the analyzer's answer for PASTE.
+rank1() {
+    if [[ ! -s $1 ]]; then
+        echo "(no capture)"
+    elif "$BIN" --json "$1" >"$2" 2>>"$out/runner.log"; then
+        "$PYTHON" -c '
+import json, sys
+causes = json.load(open(sys.argv[1])).get("causes") or []
+print(causes[0]["id"] if causes else "none")' "$2"
+    else
+        echo "(analyzer error)"
+    fi
+}
 
 # kill_leftovers TMPDIR: process groups lib.sh recorded and may not have
 # stopped (it was killed by the timeout).
@@ -124,7 +157,7 @@ for name in "${wanted[@]}"; do
     if [[ -n $skip ]]; then
         skipped=$((skipped + 1))
         # shellcheck disable=SC2059
-        printf "$fmt" "$name" "$expect" "-" "SKIP ($skip)"
+        printf "$fmt" "$name" "$expect" "-" "-" "SKIP ($skip)"
         continue
     fi
     out="$LAB/out/$name"
@@ -133,34 +166,46 @@ for name in "${wanted[@]}"; do
     tmp=$(mktemp -d /tmp/upstream-lab.XXXXXX)
     tmp_dirs+=("$tmp")
     got=""
-    if timeout -k 5 "$SCENARIO_TIMEOUT" bash "$LAB/lib.sh" "$name" "$tmp" "$out" \
+    col=""
+    # Each scenario in a network namespace of its own (loopback only): the
+    # listeners the collector sees are the scenario's, not those of whatever
+    # else runs on this box (other people's dev servers), as on a server
+    # dedicated to the app. LAB_SHARED_NET=1 runs in the host's namespace.
+    netns=(unshare --net sh -c 'ip link set lo up && exec "$@"' sh)
+    if [[ -n ${LAB_SHARED_NET:-} ]]; then netns=(); fi
+    if timeout -k 5 "$SCENARIO_TIMEOUT" "${netns[@]}" bash "$LAB/lib.sh" "$name" "$tmp" "$out" \
         >"$out/runner.log" 2>&1; then
-        if "$BIN" --json "$out/paste.txt" >"$out/report.json" 2>>"$out/runner.log"; then
-            got=$("$PYTHON" -c '
-import json, sys
-causes = json.load(open(sys.argv[1])).get("causes") or []
-print(causes[0]["id"] if causes else "none")' "$out/report.json")
-        else
-            got="(analyzer error)"
-        fi
+        got=$(rank1 "$out/paste.txt" "$out/report.json")
+        col=$(rank1 "$out/collector.txt" "$out/report-collector.json")
     else
         rc=$?
         if ((rc == 124 || rc == 137)); then got="(timed out)"; else got="(runner error $rc)"; fi
+        col=$got
     fi
     kill_leftovers "$tmp"
     if [[ $got == "("* ]]; then
         sed 's/^/    /' "$out/runner.log" | tail -n 5 >&2
     fi
-    if [[ $got == "$expect" ]]; then
+    if [[ $got == "$expect" && $col == "$expect" ]]; then
         result=pass
         passed=$((passed + 1))
+    elif [[ $got == "$expect" ]]; then
+        result="FAIL (collector)"
+        failed=$((failed + 1))
+        failures+=("$name: expected $expect, the collector's output gave $col; see lab/out/$name/collector.txt")
     else
         result=FAIL
         failed=$((failed + 1))
         failures+=("$name: expected $expect, got $got; see lab/out/$name/")
     fi
     # shellcheck disable=SC2059
-    printf "$fmt" "$name" "$expect" "$got" "$result"
+    printf "$fmt" "$name" "$expect" "$got" "$col" "$result"
+    rows+=("| \`$name\` | \`$expect\` | \`$got\` | \`$col\` | $result |")
+    if ((save_collector)) && [[ $col == "$expect" && -s $out/collector.txt ]]; then
+        dest="$ROOT/analyzer-core/tests/corpus/$expect"
+        mkdir -p "$dest"
+        cp "$out/collector.txt" "$dest/lab_collector_$name.txt"
+    fi
     if [[ -n $save && -s $out/paste.txt && $got != "("* ]]; then
         finding="$LAB/findings/$expect/lab_$name.txt"
         if [[ $result == pass || $save == all ]]; then
@@ -176,6 +221,12 @@ print(causes[0]["id"] if causes else "none")' "$out/report.json")
 done
 
 echo
+if [[ -n ${LAB_MARKDOWN:-} ]]; then
+    echo "| scenario | expected | artifacts | collector | result |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+    echo
+fi
 for f in "${failures[@]}"; do echo "failed: $f"; done
 echo "$skipped skipped; runtime $((SECONDS - started))s"
 echo "$passed passed, $failed failed"

@@ -27,9 +27,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 pkg="www/pkg"
+# Cargo's target directory: CARGO_TARGET_DIR when set (relative to the
+# checkout, like cargo), else target/.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in
+  /*) ;;
+  *) target_dir="$root/$target_dir" ;;
+esac
 # Built here first, then swapped into www/pkg, so a half-built package is
 # never served.
-stage="target/web-pkg"
+stage="$target_dir/web-pkg"
 budget_kb=300
 
 need() {
@@ -49,8 +56,8 @@ if [ "$have_wb" != "$want_wb" ]; then
   exit 2
 fi
 
-mkdir -p target
-exec 9>target/build-web.lock
+mkdir -p "$target_dir"
+exec 9>"$target_dir/build-web.lock"
 if ! flock -n 9; then
   echo "==> another build-web.sh is running: waiting for it"
   flock 9
@@ -67,7 +74,7 @@ export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 # gzipped (bench/README.md; figures in bench/baseline.json).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 speed=(--config 'profile.release.package.analyzer-core.opt-level=2' --config 'profile.release.package.memchr.opt-level=2')
-wasm-pack --log-level warn build web-ui --target web --release --out-dir "../$stage" --no-typescript --no-pack -- "${speed[@]}"
+wasm-pack --log-level warn build web-ui --target web --release --out-dir "$stage" --no-typescript --no-pack -- "${speed[@]}"
 rm -f "$stage/.gitignore" "$stage/package.json" "$stage/README.md"
 
 wasm="$stage/web_ui_bg.wasm"
@@ -81,7 +88,7 @@ if [ ! -x "$wasm_opt" ] && command -v npm >/dev/null 2>&1 && [ -f package.json ]
 fi
 if [ -x "$wasm_opt" ]; then
   echo "==> wasm-opt -Oz"
-  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  "$wasm_opt" -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
     --strip-debug --strip-producers "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"

@@ -24,6 +24,7 @@ pub const SECTIONS: &[&str] = &[
     "systemctl",
     "sockets",
     "fpm-pool",
+    "backend-logs",
     "selinux",
     "oom",
     "ps",

@@ -13,7 +13,9 @@ pub mod collector;
 pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod glossary;
 pub mod markdown;
+pub mod num;
 mod plain;
 pub mod redact;
 pub mod report;

@@ -42,6 +42,15 @@ impl Analyzer {
         }
     }
 
+    /// A new analyzer that reads the given line ranges as the given kinds
+    /// (the user's corrections of a misdetected block; see
+    /// [`KindOverride`](crate::segment::KindOverride)).
+    pub fn with_overrides(overrides: &[crate::segment::KindOverride]) -> Self {
+        let mut a = Analyzer::new();
+        a.seg.set_overrides(overrides);
+        a
+    }
+
     /// Every line through the segmenter's general path (no shortcuts): the
     /// reference the shortcut tests compare against.
     #[cfg(test)]
@@ -117,7 +126,10 @@ impl Analyzer {
     }
 
     /// [`Self::emit`] for a line already known to be UTF-8.
-    fn emit_str(&mut self, line: &str) {
+    fn emit_str(&mut self, mut line: &str) {
+        if line.as_bytes().first() == Some(&0) {
+            line = line.trim_start_matches('\0');
+        }
         if line.len() > MAX_LINE_BYTES {
             // Cut where `emit` would: the last whole character in the limit.
             let mut end = MAX_LINE_BYTES;
@@ -133,9 +145,12 @@ impl Analyzer {
         self.seg.line(self.line_no, line);
     }
 
-    fn append_carry(&mut self, part: &[u8]) {
+    fn append_carry(&mut self, mut part: &[u8]) {
         if self.skipping {
             return;
+        }
+        if self.carry.is_empty() {
+            part = skip_nuls(part);
         }
         let room = MAX_LINE_BYTES.saturating_sub(self.carry.len());
         if part.len() > room {
@@ -148,6 +163,7 @@ impl Analyzer {
     }
 
     fn emit(&mut self, line: &[u8]) {
+        let line = skip_nuls(line);
         self.line_no += 1;
         let line = if line.len() > MAX_LINE_BYTES {
             self.long_lines += 1;
@@ -226,6 +242,18 @@ impl Analyzer {
     }
 }
 
+/// A line without its leading NUL bytes: logrotate's `copytruncate` leaves
+/// a run of NULs (as long as the old file, often far more than
+/// `MAX_LINE_BYTES`) before the first new line, which must not push that
+/// line out of the kept part.
+fn skip_nuls(line: &[u8]) -> &[u8] {
+    match line.iter().position(|&b| b != 0) {
+        Some(0) => line,
+        Some(i) => &line[i..],
+        None => &[],
+    }
+}
+
 fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>) -> Report {
     let facts = &seg.facts;
     let ctx = Ctx::new(facts);
@@ -245,9 +273,9 @@ fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>)
     }
     let headline = match causes_out.first() {
         Some(c) => format!(
-            "Most likely: {} ({:.0}% confidence).",
+            "Most likely: {} ({}% confidence).",
             c.title,
-            c.confidence * 100.0
+            crate::num::fixed(c.confidence * 100.0, 0)
         ),
         None if lines == 0 => {
             "Nothing to diagnose yet: paste nginx's error.log lines, config or command output."

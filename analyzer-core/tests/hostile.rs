@@ -270,3 +270,47 @@ fn html_and_javascript_in_request_lines_agents_and_hosts_stay_text() {
         assert!(!prose.contains(bad), "{bad} outside a code block:\n{prose}");
     }
 }
+
+#[test]
+fn javascript_urls_and_markup_in_the_config_stay_text() {
+    // `javascript:` and markup where the config names targets and servers:
+    // the diagnosis stays about the real target, the report is valid JSON,
+    // and Markdown shows none of it outside code blocks.
+    let input = format!(
+        "# configuration file /etc/nginx/sites-enabled/x:\n\
+         server {{\n\
+         \x20 server_name <script>alert(1)</script> javascript:alert(2);\n\
+         \x20 location /a {{ proxy_pass javascript:alert(3); }}\n\
+         \x20 location /b {{ proxy_pass http://<img src=x onerror=alert(4)>:80; }}\n\
+         \x20 location / {{ proxy_pass http://127.0.0.1:3000/; }}\n\
+         }}\n{CONNECT_REFUSED}\n"
+    );
+    let r = analyze(input.as_bytes());
+    assert_eq!(top(&r), Some("upstream_down"));
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).expect("valid JSON");
+    assert!(v.is_object());
+    let md = analyzer_core::markdown::report_markdown(&r, None);
+    let prose = markdown_prose(&md);
+    for bad in ["<script", "<img", "javascript:alert"] {
+        assert!(!prose.contains(bad), "{bad} outside a code block:\n{prose}");
+    }
+}
+
+#[test]
+fn logrotate_nul_padding_longer_than_a_line_keeps_the_next_line() {
+    // copytruncate pads with as many NULs as the old file had bytes: far
+    // more than the 64 KB kept of a line. The line after them still counts,
+    // fed whole or in chunks that split the padding anywhere.
+    let mut input = vec![0u8; 300_000];
+    input.extend_from_slice(CONNECT_REFUSED.as_bytes());
+    input.push(b'\n');
+    let r = analyze(&input);
+    assert_eq!(top(&r), Some("upstream_down"));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    for cut in [1usize, 4096, 65_536, 299_999, 300_000, 300_010] {
+        let mut a = analyzer_core::Analyzer::new();
+        a.feed(&input[..cut]);
+        a.feed(&input[cut..]);
+        assert_eq!(a.finish().to_json(), r.to_json(), "cut at {cut}");
+    }
+}

@@ -306,24 +306,37 @@ fn wrap_into(out: &mut String, text: &str, indent: &str, paint: impl Fn(&str) ->
 }
 
 /// Input text safe for a terminal: control characters (ESC and friends) are
-/// shown as `\x1b`-style escapes instead of being obeyed. Tabs stay.
+/// shown as `\x1b`-style escapes instead of being obeyed, and so are
+/// bidirectional overrides and zero-width characters (`\u{202e}`), which
+/// would otherwise reorder or hide what the evidence line says. Tabs stay.
 pub fn visible(s: &str) -> String {
     if !s.chars().any(is_control) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_control(c) {
+        if !is_control(c) {
+            out.push(c);
+        } else if (c as u32) <= 0xff {
             let _ = write!(out, "\\x{:02x}", c as u32);
         } else {
-            out.push(c);
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
         }
     }
     out
 }
 
 fn is_control(c: char) -> bool {
-    c != '\t' && (c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+    c != '\t'
+        && (c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' // line and paragraph separators
+                | '\u{200b}'..='\u{200f}' // zero-width space/joiners, LRM, RLM
+                | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
+                | '\u{2060}'..='\u{2069}' // word joiner, invisible operators, bidi isolates
+                | '\u{061c}' | '\u{feff}' // Arabic letter mark, BOM / zero-width no-break space
+            ))
 }
 
 #[cfg(test)]
@@ -367,6 +380,10 @@ mod tests {
     fn control_characters_in_input_are_made_visible() {
         assert_eq!(visible("a\x1b[2Jb\tc\u{7}"), "a\\x1b[2Jb\tc\\x07");
         assert_eq!(visible("plain"), "plain");
+        assert_eq!(
+            visible("GET /\u{202e}gpj.exe\u{200b} é"),
+            "GET /\\u{202e}gpj.exe\\u{200b} é"
+        );
     }
 
     #[test]

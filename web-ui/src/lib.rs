@@ -10,9 +10,12 @@
 
 pub mod bridge;
 pub mod components;
+pub mod doc;
 pub mod dom;
+pub mod evidence;
 pub mod format;
 pub mod protocol;
+pub mod route;
 pub mod sharing;
 pub mod state;
 
@@ -89,6 +92,19 @@ impl WorkerAnalyzer {
         }
     }
 
+    /// Read these line ranges as these kinds (`[{first_line, last_line,
+    /// kind}]`, the user's corrections): call before the first `feed`.
+    #[wasm_bindgen(js_name = setOverrides)]
+    pub fn set_overrides(&mut self, overrides: JsValue) -> Result<(), JsValue> {
+        let list: Vec<analyzer_core::segment::KindOverride> =
+            serde_wasm_bindgen::from_value(overrides).map_err(JsValue::from)?;
+        if self.inner.as_ref().is_some_and(|a| a.bytes_seen() > 0) {
+            return Err(JsValue::from_str("setOverrides() after feed()"));
+        }
+        self.inner = Some(analyzer_core::Analyzer::with_overrides(&list));
+        Ok(())
+    }
+
     /// Feed the next bytes (a `Uint8Array`); lines may be split anywhere.
     pub fn feed(&mut self, chunk: &[u8]) {
         if let Some(a) = self.inner.as_mut() {
@@ -102,14 +118,14 @@ impl WorkerAnalyzer {
         self.inner.as_ref().map_or(0.0, |a| a.bytes_seen() as f64)
     }
 
-    /// Diagnose: the report as a plain JS object (the JSON report shape).
-    /// A second call is an error.
-    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+    /// Diagnose: the report as JSON text (the contract's `--json` shape;
+    /// see `protocol` for why text). A second call is an error.
+    pub fn finish(&mut self) -> Result<String, JsValue> {
         let a = self
             .inner
             .take()
             .ok_or_else(|| JsValue::from_str("finish() was already called"))?;
-        protocol::report_to_js(&a.finish()).map_err(JsValue::from)
+        Ok(a.finish().to_json())
     }
 }
 
@@ -121,7 +137,11 @@ impl WorkerAnalyzer {
 pub fn open_share_link(link: &str) -> Result<JsValue, JsValue> {
     let d = analyzer_core::share::decode(link).map_err(|e| JsValue::from_str(&e.to_string()))?;
     let out = js_sys::Object::new();
-    js_sys::Reflect::set(&out, &"report".into(), &protocol::report_to_js(&d.report)?)?;
+    js_sys::Reflect::set(
+        &out,
+        &"report".into(),
+        &js_sys::JSON::parse(&d.report.to_json())?,
+    )?;
     let input = d.input.map_or(JsValue::NULL, |i| JsValue::from_str(&i));
     js_sys::Reflect::set(&out, &"input".into(), &input)?;
     js_sys::Reflect::set(&out, &"trimmed".into(), &JsValue::from_bool(d.trimmed))?;

@@ -30,7 +30,10 @@
 use super::{BlockLine, BlockState, ParseWarning};
 use crate::facts::{Address, NginxUser, Upstream};
 use serde::Serialize;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 /// Deepest block nesting kept in the tree. Real configurations stay below
@@ -282,20 +285,28 @@ impl NginxConfig {
         out
     }
 
-    /// Every `*_pass`, once per logical placement (see [`Pass::via_includes`]).
+    /// Every `*_pass`, once per logical placement (see [`Pass::via_includes`]),
+    /// at most [`MAX_PLACEMENTS`] per directive. Computed once per config
+    /// (the rules ask for it many times) and handed out as a copy.
     pub fn passes(&self) -> Vec<Pass> {
-        let ix = Index::new(self);
-        let mut out = Vec::new();
-        walk(&self.directives, |d, parents| {
-            if d.is_block() || !PASS_DIRECTIVES.contains(&d.name.as_str()) {
-                return;
-            }
-            let Some(target) = d.arg(0) else { return };
-            for pl in ix.placements(d.file.as_deref(), parents, 0) {
-                out.push(ix.make_pass(d, target, &pl));
-            }
-        });
-        out
+        self.cache
+            .passes
+            .get_or_init(|| {
+                let ix = Index::new(self);
+                let mut out = Vec::new();
+                walk(&self.directives, |d, parents| {
+                    if d.is_block() || !PASS_DIRECTIVES.contains(&d.name.as_str()) {
+                        return;
+                    }
+                    let Some(target) = d.arg(0) else { return };
+                    for pl in ix.placements(d.file.as_deref(), parents) {
+                        out.push(ix.make_pass(d, target, &pl));
+                    }
+                });
+                ix.finish();
+                out
+            })
+            .clone()
     }
 
     /// The directive `name` in force for `pass`: looked up in its location,
@@ -310,27 +321,27 @@ impl NginxConfig {
     /// (`proxy_set_header`, `add_header`): every occurrence at the innermost
     /// level that has any. nginx inherits such lists only when the inner
     /// level sets none, which this mirrors.
+    ///
+    /// Cost: the pass's own chain of includes is followed (at most
+    /// `MAX_INCLUDE_HOPS` steps, never the other placements), and every
+    /// directive list of the config is scanned at most once per call, so
+    /// one query is linear in the config whatever its include cycles.
     pub fn effective_all(&self, pass: &Pass, name: &str) -> Vec<&Directive> {
         let ix = Index::new(self);
         let Some((d, parents)) = self.locate(pass) else {
             return Vec::new();
         };
-        let placements = ix.placements(d.file.as_deref(), &parents, 0);
-        let Some(pl) = placements
-            .iter()
-            .find(|p| p.via == pass.via_includes)
-            .or(placements.first())
-        else {
-            return Vec::new();
-        };
+        let pl = ix.placement_along(d.file.as_deref(), &parents, &pass.via_includes);
+        let mut seen = Seen::default();
+        let mut found = Vec::new();
         for scope in &pl.scopes {
-            let mut found = Vec::new();
-            ix.lookup(*scope, name, &mut found);
+            ix.lookup_in(*scope, name, &mut found, &mut seen, 0);
             if !found.is_empty() {
-                return found;
+                break;
             }
         }
-        Vec::new()
+        ix.finish();
+        found
     }
 
     /// The `resolver` in force for `pass` (needed when its target has a
@@ -470,7 +481,15 @@ impl NginxConfig {
     }
 
     fn cache(&self) -> &CacheData {
-        self.cache.0.get_or_init(|| CacheData::build(self))
+        self.cache.data.get_or_init(|| CacheData::build(self))
+    }
+
+    /// Units of query work done on this config so far (directives scanned
+    /// by lookups, placements built, include sites followed): what tests
+    /// bound instead of timing queries.
+    #[doc(hidden)]
+    pub fn query_work(&self) -> u64 {
+        self.cache.work.load(Ordering::Relaxed)
     }
 }
 
@@ -483,7 +502,13 @@ impl NginxConfig {
 /// rule asking `effective()` for every pass of a large `nginx -T` dump would
 /// re-walk the whole tree each time.
 #[derive(Default)]
-struct QueryCache(OnceLock<CacheData>);
+struct QueryCache {
+    data: OnceLock<CacheData>,
+    /// [`NginxConfig::passes`], computed once.
+    passes: OnceLock<Vec<Pass>>,
+    /// See [`NginxConfig::query_work`].
+    work: AtomicU64,
+}
 
 impl Clone for QueryCache {
     fn clone(&self) -> Self {
@@ -503,8 +528,9 @@ struct CacheData {
     /// Root indices per file path; `anon_roots` for roots without a file.
     roots: HashMap<String, Vec<usize>>,
     anon_roots: Vec<usize>,
-    /// Paths of the `include` directives.
+    /// Paths of the `include` directives, and their input lines.
     sites: Vec<Vec<usize>>,
+    site_lines: Vec<u64>,
     /// Pasted file → indices into `sites` of the includes that pull it in.
     includers: HashMap<String, Vec<usize>>,
     /// (pattern, including file) → what it pulls in.
@@ -537,6 +563,7 @@ impl CacheData {
             roots: HashMap::new(),
             anon_roots: Vec::new(),
             sites: Vec::new(),
+            site_lines: Vec::new(),
             includers: HashMap::new(),
             matches: HashMap::new(),
             passes: HashMap::new(),
@@ -554,7 +581,7 @@ impl CacheData {
                 return;
             }
             if d.name == "include" && !d.args.is_empty() {
-                sites.push((path.to_vec(), d.args[0].clone(), d.file.clone()));
+                sites.push((path.to_vec(), d.args[0].clone(), d.file.clone(), d.line));
             } else if PASS_DIRECTIVES.contains(&d.name.as_str()) {
                 c.passes
                     .entry((d.file.clone(), d.line, d.name.clone()))
@@ -564,7 +591,7 @@ impl CacheData {
         });
         // Files each distinct pattern matches, computed once per pattern.
         let mut pat_files: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (_, pat, _) in &sites {
+        for (_, pat, _, _) in &sites {
             pat_files.entry(pat.as_str()).or_insert_with(|| {
                 cfg.files
                     .iter()
@@ -631,7 +658,7 @@ impl CacheData {
             }
             out
         };
-        for (i, (path, pat, includer)) in sites.iter().enumerate() {
+        for (i, (path, pat, includer, line)) in sites.iter().enumerate() {
             let files = targets(pat, includer.as_deref());
             for f in &files {
                 c.includers.entry(f.to_string()).or_default().push(i);
@@ -652,6 +679,7 @@ impl CacheData {
                 slot.insert(Included { files, names });
             }
             c.sites.push(path.clone());
+            c.site_lines.push(*line);
         }
         c
     }
@@ -756,6 +784,30 @@ struct Site<'a> {
     file: Option<&'a str>,
 }
 
+/// What one query has already scanned: each directive list is looked at
+/// once per query, so include cycles and repeated scopes cost nothing more.
+#[derive(Default)]
+struct Seen<'a> {
+    files: HashSet<&'a str>,
+    blocks: HashSet<*const Directive>,
+    anon: bool,
+}
+
+impl<'a> Seen<'a> {
+    /// First visit of `scope` in this query?
+    fn first(&mut self, scope: Scope<'a>) -> bool {
+        match scope {
+            Scope::Block(b) => self.blocks.insert(b as *const Directive),
+            Scope::Roots(Some(f)) => self.files.insert(f),
+            Scope::Roots(None) => !std::mem::replace(&mut self.anon, true),
+        }
+    }
+}
+
+/// Include chains above the top level of one file, memoised per
+/// (file, hops already taken).
+type Outer<'a> = Rc<Vec<Placement<'a>>>;
+
 /// References into the config for one query, resolved from the cache.
 struct Index<'a> {
     cfg: &'a NginxConfig,
@@ -763,6 +815,9 @@ struct Index<'a> {
     /// The first top-level `http {}`: the implied parent of a `server` or
     /// `location` pasted on its own.
     http: Option<&'a Directive>,
+    outer: RefCell<HashMap<(&'a str, usize), Outer<'a>>>,
+    /// Work done by this index, added to the config's count by `finish`.
+    work: Cell<u64>,
 }
 
 impl<'a> Index<'a> {
@@ -772,24 +827,49 @@ impl<'a> Index<'a> {
             .directives
             .iter()
             .find(|d| d.name == "http" && d.is_block());
-        Index { cfg, cache, http }
+        Index {
+            cfg,
+            cache,
+            http,
+            outer: RefCell::new(HashMap::new()),
+            work: Cell::new(0),
+        }
     }
 
-    /// The `include` directives that pull in `file`, in input order.
-    fn sites_of(&self, file: &str) -> Vec<Site<'a>> {
-        let Some(ix) = self.cache.includers.get(file) else {
-            return Vec::new();
-        };
-        ix.iter()
-            .filter_map(|&i| {
-                let (dir, parents) = resolve(&self.cfg.directives, self.cache.sites.get(i)?)?;
-                Some(Site {
-                    dir,
-                    parents,
-                    file: dir.file.as_deref(),
-                })
-            })
-            .collect()
+    fn tick(&self, n: usize) {
+        self.work.set(self.work.get() + n as u64);
+    }
+
+    /// Add this query's work to the config's count.
+    fn finish(&self) {
+        self.cfg
+            .cache
+            .work
+            .fetch_add(self.work.get(), Ordering::Relaxed);
+    }
+
+    /// The `include` directives that pull in `file`, in input order, with
+    /// their input lines; resolved lazily (a snippet may be included from
+    /// thousands of places, and callers stop early).
+    fn sites_of(&self, file: &str) -> impl Iterator<Item = (u64, usize)> + 'a {
+        let ix: &'a [usize] = self
+            .cache
+            .includers
+            .get(file)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let lines = &self.cache.site_lines;
+        ix.iter().filter_map(move |&i| Some((*lines.get(i)?, i)))
+    }
+
+    fn site(&self, i: usize) -> Option<Site<'a>> {
+        self.tick(1);
+        let (dir, parents) = resolve(&self.cfg.directives, self.cache.sites.get(i)?)?;
+        Some(Site {
+            dir,
+            parents,
+            file: dir.file.as_deref(),
+        })
     }
 
     fn roots(&self, file: Option<&str>) -> impl Iterator<Item = &'a Directive> + 'a {
@@ -815,36 +895,148 @@ impl<'a> Index<'a> {
             .collect()
     }
 
-    /// Where a directive with ancestors `parents` in `file` sits logically.
-    fn placements(
+    /// Where a directive with ancestors `parents` in `file` sits logically:
+    /// once per chain of includes leading to its file (at most
+    /// `MAX_INCLUDE_HOPS` long, at most `MAX_PLACEMENTS` chains).
+    fn placements(&self, file: Option<&'a str>, parents: &[&'a Directive]) -> Vec<Placement<'a>> {
+        self.placements_at(file, parents, 0)
+    }
+
+    fn placements_at(
         &self,
         file: Option<&'a str>,
         parents: &[&'a Directive],
         hops: usize,
     ) -> Vec<Placement<'a>> {
-        let inner: Vec<Scope<'a>> = parents.iter().rev().map(|b| Scope::Block(b)).collect();
+        let inner = parents.iter().rev().map(|b| Scope::Block(b));
         if let (Some(f), true) = (file, hops < MAX_INCLUDE_HOPS) {
-            let mut out = Vec::new();
-            for s in self.sites_of(f) {
+            let outer = self.outer_of(f, hops);
+            if !outer.is_empty() {
+                self.tick(outer.len());
+                return outer
+                    .iter()
+                    .map(|o| Placement {
+                        scopes: inner.clone().chain(o.scopes.iter().copied()).collect(),
+                        via: o.via.clone(),
+                    })
+                    .collect();
+            }
+        }
+        let mut scopes: Vec<Scope<'a>> = inner.collect();
+        self.push_tail(&mut scopes, file, parents);
+        vec![Placement {
+            scopes,
+            via: Vec::new(),
+        }]
+    }
+
+    /// The placements of the top level of `file` reached after `hops`
+    /// include hops: one per include site (and each of its own
+    /// placements), empty when nothing includes it. Memoised, so an include
+    /// cycle or a snippet included everywhere is expanded once per
+    /// (file, hops), not once per path through the graph.
+    fn outer_of(&self, file: &'a str, hops: usize) -> Outer<'a> {
+        if let Some(o) = self.outer.borrow().get(&(file, hops)) {
+            return o.clone();
+        }
+        let mut out = Vec::new();
+        for (_, i) in self.sites_of(file) {
+            if out.len() >= MAX_PLACEMENTS {
+                break;
+            }
+            let Some(s) = self.site(i) else { continue };
+            for pl in self.placements_at(s.file, &s.parents, hops + 1) {
                 if out.len() >= MAX_PLACEMENTS {
                     break;
                 }
-                for outer in self.placements(s.file, &s.parents, hops + 1) {
-                    if out.len() >= MAX_PLACEMENTS {
-                        break;
-                    }
-                    let mut scopes = inner.clone();
-                    scopes.extend(outer.scopes);
-                    let mut via = vec![s.dir.line];
-                    via.extend(outer.via);
-                    out.push(Placement { scopes, via });
-                }
-            }
-            if !out.is_empty() {
-                return out;
+                let mut via = Vec::with_capacity(pl.via.len() + 1);
+                via.push(s.dir.line);
+                via.extend(pl.via);
+                out.push(Placement {
+                    scopes: pl.scopes,
+                    via,
+                });
             }
         }
-        let mut scopes = inner;
+        let out = Rc::new(out);
+        self.outer.borrow_mut().insert((file, hops), out.clone());
+        out
+    }
+
+    /// The one placement whose include chain is `via` (innermost first), as
+    /// [`placements`](Self::placements) would list it, found by following
+    /// those include lines only. When `via` leads nowhere (a `Pass` made by
+    /// hand), the first placement: the first include site at each step.
+    fn placement_along(
+        &self,
+        file: Option<&'a str>,
+        parents: &[&'a Directive],
+        via: &[u64],
+    ) -> Placement<'a> {
+        self.follow(file, parents, Some(via))
+            .or_else(|| self.follow(file, parents, None))
+            .unwrap_or_else(|| Placement {
+                scopes: Vec::new(),
+                via: Vec::new(),
+            })
+    }
+
+    fn follow(
+        &self,
+        mut file: Option<&'a str>,
+        parents: &[&'a Directive],
+        via: Option<&[u64]>,
+    ) -> Option<Placement<'a>> {
+        let mut scopes: Vec<Scope<'a>> = parents.iter().rev().map(|b| Scope::Block(b)).collect();
+        let mut taken: Vec<u64> = Vec::new();
+        let mut top: Vec<&'a Directive> = parents.to_vec();
+        loop {
+            let hops = taken.len();
+            let next = match file {
+                Some(f) if hops < MAX_INCLUDE_HOPS => {
+                    let mut sites = self.sites_of(f).peekable();
+                    if sites.peek().is_none() {
+                        None
+                    } else {
+                        let pick = match via {
+                            None => sites.next(),
+                            // Still included from somewhere but the chain
+                            // ended: not one of the placements.
+                            Some(v) => {
+                                let want = *v.get(hops)?;
+                                sites.find(|(line, _)| *line == want)
+                            }
+                        };
+                        Some(self.site(pick?.1)?)
+                    }
+                }
+                _ => None,
+            };
+            match next {
+                Some(s) => {
+                    scopes.extend(s.parents.iter().rev().map(|b| Scope::Block(b)));
+                    taken.push(s.dir.line);
+                    file = s.file;
+                    top = s.parents;
+                }
+                None => {
+                    if via.is_some_and(|v| v.len() != taken.len()) {
+                        return None;
+                    }
+                    self.push_tail(&mut scopes, file, &top);
+                    return Some(Placement { scopes, via: taken });
+                }
+            }
+        }
+    }
+
+    /// The levels above the top of a file nothing includes.
+    fn push_tail(
+        &self,
+        scopes: &mut Vec<Scope<'a>>,
+        file: Option<&'a str>,
+        parents: &[&'a Directive],
+    ) {
         // Nowhere included: a `server`/`location` (or loose directives)
         // pasted on their own still live inside `http {}`, so fall back to
         // the pasted `http` block if there is one.
@@ -871,28 +1063,29 @@ impl<'a> Index<'a> {
             }
             _ => scopes.push(Scope::Roots(file)),
         }
-        vec![Placement {
-            scopes,
-            via: Vec::new(),
-        }]
     }
 
     /// Collect directives called `name` directly in `scope`, expanding
-    /// `include`s in place as nginx does. Each file is expanded at most once
-    /// per lookup, so include cycles and fan-outs stay linear.
+    /// `include`s in place as nginx does.
     fn lookup(&self, scope: Scope<'a>, name: &str, out: &mut Vec<&'a Directive>) {
-        let mut seen: HashSet<&'a str> = HashSet::new();
-        self.lookup_in(scope, name, out, &mut seen, 0);
+        self.lookup_in(scope, name, out, &mut Seen::default(), 0);
     }
 
+    /// [`lookup`](Self::lookup) sharing `seen` with earlier lookups of the
+    /// same query: a list already scanned is skipped (it held no `name`,
+    /// or the query would have stopped), so include cycles and fan-outs
+    /// stay linear.
     fn lookup_in(
         &self,
         scope: Scope<'a>,
         name: &str,
         out: &mut Vec<&'a Directive>,
-        seen: &mut HashSet<&'a str>,
+        seen: &mut Seen<'a>,
         depth: usize,
     ) {
+        if !seen.first(scope) {
+            return;
+        }
         let (list, file): (Vec<&'a Directive>, Option<&'a str>) = match scope {
             Scope::Block(b) => (
                 b.children.as_deref().unwrap_or(&[]).iter().collect(),
@@ -900,6 +1093,7 @@ impl<'a> Index<'a> {
             ),
             Scope::Roots(f) => (self.roots(f).collect(), f),
         };
+        self.tick(list.len());
         for d in list {
             if d.name == name {
                 out.push(d);
@@ -911,16 +1105,12 @@ impl<'a> Index<'a> {
                         continue;
                     }
                     for f in self.files_matching(pat, file) {
-                        if !seen.insert(f) {
-                            continue;
-                        }
                         self.lookup_in(Scope::Roots(Some(f)), name, out, seen, depth + 1);
                     }
                 }
             }
         }
     }
-
     fn make_pass(&self, d: &'a Directive, target: &str, pl: &Placement<'a>) -> Pass {
         let block = |name: &str| {
             pl.scopes.iter().find_map(|s| match s {
@@ -2122,5 +2312,135 @@ mod tests {
         assert!(!continues("some prose after the config", &mut st));
         assert!(continues("}", &mut st));
         assert_eq!(st.depth, 0);
+    }
+
+    // ---- bounded work through include cycles ----
+
+    /// Every directive in the tree (what one query may scan at most).
+    fn size(cfg: &NginxConfig) -> u64 {
+        let mut n = 0;
+        walk(&cfg.directives, |_, _| n += 1);
+        n
+    }
+
+    /// Run what the rules (and the fuzz target) ask of a config: every
+    /// pass, then `effective` and `effective_all` of several names for each
+    /// pass. Checks the work of each query is linear in the config, and
+    /// returns (passes, total work).
+    fn query_everything(cfg: &NginxConfig) -> (usize, u64) {
+        let n = size(cfg);
+        let passes = cfg.passes();
+        let after_passes = cfg.query_work();
+        // Cached: asking again costs nothing.
+        assert_eq!(cfg.passes(), passes);
+        assert_eq!(cfg.query_work(), after_passes);
+        for p in &passes {
+            for name in ["proxy_read_timeout", "resolver", "include", "nowhere"] {
+                let before = cfg.query_work();
+                let _ = cfg.effective_all(p, name);
+                let used = cfg.query_work() - before;
+                // Each directive list scanned once, plus the include chain
+                // followed (twice when it falls back to the first chain).
+                let bound = n + 2 * MAX_INCLUDE_HOPS as u64;
+                assert!(used <= bound, "{name}: {used} units > {bound}");
+            }
+        }
+        (passes.len(), cfg.query_work())
+    }
+
+    fn nginx_t(files: &[(String, String)]) -> String {
+        let mut s =
+            String::from("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n");
+        for (path, body) in files {
+            s.push_str(&format!("# configuration file {path}:\n{body}\n\n"));
+        }
+        s
+    }
+
+    #[test]
+    fn include_cycles_cost_bounded_work() {
+        // Eight snippets that each include all the others twice (at the top
+        // and inside a location), each with a proxy_pass: without memoised
+        // placements and per-query scanning this took seconds.
+        let k = 8;
+        let mut files = vec![(
+            "/etc/nginx/nginx.conf".to_string(),
+            "http {\n  proxy_read_timeout 5s;\n  include conf.d/*.conf;\n}".to_string(),
+        )];
+        for i in 0..k {
+            files.push((
+                format!("/etc/nginx/conf.d/s{i}.conf"),
+                format!(
+                    "include conf.d/*.conf;\nserver {{\n  listen {};\n  location /{i} {{\n    include conf.d/*.conf;\n    proxy_pass http://127.0.0.1:{};\n  }}\n}}",
+                    8000 + i,
+                    9000 + i
+                ),
+            ));
+        }
+        let cfg = parse(&nginx_t(&files));
+        let (passes, work) = query_everything(&cfg);
+        // At most MAX_PLACEMENTS placements per pass directive.
+        assert!(passes <= k * MAX_PLACEMENTS, "{passes} passes");
+        assert!(passes >= k);
+        // Total: the memoised placements (files × hops × MAX_PLACEMENTS
+        // include chains), two lookups per pass to name its server, and the
+        // per-query bound checked above.
+        let n = size(&cfg);
+        let queries = passes as u64 * 4;
+        let bound = (files.len() * (MAX_INCLUDE_HOPS + 1) * MAX_PLACEMENTS * 2) as u64
+            + passes as u64 * (2 * n + MAX_PLACEMENTS as u64)
+            + queries * (n + 2 * MAX_INCLUDE_HOPS as u64);
+        assert!(work <= bound, "{work} > {bound}");
+        // Inheritance still works through the cycle.
+        let p = cfg.passes().into_iter().next().unwrap();
+        assert_eq!(
+            cfg.effective(&p, "proxy_read_timeout")
+                .map(|d| d.args.clone()),
+            Some(vec!["5s".to_string()])
+        );
+    }
+
+    #[test]
+    fn deep_include_chain_costs_bounded_work() {
+        // A chain of 40 files, each including the next inside 20 nested
+        // locations: placements stop after MAX_INCLUDE_HOPS hops.
+        let depth = 20;
+        let mut files = Vec::new();
+        for i in 0..40 {
+            let mut body = String::new();
+            for _ in 0..depth {
+                body.push_str("location / {\n");
+            }
+            body.push_str(&format!(
+                "include f{};\nproxy_pass http://127.0.0.1:{};\n",
+                i + 1,
+                9000 + i
+            ));
+            body.push_str(&"}\n".repeat(depth));
+            files.push((format!("/etc/nginx/f{i}"), body));
+        }
+        let cfg = parse(&nginx_t(&files));
+        let (passes, _) = query_everything(&cfg);
+        assert_eq!(passes, 40, "one include chain per pass");
+        for p in cfg.passes() {
+            assert!(p.via_includes.len() <= MAX_INCLUDE_HOPS);
+        }
+    }
+
+    #[test]
+    fn fuzz_regression_include_cycle_is_cheap() {
+        // The input that took 29 s under ASan in the nginx_config target.
+        let data = include_bytes!("../../tests/regressions/nginx_config-include-cycle-slow-unit");
+        let cfg = parse(&String::from_utf8_lossy(data));
+        let (passes, work) = query_everything(&cfg);
+        assert!(
+            passes > 24,
+            "{passes} passes: the target now queries them all"
+        );
+        let n = size(&cfg);
+        assert!(
+            work <= passes as u64 * 8 * n,
+            "{work} units for {passes} passes, {n} directives"
+        );
     }
 }

@@ -100,12 +100,20 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     let listeners = &ctx.facts.listeners;
     // A pool file that says where FPM listens.
     if fastcgi {
-        if let Some(pool) = ctx
-            .facts
-            .pools
-            .iter()
-            .find(|p| p.listen().is_some_and(|l| !same(&l, target)))
-        {
+        // A pool whose own socket the paste shows missing is not running
+        // either (the stock pool of a stopped php-fpm): no better target.
+        let missing = |l: &Address| {
+            l.socket_path().is_some_and(|p| {
+                ctx.facts
+                    .missing_paths
+                    .iter()
+                    .any(|m| same_path(&m.path, p))
+            })
+        };
+        if let Some(pool) = ctx.facts.pools.iter().find(|p| {
+            p.listen()
+                .is_some_and(|l| !same(&l, target) && !missing(&l))
+        }) {
             let l = pool.listen().expect("checked");
             return Some((
                 l,
@@ -150,7 +158,13 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
             .filter(pick)
             .find(|l| l.addr.port() == Some(p))
     });
-    let same_kind = listeners.iter().filter(pick).find(|l| {
+    // On another port, a listener whose process is not shown while others'
+    // are (`ss -p` run as root: a socket of another pid namespace, the
+    // host's agent) says nothing about the app: only a named process, or
+    // any listener when the paste names none, is a candidate.
+    let named = listeners.iter().any(|l| l.process.is_some());
+    let other = |l: &&Listener| pick(l) && (l.process.is_some() || !named);
+    let same_kind = listeners.iter().filter(other).find(|l| {
         matches!(
             (&l.addr, target),
             (Address::Unix { .. }, Address::Unix { .. })
@@ -159,7 +173,7 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     });
     if let Some(l) = same_port
         .or(same_kind)
-        .or_else(|| listeners.iter().find(pick))
+        .or_else(|| listeners.iter().find(other))
     {
         let who = match (l.process.as_deref(), l.pid) {
             (Some(p), Some(pid)) => format!("`{p}` (pid {pid})"),
@@ -191,6 +205,15 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
         }
     }
     None
+}
+
+/// Is `addr` a `server` of a pasted `upstream {}` block with two or more?
+fn in_group_of_several(ctx: &Ctx, addr: &Address) -> bool {
+    ctx.facts.config.as_ref().is_some_and(|c| {
+        c.upstream_blocks()
+            .iter()
+            .any(|b| b.servers.len() >= 2 && b.servers.iter().any(|s| same(&s.addr, addr)))
+    })
 }
 
 fn same(a: &Address, b: &Address) -> bool {
@@ -287,6 +310,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.status = Some(502);
     f.explains = vec!["upstream_down", "socket_missing"];
     f.confidence = if from_config { 0.62 } else { 0.86 };
+    // One member of an `upstream {}` group of several, and a listener on
+    // another port: every member failing is the stronger reading
+    // (`no_live_upstreams`); this listener is only a guess.
+    let elsewhere = addr.port().is_some() && addr.port() != up.addr.port();
+    if elsewhere && in_group_of_several(ctx, &up.addr) {
+        f.confidence = 0.6;
+    }
     if listener.is_some_and(|l| l.process.is_some()) {
         f.confidence += 0.06;
     }
