@@ -2,7 +2,7 @@
 # Throughput and memory of a full diagnosis, next to grep (and ripgrep) on
 # the same files in the same run.
 #
-#   bench/bench.sh                  # 1 MB, 10 MB, 100 MB and 1 GB logs
+#   bench/bench.sh                  # 1 MB, 10 MB, 100 MB, 300 MB and 1 GB logs
 #   BENCH_SIZES="10 100" bench/bench.sh
 #   bench/bench.sh --save-baseline  # also write bench/baseline.json
 #   bench/bench.sh --browser        # also the browser bench (bench/browser-bench.mjs)
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bench_dir=${BENCH_DIR:-/tmp}
-sizes=${BENCH_SIZES:-"1 10 100 1024"}
+sizes=${BENCH_SIZES:-"1 10 100 300 1024"}
 repeat=${REPEAT:-3}
 baseline=bench/baseline.json
 save=0
