@@ -1,6 +1,7 @@
 // Shared set-up for the end-to-end tests: the browser, the served app,
 // the sample, and what the engine itself ranks for it.
 import { chromium } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,10 +52,12 @@ async function loadEngine() {
 /**
  * The report the engine gives for `text`, computed in Node with the very
  * wasm package the page loads (so the tests follow the engine's ranking).
+ * `overrides`: kind corrections (`[{first_line, last_line, kind}]`).
  */
-export async function engineReport(text) {
+export async function engineReport(text, overrides) {
   await loadEngine();
   const a = new engine.WorkerAnalyzer();
+  if (overrides) a.setOverrides(overrides);
   a.feed(new TextEncoder().encode(text));
   const report = a.finish();
   a.free();
@@ -89,4 +92,32 @@ export async function waitForRows(page, n) {
 /** Wait for the app to be mounted (wasm loaded). */
 export async function ready(page) {
   await page.waitForSelector('#paste', { timeout: 20000 });
+}
+
+let cliPath;
+/**
+ * The `upstream-doctor` binary of this checkout: `UPSTREAM_DOCTOR_BIN`, or
+ * built once here with cargo (debug, in CARGO_TARGET_DIR or target/).
+ */
+export function cli() {
+  if (cliPath) return cliPath;
+  if (process.env.UPSTREAM_DOCTOR_BIN) {
+    cliPath = process.env.UPSTREAM_DOCTOR_BIN;
+    return cliPath;
+  }
+  const built = spawnSync('cargo', ['build', '--quiet', '-p', 'upstream-doctor'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (built.status !== 0) throw new Error('cargo build -p upstream-doctor failed');
+  const target = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
+  cliPath = join(target.startsWith('/') ? '' : ROOT, target, 'debug', 'upstream-doctor');
+  return cliPath;
+}
+
+/** Run the CLI with `args` (and `input` on stdin): its stdout, or throw. */
+export function runCli(args, input) {
+  const r = spawnSync(cli(), args, { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`upstream-doctor ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
 }

@@ -294,7 +294,8 @@ test('a whole session asks nothing of any origin but the page\'s own', async () 
   // The knowledge pages, when this build has them (hash routes, same page).
   for (const route of ['#/causes', '#/causes/upstream_down', '#/collect', '#/']) {
     await page.goto(server.url + route);
-    await ready(page);
+    // Mounted (the knowledge base hides the paste area, so not `ready`).
+    await page.waitForSelector('#paste', { state: 'attached', timeout: 20000 });
   }
   await page.waitForTimeout(300); // let late requests (service worker) show up
 

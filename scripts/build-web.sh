@@ -27,9 +27,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 pkg="www/pkg"
+# Cargo's target directory: CARGO_TARGET_DIR when set (relative to the
+# checkout, like cargo), else target/.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in
+  /*) ;;
+  *) target_dir="$root/$target_dir" ;;
+esac
 # Built here first, then swapped into www/pkg, so a half-built package is
 # never served.
-stage="target/web-pkg"
+stage="$target_dir/web-pkg"
 budget_kb=300
 
 need() {
@@ -49,8 +56,8 @@ if [ "$have_wb" != "$want_wb" ]; then
   exit 2
 fi
 
-mkdir -p target
-exec 9>target/build-web.lock
+mkdir -p "$target_dir"
+exec 9>"$target_dir/build-web.lock"
 if ! flock -n 9; then
   echo "==> another build-web.sh is running: waiting for it"
   flock 9
@@ -61,7 +68,7 @@ rm -rf "$stage"
 # Size over speed for the browser build only (the workspace's release
 # profile says "s"; "z" makes this wasm some 10-15% smaller).
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
-wasm-pack --log-level warn build web-ui --target web --release --out-dir "../$stage" --no-typescript --no-pack
+wasm-pack --log-level warn build web-ui --target web --release --out-dir "$stage" --no-typescript --no-pack
 rm -f "$stage/.gitignore" "$stage/package.json" "$stage/README.md"
 
 wasm="$stage/web_ui_bg.wasm"

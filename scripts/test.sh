@@ -81,7 +81,7 @@ fi
 if [[ -d wasm-tests ]]; then
     step "wasm tests (node)" wasm-pack test --node wasm-tests
     step "wasm tests (headless chrome)" \
-        env CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome wasm-tests
+        env CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome wasm-tests --features browser
 else
     skip "wasm tests" "no wasm-tests/"
 fi

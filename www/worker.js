@@ -1,6 +1,6 @@
 // The diagnosis worker: a module worker running the same wasm package as
 // the page. Message protocol (documented in web-ui/src/protocol.rs):
-//   page -> worker: {type:'start', job, total, files?} | {type:'chunk', job, data}
+//   page -> worker: {type:'start', job, total, overrides?, files?} | {type:'chunk', job, data}
 //                   | {type:'finish', job} | {type:'cancel', job}
 //   worker -> page: {type:'ready'} | {type:'progress', job, bytes, total, elapsed_ms, file}
 //                   | {type:'report', job, report} | {type:'error', job, message}
@@ -123,6 +123,9 @@ function handle(msg) {
           reader: null,
         };
         jobs.set(msg.job, j);
+        if (Array.isArray(msg.overrides) && msg.overrides.length) {
+          j.analyzer.setOverrides(msg.overrides);
+        }
         if (Array.isArray(msg.files)) {
           streamFiles(msg.job, msg.files).catch((err) => fail(msg.job, err));
         }

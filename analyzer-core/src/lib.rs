@@ -13,6 +13,7 @@ pub mod collector;
 pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod glossary;
 pub mod markdown;
 mod plain;
 pub mod redact;

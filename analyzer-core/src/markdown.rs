@@ -7,7 +7,9 @@
 //! never close the block early or inject markup.
 
 use crate::causes::{rule, RULES};
+use crate::redact::Redactor;
 use crate::report::{Report, Risk};
+use crate::share;
 
 /// A code fence longer than any run of backticks in `body`.
 fn fence(body: &str) -> String {
@@ -144,6 +146,18 @@ pub fn report_markdown(r: &Report, link: Option<&str>) -> String {
     md
 }
 
+/// The Markdown a person posts, as both front ends make it (the CLI's
+/// `--markdown`, the web app's "Copy as Markdown"), so one input gives the
+/// same bytes in both: the report with addresses, host and user names and
+/// secrets replaced when `redact` (the default in both: Markdown goes to
+/// tickets and forums), and, with `link_base`, a share link to the
+/// redacted report on that address. The link is always redacted.
+pub fn export_markdown(report: &Report, redact: bool, link_base: Option<&str>) -> String {
+    let redacted = Redactor::new().redact_report(report);
+    let link = link_base.map(|base| share::link(base, &redacted, None));
+    report_markdown(if redact { &redacted } else { report }, link.as_deref())
+}
+
 fn indent(s: &str) -> String {
     s.lines()
         .map(|l| {
@@ -242,6 +256,34 @@ mod tests {
             assert!(page.contains("## Fix"), "{}", r.id);
         }
         assert!(cause_page("no_such_cause").is_none());
+    }
+
+    #[test]
+    fn exports_are_redacted_by_default_and_link_the_redacted_report() {
+        let r = crate::analyze_str(
+            "2024/05/14 09:12:01 [error] 7#7: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.9, server: shop.example.com, request: \"GET / HTTP/1.1\", upstream: \"http://10.1.2.3:3000/\", host: \"shop.example.com\"\n",
+        );
+        let md = export_markdown(&r, true, Some("https://ud.example/tools/"));
+        assert!(
+            !md.contains("10.1.2.3") && !md.contains("shop.example.com"),
+            "{md}"
+        );
+        assert!(md.contains("ip-"), "{md}");
+        let link = md
+            .lines()
+            .last()
+            .and_then(|l| l.strip_prefix("Shared diagnosis (redacted): <"))
+            .and_then(|l| l.strip_suffix('>'))
+            .expect("a link line");
+        assert!(link.starts_with("https://ud.example/tools/#v1."));
+        let opened = share::decode(link).unwrap().report;
+        assert_eq!(opened.causes[0].id, r.causes[0].id);
+        assert!(!format!("{opened:?}").contains("10.1.2.3"));
+
+        let plain = export_markdown(&r, false, None);
+        assert!(plain.contains("10.1.2.3"));
+        assert_eq!(plain, report_markdown(&r, None));
+        assert!(!plain.contains("Shared diagnosis"));
     }
 
     #[test]

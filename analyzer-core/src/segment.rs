@@ -15,7 +15,8 @@ use crate::artifacts::{
 };
 use crate::facts::Facts;
 use crate::report::ArtifactInfo;
-use crate::text::{strip_controls, unwrap_line};
+use crate::text::{strip_controls, unwrap_line, Wrapper};
+use serde::{Deserialize, Serialize};
 
 /// Most lines a single block buffers; a longer block is parsed in pieces.
 pub const MAX_BLOCK_LINES: usize = 50_000;
@@ -34,6 +35,23 @@ struct OpenBlock {
     announced: bool,
     /// The shell command that printed it, when a prompt line showed it.
     command: Option<String>,
+    /// Opened by a [`KindOverride`]: it holds every line of the range.
+    forced: bool,
+}
+
+/// A correction from the user: input lines `first_line..=last_line` are
+/// an artifact of `kind`, whatever they look like. It is the strongest
+/// signal there is, stronger than a collector marker: a block kind takes
+/// every line of the range (blank lines, markers and prompts included) and
+/// is parsed as that kind; a line kind reads each line with that kind's
+/// parser only (an access log re-labelled as a gunicorn log no longer
+/// counts as nginx's 502s); `unrecognised` makes the lines count for
+/// nothing. Lines outside every range are segmented as usual.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindOverride {
+    pub first_line: u64,
+    pub last_line: u64,
+    pub kind: Kind,
 }
 
 /// The segmenter's state between lines.
@@ -50,6 +68,13 @@ pub struct Segmenter {
     pub merged_artifact_lines: u64,
     /// The error.log parser's memory of line shapes.
     error_log: error_log::Stream,
+    /// The user's kind corrections, by first line.
+    overrides: Vec<KindOverride>,
+    /// The override range the last line was in.
+    in_override: Option<KindOverride>,
+    /// Artifacts that start before this line are not extended: an override
+    /// range is an artifact of its own, never merged with its neighbours.
+    fence_line: u64,
     /// Take the plain-line shortcut (off only in tests comparing the paths).
     fast: bool,
 }
@@ -274,7 +299,117 @@ impl Segmenter {
             events: 0,
             merged_artifact_lines: 0,
             error_log: error_log::Stream::new(),
+            overrides: Vec::new(),
+            in_override: None,
+            fence_line: 0,
             fast: true,
+        }
+    }
+
+    /// Force the kind of line ranges (see [`KindOverride`]). Call before
+    /// the first line; where ranges overlap, the later one wins.
+    pub fn set_overrides(&mut self, overrides: &[KindOverride]) {
+        self.overrides = overrides
+            .iter()
+            .copied()
+            .filter(|o| o.first_line >= 1 && o.first_line <= o.last_line)
+            .collect();
+    }
+
+    fn override_for(&self, no: u64) -> Option<KindOverride> {
+        self.overrides
+            .iter()
+            .rev()
+            .find(|o| o.first_line <= no && no <= o.last_line)
+            .copied()
+    }
+
+    /// One line of an overridden range.
+    fn forced_line(&mut self, no: u64, raw: &str, o: KindOverride) {
+        let cleaned = strip_controls(raw.strip_suffix('\r').unwrap_or(raw));
+        let text: &str = cleaned.trim_end();
+        let kind = o.kind;
+        let block_kind = !kind.is_line_kind() && kind != Kind::Unrecognised;
+        if block_kind {
+            let open = matches!(&self.block, Some(b) if b.forced && b.kind == kind);
+            if !open {
+                self.open_block(kind, true);
+                if let Some(b) = &mut self.block {
+                    b.forced = true;
+                }
+            }
+        } else {
+            self.close_block();
+        }
+        if text.is_empty() {
+            if let Some(b) = self.block.as_mut().filter(|_| block_kind) {
+                b.lines.push(BlockLine {
+                    no,
+                    text: String::new(),
+                });
+            }
+        } else {
+            let (inner, wrapper) = unwrap_line(text);
+            if block_kind {
+                if let Some(b) = &mut self.block {
+                    block_continues(kind, inner, &mut b.state);
+                }
+                self.push_block_line(no, inner);
+            } else {
+                if kind != Kind::Unrecognised {
+                    self.forced_line_kind(kind, no, inner, &wrapper);
+                }
+                self.note(kind, no);
+            }
+        }
+        if block_kind && no >= o.last_line {
+            self.close_block();
+        }
+    }
+
+    /// Read a line with the parser of line kind `kind` only.
+    fn forced_line_kind(&mut self, kind: Kind, no: u64, text: &str, wrapper: &Wrapper) {
+        match kind {
+            Kind::NginxErrorLog => {
+                let streamed = if error_log::looks_like(text) {
+                    self.error_log.line(no, text, &mut self.facts)
+                } else {
+                    None
+                };
+                match streamed {
+                    Some(event) => {
+                        self.error_log_lines += 1;
+                        self.events += u64::from(event);
+                    }
+                    None => {
+                        if let Some(ev) = error_log::parse_headless(no, text) {
+                            self.error_log_lines += 1;
+                            self.events += 1;
+                            self.facts.add_event(ev);
+                        }
+                    }
+                }
+            }
+            Kind::NginxAccessLog => {
+                access_log::parse_line(no, text, &mut self.facts);
+            }
+            Kind::NginxTest => {
+                if let Some(ev) = misc::nginx_test_event(no, text) {
+                    self.events += 1;
+                    self.facts.add_event(ev);
+                }
+            }
+            _ => {
+                // A backend's or the system's line: their parsers, not nginx's.
+                if let Some((_, ev)) = backend_log::parse_line(no, text, wrapper) {
+                    if let Some(ev) = ev {
+                        self.events += 1;
+                        self.facts.add_event(ev);
+                    }
+                } else if misc::parse_line(no, text, &mut self.facts).is_some() {
+                    self.facts.remember_line(no, text);
+                }
+            }
         }
     }
 
@@ -292,7 +427,7 @@ impl Segmenter {
     /// current artifact when it is of the same kind, else opens a new one.
     fn note(&mut self, kind: Kind, no: u64) {
         if let Some(last) = self.artifacts.last_mut() {
-            if last.kind == kind {
+            if last.kind == kind && last.first_line >= self.fence_line {
                 last.last_line = no;
                 last.lines += 1;
                 return;
@@ -352,6 +487,7 @@ impl Segmenter {
             state: BlockState::default(),
             announced,
             command: command.map(str::to_string),
+            forced: false,
         });
     }
 
@@ -447,6 +583,20 @@ impl Segmenter {
     /// Feed one raw line (without its newline).
     pub fn line(&mut self, no: u64, raw: &str) {
         self.facts.total_lines = no;
+        if !self.overrides.is_empty() {
+            let o = self.override_for(no);
+            if o != self.in_override {
+                self.in_override = o;
+                self.fence_line = no;
+                if self.block.as_ref().is_some_and(|b| b.forced) {
+                    self.close_block();
+                }
+            }
+            if let Some(o) = o {
+                self.forced_line(no, raw, o);
+                return;
+            }
+        }
         // Nearly every line of a big log: nothing to clean or unwrap, no
         // block open whose state a blank-run or config check would touch.
         if self.fast && self.block.is_none() && crate::plain::is_plain(raw) {

@@ -42,6 +42,15 @@ impl Analyzer {
         }
     }
 
+    /// A new analyzer that reads the given line ranges as the given kinds
+    /// (the user's corrections of a misdetected block; see
+    /// [`KindOverride`](crate::segment::KindOverride)).
+    pub fn with_overrides(overrides: &[crate::segment::KindOverride]) -> Self {
+        let mut a = Analyzer::new();
+        a.seg.set_overrides(overrides);
+        a
+    }
+
     /// Every line through the segmenter's general path (no shortcuts): the
     /// reference the shortcut tests compare against.
     #[cfg(test)]

@@ -32,7 +32,10 @@ Options:
       --open LINK      print the report a share link carries (the whole link
                        or just the part from `#v1.`); with --json, as JSON
       --markdown       print the report as Markdown, for a ticket or a forum
-                       post (with --share-link, the link goes at the end)
+                       post: redacted like a share link (with --share-link,
+                       the link goes at the end); the web app's \"Copy as
+                       Markdown\" gives the same text
+      --no-redact      with --markdown: keep addresses and names as they are
       --explain CAUSE  print the help page of a cause (an id such as
                        socket_permission, or a message fragment such as
                        'prematurely closed')
@@ -86,6 +89,8 @@ pub struct Options {
     pub color: ColorChoice,
     /// Print a share link after the report.
     pub share: Option<ShareLink>,
+    /// Redact the Markdown report (`--no-redact` turns it off).
+    pub redact: bool,
 }
 
 /// `--share-link [--base-url URL]`
@@ -149,6 +154,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         format: Format::Text,
         color: ColorChoice::Auto,
         share: None,
+        redact: true,
     };
     let mut share_link = false;
     let mut base_url: Option<String> = None;
@@ -186,6 +192,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             "--base-url" => base_url = Some(value(flag, inline.take(), &mut args)?),
             "--open" => open = Some(value(flag, inline.take(), &mut args)?),
             "--markdown" | "--md" => opts.format = Format::Markdown,
+            "--no-redact" => opts.redact = false,
             "--explain" => return Ok(Command::Explain(value(flag, inline.take(), &mut args)?)),
             "--list-causes" => return Ok(Command::ListCauses),
             "--collector" => return Ok(Command::Collector),
@@ -202,6 +209,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             ));
         }
         check_base_url(url)?;
+    }
+    if !opts.redact && opts.format != Format::Markdown {
+        return Err(UsageError(
+            "--no-redact goes with --markdown (share links are always redacted)".to_string(),
+        ));
     }
     if let Some(link) = open {
         if share_link {
@@ -277,6 +289,7 @@ mod tests {
             format,
             color,
             share: None,
+            redact: true,
         }))
     }
 
@@ -316,6 +329,7 @@ mod tests {
                 share: Some(ShareLink {
                     base_url: base_url.map(str::to_string),
                 }),
+                redact: true,
             }))
         };
         check(&["--share-link", "a"], share(None));
@@ -376,6 +390,20 @@ mod tests {
         check(
             &["--markdown", "a"],
             diagnose(vec![file("a")], Format::Markdown, ColorChoice::Auto),
+        );
+        check(
+            &["--markdown", "--no-redact", "a"],
+            Ok(Command::Diagnose(Options {
+                inputs: vec![file("a")],
+                format: Format::Markdown,
+                color: ColorChoice::Auto,
+                share: None,
+                redact: false,
+            })),
+        );
+        check(
+            &["--no-redact", "a"],
+            Err("--no-redact goes with --markdown (share links are always redacted)"),
         );
     }
 }

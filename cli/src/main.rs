@@ -63,17 +63,23 @@ fn diagnose(opts: &Options) -> Result<(), Failure> {
         feeder.read_input(i).map_err(|e| Failure::Message(e.0))?;
     }
     let report = feeder.finish();
-    // Made before anything is printed: a bad base URL prints no report.
-    let link = match &opts.share {
-        Some(share) => Some(share_link(&report, share)?),
+    // Checked before anything is printed: a bad base URL prints no report.
+    let base = match &opts.share {
+        Some(share) => Some(base_url(share)?),
         None => None,
     };
     if opts.format == Format::Markdown {
-        return print(&analyzer_core::markdown::report_markdown(
+        // The same function as the web app's "Copy as Markdown".
+        return print(&analyzer_core::markdown::export_markdown(
             &report,
-            link.as_deref(),
+            opts.redact,
+            base.as_deref(),
         ));
     }
+    let link = base.map(|base| {
+        let redacted = Redactor::new().redact_report(&report);
+        share::link(&base, &redacted, None)
+    });
     let mut text = report_text(&report, opts.format, opts.color);
     if let Some(link) = link {
         if opts.format == Format::Text {
@@ -104,10 +110,10 @@ fn report_text(report: &Report, format: Format, color: ColorChoice) -> String {
     }
 }
 
-/// The redacted, report-only link: `--base-url`, else `UPSTREAM_DOCTOR_URL`,
-/// else the placeholder default.
-fn share_link(report: &Report, opts: &ShareLink) -> Result<String, Failure> {
-    let base = match &opts.base_url {
+/// Where share links point: `--base-url`, else `UPSTREAM_DOCTOR_URL`, else
+/// the placeholder default.
+fn base_url(opts: &ShareLink) -> Result<String, Failure> {
+    Ok(match &opts.base_url {
         Some(url) => url.clone(),
         None => match std::env::var("UPSTREAM_DOCTOR_URL") {
             Ok(url) if !url.trim().is_empty() => {
@@ -122,9 +128,7 @@ fn share_link(report: &Report, opts: &ShareLink) -> Result<String, Failure> {
             }
             _ => share::DEFAULT_BASE_URL.to_string(),
         },
-    };
-    let redacted = Redactor::new().redact_report(report);
-    Ok(share::link(&base, &redacted, None))
+    })
 }
 
 /// `--open LINK`: the report the link carries, as if just diagnosed.

@@ -382,3 +382,48 @@ fn large_input_streams_through_chunk_boundaries() {
         .expect("upstream_timeout");
     assert_eq!(timeout["events"], n as u64);
 }
+
+#[test]
+fn markdown_is_redacted_by_default_and_ends_with_the_link() {
+    let s = sample();
+    let o = run(&["--markdown", path_str(&s)], b"");
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let md = stdout(&o);
+    assert!(md.starts_with("## nginx 502/504 diagnosis (Upstream Doctor)\n"));
+    // The sample's host names and client addresses are replaced.
+    let text = std::fs::read_to_string(&s).expect("sample");
+    for original in ["shop.example.com", "203.0.113.7"] {
+        assert!(text.contains(original));
+        assert!(!md.contains(original), "{original} in\n{md}");
+    }
+    assert!(!md.contains("Shared diagnosis"), "no link unless asked");
+
+    let plain = stdout(&run(&["--markdown", "--no-redact", path_str(&s)], b""));
+    assert!(plain.contains("shop.example.com"));
+
+    let base = "https://tools.example/ud/";
+    let linked = stdout(&run(
+        &[
+            "--markdown",
+            "--share-link",
+            "--base-url",
+            base,
+            path_str(&s),
+        ],
+        b"",
+    ));
+    let last = linked.trim_end().lines().last().expect("a last line");
+    let link = last
+        .strip_prefix("Shared diagnosis (redacted): <")
+        .and_then(|l| l.strip_suffix('>'))
+        .expect("the link ends the Markdown");
+    assert!(link.starts_with("https://tools.example/ud/#v1."));
+    // The same Markdown as without the link, up to it.
+    assert!(linked.starts_with(&md));
+    // And the link opens the report's causes, redacted.
+    let opened = json(&["--open", link], b"");
+    let ids = cause_ids(&opened);
+    assert!(!ids.is_empty());
+    assert_eq!(ids[..], cause_ids(&json(&[path_str(&s)], b""))[..ids.len()]);
+    assert!(!opened.to_string().contains("shop.example.com"));
+}

@@ -3,7 +3,9 @@
 //! `CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome wasm-tests --features browser`
 #![cfg(feature = "browser")]
 
+use analyzer_core::artifacts::Kind;
 use analyzer_core::report::{Cause, Fix, Risk};
+use analyzer_core::segment::KindOverride;
 use analyzer_core::{analyze, Report};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -36,6 +38,8 @@ async fn render(report: Report) -> web_sys::Element {
         ResultsProps {
             report: Rc::new(report),
             source: Some("the test".into()),
+            overrides: Default::default(),
+            on_kind: None,
         },
     )
     .render();
@@ -182,7 +186,20 @@ fn protocol_round_trips_through_js() {
     );
     assert_eq!(ToWorker::from_js(js).unwrap(), chunk);
     for m in [
-        ToWorker::Start { job: 1, total: 5.0 },
+        ToWorker::Start {
+            job: 1,
+            total: 5.0,
+            overrides: vec![],
+        },
+        ToWorker::Start {
+            job: 2,
+            total: 5.0,
+            overrides: vec![KindOverride {
+                first_line: 3,
+                last_line: 9,
+                kind: Kind::NginxConfig,
+            }],
+        },
         ToWorker::Finish { job: 1 },
         ToWorker::Cancel { job: 1 },
     ] {
@@ -207,4 +224,42 @@ fn worker_analyzer_report_decodes_as_a_report_message() {
         }
         other => panic!("decoded as {other:?}"),
     }
+}
+
+/// The overrides of a `start` message, as worker.js hands them to
+/// `setOverrides`, give the core's report for those overrides.
+#[wasm_bindgen_test]
+fn worker_analyzer_takes_overrides_from_the_start_message() {
+    let plain = analyze(web_ui::SAMPLE.as_bytes());
+    let log = plain
+        .artifacts
+        .iter()
+        .find(|a| a.kind == Kind::NginxErrorLog)
+        .expect("the sample has an error.log");
+    let overrides = vec![KindOverride {
+        first_line: log.first_line,
+        last_line: log.last_line,
+        kind: Kind::Unrecognised,
+    }];
+    let start = ToWorker::Start {
+        job: 1,
+        total: 0.0,
+        overrides: overrides.clone(),
+    }
+    .to_js()
+    .unwrap();
+    let list = js_sys::Reflect::get(&start, &"overrides".into()).unwrap();
+    let mut w = web_ui::WorkerAnalyzer::new();
+    w.set_overrides(list).unwrap();
+    w.feed(web_ui::SAMPLE.as_bytes());
+    let got: Report = serde_wasm_bindgen::from_value(w.finish().unwrap()).unwrap();
+    let mut want = analyzer_core::Analyzer::with_overrides(&overrides);
+    want.feed(web_ui::SAMPLE.as_bytes());
+    let want = want.finish();
+    assert_eq!(got, want);
+    assert_ne!(got.causes, plain.causes);
+    // Too late once bytes were fed.
+    let mut late = web_ui::WorkerAnalyzer::new();
+    late.feed(b"x\n");
+    assert!(late.set_overrides(js_sys::Array::new().into()).is_err());
 }

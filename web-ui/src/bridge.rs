@@ -74,10 +74,20 @@ impl Bridge {
     }
 
     /// `start` with the files attached: the worker streams them.
-    pub fn post_files(&self, job: u32, total: f64, files: &[web_sys::File]) -> Result<(), JsValue> {
-        let v = ToWorker::Start { job, total }
-            .to_js()
-            .map_err(JsValue::from)?;
+    pub fn post_files(
+        &self,
+        job: u32,
+        total: f64,
+        overrides: &[analyzer_core::segment::KindOverride],
+        files: &[web_sys::File],
+    ) -> Result<(), JsValue> {
+        let v = ToWorker::Start {
+            job,
+            total,
+            overrides: overrides.to_vec(),
+        }
+        .to_js()
+        .map_err(JsValue::from)?;
         let arr = js_sys::Array::new();
         for f in files {
             arr.push(f);

@@ -90,3 +90,73 @@ pub fn show_fatal(detail: &str) {
         let _ = el.remove_attribute("hidden");
     }
 }
+
+/// `location.hash` (`""` when unavailable).
+pub fn current_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Replace the fragment without a new history entry or a `hashchange`.
+pub fn replace_hash(hash: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(hash));
+    }
+}
+
+/// The page's own address without its fragment: where share links made
+/// here point (a deployment under a sub-path keeps its path).
+pub fn page_base_url() -> String {
+    let href = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    match href.split_once('#') {
+        Some((base, _)) => base.to_string(),
+        None => href,
+    }
+}
+
+/// Offer `text` as a file download named `name` (a Blob URL on a
+/// temporary `<a download>`; nothing leaves the browser).
+pub fn download_text(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let doc = window.document().ok_or("no document")?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let a: web_sys::HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.set_hidden(true);
+    let body = doc.body().ok_or("no body")?;
+    body.append_child(&a)?;
+    a.click();
+    body.remove_child(&a)?;
+    // Revoked later: some browsers read the URL after click() returns.
+    let _ = Timeout::new(10_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .map(std::mem::forget);
+    Ok(())
+}
+
+/// The browser's print dialog.
+pub fn print() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.print();
+    }
+}
+
+/// Scroll to the top and focus `el` (a heading with `tabindex="-1"`), so a
+/// screen reader and the keyboard start on the new view.
+pub fn focus_view(el: Option<web_sys::HtmlElement>) {
+    if let Some(w) = web_sys::window() {
+        w.scroll_to_with_x_and_y(0.0, 0.0);
+    }
+    if let Some(el) = el {
+        let _ = el.focus();
+    }
+}

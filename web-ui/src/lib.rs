@@ -10,9 +10,12 @@
 
 pub mod bridge;
 pub mod components;
+pub mod doc;
 pub mod dom;
+pub mod evidence;
 pub mod format;
 pub mod protocol;
+pub mod route;
 pub mod sharing;
 pub mod state;
 
@@ -87,6 +90,19 @@ impl WorkerAnalyzer {
         WorkerAnalyzer {
             inner: Some(analyzer_core::Analyzer::new()),
         }
+    }
+
+    /// Read these line ranges as these kinds (`[{first_line, last_line,
+    /// kind}]`, the user's corrections): call before the first `feed`.
+    #[wasm_bindgen(js_name = setOverrides)]
+    pub fn set_overrides(&mut self, overrides: JsValue) -> Result<(), JsValue> {
+        let list: Vec<analyzer_core::segment::KindOverride> =
+            serde_wasm_bindgen::from_value(overrides).map_err(JsValue::from)?;
+        if self.inner.as_ref().is_some_and(|a| a.bytes_seen() > 0) {
+            return Err(JsValue::from_str("setOverrides() after feed()"));
+        }
+        self.inner = Some(analyzer_core::Analyzer::with_overrides(&list));
+        Ok(())
     }
 
     /// Feed the next bytes (a `Uint8Array`); lines may be split anywhere.

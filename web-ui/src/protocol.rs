@@ -9,7 +9,7 @@
 //!
 //! | `type`   | fields                       | meaning                                              |
 //! |----------|------------------------------|------------------------------------------------------|
-//! | `start`  | `job`, `total`, `files?`     | begin a job (cancels any other). With `files` (an array of `File`), the worker streams them itself (`.gz` through `DecompressionStream('gzip')`) and finishes on its own. |
+//! | `start`  | `job`, `total`, `overrides?`, `files?` | begin a job (cancels any other). `overrides`: the user's kind corrections (`[{first_line, last_line, kind}]`, `analyzer_core::segment::KindOverride`). With `files` (an array of `File`), the worker streams them itself (`.gz` through `DecompressionStream('gzip')`) and finishes on its own. |
 //! | `chunk`  | `job`, `data` (`Uint8Array`) | next bytes of a pasted text                          |
 //! | `finish` | `job`                        | no more chunks: diagnose                             |
 //! | `cancel` | `job`                        | stop, drop the job, answer nothing more for it       |
@@ -26,6 +26,7 @@
 //! `File` objects cannot pass through serde: the page adds `files` to the
 //! serialised `start` message itself (see `bridge.rs`).
 
+use analyzer_core::segment::KindOverride;
 use analyzer_core::Report;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,9 @@ pub enum ToWorker {
         job: u32,
         /// Total input size in bytes when known (0 if not).
         total: f64,
+        /// Line ranges the user re-labelled (read as that kind).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        overrides: Vec<KindOverride>,
     },
     Chunk {
         job: u32,
@@ -166,6 +170,16 @@ mod tests {
         round_trip(ToWorker::Start {
             job: 1,
             total: 10.0,
+            overrides: vec![],
+        });
+        round_trip(ToWorker::Start {
+            job: 1,
+            total: 10.0,
+            overrides: vec![KindOverride {
+                first_line: 2,
+                last_line: 5,
+                kind: analyzer_core::artifacts::Kind::NginxConfig,
+            }],
         });
         round_trip(ToWorker::Chunk {
             job: 1,

@@ -1,6 +1,8 @@
 //! All of the page's state, in one reducer. Pure: no DOM, no worker; the
 //! components dispatch [`Action`]s and perform the effects.
 
+use analyzer_core::artifacts::Kind;
+use analyzer_core::segment::KindOverride;
 use analyzer_core::Report;
 use std::rc::Rc;
 use yew::Reducible;
@@ -59,6 +61,37 @@ pub struct AppState {
     pub errors: Vec<String>,
     /// A short status line for screen readers and the eye.
     pub notice: Option<String>,
+    /// The user's kind corrections for the current input (artifact chips).
+    /// Editing the paste or opening other files drops them: their line
+    /// numbers belong to this input.
+    pub overrides: Rc<Vec<KindOverride>>,
+}
+
+/// A change of kind for lines `first_line..=last_line`; `kind: None`
+/// gives them back to automatic detection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KindChange {
+    pub first_line: u64,
+    pub last_line: u64,
+    pub kind: Option<Kind>,
+}
+
+/// `overrides` with `change` applied: corrections inside its range are
+/// replaced by it.
+pub fn apply_change(overrides: &[KindOverride], change: &KindChange) -> Vec<KindOverride> {
+    let mut out: Vec<KindOverride> = overrides
+        .iter()
+        .copied()
+        .filter(|o| !(change.first_line <= o.first_line && o.last_line <= change.last_line))
+        .collect();
+    if let Some(kind) = change.kind {
+        out.push(KindOverride {
+            first_line: change.first_line,
+            last_line: change.last_line,
+            kind,
+        });
+    }
+    out
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -90,6 +123,8 @@ pub enum Action {
         job: u32,
     },
     DismissError,
+    /// New kind corrections (a diagnosis with them follows).
+    SetOverrides(Rc<Vec<KindOverride>>),
 }
 
 impl AppState {
@@ -129,6 +164,9 @@ impl Reducible for AppState {
                         s.running = None;
                     }
                 }
+                if p != s.paste && !s.overrides.is_empty() {
+                    s.overrides = Rc::default();
+                }
                 s.paste = p;
             }
             Action::Clear => {
@@ -138,6 +176,7 @@ impl Reducible for AppState {
                 s.report_paste = None;
                 s.running = None;
                 s.errors.clear();
+                s.overrides = Rc::default();
                 s.notice = Some("Cleared.".into());
             }
             Action::Started { job, source, total } => {
@@ -196,6 +235,7 @@ impl Reducible for AppState {
                 s.notice = Some("Cancelled.".into());
             }
             Action::DismissError => s.errors.clear(),
+            Action::SetOverrides(o) => s.overrides = o,
         }
         Rc::new(s)
     }
@@ -332,6 +372,35 @@ mod tests {
         );
         let s = reduce(s, Action::SetPaste(Rc::from("")));
         assert!(s.report.is_some());
+    }
+
+    #[test]
+    fn kind_changes_replace_what_they_cover_and_editing_drops_them() {
+        let ch = |first_line, last_line, kind| KindChange {
+            first_line,
+            last_line,
+            kind,
+        };
+        let o = apply_change(&[], &ch(3, 9, Some(Kind::NginxConfig)));
+        assert_eq!(o.len(), 1);
+        let o = apply_change(&o, &ch(12, 12, Some(Kind::Unrecognised)));
+        assert_eq!(o.len(), 2);
+        // Re-labelled again: one override for the range, the new kind.
+        let o2 = apply_change(&o, &ch(3, 9, Some(Kind::Listeners)));
+        assert_eq!(o2.len(), 2);
+        assert_eq!(o2[1].kind, Kind::Listeners);
+        // Back to automatic.
+        let o3 = apply_change(&o2, &ch(3, 9, None));
+        assert_eq!(o3.len(), 1);
+        assert_eq!(o3[0].first_line, 12);
+
+        let s = AppState::with_paste("a");
+        let s = reduce(s, Action::SetOverrides(Rc::new(o3)));
+        assert_eq!(s.overrides.len(), 1);
+        let s = reduce(s, Action::SetPaste(Rc::from("a")));
+        assert_eq!(s.overrides.len(), 1, "the same text keeps them");
+        let s = reduce(s, Action::SetPaste(Rc::from("ab")));
+        assert!(s.overrides.is_empty());
     }
 
     #[test]

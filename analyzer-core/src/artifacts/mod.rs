@@ -64,6 +64,73 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order a kind picker lists them.
+    pub const ALL: &'static [Kind] = &[
+        Kind::NginxErrorLog,
+        Kind::NginxAccessLog,
+        Kind::NginxConfig,
+        Kind::NginxTest,
+        Kind::FpmPool,
+        Kind::FpmLog,
+        Kind::Listeners,
+        Kind::SystemctlStatus,
+        Kind::Journal,
+        Kind::Ls,
+        Kind::Pm2List,
+        Kind::Pm2Logs,
+        Kind::GunicornLog,
+        Kind::UwsgiLog,
+        Kind::NodeLog,
+        Kind::PythonTraceback,
+        Kind::AppLog,
+        Kind::KernelLog,
+        Kind::AuditLog,
+        Kind::Selinux,
+        Kind::Ps,
+        Kind::Curl,
+        Kind::DockerPs,
+        Kind::ComposeFile,
+        Kind::System,
+        Kind::Unrecognised,
+    ];
+
+    /// The snake_case name of the JSON report (`nginx_error_log`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::NginxErrorLog => "nginx_error_log",
+            Kind::NginxAccessLog => "nginx_access_log",
+            Kind::NginxConfig => "nginx_config",
+            Kind::NginxTest => "nginx_test",
+            Kind::FpmPool => "fpm_pool",
+            Kind::FpmLog => "fpm_log",
+            Kind::Listeners => "listeners",
+            Kind::SystemctlStatus => "systemctl_status",
+            Kind::Journal => "journal",
+            Kind::Ls => "ls",
+            Kind::Pm2List => "pm2_list",
+            Kind::Pm2Logs => "pm2_logs",
+            Kind::GunicornLog => "gunicorn_log",
+            Kind::UwsgiLog => "uwsgi_log",
+            Kind::NodeLog => "node_log",
+            Kind::PythonTraceback => "python_traceback",
+            Kind::AppLog => "app_log",
+            Kind::KernelLog => "kernel_log",
+            Kind::AuditLog => "audit_log",
+            Kind::Selinux => "selinux",
+            Kind::Ps => "ps",
+            Kind::Curl => "curl",
+            Kind::DockerPs => "docker_ps",
+            Kind::ComposeFile => "compose_file",
+            Kind::System => "system",
+            Kind::Unrecognised => "unrecognised",
+        }
+    }
+
+    /// The kind with this [`Kind::name`].
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
     /// A short human label for chips and tables.
     pub fn label(self) -> &'static str {
         match self {
@@ -261,4 +328,25 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_json_names_and_all_lists_every_kind() {
+        for k in Kind::ALL {
+            let json = serde_json::to_string(k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.name()));
+            assert_eq!(Kind::from_name(k.name()), Some(*k));
+        }
+        // A new variant must be added to ALL: `name` is exhaustive, and
+        // every name is listed once.
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+        assert_eq!(Kind::from_name("nope"), None);
+    }
 }

@@ -1,5 +1,7 @@
 //! The page: paste area, file input and drop zone, progress, errors, results.
 
+use super::collector::CollectorPanel;
+use super::knowledge::{use_route, KnowledgeBase};
 use super::results::Results;
 use super::share::ShareButton;
 use super::shared_view::{use_shared_link, SharedView};
@@ -7,7 +9,9 @@ use super::widgets::{ErrorPanel, ProgressPanel};
 use crate::bridge::Bridge;
 use crate::dom::{self, Timeout};
 use crate::protocol::ToWorker;
-use crate::state::{Action, AppState, Source, AUTO_DIAGNOSE_MAX};
+use crate::route::{self, Route};
+use crate::state::{self, Action, AppState, KindChange, Source, AUTO_DIAGNOSE_MAX};
+use analyzer_core::segment::KindOverride;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -27,6 +31,8 @@ struct Runner {
     bridge: Option<Bridge>,
     job: u32,
     timer: Option<Timeout>,
+    /// The files of the last file job, to read again with new overrides.
+    last_files: Vec<web_sys::File>,
 }
 
 impl Runner {
@@ -58,7 +64,7 @@ impl Runner {
         });
     }
 
-    fn paste(&mut self, d: &Dispatch, text: &str) {
+    fn paste(&mut self, d: &Dispatch, text: &str, overrides: &[KindOverride]) {
         let job = self.next_job();
         let bytes = text.as_bytes();
         d.dispatch(Action::Started {
@@ -70,6 +76,7 @@ impl Runner {
             b.post(&ToWorker::Start {
                 job,
                 total: bytes.len() as f64,
+                overrides: overrides.to_vec(),
             })?;
             for c in bytes.chunks(CHUNK) {
                 b.post(&ToWorker::Chunk {
@@ -84,11 +91,12 @@ impl Runner {
         }
     }
 
-    fn files(&mut self, d: &Dispatch, files: Vec<web_sys::File>) {
+    fn files(&mut self, d: &Dispatch, files: Vec<web_sys::File>, overrides: &[KindOverride]) {
         if files.is_empty() {
             return;
         }
         self.timer = None;
+        self.last_files = files.clone();
         let job = self.next_job();
         let total: f64 = files.iter().map(|f| f.size()).sum();
         let names = files.iter().map(|f| f.name()).collect();
@@ -99,7 +107,7 @@ impl Runner {
         });
         if let Err(e) = self
             .bridge(d)
-            .and_then(|b| b.post_files(job, total, &files))
+            .and_then(|b| b.post_files(job, total, overrides, &files))
         {
             Self::failed(d, job, e);
         }
@@ -128,6 +136,7 @@ pub fn app() -> Html {
     let immediate = use_mut_ref(|| Cell::new(false));
     let dragging = use_state(|| false);
     let file_input = use_node_ref();
+    let route = use_route();
     // A share link in the fragment is shown instead of the editor.
     let (shared, leave_shared) = use_shared_link();
     let shared_ok = shared.as_ref().is_some_and(|o| o.is_ok());
@@ -147,7 +156,8 @@ pub fn app() -> Html {
             let timer = if !paste.trim().is_empty() && paste.len() <= AUTO_DIAGNOSE_MAX {
                 let r = runner.clone();
                 let p = paste.clone();
-                Timeout::new(delay, move || r.borrow_mut().paste(&d, &p))
+                // A changed paste has no overrides (see AppState::overrides).
+                Timeout::new(delay, move || r.borrow_mut().paste(&d, &p, &[]))
             } else {
                 None
             };
@@ -159,11 +169,12 @@ pub fn app() -> Html {
         let runner = runner.clone();
         let d = d.clone();
         let paste = state.paste.clone();
+        let overrides = state.overrides.clone();
         Callback::from(move |_: ()| {
             let mut r = runner.borrow_mut();
             r.timer = None;
             if !paste.trim().is_empty() {
-                r.paste(&d, &paste);
+                r.paste(&d, &paste, &overrides);
             }
         })
     };
@@ -191,7 +202,8 @@ pub fn app() -> Html {
         let same = &*state.paste == crate::SAMPLE;
         Callback::from(move |_: MouseEvent| {
             if same {
-                runner.borrow_mut().paste(&d, crate::SAMPLE);
+                d.dispatch(Action::SetOverrides(Rc::default()));
+                runner.borrow_mut().paste(&d, crate::SAMPLE, &[]);
             } else {
                 immediate.borrow().set(true);
                 d.dispatch(Action::SetPaste(Rc::from(crate::SAMPLE)));
@@ -229,7 +241,8 @@ pub fn app() -> Html {
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let files = file_list(input.files());
-            runner.borrow_mut().files(&d, files);
+            d.dispatch(Action::SetOverrides(Rc::default()));
+            runner.borrow_mut().files(&d, files, &[]);
             // Picking the same file again must fire `change` again.
             input.set_value("");
         })
@@ -255,7 +268,8 @@ pub fn app() -> Html {
             e.prevent_default();
             dragging.set(false);
             let files = file_list(e.data_transfer().and_then(|t| t.files()));
-            runner.borrow_mut().files(&d, files);
+            d.dispatch(Action::SetOverrides(Rc::default()));
+            runner.borrow_mut().files(&d, files, &[]);
         })
     };
     let on_retry = {
@@ -271,6 +285,28 @@ pub fn app() -> Html {
         Callback::from(move |_: ()| d.dispatch(Action::DismissError))
     };
     let on_diagnose = diagnose_now.reform(|_: MouseEvent| ());
+    // A chip re-labelled: read the same input again with the correction.
+    let on_kind = {
+        let d = d.clone();
+        let runner = runner.clone();
+        let overrides = state.overrides.clone();
+        let paste = state.paste.clone();
+        let source = state.report_source.clone();
+        Callback::from(move |c: KindChange| {
+            let list = Rc::new(state::apply_change(&overrides, &c));
+            d.dispatch(Action::SetOverrides(list.clone()));
+            let mut r = runner.borrow_mut();
+            r.timer = None;
+            match &source {
+                Some(Source::Files(_)) => {
+                    let files = r.last_files.clone();
+                    r.files(&d, files, &list);
+                }
+                _ => r.paste(&d, &paste, &list),
+            }
+        })
+    };
+    let kb = route.is_knowledge_base();
 
     let big = state.paste.len() > AUTO_DIAGNOSE_MAX;
     html! {
@@ -278,13 +314,23 @@ pub fn app() -> Html {
         <header class="top">
             <h1><img src="favicon.svg" alt="" width="28" height="28" />{ "Upstream Doctor" }</h1>
             <p class="tagline">{ "Why does nginx answer 502 Bad Gateway or 504 Gateway Time-out? Paste what you have; get the cause, the evidence and the fix." }</p>
+            <nav class="top-nav" aria-label="Site">
+                <a href={route::HOME} aria-current={(!kb).then_some("page")}>{ "Diagnose" }</a>
+                <a href={route::CAUSES} aria-current={kb.then_some("page")}>{ "Knowledge base" }</a>
+            </nav>
         </header>
-        if let Some(opened) = shared.as_ref().filter(|_| shared_ok) {
+        if kb {
+            <KnowledgeBase route={route.clone()} />
+        }
+        if let Some(opened) = shared.as_ref().filter(|_| shared_ok && !kb) {
             <main id="shared-main"><SharedView opened={opened.clone()} on_leave={leave_shared.clone()} /></main>
         }
-        <main id="main" hidden={shared_ok}>
+        <main id="main" hidden={shared_ok || kb}>
             if let Some(opened) = shared.as_ref().filter(|_| !shared_ok) {
                 <SharedView opened={opened.clone()} on_leave={leave_shared.clone()} />
+            }
+            if route == Route::Collect {
+                <CollectorPanel />
             }
             <section class={classes!("input", (*dragging).then_some("dragging"))} aria-label="Input"
                      {ondragover} {ondragleave} {ondrop}>
@@ -308,6 +354,7 @@ pub fn app() -> Html {
                     <button type="button" class="primary" onclick={on_diagnose}>{ "Diagnose" }</button>
                     <button type="button" onclick={on_sample}>{ "Try a sample" }</button>
                     <button type="button" onclick={on_pick}>{ "Open files…" }</button>
+                    <a class="button" href={route::COLLECT}>{ "Collect everything…" }</a>
                     <input ref={file_input} id="files" type="file" multiple=true class="visually-hidden"
                            tabindex="-1" aria-label="Log files to diagnose" onchange={on_files} />
                     <button type="button" class="secondary" onclick={on_clear}
@@ -325,7 +372,8 @@ pub fn app() -> Html {
             if let Some(report) = state.report.as_ref().filter(|_| !shared_ok) {
                 <ShareButton report={report.clone()} input={state.report_paste.clone()} />
                 <Results report={report.clone()}
-                         source={state.report_source.as_ref().map(|s| AttrValue::from(s.describe()))} />
+                         source={state.report_source.as_ref().map(|s| AttrValue::from(s.describe()))}
+                         overrides={state.overrides.clone()} on_kind={Some(on_kind)} />
             }
         </main>
         <footer class="foot">

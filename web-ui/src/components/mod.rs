@@ -1,6 +1,11 @@
 //! Yew function components. Only this module (and `dom`, `bridge`) knows the DOM.
 
 pub mod app;
+pub mod chips;
+pub mod collector;
+pub mod export;
+pub mod glossary;
+pub mod knowledge;
 pub mod results;
 pub mod share;
 pub mod shared_view;

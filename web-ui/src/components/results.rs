@@ -4,10 +4,17 @@
 //! Every input-derived string is rendered as a text node (Yew's `{string}`),
 //! never as markup.
 
+use super::chips::{ArtifactChips, KindChange};
+use super::collector::CollectorOffer;
+use super::export::Exports;
+use super::glossary::EvidenceText;
+use super::knowledge::why_text;
 use super::timeline::TimelineChart;
 use super::widgets::CopyButton;
 use crate::format;
+use crate::route;
 use analyzer_core::report::{Cause, NextStep, Risk};
+use analyzer_core::segment::KindOverride;
 use analyzer_core::Report;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -18,15 +25,28 @@ pub struct ResultsProps {
     /// What the report was made from ("the pasted text", "error.log.gz").
     #[prop_or_default]
     pub source: Option<AttrValue>,
+    /// The kind corrections the report was made with.
+    #[prop_or_default]
+    pub overrides: Rc<Vec<KindOverride>>,
+    /// Re-label an artifact (the chips' pickers); none: no pickers.
+    #[prop_or_default]
+    pub on_kind: Option<Callback<KindChange>>,
 }
+
+/// Whether "Paste this next" lists offer the collector: not when the
+/// paste already came from it.
+#[derive(Clone, Copy, PartialEq)]
+struct OfferCollector(bool);
 
 #[function_component(Results)]
 pub fn results(p: &ResultsProps) -> Html {
     let r = &p.report;
     html! {
         <section class="results" aria-labelledby="results-title">
+        <ContextProvider<OfferCollector> context={OfferCollector(r.sections.is_empty())}>
             <Headline report={r.clone()} source={p.source.clone()} />
-            <Artifacts report={r.clone()} />
+            <Exports report={r.clone()} />
+            <ArtifactChips report={r.clone()} overrides={p.overrides.clone()} on_kind={p.on_kind.clone()} />
             if !r.warnings.is_empty() {
                 <details class="warnings">
                     <summary>{ format!("{} warning{} while reading", r.warnings.len(), plural(r.warnings.len())) }</summary>
@@ -48,6 +68,7 @@ pub fn results(p: &ResultsProps) -> Html {
             if let Some(t) = &r.timeline {
                 <TimelineChart timeline={Rc::new(t.clone())} />
             }
+        </ContextProvider<OfferCollector>>
         </section>
     }
 }
@@ -94,7 +115,7 @@ fn headline(p: &ReportProps) -> Html {
                         { " " }<span class="badge status">{ format!("nginx answers {st}") }</span>
                     }
                 </p>
-                <p class="summary">{ top.summary.clone() }</p>
+                <p class="summary">{ why_text(&top.summary) }</p>
                 <p class="stats">{ stats }</p>
             </div>
         },
@@ -124,29 +145,6 @@ fn confidence_badge(p: &ConfidenceProps) -> Html {
     }
 }
 
-#[function_component(Artifacts)]
-fn artifacts(p: &ReportProps) -> Html {
-    if p.report.artifacts.is_empty() {
-        return html! {};
-    }
-    html! {
-        <div class="artifacts">
-            <span class="label" id="artifacts-label">{ "Recognised:" }</span>
-            <ul class="chips" aria-labelledby="artifacts-label">
-                { for p.report.artifacts.iter().map(|a| {
-                    let unknown = a.kind == analyzer_core::artifacts::Kind::Unrecognised;
-                    html! {
-                        <li class={classes!("chip", unknown.then_some("chip-unknown"))}
-                            title={format!("lines {}–{}", a.first_line, a.last_line)}>
-                            { format::artifact_chip(a) }
-                        </li>
-                    }
-                }) }
-            </ul>
-        </div>
-    }
-}
-
 #[derive(Properties, PartialEq)]
 struct NextProps {
     next: Vec<NextStep>,
@@ -165,20 +163,36 @@ fn no_cause(p: &NextProps) -> Html {
     }
 }
 
+/// The core names the collector as `upstream-doctor --collector` (its
+/// command-line form); the web app offers its own panel there.
+fn is_collector(n: &NextStep) -> bool {
+    n.paste.starts_with("upstream-doctor --collector")
+}
+
 #[function_component(NextList)]
 fn next_list(p: &NextProps) -> Html {
+    let offer = use_context::<OfferCollector>().is_some_and(|o| o.0);
     html! {
+        <>
         <ul class="next">
             { for p.next.iter().map(|n| html! {
                 <li>
                     <div class="cmd">
                         <pre><code>{ n.paste.clone() }</code></pre>
-                        <CopyButton text={AttrValue::from(n.paste.clone())} />
+                        if is_collector(n) {
+                            <a class="button" href={route::COLLECT}>{ "Collect everything" }</a>
+                        } else {
+                            <CopyButton text={AttrValue::from(n.paste.clone())} />
+                        }
                     </div>
-                    <p class="why">{ n.why.clone() }</p>
+                    <p class="why">{ why_text(&n.why) }</p>
                 </li>
             }) }
         </ul>
+        if offer && !p.next.iter().any(is_collector) {
+            <CollectorOffer />
+        }
+        </>
     }
 }
 
@@ -237,6 +251,8 @@ fn cause_row(p: &RowProps) -> Html {
                         { c.title.clone() }
                     </button>
                     <span class="cause-id">{ c.id.clone() }</span>
+                    <a class="about" href={route::cause_href(&c.id)}
+                       aria-label={format!("About this cause: {}", c.id)}>{ "About this cause" }</a>
                 </th>
                 <td data-label="Confidence"><ConfidenceBadge confidence={c.confidence} /></td>
                 <td class="num" data-label="Events">{ c.events }</td>
@@ -250,7 +266,7 @@ fn cause_row(p: &RowProps) -> Html {
             </tr>
             <tr class="detail-row" id={detail_id} hidden={!*open}>
                 <td colspan="7">
-                    if *open { <CauseDetail cause={c.clone()} /> }
+                    if *open { <CauseDetail cause={c.clone()} rank={p.rank} /> }
                 </td>
             </tr>
         </tbody>
@@ -260,6 +276,7 @@ fn cause_row(p: &RowProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct DetailProps {
     cause: Rc<Cause>,
+    rank: usize,
 }
 
 fn risk_badge(r: Risk) -> Html {
@@ -282,9 +299,10 @@ fn risk_badge(r: Risk) -> Html {
 #[function_component(CauseDetail)]
 fn cause_detail(p: &DetailProps) -> Html {
     let c = &p.cause;
+    let ev_id = format!("ev-{}-{}", p.rank, c.id);
     html! {
         <div class="detail">
-            <p class="summary">{ c.summary.clone() }</p>
+            <p class="summary">{ why_text(&c.summary) }</p>
             if !c.servers.is_empty() {
                 <p class="servers">{ "Sites: " }
                     { for c.servers.iter().map(|s| html! { <code>{ s.clone() }</code> }) }
@@ -293,10 +311,11 @@ fn cause_detail(p: &DetailProps) -> Html {
             if !c.evidence.is_empty() {
                 <h3>{ format!("Evidence ({} event{})", c.events, plural(c.events as usize)) }</h3>
                 <ol class="evidence">
-                    { for c.evidence.iter().map(|e| html! {
+                    { for c.evidence.iter().enumerate().map(|(k, e)| html! {
                         <li>
                             <span class="ln">{ format!("line {}", e.line) }</span>
-                            <code class="evidence-text">{ marked(&e.text, e.mark) }</code>
+                            <EvidenceText text={AttrValue::from(e.text.clone())} mark={e.mark}
+                                          id={AttrValue::from(format!("{ev_id}-{k}"))} />
                         </li>
                     }) }
                 </ol>
@@ -306,7 +325,7 @@ fn cause_detail(p: &DetailProps) -> Html {
                 <ol class="fixes">
                     { for c.fixes.iter().map(|f| html! {
                         <li class="fix">
-                            <p class="why">{ f.why.clone() }{ " " }{ risk_badge(f.risk) }</p>
+                            <p class="why">{ why_text(&f.why) }{ " " }{ risk_badge(f.risk) }</p>
                             <div class="cmd">
                                 <pre><code>{ f.command.clone() }</code></pre>
                                 <CopyButton text={AttrValue::from(f.command.clone())} />
@@ -333,19 +352,9 @@ fn cause_detail(p: &DetailProps) -> Html {
             if !c.reasoning.is_empty() {
                 <details class="reasoning">
                     <summary>{ "Why this rank" }</summary>
-                    <ul>{ for c.reasoning.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
+                    <ul>{ for c.reasoning.iter().map(|r| html! { <li>{ why_text(r) }</li> }) }</ul>
                 </details>
             }
         </div>
-    }
-}
-
-/// Evidence text with the marked byte range in a `<mark>`, as text nodes.
-fn marked(text: &str, mark: Option<(usize, usize)>) -> Html {
-    match format::split_mark(text, mark) {
-        Some((a, m, b)) => {
-            html! { <>{ a.to_string() }<mark>{ m.to_string() }</mark>{ b.to_string() }</> }
-        }
-        None => html! { { text.to_string() } },
     }
 }
