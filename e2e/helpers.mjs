@@ -59,7 +59,8 @@ export async function engineReport(text, overrides) {
   const a = new engine.WorkerAnalyzer();
   if (overrides) a.setOverrides(overrides);
   a.feed(new TextEncoder().encode(text));
-  const report = a.finish();
+  // finish() gives the report as JSON text (the worker posts it as is).
+  const report = JSON.parse(a.finish());
   a.free();
   return report;
 }

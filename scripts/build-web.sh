@@ -82,7 +82,7 @@ if [ ! -x "$wasm_opt" ] && command -v npm >/dev/null 2>&1 && [ -f package.json ]
 fi
 if [ -x "$wasm_opt" ]; then
   echo "==> wasm-opt -Oz"
-  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  "$wasm_opt" -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     --strip-debug --strip-producers "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod fuzzing;
 pub mod glossary;
 pub mod markdown;
+pub mod num;
 mod plain;
 pub mod redact;
 pub mod report;

@@ -83,10 +83,10 @@ pub fn report_markdown(r: &Report, link: Option<&str>) -> String {
         md.push_str("| # | Cause | Confidence | Events | Title |\n|---|---|---|---|---|\n");
         for (i, c) in r.causes.iter().enumerate() {
             md.push_str(&format!(
-                "| {} | `{}` | {:.0}% | {} | {} |\n",
+                "| {} | `{}` | {}% | {} | {} |\n",
                 i + 1,
                 cell(&c.id),
-                c.confidence * 100.0,
+                crate::num::fixed(c.confidence * 100.0, 0),
                 c.events,
                 cell(&c.title)
             ));

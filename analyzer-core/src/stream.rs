@@ -273,9 +273,9 @@ fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>)
     }
     let headline = match causes_out.first() {
         Some(c) => format!(
-            "Most likely: {} ({:.0}% confidence).",
+            "Most likely: {} ({}% confidence).",
             c.title,
-            c.confidence * 100.0
+            crate::num::fixed(c.confidence * 100.0, 0)
         ),
         None if lines == 0 => {
             "Nothing to diagnose yet: paste nginx's error.log lines, config or command output."

@@ -75,9 +75,9 @@ fn worker_analyzer_matches_the_core() {
         w.feed(chunk);
     }
     assert_eq!(w.bytes_seen(), web_ui::SAMPLE.len() as f64);
-    let js = w.finish().expect("a report");
-    let back: analyzer_core::Report = serde_wasm_bindgen::from_value(js).expect("report shape");
-    assert_eq!(back, analyze(web_ui::SAMPLE.as_bytes()));
+    let text = w.finish().expect("a report");
+    let back = web_ui::protocol::report_from_json(&text).expect("report shape");
+    assert_eq!(*back, analyze(web_ui::SAMPLE.as_bytes()));
     assert!(
         w.finish().is_err(),
         "a second finish is an error, not a panic"

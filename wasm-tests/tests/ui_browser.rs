@@ -216,7 +216,7 @@ fn worker_analyzer_report_decodes_as_a_report_message() {
     let msg = js_sys::Object::new();
     js_sys::Reflect::set(&msg, &"type".into(), &"report".into()).unwrap();
     js_sys::Reflect::set(&msg, &"job".into(), &7.into()).unwrap();
-    js_sys::Reflect::set(&msg, &"report".into(), &report).unwrap();
+    js_sys::Reflect::set(&msg, &"report".into(), &report.into()).unwrap();
     match FromWorker::decode(&msg.into()).unwrap() {
         FromWorker::Report { job, report } => {
             assert_eq!(job, 7);
@@ -252,7 +252,7 @@ fn worker_analyzer_takes_overrides_from_the_start_message() {
     let mut w = web_ui::WorkerAnalyzer::new();
     w.set_overrides(list).unwrap();
     w.feed(web_ui::SAMPLE.as_bytes());
-    let got: Report = serde_wasm_bindgen::from_value(w.finish().unwrap()).unwrap();
+    let got: Report = *web_ui::protocol::report_from_json(&w.finish().unwrap()).unwrap();
     let mut want = analyzer_core::Analyzer::with_overrides(&overrides);
     want.feed(web_ui::SAMPLE.as_bytes());
     let want = want.finish();

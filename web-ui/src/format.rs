@@ -1,5 +1,6 @@
 //! Small pure formatting helpers for the view (sizes, rates, marks).
 
+use analyzer_core::num::fixed;
 use analyzer_core::report::ArtifactInfo;
 
 /// `1536` → `1.5 KB`.
@@ -11,13 +12,8 @@ pub fn bytes(n: f64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[u])
-    } else {
-        format!("{v:.0} {}", UNITS[u])
-    }
+    let decimals = if u > 0 && v < 10.0 { 1 } else { 0 };
+    format!("{} {}", fixed(v, decimals), UNITS[u])
 }
 
 /// Throughput in MB/s, or `None` before there is anything to measure.
@@ -46,7 +42,7 @@ pub fn duration(s: f64) -> String {
 
 /// `0.934` → `93%`.
 pub fn percent(c: f64) -> String {
-    format!("{:.0}%", (c.clamp(0.0, 1.0)) * 100.0)
+    format!("{}%", fixed(c.clamp(0.0, 1.0) * 100.0, 0))
 }
 
 /// `nginx error.log, 12 lines`.

@@ -118,14 +118,14 @@ impl WorkerAnalyzer {
         self.inner.as_ref().map_or(0.0, |a| a.bytes_seen() as f64)
     }
 
-    /// Diagnose: the report as a plain JS object (the JSON report shape).
-    /// A second call is an error.
-    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+    /// Diagnose: the report as JSON text (the contract's `--json` shape;
+    /// see `protocol` for why text). A second call is an error.
+    pub fn finish(&mut self) -> Result<String, JsValue> {
         let a = self
             .inner
             .take()
             .ok_or_else(|| JsValue::from_str("finish() was already called"))?;
-        protocol::report_to_js(&a.finish()).map_err(JsValue::from)
+        Ok(a.finish().to_json())
     }
 }
 
@@ -137,7 +137,11 @@ impl WorkerAnalyzer {
 pub fn open_share_link(link: &str) -> Result<JsValue, JsValue> {
     let d = analyzer_core::share::decode(link).map_err(|e| JsValue::from_str(&e.to_string()))?;
     let out = js_sys::Object::new();
-    js_sys::Reflect::set(&out, &"report".into(), &protocol::report_to_js(&d.report)?)?;
+    js_sys::Reflect::set(
+        &out,
+        &"report".into(),
+        &js_sys::JSON::parse(&d.report.to_json())?,
+    )?;
     let input = d.input.map_or(JsValue::NULL, |i| JsValue::from_str(&i));
     js_sys::Reflect::set(&out, &"input".into(), &input)?;
     js_sys::Reflect::set(&out, &"trimmed".into(), &JsValue::from_bool(d.trimmed))?;

@@ -20,11 +20,17 @@
 //! |------------|-----------------------------------------------|-------------------------------------------|
 //! | `ready`    |                                               | wasm loaded; queued messages now run      |
 //! | `progress` | `job`, `bytes`, `total`, `elapsed_ms`, `file` | bytes read so far (before decompression)  |
-//! | `report`   | `job`, `report` (the JSON report)             | the diagnosis                             |
+//! | `report`   | `job`, `report` (the JSON report, as text)    | the diagnosis                             |
 //! | `error`    | `job` (or `null`), `message`                  | the job failed, or the worker did         |
 //!
 //! `File` objects cannot pass through serde: the page adds `files` to the
 //! serialised `start` message itself (see `bridge.rs`).
+//!
+//! The report travels as its JSON text (the contract's `--json` shape), not
+//! as a JS object: serde_json is in the wasm anyway (share links, the JSON
+//! download), and a second, JS-object (de)serialiser for the large `Report`
+//! type would add tens of KB to the download. Posting one string is also
+//! cheaper than a deep structured clone.
 
 use analyzer_core::segment::KindOverride;
 use analyzer_core::Report;
@@ -72,6 +78,7 @@ pub enum FromWorker {
     },
     Report {
         job: u32,
+        #[serde(with = "report_text")]
         report: Box<Report>,
     },
     Error {
@@ -79,6 +86,28 @@ pub enum FromWorker {
         job: Option<u32>,
         message: String,
     },
+}
+
+/// `Report` ⇄ its JSON text, for the `report` field.
+mod report_text {
+    use super::Report;
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(r: &Report, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&r.to_json())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Report>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::report_from_json(&text).map_err(D::Error::custom)
+    }
+}
+
+/// Parse the report text the worker posts.
+pub fn report_from_json(text: &str) -> Result<Box<Report>, String> {
+    serde_json::from_slice(text.as_bytes())
+        .map(Box::new)
+        .map_err(|e| format!("the worker sent a report this page cannot read: {e}"))
 }
 
 mod js {
@@ -109,9 +138,8 @@ mod js {
         }
 
         /// The same as [`FromWorker::from_js`], reading the envelope by hand
-        /// so the report is deserialised straight from its object (serde's
-        /// internally-tagged path would buffer it first and double the
-        /// deserialisation code in the wasm).
+        /// (serde's internally-tagged path would buffer the message first and
+        /// add its own deserialisation code to the wasm).
         pub fn decode(v: &JsValue) -> Result<Self, String> {
             let get = |k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).unwrap_or_default();
             let num = |k: &str| get(k).as_f64();
@@ -132,9 +160,11 @@ mod js {
                 },
                 "report" => FromWorker::Report {
                     job: job()?,
-                    report: Box::new(
-                        serde_wasm_bindgen::from_value(get("report")).map_err(|e| e.to_string())?,
-                    ),
+                    report: report_from_json(
+                        &get("report")
+                            .as_string()
+                            .ok_or_else(|| "a report message without its text".to_string())?,
+                    )?,
                 },
                 "error" => FromWorker::Error {
                     job: num("job").map(|j| j as u32),
@@ -146,14 +176,7 @@ mod js {
             })
         }
     }
-
-    /// A report as a JS object (what `WorkerAnalyzer::finish` returns).
-    pub fn report_to_js(r: &Report) -> Result<JsValue, serde_wasm_bindgen::Error> {
-        r.serialize(&serializer())
-    }
 }
-
-pub use js::report_to_js;
 
 #[cfg(test)]
 mod tests {

@@ -110,7 +110,7 @@ fn seconds(v: &str) -> Option<f64> {
     let mut total = 0.0;
     let mut any = false;
     for part in v.split([',', ':']) {
-        if let Ok(x) = part.trim().parse::<f64>() {
+        if let Some(x) = crate::num::parse_decimal(part.trim()) {
             if x.is_finite() && x >= 0.0 {
                 total += x;
                 any = true;
@@ -194,7 +194,7 @@ fn scan_pairs(tail: &str) -> Timing<'_> {
             if dot.is_some_and(|d| d > 0 && tok.len() - d == 4)
                 && tok.bytes().all(|c| c.is_ascii_digit() || c == b'.')
             {
-                if let Ok(x) = tok.parse::<f64>() {
+                if let Some(x) = crate::num::parse_decimal(tok) {
                     t.bare_time = Some(t.bare_time.map_or(x, |y: f64| y.max(x)));
                 }
             }

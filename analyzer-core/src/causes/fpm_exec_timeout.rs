@@ -66,7 +66,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let secs = groups.iter().flat_map(|g| g.evidence()).find_map(|e| {
         let i = e.text.find("execution timed out (")? + "execution timed out (".len();
         let rest = &e.text[i..];
-        rest.split([' ', ')']).next()?.parse::<f64>().ok()
+        crate::num::parse_decimal(rest.split([' ', ')']).next()?)
     });
     let script = groups.iter().flat_map(|g| g.evidence()).find_map(|e| {
         crate::text::quoted_after(&e.text.replace('\'', "\""), "script ").map(str::to_string)

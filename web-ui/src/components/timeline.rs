@@ -1,5 +1,6 @@
 //! Events per minute by cause, as a small stacked-bar SVG.
 
+use analyzer_core::num::fixed;
 use analyzer_core::report::Timeline;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -46,8 +47,8 @@ pub fn timeline_chart(p: &TimelineProps) -> Html {
             let h = (c as f64 / max * (H - 4.0)).max(1.0);
             y -= h;
             bars.push(html! {
-                <rect class={format!("s{}", k % COLOURS)} x={format!("{:.2}", i as f64 * bw)} y={format!("{y:.2}")}
-                      width={format!("{:.2}", (bw - gap).max(0.5))} height={format!("{h:.2}")}>
+                <rect class={format!("s{}", k % COLOURS)} x={fixed(i as f64 * bw, 2)} y={fixed(y, 2)}
+                      width={fixed((bw - gap).max(0.5), 2)} height={fixed(h, 2)}>
                     <title>{ format!("{}: {} × {}", t.minutes[i], c, s.cause) }</title>
                 </rect>
             });
@@ -56,8 +57,8 @@ pub fn timeline_chart(p: &TimelineProps) -> Html {
     html! {
         <figure class="timeline">
             <figcaption>{ "When it happened (events per minute)" }</figcaption>
-            <svg viewBox={format!("0 0 {W} {H}")} preserveAspectRatio="none" role="img" aria-label={label}>
-                <line class="axis" x1="0" y1={H.to_string()} x2={W.to_string()} y2={H.to_string()} />
+            <svg viewBox={format!("0 0 {} {}", fixed(W, 0), fixed(H, 0))} preserveAspectRatio="none" role="img" aria-label={label}>
+                <line class="axis" x1="0" y1={fixed(H, 0)} x2={fixed(W, 0)} y2={fixed(H, 0)} />
                 { for bars }
             </svg>
             <div class="timeline-axis"><span>{ first }</span><span>{ last }</span></div>

@@ -65,7 +65,7 @@ pub fn progress_panel(p: &ProgressProps) -> Html {
         format::bytes(pr.bytes)
     }];
     if let Some(r) = format::mb_per_s(pr.bytes, pr.elapsed_ms) {
-        parts.push(format!("{r:.1} MB/s"));
+        parts.push(format!("{} MB/s", analyzer_core::num::fixed(r, 1)));
     }
     if let Some(s) = format::eta_s(pr.bytes, pr.total, pr.elapsed_ms) {
         parts.push(format!("about {} left", format::duration(s)));
@@ -78,7 +78,7 @@ pub fn progress_panel(p: &ProgressProps) -> Html {
                 <button type="button" class="secondary" onclick={on_cancel}>{ "Cancel" }</button>
             </div>
             if pr.total > 0.0 {
-                <progress max={pr.total.to_string()} value={pr.bytes.min(pr.total).to_string()}
+                <progress max={(pr.total as u64).to_string()} value={(pr.bytes.min(pr.total) as u64).to_string()}
                           aria-label="Bytes read"></progress>
             } else {
                 <progress aria-label="Reading"></progress>
