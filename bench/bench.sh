@@ -5,6 +5,7 @@
 #   bench/bench.sh                  # 1 MB, 10 MB, 100 MB and 1 GB logs
 #   BENCH_SIZES="10 100" bench/bench.sh
 #   bench/bench.sh --save-baseline  # also write bench/baseline.json
+#   bench/bench.sh --browser        # also the browser bench (bench/browser-bench.mjs)
 #
 # Builds the CLI with the `release-native` profile, generates the logs once
 # (bench/gen_logs.py; cached in $BENCH_DIR, default /tmp; the smaller files
@@ -13,6 +14,9 @@
 # system, from /usr/bin/time) because the machine may be shared; MB/s are
 # MiB of input per CPU second. Figures of the committed bench/baseline.json
 # are shown in brackets beside the new ones so a regression is visible.
+# --browser runs the app in headless Chromium on a BROWSER_SIZE MiB log
+# (default 256): raw read rate vs end-to-end diagnosis rate (needs
+# scripts/build-web.sh first; wall-clock times, fastest of REPEAT).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,12 +26,15 @@ sizes=${BENCH_SIZES:-"1 10 100 1024"}
 repeat=${REPEAT:-3}
 baseline=bench/baseline.json
 save=0
+browser=0
+browser_size=${BROWSER_SIZE:-256}
 
 for arg in "$@"; do
     case "$arg" in
         --save-baseline) save=1 ;;
+        --browser) browser=1 ;;
         -h | --help)
-            sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -58,6 +65,9 @@ largest=0
 for s in $sizes; do
     ((s > largest)) && largest=$s
 done
+if [[ $browser -eq 1 ]] && ((browser_size > largest)); then
+    largest=$browser_size
+fi
 big=$bench_dir/upstream-doctor-bench-${largest}m.log
 if [[ ! -s $big ]]; then
     echo "generating $big (once; cached) ..." >&2
@@ -205,10 +215,30 @@ else
     echo "wasm bundle: www/pkg not built (scripts/build-web.sh), size skipped"
 fi
 
+browser_json=null
+if [[ $browser -eq 1 ]]; then
+    echo
+    out=$(mktemp)
+    if node bench/browser-bench.mjs --file "$(log_for "$browser_size")" --repeat "$repeat" --json "$out"; then
+        if [[ -n $(base browser.e2e_mbps) ]]; then
+            echo "  [baseline: raw read $(base browser.read_mbps) MB/s, end-to-end $(base browser.e2e_mbps) MB/s, ratio $(base browser.ratio)]"
+        fi
+        # Kept for the baseline, without the machine-specific path.
+        browser_json=$(BJ=$(cat "$out") python3 -c 'import json, os; d = json.loads(os.environ["BJ"]); d.pop("file", None); print(json.dumps(d))')
+    else
+        echo "browser bench failed (see above)" >&2
+    fi
+    rm -f "$out"
+fi
+
 if [[ $save -eq 1 ]]; then
     machine="$(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//')"
-    printf '{\n  "machine": "%s",\n  "commit": "%s",\n  "repeat": %s,\n  "wasm_gzip_bytes": %s,\n  "sizes": {%s}\n}\n' \
-        "$machine" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$repeat" "$wasm_gz" "$json_rows" |
+    if [[ $browser_json == null ]]; then
+        # Not measured this time: keep the baseline's browser figures.
+        browser_json=$(BASE_JSON=$base_json python3 -c 'import json, os; print(json.dumps((json.loads(os.environ["BASE_JSON"] or "{}")).get("browser")))')
+    fi
+    printf '{\n  "machine": "%s",\n  "commit": "%s",\n  "repeat": %s,\n  "wasm_gzip_bytes": %s,\n  "sizes": {%s},\n  "browser": %s\n}\n' \
+        "$machine" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$repeat" "$wasm_gz" "$json_rows" "$browser_json" |
         python3 -m json.tool >"$baseline.tmp"
     mv "$baseline.tmp" "$baseline"
     echo

@@ -648,9 +648,27 @@ impl MinuteCounts {
     pub fn add(&mut self, minute: i64) {
         match &mut self.newest {
             Some((m, c)) if *m == minute => *c += 1,
+            Some((m, _)) if *m < minute => self.append(minute),
             None => self.newest = Some((minute, 1)),
             Some(_) => self.add_other(minute),
         }
+    }
+
+    /// A minute after every kept one (a log in time order): the newest
+    /// moves into the ring. When full, first the oldest minute is folded
+    /// into the next, as [`add_to_ring`] does for a minute appended.
+    fn append(&mut self, minute: i64) {
+        const _: () = assert!(MAX_BUCKETS >= 2, "the fold below needs two minutes");
+        if self.len() >= MAX_BUCKETS {
+            if let Some((_, oldest)) = self.older.pop_front() {
+                match (self.older.front_mut(), &mut self.newest) {
+                    (Some((_, c)), _) | (None, Some((_, c))) => *c += oldest,
+                    (None, None) => {}
+                }
+            }
+        }
+        self.older.extend(self.newest.take());
+        self.newest = Some((minute, 1));
     }
 
     /// [`Self::add`] for a minute other than the newest: the sorted-ring
@@ -1202,8 +1220,11 @@ impl Facts {
 }
 
 /// A fast deterministic hasher for keys that parsers build from slices of a
-/// line (see `error_log::Stream`): one multiply per 8 bytes. Not keyed, so
-/// only for maps whose size is capped.
+/// line (see `error_log::Stream`): one 64-bit multiply per 8 bytes (not a
+/// 128-bit one, which WebAssembly has no instruction for), then a rotation
+/// that brings the well-mixed high bits down to the low bits the table
+/// indexes with. Not keyed, so only for maps whose size is capped; only
+/// looked up, never iterated, so the hash never shows in a report.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SliceHasher(u64);
 
@@ -1211,8 +1232,7 @@ impl SliceHasher {
     #[inline]
     fn mix(&mut self, word: u64) {
         const K: u64 = 0x9e37_79b9_7f4a_7c15;
-        let m = u128::from(self.0.rotate_left(26) ^ word) * u128::from(K);
-        self.0 = (m as u64) ^ ((m >> 64) as u64);
+        self.0 = (self.0 ^ word).wrapping_mul(K).rotate_left(29);
     }
 }
 
