@@ -70,7 +70,7 @@ async function generated(sizeMb) {
 
 /** gzip -9 size of what the browser downloads for the app. */
 function bundle() {
-  const files = ['www/pkg/web_ui_bg.wasm', 'www/pkg/web_ui.js', 'www/app.js', 'www/worker.js', 'www/style.css', 'www/index.html'];
+  const files = ['www/pkg/web_ui_bg.wasm', 'www/pkg/web_ui.js', 'www/app.js', 'www/worker.js', 'www/reader.js', 'www/style.css', 'www/index.html'];
   let raw = 0;
   let gz = 0;
   let wasmGz = 0;

@@ -109,7 +109,7 @@ wasm="$pkg/web_ui_bg.wasm"
 echo "==> sizes (what the browser downloads)"
 total_raw=0
 total_gz=0
-for f in "$wasm" "$pkg/web_ui.js" www/app.js www/worker.js www/style.css www/index.html; do
+for f in "$wasm" "$pkg/web_ui.js" www/app.js www/worker.js www/reader.js www/style.css www/index.html; do
   raw=$(wc -c <"$f")
   gz=$(gzip -9 -c "$f" | wc -c)
   total_raw=$((total_raw + raw))

@@ -15,6 +15,7 @@ const FILES = [
   './index.html',
   './app.js',
   './worker.js',
+  './reader.js',
   './style.css',
   './favicon.svg',
   './pkg/web_ui.js',

@@ -17,7 +17,7 @@ self.onmessage = (event) => {
 };
 
 const PROGRESS_EVERY_MS = 100;
-/** job -> { analyzer, t0, bytes, total, cancelled, reader } */
+/** job -> { analyzer, t0, bytes, total, cancelled, reader, readerWorker } */
 const jobs = new Map();
 
 function post(msg) {
@@ -39,6 +39,7 @@ function drop(job) {
   if (!j) return;
   j.cancelled = true;
   if (j.reader) j.reader.cancel().catch(() => {});
+  if (j.readerWorker) j.readerWorker.terminate();
   try { j.analyzer.free(); } catch (_) { /* already consumed */ }
   jobs.delete(job);
 }
@@ -64,40 +65,86 @@ function finish(job) {
   }
 }
 
-// Plain files are read in slices of SLICE bytes, AHEAD of them always
-// requested before the current one is fed: the browser reads them from disk
-// on its own threads while the analyzer scans this one (12 MiB in flight).
+// Files are read by a reader worker of their own (reader.js), in pieces of
+// about SLICE bytes (decompressed, for .gz), up to AHEAD pieces ahead: the
+// browser completes a read on the thread that asked for it, so reading here
+// would stop while the engine scans. Where workers cannot start workers,
+// they are read here instead, with the next reads requested before a piece
+// is fed.
 const SLICE = 4 << 20;
 const AHEAD = 3;
+const isGzip = (file) => /\.gz$/i.test(file.name);
 
-/**
- * The bytes of `file` as Uint8Array pieces, with the next read already in
- * flight while the caller works on the current piece. `onRead(n)` is told
- * how many bytes of the file itself were read (compressed bytes for .gz).
- */
-async function* pieces(file, j, onRead) {
-  if (!/\.gz$/i.test(file.name)) {
-    let at = 0;
-    const read = () => {
-      const slice = file.slice(at, at + SLICE);
-      at += SLICE;
-      const p = slice.arrayBuffer();
-      // A read left behind by a cancel must not report an unhandled error;
-      // awaiting it still throws.
-      p.catch(() => {});
-      return p;
-    };
-    const queue = [];
-    while (queue.length < AHEAD && at < file.size) queue.push(read());
-    while (queue.length) {
-      const buf = await queue.shift();
-      if (at < file.size) queue.push(read());
-      onRead(buf.byteLength);
-      yield new Uint8Array(buf);
+/** Pieces of `file` from reader.js, each acknowledged when taken. */
+async function* fromReader(file, j, onRead) {
+  const reader = new Worker(new URL('./reader.js', import.meta.url));
+  j.readerWorker = reader;
+  const queue = [];
+  let done = false;
+  let error = null;
+  let wake = null;
+  const notify = () => {
+    if (wake) wake();
+    wake = null;
+  };
+  reader.onmessage = (e) => {
+    const d = e.data;
+    if (d.buf) queue.push(d);
+    else if (d.done) done = true;
+    else if (d.error) error = d.error;
+    notify();
+  };
+  reader.onerror = (e) => {
+    e.preventDefault();
+    error = e.message || 'the file reader stopped';
+    notify();
+  };
+  reader.postMessage({ file, gzip: isGzip(file), slice: SLICE, ahead: AHEAD });
+  try {
+    for (;;) {
+      if (queue.length) {
+        const { buf, read } = queue.shift();
+        reader.postMessage({ ack: true });
+        onRead(read);
+        yield new Uint8Array(buf);
+      } else if (error) {
+        throw new Error(error);
+      } else if (done) {
+        return;
+      } else {
+        await new Promise((ok) => { wake = ok; });
+      }
     }
-    return;
+  } finally {
+    reader.terminate();
+    j.readerWorker = null;
   }
-  // gzip: streamed through DecompressionStream, one read() kept in flight.
+}
+
+/** Pieces of a plain `file` read on this thread, AHEAD requested ahead. */
+async function* fromSlices(file, onRead) {
+  let at = 0;
+  const read = () => {
+    const slice = file.slice(at, at + SLICE);
+    at += SLICE;
+    const p = slice.arrayBuffer();
+    // A read left behind by a cancel must not report an unhandled error;
+    // awaiting it still throws.
+    p.catch(() => {});
+    return p;
+  };
+  const queue = [];
+  while (queue.length < AHEAD && at < file.size) queue.push(read());
+  while (queue.length) {
+    const buf = await queue.shift();
+    if (at < file.size) queue.push(read());
+    onRead(buf.byteLength);
+    yield new Uint8Array(buf);
+  }
+}
+
+/** A .gz `file` decompressed on this thread, one read() kept in flight. */
+async function* fromGzipStream(file, j, onRead) {
   const counted = file.stream().pipeThrough(new TransformStream({
     transform(chunk, ctl) {
       onRead(chunk.byteLength);
@@ -121,6 +168,16 @@ async function* pieces(file, j, onRead) {
   }
 }
 
+/**
+ * The bytes of `file` as Uint8Array pieces, the next ones being read while
+ * the caller works on the current piece. `onRead(n)` is told how many bytes
+ * of the file itself were read (compressed bytes for .gz).
+ */
+function pieces(file, j, onRead) {
+  if (typeof Worker === 'function') return fromReader(file, j, onRead);
+  return isGzip(file) ? fromGzipStream(file, j, onRead) : fromSlices(file, onRead);
+}
+
 async function streamFiles(job, files) {
   const j = jobs.get(job);
   let last = 10; // '\n': files are joined as if pasted one after another
@@ -138,7 +195,7 @@ async function streamFiles(job, files) {
       }
     } catch (err) {
       if (j.cancelled) return;
-      const what = /\.gz$/i.test(file.name) ? 'could not decompress' : 'could not read';
+      const what = isGzip(file) ? 'could not decompress' : 'could not read';
       fail(job, new Error(`${what} ${file.name}: ${describe(err)}`));
       return;
     }
@@ -163,6 +220,7 @@ function handle(msg) {
           total: msg.total || 0,
           cancelled: false,
           reader: null,
+          readerWorker: null,
         };
         jobs.set(msg.job, j);
         if (Array.isArray(msg.overrides) && msg.overrides.length) {
