@@ -98,6 +98,25 @@ pub fn current_hash() -> String {
         .unwrap_or_default()
 }
 
+/// Call `on_change` on every `hashchange` until the returned function is
+/// called: the body and clean-up of a `use_effect_with` for views that
+/// follow the fragment (the knowledge base routes, opened share links).
+pub fn on_hash_change(on_change: impl FnMut() + 'static) -> impl FnOnce() {
+    let mut on_change = on_change;
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| on_change());
+    let window = web_sys::window();
+    if let Some(w) = &window {
+        let _ = w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
+    }
+    move || {
+        if let Some(w) = window {
+            let _ =
+                w.remove_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
+        }
+        drop(cb);
+    }
+}
+
 /// Replace the fragment without a new history entry or a `hashchange`.
 pub fn replace_hash(hash: &str) {
     if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {

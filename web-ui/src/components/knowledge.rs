@@ -13,8 +13,6 @@ use crate::route::{self, Route};
 use analyzer_core::causes::{rule, RULES};
 use analyzer_core::glossary::find_terms;
 use analyzer_core::markdown::{cause_page, search_causes};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -25,23 +23,7 @@ pub fn use_route() -> Route {
     {
         let route = route.clone();
         use_effect_with((), move |_| {
-            let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-                route.set(Route::parse(&dom::current_hash()))
-            });
-            let window = web_sys::window();
-            if let Some(w) = &window {
-                let _ =
-                    w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = window {
-                    let _ = w.remove_event_listener_with_callback(
-                        "hashchange",
-                        cb.as_ref().unchecked_ref(),
-                    );
-                }
-                drop(cb);
-            }
+            dom::on_hash_change(move || route.set(Route::parse(&dom::current_hash())))
         });
     }
     (*route).clone()

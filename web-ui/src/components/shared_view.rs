@@ -9,7 +9,7 @@
 //! "Start your own" drops the fragment and shows the editor again.
 
 use super::results::Results;
-use crate::sharing;
+use crate::{dom, sharing};
 use analyzer_core::share::{Decoded, ShareError, VERSION};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -63,23 +63,7 @@ pub fn use_shared_link() -> (Option<Opened>, Callback<()>) {
     {
         let opened = opened.clone();
         use_effect_with((), move |_| {
-            let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-                opened.set(open_current())
-            });
-            let window = web_sys::window();
-            if let Some(w) = &window {
-                let _ =
-                    w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = window {
-                    let _ = w.remove_event_listener_with_callback(
-                        "hashchange",
-                        cb.as_ref().unchecked_ref(),
-                    );
-                }
-                drop(cb);
-            }
+            dom::on_hash_change(move || opened.set(open_current()))
         });
     }
     let leave = {
