@@ -6,9 +6,15 @@ use flate2::Compression;
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_upstream-doctor");
+mod common;
+use common::run_env;
+
+/// Run the binary with `args` and `stdin`.
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    run_env(args, stdin, &[])
+}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,27 +39,6 @@ fn gz(data: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::default());
     e.write_all(data).expect("in memory");
     e.finish().expect("in memory")
-}
-
-/// Run the binary with `args` and `stdin`.
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        // The binary may exit without reading (usage errors): ignore EPIPE.
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("the binary finishes");
-    writer.join().expect("stdin writer");
-    out
 }
 
 fn stdout(o: &Output) -> String {

@@ -4,11 +4,11 @@
 
 use analyzer_core::share;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_upstream-doctor");
+mod common;
+use common::run_env;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,29 +21,6 @@ fn refused() -> String {
         .to_str()
         .expect("UTF-8 path")
         .to_string()
-}
-
-/// Run the binary with `args`, `stdin` and extra environment variables.
-fn run_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("NO_COLOR")
-        .env_remove("UPSTREAM_DOCTOR_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the binary runs");
-    let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("the binary finishes");
-    writer.join().expect("stdin writer");
-    out
 }
 
 fn run(args: &[&str]) -> Output {
