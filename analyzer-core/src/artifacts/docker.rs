@@ -335,6 +335,9 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         if t.is_empty() || t.bytes().all(|b| b == b'-') {
             continue;
         }
+        if super::misc::inspect_state(l.no, t, facts) {
+            continue;
+        }
         if is_header(raw) {
             v1 = t.starts_with("Name ") && !t.starts_with("NAME");
             name_last = t.ends_with("NAMES")
