@@ -460,6 +460,16 @@ pub enum Signal {
     PythonException {
         name: String,
     },
+    /// An app server says it listens on a loopback address (`Listening at:
+    /// http://127.0.0.1:8000`, `Uvicorn running on http://127.0.0.1:8000`,
+    /// ` * Running on http://127.0.0.1:5000`). `in_container`: the line came
+    /// through a `docker compose logs` prefix, so that loopback is the
+    /// container's own.
+    AppBoundLoopback {
+        host: String,
+        port: u16,
+        in_container: bool,
+    },
     // ---- Node / pm2 ----
     /// EADDRINUSE from Node, Python (`[Errno 98]`), gunicorn (`Connection in
     /// use`) or uWSGI; PHP-FPM's bind failure is [`Signal::FpmBindFailed`].
@@ -1127,6 +1137,9 @@ pub struct Facts {
     pub nginx_version: Option<String>,
     /// True when something shows nginx runs in a container (compose prefix, docker ps).
     pub nginx_in_container: bool,
+    /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
+    /// a backend's log line, as written in the prefix, in order of appearance.
+    pub app_log_containers: Vec<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).

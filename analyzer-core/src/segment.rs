@@ -602,6 +602,11 @@ impl Segmenter {
             return Some(Kind::NginxErrorLog);
         }
         if let Some((kind, ev)) = backend_log::parse_line(no, text, wrapper) {
+            if let Some(c) = wrapper.container.as_deref() {
+                if !c.contains("nginx") && !self.facts.app_log_containers.iter().any(|x| x == c) {
+                    self.facts.app_log_containers.push(c.to_string());
+                }
+            }
             if let Some(ev) = ev {
                 self.events += 1;
                 self.facts.add_event(ev);

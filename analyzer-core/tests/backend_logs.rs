@@ -107,7 +107,7 @@ const KINDS: &[(&str, &[Kind])] = &[
         &[Kind::FpmLog, Kind::Journal],
     ),
     ("journalctl_k_oom.txt", &[Kind::KernelLog, Kind::Journal]),
-    ("node_heap_oom.txt", &[Kind::NodeLog]),
+    ("node_heap_oom.txt", &[Kind::NodeLog, Kind::AppLog]),
     ("pm2_logs_eaddrinuse.txt", &[Kind::Pm2Logs]),
     ("python_traceback_addrinuse.txt", &[Kind::PythonTraceback]),
     ("rhel_php_fpm_error_log.txt", &[Kind::FpmLog]),
@@ -176,7 +176,7 @@ fn artifact_kinds() {
 /// traceback, the program's own prints, a shell's `Aborted` message, prompts
 /// of commands the segmenter does not know.
 const UNCLAIMED: &[(&str, &[u64])] = &[
-    ("node_heap_oom.txt", &[1, 2, 17]),
+    ("node_heap_oom.txt", &[1, 17]),
     ("python_traceback_addrinuse.txt", &[1, 2, 3, 6, 8, 10, 17]),
 ];
 

@@ -205,6 +205,12 @@ pub fn parse_line(line_no: u64, text: &str, wrapper: &Wrapper) -> Option<(Kind, 
         level,
         sig,
     } = found;
+    let sig = sig.map(|mut s| {
+        if let Signal::AppBoundLoopback { in_container, .. } = &mut s.signal {
+            *in_container = wrapper.container.is_some();
+        }
+        s
+    });
     let ev = sig.map(|s| Event {
         key: EventKey {
             source,
@@ -501,7 +507,56 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
         b'a'..=b'z' | b'A'..=b'Z' => word(text, hint),
         _ => None,
     };
-    found.or_else(|| grpc_anywhere(text))
+    found
+        .or_else(|| grpc_anywhere(text))
+        .or_else(|| other_addr_in_use(text))
+        .or_else(|| loopback_listen(text, Kind::AppLog, Source::Other))
+}
+
+/// Phrases app servers print with the address they listen on.
+const LISTEN_PHRASES: &[&str] = &[
+    "Listening at: ",
+    "Uvicorn running on ",
+    "Running on ",
+    "Starting development server at ",
+    "Listening on ",
+    "Local:",
+    "Server running at ",
+    "Server listening on ",
+];
+
+/// A line saying the app listens on a loopback address: the signal, else
+/// `None` (other addresses are not worth an event).
+fn loopback_listen(text: &str, k: Kind, s: Source) -> Option<Found<'_>> {
+    let (at, phrase) = LISTEN_PHRASES
+        .iter()
+        .find_map(|p| text.find(p).map(|i| (i, *p)))?;
+    let rest = text[at + phrase.len()..].trim_start();
+    let url = rest.split([' ', '\t', ',']).next().unwrap_or("");
+    let hostport = url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    let hostport = hostport.split('/').next().unwrap_or(hostport);
+    let (host, port) = hostport.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
+    if !loopback {
+        return None;
+    }
+    let end = at + phrase.len() + (text.len() - at - phrase.len() - rest.len()) + url.len();
+    Some(Found::sig(
+        k,
+        s,
+        Signal::AppBoundLoopback {
+            host: host.to_string(),
+            port,
+            in_container: false,
+        },
+        text.get(at..end).unwrap_or(text),
+    ))
 }
 
 // ---------------------------------------------------------------- [ … ] lines
@@ -753,6 +808,8 @@ fn gunicorn(text: &str) -> Option<Found<'_>> {
         Found::sig(k, s, Signal::AddrInUse { port }, msg.trim_end()).pid(master)
     } else if sw(msg, "Reason: Worker failed to boot") || sw(msg, "Reason: App failed to load") {
         Found::sig(k, s, Signal::GunicornBootFailed, msg.trim_end()).pid(master)
+    } else if sw(msg, "Listening at: ") {
+        loopback_listen(msg, k, s).unwrap_or_else(|| Found::quiet(k, s))
     } else {
         Found::quiet(k, s)
     };
@@ -1192,6 +1249,47 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     None
 }
 
+/// App servers without a parser of their own that say their port is taken:
+/// Spring Boot `Web server failed to start. Port 8080 was already in use.`,
+/// Puma/Ruby `Address already in use - bind(2) for "0.0.0.0" port 3000 (Errno::EADDRINUSE)`,
+/// Go `listen tcp :8080: bind: address already in use`.
+fn other_addr_in_use(text: &str) -> Option<Found<'_>> {
+    let k = Kind::AppLog;
+    let s = Source::Other;
+    if let Some(r) = text.strip_prefix("Web server failed to start. Port ") {
+        let port = r.split(' ').next().and_then(|p| p.parse().ok());
+        if r.contains("already in use") {
+            return Some(Found::sig(
+                k,
+                s,
+                Signal::AddrInUse { port },
+                text.trim_end(),
+            ));
+        }
+    }
+    if let Some(i) = text.find("Address already in use - bind(2) for ") {
+        let r = &text[i..];
+        let port = r
+            .find(" port ")
+            .and_then(|j| r[j + 6..].split([' ', '(']).next())
+            .and_then(|p| p.parse().ok());
+        let mark = r.split(" (Errno").next().unwrap_or(r);
+        return Some(Found::sig(k, s, Signal::AddrInUse { port }, mark));
+    }
+    if let Some(r) = text.strip_prefix("listen tcp ") {
+        if let Some(addr) = r.strip_suffix(": bind: address already in use") {
+            let port = trailing_port(addr);
+            return Some(Found::sig(
+                k,
+                s,
+                Signal::AddrInUse { port },
+                text.trim_end(),
+            ));
+        }
+    }
+    None
+}
+
 /// uWSGI `log-date`: `Mon Jan 15 10:23:40 2024 - message`.
 fn ctime_prefixed(text: &str, hint: Hint) -> Option<Found<'_>> {
     let (t, len) = parse_ctime(text)?;
@@ -1214,6 +1312,9 @@ fn uvicorn(text: &str) -> Option<Found<'_>> {
     let msg = rest.trim_start();
     if msg.len() == rest.len() {
         return None;
+    }
+    if sw(msg, "Uvicorn running on ") {
+        return loopback_listen(msg, Kind::AppLog, Source::Python).map(|f| f.level(Some(level)));
     }
     let i = msg.find("[Errno 98]")?;
     let port = msg.find("address (").and_then(|j| {
@@ -1684,6 +1785,78 @@ mod tests {
     }
 
     #[test]
+    fn loopback_binds() {
+        let none = Wrapper::default();
+        let compose = Wrapper {
+            container: Some("web-1".into()),
+            ..Wrapper::default()
+        };
+        let lb = |host: &str, port: u16, in_container: bool| {
+            Some(Signal::AppBoundLoopback {
+                host: host.into(),
+                port,
+                in_container,
+            })
+        };
+        check(
+            "INFO:     Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)",
+            &compose,
+            Kind::AppLog,
+            lb("127.0.0.1", 8000, true),
+            Some("Uvicorn running on http://127.0.0.1:8000"),
+        );
+        check(
+            " * Running on http://127.0.0.1:5000",
+            &none,
+            Kind::AppLog,
+            lb("127.0.0.1", 5000, false),
+            Some("Running on http://127.0.0.1:5000"),
+        );
+        check(
+            "Starting development server at http://127.0.0.1:8000/",
+            &none,
+            Kind::AppLog,
+            lb("127.0.0.1", 8000, false),
+            None,
+        );
+        check(
+            "* Listening on http://[::1]:3000",
+            &none,
+            Kind::AppLog,
+            lb("::1", 3000, false),
+            None,
+        );
+        assert!(parse_line(1, " * Running on http://0.0.0.0:5000", &none).is_none());
+        assert!(parse_line(1, "Running on the cheap", &none).is_none());
+    }
+
+    #[test]
+    fn other_servers_port_in_use() {
+        let none = Wrapper::default();
+        check(
+            "Web server failed to start. Port 8080 was already in use.",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AddrInUse { port: Some(8080) }),
+            None,
+        );
+        check(
+            "/usr/local/bundle/gems/puma-6.4.0/lib/puma/binder.rb:334:in `initialize': Address already in use - bind(2) for \"0.0.0.0\" port 3000 (Errno::EADDRINUSE)",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AddrInUse { port: Some(3000) }),
+            Some("Address already in use - bind(2) for \"0.0.0.0\" port 3000"),
+        );
+        check(
+            "listen tcp :8080: bind: address already in use",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AddrInUse { port: Some(8080) }),
+            None,
+        );
+    }
+
+    #[test]
     fn gunicorn_lines() {
         let none = Wrapper::default();
         let cases: Vec<(&str, Option<Signal>, Option<&str>)> = vec![
@@ -1709,7 +1882,13 @@ mod tests {
             ),
             ("[2024-01-15 10:23:46 +0000] [1302] [INFO] Booting worker with pid: 1302", None, None),
             ("[2024-01-15 10:23:45 +0000] [1288] [INFO] Worker exiting (pid: 1288)", None, None),
-            ("[2024-01-15 10:20:00 +0000] [1201] [INFO] Listening at: http://127.0.0.1:8000 (1201)", None, None),
+            (
+                "[2024-01-15 10:20:00 +0000] [1201] [INFO] Listening at: http://127.0.0.1:8000 (1201)",
+                Some(Signal::AppBoundLoopback { host: "127.0.0.1".into(), port: 8000, in_container: false }),
+                Some("Listening at: http://127.0.0.1:8000"),
+            ),
+            // Only a loopback bind is worth an event.
+            ("[2024-01-15 10:20:00 +0000] [1201] [INFO] Listening at: http://0.0.0.0:8000 (1201)", None, None),
             ("[2024-01-15 10:20:00 +0000] [1201] [ERROR] Can't connect to ('0.0.0.0', 8000)", None, None),
         ];
         for (line, sig, mark) in cases {
@@ -1862,8 +2041,12 @@ mod tests {
             "Server listening on http://127.0.0.1:3000",
             &app,
             Kind::Pm2Logs,
-            None,
-            None,
+            Some(Signal::AppBoundLoopback {
+                host: "127.0.0.1".into(),
+                port: 3000,
+                in_container: false,
+            }),
+            Some("Server listening on http://127.0.0.1:3000"),
         );
         check(
             "App [api:0] exited with code [0] via signal [SIGKILL]",

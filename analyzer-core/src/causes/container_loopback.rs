@@ -27,6 +27,10 @@ The connection to `127.0.0.1:<port>` inside the nginx container is refused
 because the app only listens on its own loopback: **502 Bad Gateway**.
 
 ## Evidence
+- nginx on the host, the app in a container that publishes the port, and
+  the app's log (`docker compose logs`) saying it listens on `127.0.0.1`:
+  nginx logs `recv() failed (104: Connection reset by peer)` or
+  `upstream prematurely closed connection`.
 - error.log lines with a `docker compose` prefix (`nginx-1  | `), a client
   from a bridge network (`172.18.0.1`), and `upstream: "http://127.0.0.1:3000/"`.
 - `docker ps` shows nginx and the app as separate containers.
@@ -43,13 +47,16 @@ container on Linux use `host.docker.internal` with
 returns content; the site loads through nginx.
 
 ## Known problems
-An nginx that runs on the host and proxies to a published port is not this
-cause: then the app must listen on 0.0.0.0 inside its container.
+An nginx on the host that proxies to a published port is this cause only
+when the app's own log says it listens on a loopback address inside its
+container (`Uvicorn running on http://127.0.0.1:8000` under a `web-1  | `
+prefix): Docker's proxy accepts the connection on the host and has nowhere
+to forward it, so nginx sees a reset or an early close, not a refusal.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
     if !ctx.facts.nginx_in_container {
-        return vec![];
+        return app_bound_to_its_loopback(ctx);
     }
     let groups: Vec<&EventGroup> = ctx
         .nginx_groups(|s| {
@@ -144,4 +151,128 @@ fn compose_service(name: &str) -> String {
         return parts[1..parts.len() - 1].join("-");
     }
     name.to_string()
+}
+
+/// The host's nginx proxies to a port a container publishes, and the app in
+/// that container listens on its own loopback: Docker forwards to the
+/// container's network address, where nothing listens.
+fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
+    let binds: Vec<&EventGroup> = ctx.groups(|s| {
+        matches!(
+            s,
+            Signal::AppBoundLoopback {
+                in_container: true,
+                ..
+            }
+        )
+    });
+    if binds.is_empty() {
+        return vec![];
+    }
+    // The container port each published host port leads to.
+    let published = |host_port: u16| -> Option<(u16, &crate::facts::Container)> {
+        ctx.facts.containers.iter().find_map(|c| {
+            c.ports.iter().find_map(|p| {
+                let (left, right) = p.split_once("->")?;
+                let hp: u16 = left.rsplit(':').next()?.parse().ok()?;
+                let cp: u16 = right.split('/').next()?.parse().ok()?;
+                (hp == host_port).then_some((cp, c))
+            })
+        })
+    };
+    let groups: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| {
+            matches!(
+                s,
+                Signal::IoFailed { errno: 104, .. }
+                    | Signal::PrematureClose
+                    | Signal::ConnectFailed { errno: 111 }
+            )
+        })
+        .into_iter()
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.addr.is_loopback() && u.addr.port().is_some())
+        })
+        .collect();
+    let mut found = None;
+    for g in &groups {
+        let Some(port) = g.key.upstream.as_ref().and_then(|u| u.addr.port()) else {
+            continue;
+        };
+        let inner = published(port);
+        let target = inner.map(|(cp, _)| cp).unwrap_or(port);
+        if let Some(b) = binds.iter().find(
+            |b| matches!(&b.key.signal, Signal::AppBoundLoopback { port: p, .. } if *p == target),
+        ) {
+            found = Some((*g, *b, port, target, inner.map(|(_, c)| c)));
+            break;
+        }
+    }
+    let Some((g, bind, port, target, container)) = found else {
+        return vec![];
+    };
+    let Signal::AppBoundLoopback { host, .. } = &bind.key.signal else {
+        return vec![];
+    };
+    let mut f = Finding::from_groups(&[g, bind]);
+    f.status = Some(502);
+    f.confidence = 0.9;
+    f.explains = vec![
+        "upstream_reset",
+        "upstream_closed_early",
+        "upstream_down",
+        "keepalive_race",
+    ];
+    let service = container
+        .map(|c| compose_service(&c.name))
+        .unwrap_or_else(|| "{container_service}".to_string());
+    if let Some(c) = container {
+        f.add_evidence(EvidenceLine::marked(
+            c.line,
+            &format!("{} {}", c.name, c.ports.join(", ")),
+            &c.name,
+        ));
+    }
+    f.reasoning.push(format!(
+        "the app says it listens on {host}:{target} inside its container"
+    ));
+    f.reasoning.push(format!(
+        "nginx on the host reaches port {port}, which Docker forwards to the container's own address, where nothing listens"
+    ));
+    f.title = format!(
+        "The app listens on {host}:{target} inside its container: Docker's published port {port} cannot reach it"
+    );
+    f.summary = format!(
+        "Inside a container, {host} is the container itself. Docker forwards the published port {port} to the container's \
+         network address, not to its loopback, so the connection is accepted on the host and then dropped: nginx answers 502. \
+         The app must listen on 0.0.0.0 inside the container."
+    );
+    f.fixes.push(review(
+        format!("# the app's command in the compose file or Dockerfile: listen on all interfaces of the container\n#   uvicorn main:app --host 0.0.0.0 --port {target}\n#   gunicorn --bind 0.0.0.0:{target} app.wsgi\n#   flask run --host 0.0.0.0 --port {target}   |   python manage.py runserver 0.0.0.0:{target}\n#   Node: app.listen({target}, '0.0.0.0')   |   next start -H 0.0.0.0 -p {target}"),
+        "0.0.0.0 inside the container is still private to Docker's network",
+    ));
+    f.fixes.push(review(
+        format!("# keep the published port private to the host (compose):\nports:\n  - \"127.0.0.1:{port}:{target}\""),
+        "nginx reaches it on the host's loopback; the world does not",
+    ));
+    f.fixes.push(disruptive(
+        format!("docker compose up -d --force-recreate {service}"),
+        "restart the app container with the new command",
+    ));
+    f.verify.push(format!(
+        "docker compose logs --tail 20 {service} | grep -iE 'running on|listening'   # expect 0.0.0.0:{target}"
+    ));
+    f.verify.push(format!(
+        "curl -sS -o /dev/null -w '%{{http_code}}\\n' http://127.0.0.1:{port}/   # expect 200 from the host"
+    ));
+    if container.is_none() {
+        f.next.push(next(
+            "docker ps",
+            "shows which container publishes the port, so the fix can name it",
+        ));
+    }
+    vec![f]
 }

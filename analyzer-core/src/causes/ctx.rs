@@ -342,6 +342,21 @@ impl<'a> Ctx<'a> {
                     known: true,
                 };
             }
+            // A unit whose failure the pasted journal reports.
+            if let Some(unit) = f.groups.iter().find_map(|g| match &g.key.signal {
+                Signal::UnitFailed { unit, .. }
+                    if !unit.starts_with("nginx") && (!is_fpm || unit.contains("php")) =>
+                {
+                    Some(unit.trim_end_matches(".service").to_string())
+                }
+                _ => None,
+            }) {
+                return ServiceGuess {
+                    name: unit,
+                    manager: Manager::Systemd,
+                    known: true,
+                };
+            }
             if is_fpm {
                 if let Some(s) = self.non_nginx_services().find(|s| s.name.contains("php")) {
                     return ServiceGuess {
@@ -487,8 +502,23 @@ impl<'a> Ctx<'a> {
             });
         if apps.is_empty() {
             // Only nginx's own container, or none pasted: a service name in
-            // `*_pass` is still a compose service when nginx runs in one.
-            return named.filter(|_| f.nginx_in_container);
+            // `*_pass` is still a compose service when nginx runs in one, and
+            // so is the one app container whose log lines were pasted.
+            if !f.nginx_in_container {
+                return None;
+            }
+            let logged: Vec<&str> = f
+                .app_log_containers
+                .iter()
+                .map(|c| compose_service(c))
+                .collect();
+            return named.or_else(|| {
+                let first = *logged.first()?;
+                logged
+                    .iter()
+                    .all(|c| *c == first)
+                    .then(|| first.to_string())
+            });
         }
         if let Some(n) = &named {
             if apps.iter().any(|c| is_container_of(&c.name, n)) {

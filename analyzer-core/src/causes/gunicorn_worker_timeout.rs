@@ -113,7 +113,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
          connection closed without a response. nginx answered 502 before its own 60s timeout.",
         if seen.is_some() { "" } else { ", the default" }
     );
-    let container = ctx.facts.nginx_in_container && !svc.known;
+    let docker = svc.manager == super::ctx::Manager::Docker;
+    let container = docker || (ctx.facts.nginx_in_container && !svc.known);
+    let app_service = if docker {
+        svc.name.clone()
+    } else {
+        "{app_service}".to_string()
+    };
     if container {
         f.fixes.push(review(
             format!(
@@ -122,7 +128,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "give slow requests time, and threads so one slow call does not block a whole worker",
         ));
         f.fixes.push(disruptive(
-            "docker compose up -d {app_service}",
+            format!("docker compose up -d {app_service}"),
             "recreate the app container with the new command",
         ));
     } else {
@@ -154,7 +160,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "a longer timeout only buys time",
     ));
     f.verify.push(if container {
-        "docker compose logs --since 10m {app_service} | grep -c 'WORKER TIMEOUT'   # expect 0".to_string()
+        format!("docker compose logs --since 10m {app_service} | grep -c 'WORKER TIMEOUT'   # expect 0")
     } else {
         format!("sudo journalctl -u {name} --since '10 min ago' | grep -c 'WORKER TIMEOUT'   # expect 0")
     });
