@@ -1137,6 +1137,10 @@ pub struct Facts {
     pub nginx_version: Option<String>,
     /// True when something shows nginx runs in a container (compose prefix, docker ps).
     pub nginx_in_container: bool,
+    /// True when the paste shows nginx is the Kubernetes ingress-nginx
+    /// controller (its pod name on log lines, `kubectl logs -n ingress-nginx`):
+    /// its config is set with Ingress annotations and its ConfigMap.
+    pub ingress_nginx: bool,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,

@@ -596,6 +596,10 @@ impl Segmenter {
             return Some(Kind::NginxAccessLog);
         }
         if let Some(ev) = error_log::parse_headless(no, text) {
+            // `ingress-nginx-controller-7d9f…-xk2lp 2024/…` (kubectl --prefix, log shippers)
+            if text.contains("ingress-nginx") {
+                self.facts.ingress_nginx = true;
+            }
             self.error_log_lines += 1;
             self.events += 1;
             self.facts.add_event(ev);
@@ -705,6 +709,9 @@ impl Segmenter {
             return;
         }
         if let Some(cmd) = parse_prompt(text) {
+            if cmd.contains("ingress-nginx") {
+                self.facts.ingress_nginx = true;
+            }
             self.close_block();
             self.expect = artifacts::kind_for_command(cmd);
             if let Some(k) = self.expect {

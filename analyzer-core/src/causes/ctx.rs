@@ -58,6 +58,11 @@ impl ConfigRef {
     }
 }
 
+/// What stands for "reload nginx" under ingress-nginx, which reloads by
+/// itself: checking that it did.
+pub const INGRESS_RELOAD_CHECK: &str =
+    "kubectl -n ingress-nginx logs deploy/ingress-nginx-controller --tail 50 | grep -iE 'reload|error'";
+
 /// How a backend is run, so fixes use the right tool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Manager {
@@ -224,7 +229,9 @@ impl<'a> Ctx<'a> {
 
     /// The command that checks and reloads nginx here.
     pub fn reload_nginx(&self) -> String {
-        if self.facts.nginx_in_container {
+        if self.facts.ingress_nginx {
+            INGRESS_RELOAD_CHECK.into()
+        } else if self.facts.nginx_in_container {
             "docker compose exec nginx nginx -t && docker compose exec nginx nginx -s reload".into()
         } else {
             "sudo nginx -t && sudo systemctl reload nginx".into()
@@ -364,6 +371,24 @@ impl<'a> Ctx<'a> {
                         manager: Manager::Systemd,
                         known: true,
                     };
+                }
+                // cPanel EasyApache: `/opt/cpanel/ea-php81/…` is `ea-php81-php-fpm`.
+                if let Some(p) = u
+                    .addr
+                    .socket_path()
+                    .filter(|p| p.starts_with("/opt/cpanel/ea-php"))
+                {
+                    let v: String = p["/opt/cpanel/ea-php".len()..]
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    if !v.is_empty() {
+                        return ServiceGuess {
+                            name: format!("ea-php{v}-php-fpm"),
+                            manager: Manager::Systemd,
+                            known: true,
+                        };
+                    }
                 }
                 // Plesk: one socket per domain, served by `plesk-phpXY-fpm`.
                 if u.addr

@@ -169,11 +169,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "grep 'Max open files' /proc/$(pgrep -f 'nginx: worker' | head -1)/limits; sudo ls /proc/$(pgrep -f 'nginx: worker' | head -1)/fd | wc -l",
         "the worker's limit and how many descriptors it holds now",
     ));
-    f.fixes.push(review(
+    if ctx.facts.ingress_nginx {
+        f.fixes.push(review(
+            format!("kubectl -n ingress-nginx patch configmap ingress-nginx-controller --type merge -p '{{\"data\":{{\"max-worker-connections\":\"{new_wc}\",\"max-worker-open-files\":\"{nofile}\"}}}}'"),
+            "ingress-nginx writes worker_connections and worker_rlimit_nofile from its ConfigMap (the name depends on how it was installed)",
+        ));
+        f.fixes.push(review(
+            "kubectl -n ingress-nginx scale deploy/ingress-nginx-controller --replicas {n}",
+            "more controller pods share the connections",
+        ));
+    } else {
+        f.fixes.push(review(
         format!("# /etc/nginx/nginx.conf, main context:\nworker_rlimit_nofile {nofile};\nevents {{\n    worker_connections {new_wc};\n}}"),
         format!("room for {new_wc} connections per worker, with two descriptors each under the limit"),
     ));
-    if ctx.facts.nginx_in_container {
+    }
+    if ctx.facts.ingress_nginx {
+        // The controller reloads itself; its pod limits come from the chart.
+    } else if ctx.facts.nginx_in_container {
         f.fixes.push(review(
             format!("# docker-compose.yml, nginx service:\n#   ulimits:\n#     nofile: {{ soft: {nofile}, hard: {nofile} }}"),
             "a container gets its limit from the runtime, not from systemd",

@@ -200,7 +200,13 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
             path.clone().unwrap_or_else(|| "{location}".into())
         ),
     };
-    f.fixes.push(review(
+    if ctx.facts.ingress_nginx && p == "proxy" {
+        f.fixes.push(review(
+            "kubectl annotate ingress {ingress} -n {namespace} --overwrite nginx.ingress.kubernetes.io/proxy-buffer-size=16k",
+            "ingress-nginx sets proxy_buffer_size from this annotation (or `proxy-buffer-size` in its ConfigMap for every Ingress)",
+        ));
+    } else {
+        f.fixes.push(review(
         format!("# in {loc}, next to {p}_pass:\n{set}"),
         if p == "grpc" {
             "grpc_pass has one header buffer: make it bigger".to_string()
@@ -208,6 +214,7 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
             format!("raise the header buffer and keep `{p}_buffers`/`{p}_busy_buffers_size` consistent, or `nginx -t` refuses the change")
         },
     ));
+    }
     f.fixes.push(disruptive(
         ctx.reload_nginx(),
         "check the config, then reload without dropping connections",

@@ -164,6 +164,9 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
     for (_, f) in out.iter_mut() {
         f.confidence = f.confidence.clamp(0.0, 1.0);
         quote_source(&mut f.evidence, &ctx.facts.source_lines);
+        if ctx.facts.ingress_nginx {
+            for_ingress(f);
+        }
     }
     out.sort_by(|(ra, a), (rb, b)| {
         b.confidence
@@ -173,6 +176,34 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
             .then(ra.id.cmp(rb.id))
     });
     out
+}
+
+/// ingress-nginx has no `systemctl reload nginx` and no error.log file on
+/// the host: the controller reloads itself after an Ingress or ConfigMap
+/// change, and its log is the pod's. The steps every rule words alike are
+/// said that way here, once.
+fn for_ingress(f: &mut Finding) {
+    for fix in f.fixes.iter_mut() {
+        if fix.command == ctx::INGRESS_RELOAD_CHECK {
+            fix.risk = crate::report::Risk::Safe;
+            fix.why = "the controller reloads nginx by itself after the change: check that it did, without errors".into();
+        }
+    }
+    for n in f.next.iter_mut() {
+        if let Some(rest) = n.paste.strip_prefix("sudo nginx -T") {
+            n.paste = format!(
+                "kubectl -n ingress-nginx exec deploy/ingress-nginx-controller -- nginx -T{rest}"
+            );
+        }
+    }
+    const TAIL: &str = "sudo tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered ";
+    for v in f.verify.iter_mut() {
+        if let Some(rest) = v.strip_prefix(TAIL) {
+            *v = format!(
+                "kubectl -n ingress-nginx logs -f --since 1m deploy/ingress-nginx-controller | grep --line-buffered {rest}"
+            );
+        }
+    }
 }
 
 /// Evidence is a span of the input, never a paraphrase: a rule may describe

@@ -131,7 +131,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "or allow traversal only (x, not read) of the home directory",
         ));
     }
-    if is_fpm {
+    if path.starts_with("/opt/cpanel/") {
+        // cPanel writes these pools itself: an edit is lost at its next rebuild.
+        f.fixes.push(review(
+            "sudo /scripts/php_fpm_config --rebuild",
+            "cPanel generates the PHP-FPM pools (and their socket owner and mode): have it write them again instead of editing them",
+        ));
+        f.fixes.push(disruptive(
+            "sudo /scripts/restartsrv_apache_php_fpm",
+            "restart PHP-FPM so the sockets are re-created with the owner and mode cPanel sets",
+        ));
+    } else if is_fpm {
         let pool_file = pool_file(ctx, &path);
         let fpm_test = fpm_test_cmd(&svc.name);
         if ctx.distro() == Distro::Rhel || entry.is_some_and(|e| e.acl) {

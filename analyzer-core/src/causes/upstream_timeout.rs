@@ -113,10 +113,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
              nginx answers 504 Gateway Time-out."
         );
         let loc = path.clone().unwrap_or_else(|| "{location}".into());
-        f.fixes.push(review(
-            format!("# in the location that serves {loc}:\n{prefix}_read_timeout 300s;\n{prefix}_send_timeout 300s;"),
-            "give this slow endpoint more time, not the whole site",
-        ));
+        if ctx.facts.ingress_nginx {
+            f.fixes.push(review(
+                "kubectl annotate ingress {ingress} -n {namespace} --overwrite nginx.ingress.kubernetes.io/proxy-read-timeout=300 nginx.ingress.kubernetes.io/proxy-send-timeout=300",
+                "ingress-nginx sets the timeouts of this Ingress's locations from these annotations (seconds)",
+            ));
+        } else {
+            f.fixes.push(review(
+                format!("# in the location that serves {loc}:\n{prefix}_read_timeout 300s;\n{prefix}_send_timeout 300s;"),
+                "give this slow endpoint more time, not the whole site",
+            ));
+        }
         f.fixes.push(disruptive(
             ctx.reload_nginx(),
             "check the config, then reload without dropping connections",
