@@ -1144,6 +1144,11 @@ pub struct Facts {
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,
+    /// The compose service nginx runs as, when the paste names it: an
+    /// nginx-image service of a compose file, else the `web-1  | ` prefix
+    /// of its log lines, else a `docker ps` row. Fix commands say
+    /// `docker compose exec <it>`.
+    pub nginx_service: Option<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).

@@ -562,8 +562,11 @@ impl Segmenter {
         if error_log::looks_like(text) {
             if let Some(event) = self.error_log.line(no, text, &mut self.facts) {
                 self.error_log_lines += 1;
-                if wrapper.container.is_some() {
+                if let Some(c) = &wrapper.container {
                     self.facts.nginx_in_container = true;
+                    if self.facts.nginx_service.is_none() {
+                        self.facts.nginx_service = Some(crate::text::service_of_prefix(c));
+                    }
                 }
                 if event {
                     self.events += 1;
@@ -586,12 +589,11 @@ impl Segmenter {
         }
         if access_log::parse_line(no, text, &mut self.facts) {
             // gunicorn logs the same format: only an nginx-named container counts.
-            if wrapper
-                .container
-                .as_deref()
-                .is_some_and(|c| c.contains("nginx"))
-            {
+            if let Some(c) = wrapper.container.as_deref().filter(|c| c.contains("nginx")) {
                 self.facts.nginx_in_container = true;
+                if self.facts.nginx_service.is_none() {
+                    self.facts.nginx_service = Some(crate::text::service_of_prefix(c));
+                }
             }
             return Some(Kind::NginxAccessLog);
         }

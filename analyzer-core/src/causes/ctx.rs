@@ -227,12 +227,26 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The compose service nginx runs as (`nginx` when the paste does not say).
+    pub fn nginx_service(&self) -> &str {
+        self.facts.nginx_service.as_deref().unwrap_or("nginx")
+    }
+
+    /// `docker compose exec <nginx's service> <cmd>`.
+    pub fn in_nginx_container(&self, cmd: &str) -> String {
+        format!("docker compose exec {} {cmd}", self.nginx_service())
+    }
+
     /// The command that checks and reloads nginx here.
     pub fn reload_nginx(&self) -> String {
         if self.facts.ingress_nginx {
             INGRESS_RELOAD_CHECK.into()
         } else if self.facts.nginx_in_container {
-            "docker compose exec nginx nginx -t && docker compose exec nginx nginx -s reload".into()
+            format!(
+                "{} && {}",
+                self.in_nginx_container("nginx -t"),
+                self.in_nginx_container("nginx -s reload")
+            )
         } else {
             "sudo nginx -t && sudo systemctl reload nginx".into()
         }
@@ -527,23 +541,24 @@ impl<'a> Ctx<'a> {
             });
         if apps.is_empty() {
             // Only nginx's own container, or none pasted: a service name in
-            // `*_pass` is still a compose service when nginx runs in one, and
-            // so is the one app container whose log lines were pasted.
-            if !f.nginx_in_container {
-                return None;
-            }
+            // `*_pass` is still a compose service when nginx runs in one,
+            // a pasted compose file names the app, and so does the one app
+            // container whose log lines were pasted.
             let logged: Vec<&str> = f
                 .app_log_containers
                 .iter()
                 .map(|c| compose_service(c))
                 .collect();
-            return named.or_else(|| {
-                let first = *logged.first()?;
-                logged
-                    .iter()
-                    .all(|c| *c == first)
-                    .then(|| first.to_string())
-            });
+            return named
+                .filter(|_| f.nginx_in_container)
+                .or_else(|| Some(self.compose_app(u.addr.port())?.name.clone()))
+                .or_else(|| {
+                    let first = *logged.first().filter(|_| f.nginx_in_container)?;
+                    logged
+                        .iter()
+                        .all(|c| *c == first)
+                        .then(|| first.to_string())
+                });
         }
         if let Some(n) = &named {
             if apps.iter().any(|c| is_container_of(&c.name, n)) {
@@ -560,6 +575,32 @@ impl<'a> Ctx<'a> {
         named
     }
 
+    /// The app's service in a pasted compose file: not nginx, not a
+    /// database or another proxy; the one publishing or exposing `port`
+    /// when several remain.
+    pub fn compose_app(&self, port: Option<u16>) -> Option<&'a crate::facts::ComposeService> {
+        let nginx = self.facts.nginx_service.as_deref();
+        let candidates: Vec<&crate::facts::ComposeService> = self
+            .facts
+            .compose_services
+            .iter()
+            .filter(|s| Some(s.name.as_str()) != nginx)
+            .filter(|s| {
+                let look = format!("{} {}", s.name, s.image.as_deref().unwrap_or(""));
+                !look.contains("nginx") && !NOT_THE_APP.iter().any(|n| look.contains(n))
+            })
+            .collect();
+        let container_port = |spec: &str| {
+            let spec = spec.split('/').next().unwrap_or(spec);
+            port.is_some_and(|p| spec.rsplit(':').next() == Some(p.to_string().as_str()))
+        };
+        candidates
+            .iter()
+            .copied()
+            .find(|s| s.ports.iter().chain(&s.expose).any(|x| container_port(x)))
+            .or_else(|| (candidates.len() == 1).then(|| candidates[0]))
+    }
+
     fn non_nginx_services(&self) -> impl Iterator<Item = &'a crate::facts::ServiceState> {
         self.facts
             .services
@@ -568,6 +609,24 @@ impl<'a> Ctx<'a> {
             .filter(|s| s.name != "nginx")
     }
 }
+
+/// Compose images that are never the app behind nginx.
+const NOT_THE_APP: &[&str] = &[
+    "postgres",
+    "mysql",
+    "mariadb",
+    "redis",
+    "mongo",
+    "memcached",
+    "rabbitmq",
+    "elasticsearch",
+    "adminer",
+    "phpmyadmin",
+    "certbot",
+    "traefik",
+    "caddy",
+    "haproxy",
+];
 
 /// The compose service of a container name: `proj-api-1` / `proj_api_1` →
 /// `api` (the last word before the index; a service whose own name has a
