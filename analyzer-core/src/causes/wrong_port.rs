@@ -546,7 +546,9 @@ pub fn is_ipv6_localhost_case(ctx: &Ctx, up: &Upstream) -> bool {
         Address::Tcp {
             host: lh,
             port: Some(lp),
-        } if lp == port => (v6 && lh.starts_with("127.")) || (v4 && lh == "::1"),
+        } if lp == port => {
+            (v6 && (lh.starts_with("127.") || lh == "0.0.0.0")) || (v4 && lh == "::1")
+        }
         _ => false,
     })
 }
