@@ -979,6 +979,16 @@ impl FpmPool {
     }
 }
 
+/// One program row of `supervisorctl status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SupervisorProgram {
+    /// `myapp`, or `group:myapp`.
+    pub name: String,
+    /// `RUNNING`, `STOPPED`, `STARTING`, `BACKOFF`, `FATAL`, `EXITED`, `STOPPING`.
+    pub state: String,
+    pub line: u64,
+}
+
 /// One app row of `pm2 list`/`pm2 describe`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Pm2App {
@@ -1126,6 +1136,8 @@ pub struct Facts {
     pub services: Vec<ServiceState>,
     pub pools: Vec<FpmPool>,
     pub pm2: Vec<Pm2App>,
+    /// Programs of `supervisorctl status`.
+    pub supervisor: Vec<SupervisorProgram>,
     pub containers: Vec<Container>,
     /// Services of pasted compose files.
     pub compose_services: Vec<ComposeService>,

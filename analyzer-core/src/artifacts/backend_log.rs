@@ -1276,6 +1276,17 @@ fn other_addr_in_use(text: &str) -> Option<Found<'_>> {
         let mark = r.split(" (Errno").next().unwrap_or(r);
         return Some(Found::sig(k, s, Signal::AddrInUse { port }, mark));
     }
+    // Apache: `(98)Address already in use: AH00072: make_sock: could not bind to address [::]:80`
+    if let Some(i) = text.find("AH00072: make_sock: could not bind to address ") {
+        let addr = text[i + "AH00072: make_sock: could not bind to address ".len()..].trim_end();
+        let port = addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
+        return Some(Found::sig(
+            k,
+            s,
+            Signal::AddrInUse { port },
+            text.trim_end(),
+        ));
+    }
     if let Some(r) = text.strip_prefix("listen tcp ") {
         if let Some(addr) = r.strip_suffix(": bind: address already in use") {
             let port = trailing_port(addr);
@@ -1846,6 +1857,13 @@ mod tests {
             Kind::AppLog,
             Some(Signal::AddrInUse { port: Some(3000) }),
             Some("Address already in use - bind(2) for \"0.0.0.0\" port 3000"),
+        );
+        check(
+            "(98)Address already in use: AH00072: make_sock: could not bind to address [::]:80",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AddrInUse { port: Some(80) }),
+            None,
         );
         check(
             "listen tcp :8080: bind: address already in use",

@@ -49,6 +49,10 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     if inspect_state(line_no, t, facts) {
         return Some(Kind::DockerPs);
     }
+    if let Some(p) = supervisor_row(line_no, t) {
+        facts.supervisor.push(p);
+        return Some(Kind::SystemctlStatus);
+    }
     if let Some(d) = os_release(t) {
         if facts.distro == crate::facts::Distro::Unknown || d != crate::facts::Distro::Unknown {
             facts.distro = d;
@@ -185,4 +189,63 @@ pub(crate) fn inspect_state(line_no: u64, t: &str, facts: &mut Facts) -> bool {
         }),
     }
     true
+}
+
+/// A `supervisorctl status` row: `myapp   FATAL   Exited too quickly (…)`,
+/// `web:web_00   RUNNING   pid 812, uptime 3:01:22`. The name column is
+/// padded, so two spaces at least separate it from the state.
+fn supervisor_row(line_no: u64, t: &str) -> Option<crate::facts::SupervisorProgram> {
+    const STATES: &[&str] = &[
+        "RUNNING", "STOPPED", "STARTING", "BACKOFF", "FATAL", "EXITED", "STOPPING",
+    ];
+    let (name, rest) = t.split_once("  ")?;
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let state = rest.split_whitespace().next()?;
+    if !STATES.contains(&state) {
+        return None;
+    }
+    let detail = rest[state.len()..].trim();
+    // What supervisord writes after the state, not prose.
+    let known = detail.is_empty()
+        || detail.starts_with("pid ")
+        || detail.starts_with("Exited too quickly")
+        || detail.starts_with("Not started")
+        || detail.starts_with("Exited")
+        || detail.starts_with("Stopped")
+        || detail.contains(" AM")
+        || detail.contains(" PM")
+        || detail.starts_with("exit status")
+        || detail.starts_with("spawn error")
+        || detail.starts_with("can't find command");
+    known.then(|| crate::facts::SupervisorProgram {
+        name: name.to_string(),
+        state: state.to_string(),
+        line: line_no,
+    })
+}
+
+#[cfg(test)]
+mod supervisor_tests {
+    use super::supervisor_row;
+
+    #[test]
+    fn rows() {
+        let r = supervisor_row(3, "myapp                            FATAL     Exited too quickly (process log may have details)").unwrap();
+        assert_eq!(
+            (r.name.as_str(), r.state.as_str(), r.line),
+            ("myapp", "FATAL", 3)
+        );
+        let r = supervisor_row(
+            1,
+            "web:web_00                       RUNNING   pid 812, uptime 3:01:22",
+        )
+        .unwrap();
+        assert_eq!(r.name, "web:web_00");
+        assert!(supervisor_row(1, "the app is  RUNNING fine").is_none());
+        assert!(supervisor_row(1, "x  RUNNING  because I said so").is_none());
+        assert!(supervisor_row(1, "RUNNING").is_none());
+    }
 }

@@ -69,6 +69,7 @@ pub enum Manager {
     Systemd,
     Pm2,
     Docker,
+    Supervisor,
 }
 
 /// The service behind an upstream, as well as the paste lets us tell.
@@ -87,6 +88,7 @@ impl ServiceGuess {
             Manager::Systemd => format!("sudo systemctl restart {}", self.name),
             Manager::Pm2 => format!("pm2 restart {}", self.name),
             Manager::Docker => format!("docker compose up -d {}", self.name),
+            Manager::Supervisor => format!("sudo supervisorctl restart {}", self.name),
         }
     }
     pub fn start_enable(&self) -> String {
@@ -94,6 +96,7 @@ impl ServiceGuess {
             Manager::Systemd => format!("sudo systemctl enable --now {}", self.name),
             Manager::Pm2 => format!("pm2 restart {} && pm2 save", self.name),
             Manager::Docker => format!("docker compose up -d {}", self.name),
+            Manager::Supervisor => format!("sudo supervisorctl start {}", self.name),
         }
     }
     pub fn logs(&self) -> String {
@@ -101,6 +104,7 @@ impl ServiceGuess {
             Manager::Systemd => format!("sudo journalctl -u {} -n 100 --no-pager", self.name),
             Manager::Pm2 => format!("pm2 logs {} --lines 100 --err", self.name),
             Manager::Docker => format!("docker compose logs --tail 100 {}", self.name),
+            Manager::Supervisor => format!("sudo supervisorctl tail -8000 {} stderr", self.name),
         }
     }
     pub fn status(&self) -> String {
@@ -108,6 +112,7 @@ impl ServiceGuess {
             Manager::Systemd => format!("systemctl is-active {}", self.name),
             Manager::Pm2 => "pm2 list".to_string(),
             Manager::Docker => "docker compose ps".to_string(),
+            Manager::Supervisor => format!("sudo supervisorctl status {}", self.name),
         }
     }
     /// [`Self::status`] with what a running backend shows there.
@@ -119,6 +124,7 @@ impl ServiceGuess {
                 "docker compose ps {}   # expect: Up (not Restarting or Exited)",
                 self.name
             ),
+            Manager::Supervisor => format!("{}   # expect: RUNNING", self.status()),
         }
     }
 }
@@ -340,6 +346,16 @@ impl<'a> Ctx<'a> {
                     return ServiceGuess {
                         name: app.name.clone(),
                         manager: Manager::Pm2,
+                        known: true,
+                    };
+                }
+            }
+            // A supervisord program that is not running.
+            if !is_fpm {
+                if let Some(p) = f.supervisor.iter().find(|p| p.state != "RUNNING") {
+                    return ServiceGuess {
+                        name: p.name.clone(),
+                        manager: Manager::Supervisor,
                         known: true,
                     };
                 }

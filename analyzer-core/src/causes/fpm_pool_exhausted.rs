@@ -3,7 +3,7 @@
 use super::common::{backend_groups, fpm_test, pool_file};
 use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
-use crate::facts::{EventGroup, Signal};
+use crate::facts::{EventGroup, EvidenceLine, Signal};
 
 pub static RULE: Rule = Rule {
     id: "fpm_pool_exhausted",
@@ -79,7 +79,38 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .is_some_and(|u| u.scheme == "fastcgi")
         })
         .collect();
-    if max.is_empty() && eagain.is_empty() && (busy.is_empty() || fcgi_timeouts.is_empty()) {
+    // `systemctl status php8.1-fpm`: `Status: "Processes active: 20, idle: 0, …"`
+    // is a snapshot of a saturated pool; with FastCGI timeouts it is the cause.
+    let saturated: Option<(&crate::facts::ServiceState, u32)> =
+        ctx.facts.services.iter().rev().find_map(|s| {
+            if !s.name.contains("php") {
+                return None;
+            }
+            let t = s.status_text.as_deref()?;
+            let active: u32 = t
+                .split("Processes active: ")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .trim()
+                .parse()
+                .ok()?;
+            let idle: u32 = t
+                .split("idle: ")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .trim()
+                .parse()
+                .ok()?;
+            (idle == 0 && active > 0).then_some((s, active))
+        });
+    let saturated = saturated.filter(|_| !fcgi_timeouts.is_empty() || !eagain.is_empty());
+    if max.is_empty()
+        && eagain.is_empty()
+        && saturated.is_none()
+        && (busy.is_empty() || fcgi_timeouts.is_empty())
+    {
         return vec![];
     }
     let mut all: Vec<&EventGroup> = max.clone();
@@ -117,6 +148,22 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             .and_then(|p| p.get("pm.max_children"))
             .and_then(|v| v.trim().parse().ok())
     });
+    let limit = limit.or(saturated.map(|(_, n)| n));
+    if let Some((st, active)) = saturated {
+        let status_line = ctx
+            .facts
+            .source_lines
+            .range(st.line..st.line + 20)
+            .find(|(_, t)| t.contains("Processes active:"))
+            .map(|(n, _)| *n);
+        if let Some(n) = status_line {
+            f.add_evidence(EvidenceLine::marked(n, "idle: 0", "idle: 0"));
+        }
+        f.reasoning.push(format!(
+            "`systemctl status {}` shows {active} children active and none idle",
+            st.name
+        ));
+    }
     let (file, from_paste) = pool_file(ctx, &pool, &svc.name);
     f.status = Some(if eagain.is_empty() && !fcgi_timeouts.is_empty() {
         504
@@ -125,7 +172,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     });
     f.confidence = if !max.is_empty() && (!eagain.is_empty() || !fcgi_timeouts.is_empty()) {
         0.92
-    } else if !max.is_empty() || !eagain.is_empty() {
+    } else if !max.is_empty() || !eagain.is_empty() || saturated.is_some() {
         0.86
     } else {
         0.55
@@ -151,7 +198,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.reasoning
             .push("nginx's FastCGI timeouts are requests waiting for a free child".into());
     }
-    if max.is_empty() && eagain.is_empty() {
+    if max.is_empty() && eagain.is_empty() && saturated.is_none() {
         f.reasoning.push("only `seems busy` warnings: FPM is spawning as fast as it can; the max_children line would confirm".into());
     }
     if let Some(p) = pool_entry {

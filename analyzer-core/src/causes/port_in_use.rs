@@ -1,6 +1,6 @@
 //! `port_in_use`: the backend cannot bind its port (EADDRINUSE).
 
-use super::fixes::{disruptive, next, safe};
+use super::fixes::{disruptive, next, review, safe};
 use super::{push_unique, Ctx, Finding, Rule};
 use crate::facts::{Address, EventGroup, EvidenceLine, Signal};
 
@@ -132,6 +132,64 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if nginx_refused {
         f.reasoning
             .push("nginx's refused connections follow from the backend not running".into());
+    }
+    // The port it wanted is nginx's own, and nginx sends requests elsewhere:
+    // the backend is configured on the wrong port (Apache left on `Listen
+    // 80` behind nginx), and killing the holder would kill nginx.
+    let target_port = up.as_ref().and_then(|u| u.effective_port());
+    let nginx_holds = port.is_some_and(|p| {
+        let by_ss = ctx
+            .listeners_on_port(p)
+            .iter()
+            .any(|l| l.process.as_deref().is_some_and(|n| n.starts_with("nginx")));
+        let by_config = ctx.facts.config.as_ref().is_some_and(|c| {
+            c.find("listen").iter().any(|d| {
+                d.arg(0).is_some_and(|a| {
+                    a.rsplit(':').next().and_then(|x| x.parse::<u16>().ok()) == Some(p)
+                })
+            })
+        });
+        let unknown = ctx.facts.listeners.is_empty() && ctx.facts.config.is_none();
+        by_ss || by_config || (unknown && (p == 80 || p == 443))
+    });
+    if nginx_holds && target_port.is_some() && target_port != port {
+        let to = target_port.map(|p| p.to_string()).unwrap_or_default();
+        let target = up.as_ref().map(|u| u.addr.display()).unwrap_or_default();
+        f.reasoning.push(format!(
+            "port {port_s} is nginx's own, and nginx proxies to {target}: the backend is set to the wrong port"
+        ));
+        f.title = format!(
+            "The backend tries to listen on nginx's port {port_s} instead of {to}, where nginx sends requests"
+        );
+        f.summary = format!(
+            "nginx already listens on port {port_s}, so the backend behind it cannot bind there and exits; nginx proxies to {target}, \
+             where nothing listens, and answers 502. Make the backend listen on {to}."
+        );
+        let apache = svc.name.contains("httpd") || svc.name.contains("apache");
+        if apache {
+            f.fixes.push(safe(
+                "sudo grep -rnE '^\\s*Listen|<VirtualHost' /etc/httpd/conf /etc/httpd/conf.d /etc/apache2/ports.conf /etc/apache2/sites-enabled 2>/dev/null",
+                "where Apache's ports are set",
+            ));
+            f.fixes.push(review(
+                format!("# /etc/httpd/conf/httpd.conf (Debian/Ubuntu: /etc/apache2/ports.conf):\nListen 127.0.0.1:{to}\n# and each <VirtualHost *:{port_s}> → <VirtualHost *:{to}>"),
+                "Apache behind nginx listens on the port nginx proxies to, on loopback only",
+            ));
+        } else {
+            f.fixes.push(review(
+                format!("# in the backend's config or start command: listen on 127.0.0.1:{to}, not :{port_s}"),
+                "the port nginx proxies to; nginx keeps the public port",
+            ));
+        }
+        f.fixes.push(disruptive(
+            svc.start_enable(),
+            format!("start `{}` on its new port", svc.name),
+        ));
+        f.verify.push(format!(
+            "sudo ss -tlnp | grep -E ':({port_s}|{to}) '   # expect nginx on :{port_s}, the backend on :{to}"
+        ));
+        f.verify.push(svc.status_expect());
+        return vec![f];
     }
     f.title =
         format!("The backend cannot listen on port {port_s}: something else already holds it");

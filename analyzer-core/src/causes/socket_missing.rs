@@ -96,7 +96,23 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ));
             true
         }
-        None => false,
+        None => {
+            if let Some(p) = ctx
+                .facts
+                .supervisor
+                .iter()
+                .find(|p| p.name == svc.name && p.state != "RUNNING")
+            {
+                f.confidence += 0.08;
+                f.reasoning
+                    .push(format!("supervisord reports `{}` {}", p.name, p.state));
+                f.add_evidence(crate::facts::EvidenceLine::new(
+                    p.line,
+                    &format!("{} {}", p.name, p.state),
+                ));
+            }
+            false
+        }
     };
     let other_php = super::wrong_port::other_php_running(ctx, &path);
     f.title = format!("The socket {path} does not exist");
@@ -175,7 +191,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if ctx.facts.paths.is_empty() && ctx.facts.missing_paths.is_empty() {
         f.next.push(next(format!("ls -la {}", parent(&path)), "shows which sockets exist (a different PHP version's socket means nginx points at the wrong path)"));
     }
-    if ctx.facts.services.is_empty() {
+    if ctx.facts.services.is_empty() && svc.manager == super::ctx::Manager::Systemd {
         f.next.push(next(
             format!("systemctl status {}", svc.name),
             "shows whether the backend runs",
