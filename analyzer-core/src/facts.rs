@@ -84,19 +84,69 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level named by `s` exactly (`error`, not `Error` or `error `).
+    ///
+    /// Runs on every error.log line: the name (at most six bytes) is read
+    /// into one word and compared with the eight names' words, instead of
+    /// a string comparison per name.
+    #[inline]
     pub fn parse(s: &str) -> Option<Level> {
-        Some(match s {
-            "debug" => Level::Debug,
-            "info" => Level::Info,
-            "notice" => Level::Notice,
-            "warn" => Level::Warn,
-            "error" => Level::Error,
-            "crit" => Level::Crit,
-            "alert" => Level::Alert,
-            "emerg" => Level::Emerg,
+        let b = s.as_bytes();
+        if b.is_empty() || b.len() > 6 {
+            return None;
+        }
+        // The length goes into the top byte, so `error\0` is not `error`.
+        let mut w = (b.len() as u64) << 56;
+        for (i, &c) in b.iter().enumerate() {
+            w |= u64::from(c) << (8 * i);
+        }
+        Some(match w {
+            LEVEL_DEBUG => Level::Debug,
+            LEVEL_INFO => Level::Info,
+            LEVEL_NOTICE => Level::Notice,
+            LEVEL_WARN => Level::Warn,
+            LEVEL_ERROR => Level::Error,
+            LEVEL_CRIT => Level::Crit,
+            LEVEL_ALERT => Level::Alert,
+            LEVEL_EMERG => Level::Emerg,
             _ => return None,
         })
     }
+}
+
+/// A level name as the little-endian word [`Level::parse`] compares.
+const fn level_word(name: &[u8]) -> u64 {
+    let mut w = (name.len() as u64) << 56;
+    let mut i = 0;
+    while i < name.len() {
+        w |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+const LEVEL_DEBUG: u64 = level_word(b"debug");
+const LEVEL_INFO: u64 = level_word(b"info");
+const LEVEL_NOTICE: u64 = level_word(b"notice");
+const LEVEL_WARN: u64 = level_word(b"warn");
+const LEVEL_ERROR: u64 = level_word(b"error");
+const LEVEL_CRIT: u64 = level_word(b"crit");
+const LEVEL_ALERT: u64 = level_word(b"alert");
+const LEVEL_EMERG: u64 = level_word(b"emerg");
+
+impl Level {
+    /// Every level, for tests.
+    #[cfg(test)]
+    pub(crate) const ALL: [Level; 8] = [
+        Level::Debug,
+        Level::Info,
+        Level::Notice,
+        Level::Warn,
+        Level::Error,
+        Level::Crit,
+        Level::Alert,
+        Level::Emerg,
+    ];
 }
 
 /// What nginx was doing when an upstream error happened (`while …`).
@@ -667,7 +717,9 @@ impl MinuteCounts {
                 }
             }
         }
-        self.older.extend(self.newest.take());
+        if let Some(n) = self.newest.take() {
+            self.older.push_back(n);
+        }
         self.newest = Some((minute, 1));
     }
 
@@ -835,7 +887,12 @@ impl EventGroup {
             oldest.line = ev.line;
             oldest.mark = mark;
             clip_into(&mut oldest.text, ev.text, 600);
-            self.tail.rotate_left(1);
+            if let [a, b] = &mut self.tail[..] {
+                // Two samples (SAMPLE_TAIL): a swap, not a general rotation.
+                std::mem::swap(a, b);
+            } else {
+                self.tail.rotate_left(1);
+            }
         }
     }
 
@@ -1267,6 +1324,46 @@ impl std::hash::Hasher for SliceHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_names_parse_as_the_string_match_did() {
+        let reference = |s: &str| match s {
+            "debug" => Some(Level::Debug),
+            "info" => Some(Level::Info),
+            "notice" => Some(Level::Notice),
+            "warn" => Some(Level::Warn),
+            "error" => Some(Level::Error),
+            "crit" => Some(Level::Crit),
+            "alert" => Some(Level::Alert),
+            "emerg" => Some(Level::Emerg),
+            _ => None,
+        };
+        let mut inputs = vec![
+            String::new(),
+            "error\0".into(),
+            "\0error".into(),
+            "errorx".into(),
+            "Error".into(),
+            "err".into(),
+            "erro".into(),
+            "emergency".into(),
+            "noticed".into(),
+            "é".into(),
+            "\0\0\0\0".into(),
+        ];
+        for l in Level::ALL {
+            let name = serde_json::to_value(l).unwrap();
+            let name = name.as_str().unwrap();
+            inputs.push(name.into());
+            inputs.push(format!("{name}\0"));
+            inputs.push(format!("{name} "));
+            inputs.push(name[..name.len() - 1].into());
+            inputs.push(name.to_uppercase());
+        }
+        for s in &inputs {
+            assert_eq!(Level::parse(s), reference(s), "{s:?}");
+        }
+    }
 
     /// The sorted-map definition the ring buffer must match: insert, then
     /// past the cap fold the oldest minute into the next.

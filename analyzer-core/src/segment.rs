@@ -582,6 +582,17 @@ impl Segmenter {
 
     /// Feed one raw line (without its newline).
     pub fn line(&mut self, no: u64, raw: &str) {
+        self.line_of(no, raw, false);
+    }
+
+    /// [`Self::line`] for a line known to have no control byte (the
+    /// analyzer checks whole chunks at once).
+    pub(crate) fn line_without_controls(&mut self, no: u64, raw: &str) {
+        self.line_of(no, raw, true);
+    }
+
+    #[inline]
+    fn line_of(&mut self, no: u64, raw: &str, no_controls: bool) {
         self.facts.total_lines = no;
         if !self.overrides.is_empty() {
             let o = self.override_for(no);
@@ -599,7 +610,14 @@ impl Segmenter {
         }
         // Nearly every line of a big log: nothing to clean or unwrap, no
         // block open whose state a blank-run or config check would touch.
-        if self.fast && self.block.is_none() && crate::plain::is_plain(raw) {
+        if self.fast
+            && self.block.is_none()
+            && if no_controls {
+                crate::plain::is_plain_shape(raw)
+            } else {
+                crate::plain::is_plain(raw)
+            }
+        {
             self.classify(no, raw, &crate::text::Wrapper::default());
             return;
         }

@@ -99,6 +99,24 @@ pub(crate) fn has_controls(b: &[u8]) -> bool {
         .fold(false, |acc, &x| acc | control(x))
 }
 
+/// [`has_controls`] for many lines at once: true when `b` has a control
+/// byte other than `\n` (the line ends). When it is false, no line of `b`
+/// has a control byte, and each line's own check can be skipped: one pass
+/// over a chunk instead of a call per line.
+pub(crate) fn has_controls_besides_newlines(b: &[u8]) -> bool {
+    #[inline(always)]
+    fn control(x: u8) -> bool {
+        (x < 0x20) & (x != b'\t') & (x != b'\n') | (x == 0x7f)
+    }
+    let mut blocks = b.chunks_exact(64);
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &x| acc | control(x)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&x| control(x))
+}
+
 /// A substring searcher built once per program run (needles are constants):
 /// `str::find` with a `&str` needle sets up a searcher on every call, which
 /// dominates on short lines.
@@ -363,6 +381,23 @@ pub fn quoted_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_without_controls_has_lines_without_controls() {
+        let mut chunks: Vec<Vec<u8>> = vec![b"".to_vec(), b"\n\n".to_vec(), b"a\tb\n".to_vec()];
+        for c in [0u8, 1, 9, 10, 13, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff] {
+            for at in [0usize, 1, 31, 63, 64, 65, 127, 200] {
+                let mut v = vec![b'x'; 201];
+                v[at] = c;
+                v[100] = b'\n';
+                chunks.push(v);
+            }
+        }
+        for c in &chunks {
+            let per_line = c.split(|&b| b == b'\n').any(has_controls);
+            assert_eq!(has_controls_besides_newlines(c), per_line, "{c:?}");
+        }
+    }
 
     #[test]
     fn strips_ansi_and_controls() {

@@ -69,13 +69,14 @@ fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
     // within 12): a short loop, cheaper than a search call.
     let close = rest.bytes().take(7).position(|b| b == b']')?;
     let level = Level::parse(&rest[..close])?;
-    let mut rest = rest[close + 1..].trim_start();
+    let mut rest = trim_start(&rest[close + 1..]);
     let mut pid = None;
     // `1234#1234: ` (older builds `1234#0: `)
     if let Some(hash) = rest.bytes().take(12).position(|b| b == b'#') {
-        if rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
-            pid = rest[..hash].parse().ok();
-            if let Some(colon) = find_pair(rest, b':', b' ') {
+        let digits = &rest.as_bytes()[..hash];
+        if digits.iter().all(u8::is_ascii_digit) {
+            pid = parse_u32(digits);
+            if let Some(colon) = find_pair_near(rest, b':', b' ') {
                 rest = &rest[colon + 2..];
             }
         }
@@ -93,6 +94,55 @@ fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
         pid,
         message: rest,
     })
+}
+
+/// `s.trim_start()`, without the Unicode tables when `s` opens with a
+/// byte that is plainly not whitespace (the usual case here).
+#[inline]
+fn trim_start(s: &str) -> &str {
+    match s.as_bytes().first() {
+        // `char::is_whitespace` in ASCII: tab, LF, VT, FF, CR and space.
+        Some(&c) if c < 0x80 && !matches!(c, b'\t'..=b'\r' | b' ') => s,
+        _ => s.trim_start(),
+    }
+}
+
+/// `digits.parse::<u32>().ok()` for bytes already known to be ASCII digits.
+#[inline]
+fn parse_u32(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &d| {
+        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
+}
+
+/// [`find_pair`], looking at the first bytes one by one before searching:
+/// the pair is usually a few bytes away, closer than a search call pays off.
+#[inline]
+fn find_pair_near(s: &str, a: u8, b: u8) -> Option<usize> {
+    const NEAR: usize = 24;
+    let bytes = s.as_bytes();
+    let near = &bytes[..bytes.len().min(NEAR + 1)];
+    if let Some(i) = near.windows(2).position(|w| w[0] == a && w[1] == b) {
+        return Some(i);
+    }
+    if bytes.len() <= NEAR + 1 {
+        return None;
+    }
+    // Every pair starting before NEAR was looked at.
+    let from = NEAR;
+    let rest = &bytes[from..];
+    let mut at = 0;
+    while let Some(i) = memchr(a, &rest[at..]) {
+        let p = at + i;
+        if rest.get(p + 1) == Some(&b) {
+            return Some(from + p);
+        }
+        at = p + 1;
+    }
+    None
 }
 
 /// A message split into its head and its `, client: …` context, with the
@@ -985,6 +1035,47 @@ mod tests {
                 (head, ctx, upstream, request, host, client),
                 "{msg:?}"
             );
+        }
+    }
+
+    #[test]
+    fn header_helpers_match_the_std_functions() {
+        let texts = [
+            "",
+            " ",
+            "a",
+            ": ",
+            "1234#1234: *5 x",
+            "1234#1234 no colon at all here, then far away: yes",
+            "12345678901234567890123: x",
+            "123456789012345678901234: x",
+            "1234567890123456789012345: x",
+            "12345678901234567890123:",
+            "\u{a0}x",
+            "\u{2003} error",
+            "\t x",
+            "\u{b}x",
+            "\u{1c}x",
+            "é: ",
+        ];
+        for t in texts {
+            assert_eq!(trim_start(t), t.trim_start(), "{t:?}");
+            assert_eq!(
+                find_pair_near(t, b':', b' '),
+                find_pair(t, b':', b' '),
+                "{t:?}"
+            );
+        }
+        for d in [
+            "",
+            "0",
+            "7",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            "0001",
+        ] {
+            assert_eq!(parse_u32(d.as_bytes()), d.parse().ok(), "{d:?}");
         }
     }
 
