@@ -730,8 +730,20 @@ struct Shape(Vec<u8>);
 
 impl std::hash::Hash for Shape {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // Equal shapes have equal bytes (see `eq`), so equal hashes.
-        self.0.hash(state);
+        // Equal shapes have equal bytes (see `eq`), so equal hashes. Only
+        // the length and both ends are hashed: the start holds the level,
+        // the head's length and its first words, the end the upstream
+        // address; shapes alike there are told apart by `eq` (a few
+        // hundred shapes at most, in a memo of at most MEMO_MAX).
+        const END: usize = 24;
+        let b = &self.0;
+        state.write_usize(b.len());
+        if b.len() <= 2 * END {
+            state.write(b);
+        } else {
+            state.write(&b[..END]);
+            state.write(&b[b.len() - END..]);
+        }
     }
 }
 
