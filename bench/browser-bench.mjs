@@ -3,10 +3,10 @@
 //   (a) the raw read rate: a bench-only worker (bench/browser/) reads the
 //       File with file.stream() to its end and does nothing else;
 //   (b) the end-to-end rate of the app itself: the file is given to the
-//       app's file input (#files) and timed from the moment the page posts
-//       `start` to its worker until the `report` message arrives (read,
-//       diagnose, report built and sent back), as the app's own protocol
-//       reports it;
+//       app's file input (#files) once the app's worker is ready, and timed
+//       from the moment the page posts `start` to its worker until the
+//       `report` message arrives (read, diagnose, report built and sent
+//       back), as the app's own protocol reports it;
 //   (c) for diagnosis, the engine alone: the same wasm package fed from
 //       file.stream() in a bench-only worker, counting only the time spent
 //       inside feed() (so (b) can be told apart into reading and scanning);
@@ -134,6 +134,9 @@ async function endToEnd(browser, origin, file) {
   const page = await context.newPage();
   await page.goto(`${origin}/www/`);
   await page.waitForSelector('#paste', { timeout: 30000 });
+  // The page starts its worker as it loads; a person drops a file after
+  // that, so the clock starts once the worker has said it is ready.
+  await page.waitForFunction(() => window.__udBench.some((m) => m.type === 'ready'), null, { timeout: 60000 });
   await page.setInputFiles('#files', file);
   await page.waitForFunction(
     () => window.__udBench.some((m) => m.type === 'report' || m.type === 'error'),

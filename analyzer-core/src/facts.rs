@@ -1184,6 +1184,11 @@ pub struct Facts {
     pub nginx_version: Option<String>,
     /// True when something shows nginx runs in a container (compose prefix, docker ps).
     pub nginx_in_container: bool,
+    /// The compose service nginx runs as, when the paste names it: an
+    /// nginx-image service of a compose file, else the `web-1  | ` prefix
+    /// of its log lines, else a `docker ps` row. Fix commands say
+    /// `docker compose exec <it>`.
+    pub nginx_service: Option<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).

@@ -922,11 +922,12 @@ fn value_end(line: &str, v: usize, stops: &[u8]) -> usize {
     end
 }
 
-/// `host:port` → (`host`, `:port`); anything else → (whole, "").
+/// `host:port` → (`host`, `:port`), and a bare trailing colon (`host:` at
+/// the end of a sentence) → (`host`, `:`); anything else → (whole, "").
 fn split_port(s: &str) -> (&str, &str) {
     if s.matches(':').count() == 1 {
         if let Some((h, p)) = s.split_once(':') {
-            if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) {
+            if p.bytes().all(|c| c.is_ascii_digit()) {
                 return (h, &s[h.len()..]);
             }
         }

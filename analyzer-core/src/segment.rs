@@ -283,6 +283,41 @@ fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
             }
         }
     }
+    // `docker inspect -f '{{.State.OOMKilled}}' app-1` answers `true`, and
+    // `docker inspect app-1 | grep OOMKilled` `"OOMKilled": true,`: the
+    // container is named by the command only, so the answer is written
+    // in the collector's `app-1 OOMKilled=true` form.
+    if b.kind == Kind::DockerPs {
+        if let Some(cmd) = b.command.as_deref().filter(|c| c.contains("inspect")) {
+            let name = cmd
+                .split('|')
+                .next()
+                .unwrap_or(cmd)
+                .split_whitespace()
+                .skip_while(|w| *w != "inspect")
+                .skip(1)
+                .filter(|w| !w.starts_with('-') && !w.contains("{{") && !w.contains('\''))
+                .last();
+            if let Some(name) = name {
+                for l in &b.lines {
+                    let t = l.text.trim().trim_end_matches(',');
+                    let v = t
+                        .strip_prefix("\"OOMKilled\":")
+                        .map(str::trim)
+                        .unwrap_or_else(|| t.split_whitespace().next().unwrap_or(""));
+                    if v == "true" || v == "false" {
+                        out.push(BlockLine {
+                            no: l.no,
+                            text: format!("{name} OOMKilled={v}"),
+                        });
+                    } else {
+                        out.push(l.clone());
+                    }
+                }
+                return out;
+            }
+        }
+    }
     out.extend(b.lines.iter().cloned());
     out
 }
@@ -527,8 +562,11 @@ impl Segmenter {
         if error_log::looks_like(text) {
             if let Some(event) = self.error_log.line(no, text, &mut self.facts) {
                 self.error_log_lines += 1;
-                if wrapper.container.is_some() {
+                if let Some(c) = &wrapper.container {
                     self.facts.nginx_in_container = true;
+                    if self.facts.nginx_service.is_none() {
+                        self.facts.nginx_service = Some(crate::text::service_of_prefix(c));
+                    }
                 }
                 if event {
                     self.events += 1;
@@ -551,12 +589,11 @@ impl Segmenter {
         }
         if access_log::parse_line(no, text, &mut self.facts) {
             // gunicorn logs the same format: only an nginx-named container counts.
-            if wrapper
-                .container
-                .as_deref()
-                .is_some_and(|c| c.contains("nginx"))
-            {
+            if let Some(c) = wrapper.container.as_deref().filter(|c| c.contains("nginx")) {
                 self.facts.nginx_in_container = true;
+                if self.facts.nginx_service.is_none() {
+                    self.facts.nginx_service = Some(crate::text::service_of_prefix(c));
+                }
             }
             return Some(Kind::NginxAccessLog);
         }

@@ -323,6 +323,27 @@ fn strip_line_number(s: &str) -> Option<&str> {
     None
 }
 
+/// The compose service of a `docker compose logs` prefix: `web-1` → `web`
+/// (Compose v2), `proj_web_1` → `web` (v1 prefixed the project); a name
+/// without an index is kept as it is.
+pub fn service_of_prefix(prefix: &str) -> String {
+    let sep = if prefix.contains('_') && !prefix.contains('-') {
+        '_'
+    } else {
+        '-'
+    };
+    let parts: Vec<&str> = prefix.split(sep).collect();
+    let indexed = parts.len() >= 2
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if !indexed {
+        return prefix.to_string();
+    }
+    let from = usize::from(sep == '_' && parts.len() >= 3);
+    parts[from..parts.len() - 1].join(&sep.to_string())
+}
+
 /// Take off every wrapper and return the line as its program wrote it.
 pub fn unwrap_line(line: &str) -> (&str, Wrapper) {
     let mut w = Wrapper::default();
@@ -480,5 +501,14 @@ mod tests {
             Some((111, "Connection refused", " while"))
         );
         assert_eq!(parse_errno("(x: y)"), None);
+    }
+
+    #[test]
+    fn compose_service_names() {
+        assert_eq!(service_of_prefix("web-1"), "web");
+        assert_eq!(service_of_prefix("nginx_1"), "nginx");
+        assert_eq!(service_of_prefix("shop_web_1"), "web");
+        assert_eq!(service_of_prefix("reverse-proxy-2"), "reverse-proxy");
+        assert_eq!(service_of_prefix("nginx"), "nginx");
     }
 }

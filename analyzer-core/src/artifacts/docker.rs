@@ -229,6 +229,9 @@ fn push_container(
     let nginxish = image.as_deref().is_some_and(is_nginx_image) || name.contains("nginx");
     if nginxish && matches!(state.as_str(), "running" | "restarting") {
         facts.nginx_in_container = true;
+        if facts.nginx_service.is_none() {
+            facts.nginx_service = Some(crate::causes::ctx::compose_service(name).to_string());
+        }
     }
     facts.containers.push(Container {
         name: name.to_string(),
@@ -333,6 +336,9 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         let raw = l.text.trim_end();
         let t = raw.trim();
         if t.is_empty() || t.bytes().all(|b| b == b'-') {
+            continue;
+        }
+        if super::misc::inspect_state(l.no, t, facts) {
             continue;
         }
         if is_header(raw) {
@@ -685,6 +691,8 @@ pub fn parse_compose(lines: &[BlockLine], facts: &mut Facts) {
         };
         if nginxish {
             facts.nginx_in_container = true;
+            // The compose file is the surest name: it wins over log prefixes.
+            facts.nginx_service = Some(s.name.clone());
         }
         facts.compose_services.push(s);
     }

@@ -482,6 +482,20 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         }
         return None;
     }
+    if head.starts_with("peer closed connection in SSL handshake") {
+        // The backend hung up mid-handshake: most often it wants a server
+        // name (SNI) that nginx does not send by default.
+        if head.contains("to upstream") {
+            return Some((
+                Signal::SslHandshake {
+                    reason: "peer closed connection in SSL handshake".into(),
+                },
+                None,
+                "peer closed connection in SSL handshake",
+            ));
+        }
+        return None;
+    }
     if let Some(rest) = head.strip_prefix("upstream SSL certificate verify error: ") {
         let reason = rest
             .strip_prefix('(')
@@ -583,6 +597,8 @@ const HEADLESS_NEEDLES: &[&str] = &[
     "no resolver defined to resolve",
     "upstream SSL certificate",
     "SSL_do_handshake() failed",
+    "peer closed connection in SSL handshake",
+    "socket() failed (",
     "worker_connections are not enough",
 ];
 
@@ -593,6 +609,17 @@ const HEADLESS_NEEDLES: &[&str] = &[
 pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
     if find_with(text, UPSTREAM()).is_none() && find_with(text, CLIENT()).is_none() {
         return None;
+    }
+    // nginx's own `[level] pid#tid: ` header behind another prefix (a
+    // kubectl pod name, `[pod/…/controller]`, a shipper's fields) or with
+    // its date cut off: the message starts after it, whatever it says.
+    if let Some((open, at, level, pid)) = embedded_header(text) {
+        // The date, when it is right before the header.
+        let time = open
+            .checked_sub(20)
+            .filter(|&s| text.get(s..).is_some_and(looks_like))
+            .and_then(|s| time::parse_nginx(text.get(s..s + 19)?));
+        return event_from(line_no, text, &text[at..], level, time, pid);
     }
     let (at, _) = HEADLESS_NEEDLES
         .iter()
@@ -608,6 +635,51 @@ pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
         .find(|c: char| c.is_ascii_digit())
         .and_then(|i| time::parse_nginx(before.get(i..)?));
     event_from(line_no, text, &text[at..], level, time, None)
+}
+
+/// Where an embedded `[level] 1234#1234: *56 ` header opens and where the
+/// message after it starts (the `*56 ` connection id optional), with the
+/// level and pid.
+/// Looks at the first 300 bytes only: a prefix is short.
+fn embedded_header(text: &str) -> Option<(usize, usize, Level, Option<u32>)> {
+    let limit = text.len().min(300);
+    for open in memchr::memchr_iter(b'[', &text.as_bytes()[..limit]) {
+        let rest = &text[open + 1..];
+        let Some(close) = rest.bytes().take(7).position(|b| b == b']') else {
+            continue;
+        };
+        let Some(level) = Level::parse(&rest[..close]) else {
+            continue;
+        };
+        let after = &rest[close + 1..];
+        let Some(after) = after.strip_prefix(' ') else {
+            continue;
+        };
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || after.as_bytes().get(digits) != Some(&b'#') {
+            continue;
+        }
+        let tid = after[digits + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let Some(msg) = after[digits + 1 + tid..].strip_prefix(": ") else {
+            continue;
+        };
+        let pid = after[..digits].parse().ok();
+        let msg = match msg.strip_prefix('*') {
+            Some(r) => {
+                let n = r.bytes().take_while(u8::is_ascii_digit).count();
+                match r.as_bytes().get(n) {
+                    Some(b' ') if n > 0 => &r[n + 1..],
+                    _ => msg,
+                }
+            }
+            None => msg,
+        };
+        return Some((open, text.len() - msg.len(), level, pid));
+    }
+    None
 }
 
 fn event_from(

@@ -150,7 +150,7 @@ fn os_release(t: &str) -> Option<crate::facts::Distro> {
 /// `docker inspect -f '{{.Name}} OOMKilled={{.State.OOMKilled}} ExitCode={{.State.ExitCode}} …'`
 /// as the collector prints it: `/proj-app-1 OOMKilled=true ExitCode=137 Status=exited`.
 /// Marks the container (adding it when `docker ps` was not pasted).
-fn inspect_state(line_no: u64, t: &str, facts: &mut Facts) -> bool {
+pub(crate) fn inspect_state(line_no: u64, t: &str, facts: &mut Facts) -> bool {
     let Some(i) = t.find(" OOMKilled=") else {
         return false;
     };

@@ -305,6 +305,7 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         "pm2" if has("log") => Kind::Pm2Logs,
         "pm2" => Kind::Pm2List,
         "docker" | "docker-compose" | "podman" if has("ps") => Kind::DockerPs,
+        "docker" | "podman" if has("inspect") && all.contains("OOMKilled") => Kind::DockerPs,
         "docker" | "docker-compose" | "kubectl" if has("logs") => return None,
         "curl" | "wget" | "http" => Kind::Curl,
         "dmesg" => Kind::KernelLog,

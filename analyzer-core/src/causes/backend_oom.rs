@@ -1,7 +1,7 @@
 //! `backend_oom`: the kernel (or a cgroup limit) killed the backend for memory.
 
 use super::common::{fpm_unit_from_comm, nginx_symptoms, pool_file, upstream_of};
-use super::ctx::{Manager, ServiceGuess};
+use super::ctx::{compose_service, Manager, ServiceGuess};
 use super::fixes::{disruptive, next, review, safe};
 use super::{push_unique, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
@@ -118,11 +118,34 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             &format!("{}: Active: {} (Result: oom-kill)", s.name, s.state),
         ));
     }
-    // The victim: process name and the service it belongs to.
-    let victim = kills.iter().find_map(|g| match &g.key.signal {
-        Signal::OomKilled { comm, .. } => Some(comm.clone()),
-        _ => None,
-    });
+    // The victim: process name and the service it belongs to. With several
+    // kills, the one that looks like the backend.
+    let victims: Vec<String> = kills
+        .iter()
+        .filter_map(|g| match &g.key.signal {
+            Signal::OomKilled { comm, .. } => Some(comm.clone()),
+            _ => None,
+        })
+        .collect();
+    let hints = backend_hints(ctx, up.as_ref());
+    let fits: Vec<Fit> = victims.iter().map(|v| victim_fit(v, &hints)).collect();
+    let victim = victims
+        .iter()
+        .zip(&fits)
+        .find(|(_, f)| **f == Fit::Backend)
+        .or_else(|| victims.iter().zip(&fits).find(|(_, f)| **f == Fit::Unknown))
+        .or_else(|| victims.iter().zip(&fits).next())
+        .map(|(v, _)| v.clone());
+    // Only a kernel kill can name a process that is not the backend: a
+    // unit, a container or Node's own heap report is the backend's own.
+    let unrelated = !victims.is_empty()
+        && fits.iter().all(|f| *f == Fit::Unrelated)
+        && containers.is_empty()
+        && units.is_empty()
+        && heap.is_empty()
+        && !kills
+            .iter()
+            .any(|g| matches!(g.key.signal, Signal::UnitOomKill { .. }));
     let unit = kills
         .iter()
         .find_map(|g| match &g.key.signal {
@@ -131,15 +154,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         })
         .or_else(|| units.first().map(|s| s.name.clone()));
     let svc: ServiceGuess = if let Some(c) = containers.first() {
-        let name = c
-            .name
-            .rsplit_once(['-', '_'])
-            .map(|(a, _)| a)
-            .and_then(|a| a.rsplit_once(['-', '_']).map(|(_, s)| s))
-            .unwrap_or(&c.name)
-            .to_string();
         ServiceGuess {
-            name,
+            name: compose_service(&c.name).to_string(),
             manager: Manager::Docker,
             known: true,
         }
@@ -168,7 +184,29 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             !sigkill.is_empty(),
         )
     };
-    if strong {
+    if unrelated {
+        let v = victim.clone().unwrap_or_default();
+        f.confidence = 0.3;
+        f.reasoning.push(format!(
+            "the kernel's OOM killer killed `{v}`, which does not look like the backend ({})",
+            if hints.is_empty() {
+                "it is a database, a browser or a system daemon, not an app server".to_string()
+            } else {
+                format!(
+                    "the paste points to {}",
+                    hints
+                        .iter()
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        ));
+        f.reasoning.push(
+            "memory is short on this machine, but this kill alone does not explain nginx's errors"
+                .into(),
+        );
+    } else if strong {
         f.confidence = 0.9;
         f.explains = vec![
             "upstream_closed_early",
@@ -177,6 +215,28 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "systemd_unit_failed",
             "pm2_not_online",
         ];
+        // A stopped container leaves Docker's DNS: nginx cannot resolve it.
+        if containers.iter().any(|c| {
+            ctx.nginx_groups(|s| {
+                matches!(
+                    s,
+                    Signal::CouldNotResolve { .. } | Signal::HostNotFound { .. }
+                )
+            })
+            .iter()
+            .any(|g| match &g.key.signal {
+                Signal::CouldNotResolve { host, .. } | Signal::HostNotFound { host } => {
+                    let h = host.split(':').next().unwrap_or(host);
+                    !h.is_empty() && compose_service(&c.name) == h
+                }
+                _ => false,
+            })
+        }) {
+            f.explains.push("dns_resolution");
+            f.reasoning.push(
+                "a stopped container drops out of Docker's DNS, so nginx can no longer resolve its name".into(),
+            );
+        }
         if let Some(v) = &victim {
             f.reasoning
                 .push(format!("the kernel's OOM killer killed `{v}`"));
@@ -230,15 +290,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "a cgroup limit was hit (`Memory cgroup out of memory`), not the whole machine".into(),
         );
     }
-    f.title = if strong {
+    f.title = if unrelated {
+        format!("`{who}` was killed for lack of memory (not the backend, it seems)")
+    } else if strong {
         format!("The backend `{who}` was killed for lack of memory")
     } else {
         format!("The backend `{who}` was killed with SIGKILL, probably for lack of memory")
     };
     f.summary = format!(
         "{} Requests it was serving were cut off and new ones refused until it came back, so nginx answered 502.",
-        if strong {
-            if cgroup {
+        if unrelated {
+            format!("The kernel's OOM killer killed `{who}`; the machine is short of memory, which can slow or starve the backend too.")
+        } else if strong {
+            if !containers.is_empty() && kills.is_empty() {
+                format!("Docker reports the container of `{who}` OOMKilled: it reached its memory limit (or the host ran out) and the kernel killed it.")
+            } else if cgroup {
                 format!("`{who}` reached the memory limit of its cgroup (a systemd MemoryMax= or a container limit) and the kernel killed it.")
             } else {
                 format!("The kernel's OOM killer killed `{who}` when the machine ran out of memory.")
@@ -339,5 +405,173 @@ fn backend_kind(victim: Option<&str>, service: &str, scheme: Option<&str>, gunic
         Kind::Node
     } else {
         Kind::Other
+    }
+}
+
+/// Does the OOM victim look like the backend?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fit {
+    /// Its name matches what the paste says the backend is.
+    Backend,
+    /// The paste does not tell what the backend is.
+    Unknown,
+    /// The paste names another backend, or the victim is a database, a
+    /// browser or a system daemon.
+    Unrelated,
+}
+
+/// Processes that are never what nginx proxies to.
+const NOT_BACKENDS: &[&str] = &[
+    "mysqld",
+    "mariadbd",
+    "postgres",
+    "postmaster",
+    "redis-server",
+    "mongod",
+    "memcached",
+    "clickhouse-serv",
+    "chrome",
+    "chromium",
+    "firefox",
+    "snapd",
+    "dockerd",
+    "containerd",
+    "apt",
+    "apt-get",
+    "dpkg",
+    "unattended-upgr",
+    "packagekitd",
+    "fwupd",
+    "clamd",
+    "freshclam",
+    "systemd-journal",
+    "rsyslogd",
+    "sshd",
+    "nginx",
+];
+
+/// The runtime family of a process, unit or app name: `php-fpm8.1` → `php`,
+/// `gunicorn`/`python3` → `python`, `next-server` → `node`.
+fn family(name: &str) -> &'static str {
+    let n = name.to_ascii_lowercase();
+    let has = |w: &str| n.contains(w);
+    if has("php") {
+        "php"
+    } else if has("python")
+        || has("gunicorn")
+        || has("uwsgi")
+        || has("uvicorn")
+        || has("hypercorn")
+        || has("daphne")
+        || has("celery")
+    {
+        "python"
+    } else if has("node") || has("next-") || has("npm") || has("pm2") || has("bun") {
+        "node"
+    } else if has("java") || has("spring") || has("tomcat") {
+        "java"
+    } else if has("ruby") || has("puma") || has("unicorn") || has("passenger") {
+        "ruby"
+    } else if has("dotnet") {
+        "dotnet"
+    } else {
+        ""
+    }
+}
+
+/// What the paste says the backend is: runtime families and names, from
+/// the upstream (scheme, socket path), the process listening on it, pm2
+/// apps, the non-nginx units and containers, and backend log sources.
+fn backend_hints(ctx: &Ctx, up: Option<&crate::facts::Upstream>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |s: &str| {
+        let s = s.trim().to_ascii_lowercase();
+        if s.len() >= 2 && !s.contains("nginx") && !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    if let Some(u) = up {
+        match u.scheme.as_str() {
+            "fastcgi" => add("php"),
+            "uwsgi" => add("uwsgi"),
+            _ => {}
+        }
+        if let Some(p) = u.addr.socket_path() {
+            for part in p.split(['/', '.', '-', '_']) {
+                if !family(part).is_empty() {
+                    add(part);
+                }
+            }
+        }
+        for l in ctx.listeners_covering(&u.addr) {
+            if let Some(p) = &l.process {
+                add(p);
+            }
+        }
+    }
+    for a in &ctx.facts.pm2 {
+        add("node");
+        add(&a.name);
+    }
+    for s in &ctx.facts.services {
+        if !NOT_BACKENDS.iter().any(|n| s.name.contains(n)) {
+            add(&s.name);
+        }
+    }
+    for c in &ctx.facts.containers {
+        if !c.image.as_deref().unwrap_or("").contains("nginx") {
+            add(compose_service(&c.name));
+        }
+    }
+    for g in &ctx.facts.groups {
+        match g.key.source {
+            crate::facts::Source::PhpFpm => add("php"),
+            crate::facts::Source::Gunicorn => add("gunicorn"),
+            crate::facts::Source::Uwsgi => add("uwsgi"),
+            crate::facts::Source::Node | crate::facts::Source::Pm2 => add("node"),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn victim_fit(victim: &str, hints: &[String]) -> Fit {
+    let v = victim.to_ascii_lowercase();
+    let fam = family(&v);
+    let matches = hints.iter().any(|h| {
+        (!fam.is_empty() && family(h) == fam)
+            || (v.len() >= 3 && (h.contains(v.as_str()) || v.contains(h.as_str())))
+    });
+    if matches {
+        Fit::Backend
+    } else if NOT_BACKENDS.iter().any(|n| v == *n || v.starts_with(n)) {
+        Fit::Unrelated
+    } else if !fam.is_empty() && hints.iter().any(|h| !family(h).is_empty()) {
+        // The paste says which runtime the backend is, and this is another.
+        Fit::Unrelated
+    } else {
+        Fit::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn victims_are_matched_to_the_backend() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(victim_fit("php-fpm8.1", &h(&["php"])), Fit::Backend);
+        assert_eq!(victim_fit("gunicorn", &h(&["gunicorn"])), Fit::Backend);
+        assert_eq!(victim_fit("python3", &h(&["gunicorn"])), Fit::Backend);
+        assert_eq!(victim_fit("node", &h(&["node", "api"])), Fit::Backend);
+        assert_eq!(victim_fit("java", &h(&["orders"])), Fit::Unknown);
+        assert_eq!(victim_fit("node", &h(&[])), Fit::Unknown);
+        assert_eq!(victim_fit("mysqld", &h(&[])), Fit::Unrelated);
+        assert_eq!(victim_fit("mysqld", &h(&["php"])), Fit::Unrelated);
+        assert_eq!(victim_fit("chrome", &h(&["node", "api"])), Fit::Unrelated);
+        assert_eq!(victim_fit("java", &h(&["php"])), Fit::Unrelated);
+        assert_eq!(compose_service("stack-api-1"), "api");
+        assert_eq!(compose_service("stack_api_1"), "api");
     }
 }

@@ -262,7 +262,7 @@ pub fn is_http_block_size(size: u32) -> bool {
 /// compose logs` when nginx runs in a container (its log goes to stderr).
 pub fn watch_log(ctx: &Ctx, fragment: &str) -> String {
     if ctx.facts.nginx_in_container {
-        format!("docker compose logs -f --since 1m nginx 2>&1 | grep --line-buffered '{fragment}'   # expect no new lines")
+        format!("docker compose logs -f --since 1m {} 2>&1 | grep --line-buffered '{fragment}'   # expect no new lines", ctx.nginx_service())
     } else {
         super::fixes::watch_log(fragment)
     }

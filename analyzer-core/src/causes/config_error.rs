@@ -118,9 +118,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     };
     let container = ctx.facts.nginx_in_container;
     let test = if container {
-        "docker compose exec nginx nginx -t"
+        ctx.in_nginx_container("nginx -t")
     } else {
-        "sudo nginx -t"
+        "sudo nginx -t".to_string()
     };
     // `bind() to 0.0.0.0:80 failed (98: Address already in use)`: the config
     // is fine, another program holds nginx's port.
@@ -208,7 +208,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     let reload = if container {
-        "docker compose exec nginx nginx -t && docker compose restart nginx".to_string()
+        format!(
+            "{} && docker compose restart {}",
+            ctx.in_nginx_container("nginx -t"),
+            ctx.nginx_service()
+        )
     } else {
         "sudo nginx -t && (sudo systemctl reload nginx || sudo systemctl restart nginx)".to_string()
     };
@@ -230,9 +234,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     f.next.push(next(
         if container {
-            "docker compose exec nginx nginx -T"
+            ctx.in_nginx_container("nginx -T")
         } else {
-            "sudo nginx -T"
+            "sudo nginx -T".to_string()
         },
         "shows the whole loaded configuration, so the fix can name the right file",
     ));

@@ -89,16 +89,31 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let app = ctx.facts.containers.iter().find(|c| {
         !c.name.contains("nginx") && !c.image.as_deref().is_some_and(|i| i.starts_with("nginx"))
     });
-    let service = app
-        .map(|c| compose_service(&c.name))
-        .unwrap_or_else(|| "{container_service}".to_string());
-    if let Some(c) = app {
-        f.add_evidence(EvidenceLine::marked(
-            c.line,
-            &format!("{} {}", c.name, c.status),
-            &c.name,
-        ));
-    } else {
+    let from_compose = ctx.compose_app(Some(port));
+    let service = match (from_compose, app) {
+        (Some(s), _) => {
+            f.reasoning.push(format!(
+                "the compose file's service `{}` is the app (not nginx, not a database)",
+                s.name
+            ));
+            f.add_evidence(EvidenceLine::marked(
+                s.line,
+                &format!("{}:", s.name),
+                &s.name,
+            ));
+            s.name.clone()
+        }
+        (None, Some(c)) => {
+            f.add_evidence(EvidenceLine::marked(
+                c.line,
+                &format!("{} {}", c.name, c.status),
+                &c.name,
+            ));
+            super::ctx::compose_service(&c.name).to_string()
+        }
+        (None, None) => "{container_service}".to_string(),
+    };
+    if from_compose.is_none() && app.is_none() {
         f.next.push(next(
             "docker compose ps",
             "names the app's service, so the fix can use it",
@@ -125,23 +140,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ctx.reload_nginx(),
         "check and reload nginx inside its container",
     ));
-    f.verify.push(format!("docker compose exec nginx wget -qO- http://{service}:{port}/ | head -c 200   # expect the app's content"));
+    f.verify.push(format!(
+        "{}   # expect the app's content",
+        ctx.in_nginx_container(&format!("wget -qO- http://{service}:{port}/ | head -c 200"))
+    ));
     f.verify.push(
         "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502"
             .into(),
     );
     vec![f]
-}
-
-/// `proj-app-1` → `app`; `proj_app_1` → `app`; other names as they are.
-fn compose_service(name: &str) -> String {
-    let parts: Vec<&str> = name.split(['-', '_']).collect();
-    if parts.len() >= 3
-        && parts
-            .last()
-            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return parts[1..parts.len() - 1].join("-");
-    }
-    name.to_string()
 }

@@ -105,6 +105,17 @@ impl ServiceGuess {
             Manager::Docker => "docker compose ps".to_string(),
         }
     }
+    /// [`Self::status`] with what a running backend shows there.
+    pub fn status_expect(&self) -> String {
+        match self.manager {
+            Manager::Systemd => format!("{}   # expect: active", self.status()),
+            Manager::Pm2 => format!("{}   # expect `{}` online", self.status(), self.name),
+            Manager::Docker => format!(
+                "docker compose ps {}   # expect: Up (not Restarting or Exited)",
+                self.name
+            ),
+        }
+    }
 }
 
 /// PHP version in a path or unit name: `php8.1-fpm.sock` → `8.1`, `php81` → `8.1`.
@@ -211,10 +222,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The compose service nginx runs as (`nginx` when the paste does not say).
+    pub fn nginx_service(&self) -> &str {
+        self.facts.nginx_service.as_deref().unwrap_or("nginx")
+    }
+
+    /// `docker compose exec <nginx's service> <cmd>`.
+    pub fn in_nginx_container(&self, cmd: &str) -> String {
+        format!("docker compose exec {} {cmd}", self.nginx_service())
+    }
+
     /// The command that checks and reloads nginx here.
     pub fn reload_nginx(&self) -> String {
         if self.facts.nginx_in_container {
-            "docker compose exec nginx nginx -t && docker compose exec nginx nginx -s reload".into()
+            format!(
+                "{} && {}",
+                self.in_nginx_container("nginx -t"),
+                self.in_nginx_container("nginx -s reload")
+            )
         } else {
             "sudo nginx -t && sudo systemctl reload nginx".into()
         }
@@ -312,6 +337,14 @@ impl<'a> Ctx<'a> {
                     };
                 }
             }
+            // Containers: the compose service behind the upstream.
+            if let Some(name) = self.container_service_for(u) {
+                return ServiceGuess {
+                    name,
+                    manager: Manager::Docker,
+                    known: true,
+                };
+            }
             // A unit reported in the paste whose name fits.
             if let Some(s) = self
                 .non_nginx_services()
@@ -329,6 +362,17 @@ impl<'a> Ctx<'a> {
                         name: s.name.clone(),
                         manager: Manager::Systemd,
                         known: true,
+                    };
+                }
+                // Plesk: one socket per domain, served by `plesk-phpXY-fpm`.
+                if u.addr
+                    .socket_path()
+                    .is_some_and(|p| p.starts_with("/var/www/vhosts/system/"))
+                {
+                    return ServiceGuess {
+                        name: "plesk-php{php_version_no_dot}-fpm".into(),
+                        manager: Manager::Systemd,
+                        known: false,
                     };
                 }
                 let from_path = u.addr.socket_path().and_then(php_version_in);
@@ -410,6 +454,100 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The compose service that backs `u`, when the paste shows containers
+    /// and no systemd unit: the service `*_pass` names (`http://app:3000`),
+    /// else the one app container that is not running, else the only app
+    /// container.
+    fn container_service_for(&self, u: &Upstream) -> Option<String> {
+        let f = self.facts;
+        if self.non_nginx_services().next().is_some() {
+            return None;
+        }
+        let apps: Vec<&crate::facts::Container> = f
+            .containers
+            .iter()
+            .filter(|c| {
+                !c.image.as_deref().unwrap_or("").contains("nginx")
+                    && !compose_service(&c.name).contains("nginx")
+            })
+            .collect();
+        let host_is_service = |h: &str| {
+            !h.is_empty()
+                && !h.contains('.')
+                && !h.contains(':')
+                && h != "localhost"
+                && !h.bytes().all(|b| b.is_ascii_digit())
+        };
+        // The name nginx was given: in the upstream itself or in the config.
+        let named = u
+            .addr
+            .host()
+            .filter(|h| host_is_service(h))
+            .map(str::to_string)
+            .or_else(|| {
+                let hosts: Vec<String> = self
+                    .passes()
+                    .iter()
+                    .filter_map(|p| p.upstream.as_ref()?.addr.host().map(str::to_string))
+                    .filter(|h| host_is_service(h))
+                    .filter(|h| {
+                        f.config
+                            .as_ref()
+                            .is_none_or(|c| c.upstream_named(h).is_none())
+                    })
+                    .collect();
+                let first = hosts.first()?.clone();
+                hosts.iter().all(|h| *h == first).then_some(first)
+            });
+        if apps.is_empty() {
+            // Only nginx's own container, or none pasted: a service name in
+            // `*_pass` is still a compose service when nginx runs in one,
+            // and a pasted compose file names the app.
+            return named
+                .filter(|_| f.nginx_in_container)
+                .or_else(|| Some(self.compose_app(u.addr.port())?.name.clone()));
+        }
+        if let Some(n) = &named {
+            if apps.iter().any(|c| is_container_of(&c.name, n)) {
+                return Some(n.clone());
+            }
+        }
+        let down: Vec<_> = apps.iter().filter(|c| c.status != "running").collect();
+        if down.len() == 1 {
+            return Some(compose_service(&down[0].name).to_string());
+        }
+        if apps.len() == 1 {
+            return Some(compose_service(&apps[0].name).to_string());
+        }
+        named
+    }
+
+    /// The app's service in a pasted compose file: not nginx, not a
+    /// database or another proxy; the one publishing or exposing `port`
+    /// when several remain.
+    pub fn compose_app(&self, port: Option<u16>) -> Option<&'a crate::facts::ComposeService> {
+        let nginx = self.facts.nginx_service.as_deref();
+        let candidates: Vec<&crate::facts::ComposeService> = self
+            .facts
+            .compose_services
+            .iter()
+            .filter(|s| Some(s.name.as_str()) != nginx)
+            .filter(|s| {
+                let look = format!("{} {}", s.name, s.image.as_deref().unwrap_or(""));
+                !look.contains("nginx") && !NOT_THE_APP.iter().any(|n| look.contains(n))
+            })
+            .collect();
+        let container_port = |spec: &str| {
+            let spec = spec.split('/').next().unwrap_or(spec);
+            port.is_some_and(|p| spec.rsplit(':').next() == Some(p.to_string().as_str()))
+        };
+        candidates
+            .iter()
+            .copied()
+            .find(|s| s.ports.iter().chain(&s.expose).any(|x| container_port(x)))
+            .or_else(|| (candidates.len() == 1).then(|| candidates[0]))
+    }
+
     fn non_nginx_services(&self) -> impl Iterator<Item = &'a crate::facts::ServiceState> {
         self.facts
             .services
@@ -417,6 +555,49 @@ impl<'a> Ctx<'a> {
             .rev()
             .filter(|s| s.name != "nginx")
     }
+}
+
+/// Compose images that are never the app behind nginx.
+const NOT_THE_APP: &[&str] = &[
+    "postgres",
+    "mysql",
+    "mariadb",
+    "redis",
+    "mongo",
+    "memcached",
+    "rabbitmq",
+    "elasticsearch",
+    "adminer",
+    "phpmyadmin",
+    "certbot",
+    "traefik",
+    "caddy",
+    "haproxy",
+];
+
+/// The compose service of a container name: `proj-api-1` / `proj_api_1` →
+/// `api` (the last word before the index; a service whose own name has a
+/// dash is matched with [`is_container_of`] instead).
+pub fn compose_service(name: &str) -> &str {
+    let base = container_base(name);
+    base.rsplit_once(['-', '_']).map(|(_, s)| s).unwrap_or(base)
+}
+
+/// A container name without its compose index: `proj-api-1` → `proj-api`.
+fn container_base(name: &str) -> &str {
+    name.rsplit_once(['-', '_'])
+        .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(a, _)| a)
+        .unwrap_or(name)
+}
+
+/// Is `container` (`proj-reverse-proxy-1`) a container of compose service `svc`?
+pub fn is_container_of(container: &str, svc: &str) -> bool {
+    let base = container_base(container);
+    base == svc
+        || base
+            .strip_suffix(svc)
+            .is_some_and(|p| p.ends_with('-') || p.ends_with('_'))
 }
 
 /// Does a listener bound to `l` accept connections for target `t`?

@@ -198,7 +198,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let reload = ctx.reload_nginx();
     let exec = |cmd: &str| {
         if container {
-            format!("docker compose exec nginx {cmd}")
+            ctx.in_nginx_container(cmd)
         } else {
             cmd.to_string()
         }
@@ -213,7 +213,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             );
             if compose_like {
                 f.fixes.push(safe("docker compose ps", format!("is the `{host}` service running? nginx can only resolve it once the container exists")));
-                f.fixes.push(safe(format!("docker compose exec nginx getent hosts {host}"), "empty output: the two containers share no network, or the service name differs"));
+                f.fixes.push(safe(ctx.in_nginx_container(&format!("getent hosts {host}")), "empty output: the two containers share no network, or the service name differs"));
                 f.fixes.push(review(
                     format!("# docker-compose.yml, nginx service:\n#   depends_on:\n#     {host}:\n#       condition: service_healthy\n#   networks: [ the same network as {host} ]"),
                     "start nginx after the backend, on a network where its name resolves",
@@ -223,7 +223,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     "nginx then starts even while the backend is down and follows its address when it is recreated (a variable proxy_pass no longer rewrites the URI)",
                 ));
                 f.fixes.push(disruptive(
-                    "docker compose up -d && docker compose restart nginx",
+                    format!(
+                        "docker compose up -d && docker compose restart {}",
+                        ctx.nginx_service()
+                    ),
                     "start the backend, then nginx",
                 ));
             } else {
@@ -277,7 +280,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     format!("is the `{host}` service running?"),
                 ));
                 f.fixes.push(safe(
-                    format!("docker compose exec nginx getent hosts {host}"),
+                    ctx.in_nginx_container(&format!("getent hosts {host}")),
                     "empty output: the containers share no user-defined network",
                 ));
                 f.fixes.push(disruptive(
@@ -337,7 +340,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         exec(&format!("getent hosts {host}"))
     ));
     f.verify.push(if container {
-        "docker compose exec nginx nginx -t   # expect: test is successful".into()
+        format!(
+            "{}   # expect: test is successful",
+            ctx.in_nginx_container("nginx -t")
+        )
     } else {
         "sudo nginx -t   # expect: test is successful".into()
     });

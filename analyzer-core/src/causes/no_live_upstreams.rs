@@ -107,10 +107,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "{} of `no live upstreams` for the group `{name}`",
         plural(f.events, "line", "lines")
     ));
+    // `localhost` resolves to 127.0.0.1 and [::1]: two addresses of one
+    // backend, not a group of servers, so both failing is one outage.
+    let one_host = name == "localhost" && loopback_only(&per_server);
     if per_server.is_empty() {
         f.confidence = 0.72;
         f.reasoning.push("no per-server error is in the paste: the failure that took the servers out was logged earlier".into());
-    } else if failing_members(&per_server) >= 2 {
+    } else if failing_members(&per_server) >= 2 && !one_host {
         // Several servers of the group fail: the outage is the whole group,
         // which one per-server finding (naming one address) would understate.
         f.confidence = 0.9;
@@ -306,6 +309,13 @@ fn describe(s: &Signal) -> String {
 }
 
 /// Distinct server addresses with a per-server failure.
+/// Every failing server is a loopback address.
+fn loopback_only(per_server: &[&EventGroup]) -> bool {
+    per_server
+        .iter()
+        .all(|g| g.key.upstream.as_ref().is_none_or(|u| u.addr.is_loopback()))
+}
+
 fn failing_members(per_server: &[&EventGroup]) -> usize {
     let mut seen: Vec<&Address> = Vec::new();
     for g in per_server {

@@ -137,9 +137,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.fixes.push(safe("docker compose ps && docker network inspect $(docker network ls -q --filter driver=bridge) --format '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{\"\\n\"}}{{end}}'", "the backend's current address (compare with the one nginx uses)"));
         f.fixes.push(disruptive(
             if ctx.facts.nginx_in_container {
-                "docker compose restart nginx"
+                format!("docker compose restart {}", ctx.nginx_service())
             } else {
-                "sudo systemctl reload nginx"
+                "sudo systemctl reload nginx".to_string()
             },
             "make nginx resolve the name again",
         ));
@@ -165,7 +165,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             f.reasoning.push(format!(
                 "{host} is in Docker's default address range: it may be a container's old address"
             ));
-            f.fixes.push(disruptive("docker compose restart nginx", "if the backend is a container that was recreated: make nginx resolve its name again"));
+            f.fixes.push(disruptive(format!("docker compose restart {}", ctx.nginx_service()), "if the backend is a container that was recreated: make nginx resolve its name again"));
         }
         f.fixes.push(review(
             format!("# on the backend host, if firewalld rejects the port:\nsudo firewall-cmd --permanent --add-port={port_s}/tcp && sudo firewall-cmd --reload"),

@@ -174,8 +174,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("start `{}` properly now the port is free", svc.name),
     ));
     f.verify.push(format!("sudo ss -tlnp 'sport = :{port_s}'   # expect exactly one LISTEN line, owned by the backend"));
-    f.verify
-        .push(format!("{}   # expect: active / online", svc.status()));
+    f.verify.push(svc.status_expect());
     if ctx.facts.listeners.is_empty() {
         f.next.push(next(
             format!("sudo ss -tlnp 'sport = :{port_s}'"),

@@ -1,6 +1,6 @@
 //! `socket_missing`: the unix socket in `*_pass` does not exist.
 
-use super::fixes::{disruptive, next, safe};
+use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{Address, Signal};
 
@@ -40,8 +40,11 @@ invisible to an nginx started with `PrivateTmp=true`: move them under `/run/<ser
 backend; a request through nginx returns 200.
 
 ## Known problems
-When the listing shows a different socket that exists, the cause is
-reported as `wrong_port` (nginx points at the wrong path) and this one ranks below it.
+When the listing shows a different socket that exists, or `systemctl status`
+shows another PHP version's FPM running, the cause is reported as
+`wrong_port` (nginx points at the wrong path) and this one ranks below it.
+When the backend that should own the socket is running, this cause says so
+and asks where it listens instead of telling to start it.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
@@ -78,29 +81,93 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.reasoning
             .push("`ls` confirms the socket is missing".into());
     }
-    if let Some(s) = ctx.facts.services.iter().rev().find(|s| s.name == svc.name) {
-        if !s.is_running() {
+    // The pasted unit state: a stopped backend is the usual reason; a
+    // running one means the socket is elsewhere.
+    let running = match ctx.facts.services.iter().rev().find(|s| s.name == svc.name) {
+        Some(s) if !s.is_running() => {
             f.confidence += 0.08;
             f.reasoning.push(format!("`{}` is {}", s.name, s.state));
+            false
         }
-    }
+        Some(s) => {
+            f.reasoning.push(format!(
+                "`{}` is running, so its socket is not {path}",
+                s.name
+            ));
+            true
+        }
+        None => false,
+    };
+    let other_php = super::wrong_port::other_php_running(ctx, &path);
     f.title = format!("The socket {path} does not exist");
-    f.summary = format!(
-        "nginx connects to the unix socket {path}, and there is no such file: the backend that should create it \
-         ({}) is not running, or it listens on another path. nginx answers 502 at once.",
-        svc.name
-    );
-    f.fixes.push(disruptive(
-        svc.start_enable(),
-        format!("start `{}`: it creates {path} when it starts", svc.name),
-    ));
-    f.fixes.push(safe(format!("ls -la {}", parent(&path)), "if the service runs, see which socket it created instead (after a PHP upgrade the name changes)"));
-    f.fixes
-        .push(safe(svc.logs(), "if it does not start, its log says why"));
+    if let Some((unit, sock)) = &other_php {
+        let want = super::ctx::php_version_in(&path).unwrap_or_default();
+        f.summary = format!(
+            "nginx connects to {path}, PHP {want}'s socket, and there is no such file; the PHP-FPM that runs is \
+             `{unit}`, whose stock socket is {sock}. After a PHP upgrade the site config still names the old \
+             version: point it at the new socket, or start PHP {want}'s FPM if the site needs that version. \
+             nginx answers 502 at once."
+        );
+        f.fixes.push(safe(
+            format!("ls -la {}", parent(&path)),
+            format!("confirm which socket exists ({sock} expected)"),
+        ));
+        f.fixes.push(review(
+            format!(
+                "sudo grep -rln '{path}' /etc/nginx/ | xargs -r sudo sed -i --follow-symlinks 's#{path}#{sock}#'"
+            ),
+            format!("point every site that names PHP {want}'s socket at `{unit}`'s"),
+        ));
+        f.fixes.push(disruptive(
+            ctx.reload_nginx(),
+            "check the config, then reload without dropping connections",
+        ));
+        f.fixes.push(disruptive(
+            format!("sudo systemctl enable --now php{want}-fpm"),
+            format!(
+                "instead, if the site needs PHP {want} and it is still installed: start its FPM"
+            ),
+        ));
+    } else if running {
+        f.summary = format!(
+            "nginx connects to the unix socket {path}, and there is no such file, while `{}` runs: it listens \
+             on another path (its pool's `listen =`). nginx answers 502 at once.",
+            svc.name
+        );
+        f.fixes.push(safe(
+            format!("ls -la {}", parent(&path)),
+            "see which socket exists instead",
+        ));
+        f.fixes.push(safe(
+            where_it_listens(ctx, &svc.name),
+            "the path the running service listens on: name it in nginx's `*_pass` (or make the service listen where nginx looks)",
+        ));
+        f.fixes.push(disruptive(
+            ctx.reload_nginx(),
+            "after changing the config: check it, then reload",
+        ));
+    } else {
+        f.summary = format!(
+            "nginx connects to the unix socket {path}, and there is no such file: the backend that should create it \
+             ({}) is not running, or it listens on another path. nginx answers 502 at once.",
+            svc.name
+        );
+        f.fixes.push(disruptive(
+            svc.start_enable(),
+            format!("start `{}`: it creates {path} when it starts", svc.name),
+        ));
+        f.fixes.push(safe(format!("ls -la {}", parent(&path)), "if the service runs, see which socket it created instead (after a PHP upgrade the name changes)"));
+        f.fixes
+            .push(safe(svc.logs(), "if it does not start, its log says why"));
+    }
+    // After the fix, the socket nginx uses is the running unit's.
+    let used = other_php
+        .as_ref()
+        .map_or(path.as_str(), |(_, sock)| sock.as_str());
     f.verify
-        .push(format!("ls -la {path}   # expect a line starting with 's'"));
+        .push(format!("ls -la {used}   # expect a line starting with 's'"));
     f.verify.push(format!(
-        "sudo ss -xlp | grep {path}   # expect the backend process"
+        "sudo ss -xlp | grep {used}   # expect the backend process"
     ));
     f.verify.push(super::fixes::curl_through_nginx(
         f.servers.first().map(String::as_str),
@@ -115,6 +182,19 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// The command that shows where a running service puts its socket: the
+/// PHP-FPM pools' `listen =` lines, else the unit (`--bind unix:...`).
+fn where_it_listens(ctx: &Ctx, unit: &str) -> String {
+    let rhel = ctx.distro() == crate::facts::Distro::Rhel;
+    match super::common::php_version(ctx, unit) {
+        Some(v) if !rhel => format!("sudo grep -rn '^listen' /etc/php/{v}/fpm/pool.d/"),
+        _ if unit.contains("php") || unit.contains("fpm") => {
+            "sudo grep -rn '^listen' /etc/php-fpm.d/ /etc/php/*/fpm/pool.d/ 2>/dev/null".into()
+        }
+        _ => format!("systemctl cat {unit} | grep -n sock"),
+    }
 }
 
 fn parent(p: &str) -> &str {

@@ -86,7 +86,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.explains = vec!["upstream_down", "socket_missing"];
     let state = ctx.facts.service(&unit);
     f.confidence = 0.74;
-    if !nginx_fail.is_empty() {
+    // A unit that is merely stopped (`inactive (dead)`, no failure) says
+    // nothing beyond "not running": with a missing socket, the socket
+    // finding (which also says to start the unit) is the diagnosis.
+    let only_stopped =
+        state.is_some_and(|s| s.state == "inactive" && s.result.is_none()) && journal.is_empty();
+    let socket_gone = !nginx_fail.is_empty()
+        && nginx_fail
+            .iter()
+            .all(|g| matches!(g.key.signal, Signal::ConnectFailed { errno: 2 }));
+    if only_stopped && socket_gone {
+        f.explains = vec!["upstream_down"];
+        f.reasoning.push(
+            "nginx cannot reach its backend's socket, which the stopped unit would create".into(),
+        );
+    } else if !nginx_fail.is_empty() {
         f.confidence += 0.16;
         f.reasoning.push("nginx cannot reach its backend".into());
     } else {

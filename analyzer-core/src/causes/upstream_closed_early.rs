@@ -150,7 +150,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     f.verify.push(if ctx.facts.nginx_in_container {
-        "docker compose logs --since 10m nginx 2>&1 | grep -c 'prematurely closed'   # run again later under the same traffic: expect 0".into()
+        format!("docker compose logs --since 10m {} 2>&1 | grep -c 'prematurely closed'   # run again later under the same traffic: expect 0", ctx.nginx_service())
     } else {
         "sudo grep -c 'prematurely closed' /var/log/nginx/error.log   # run twice under the same traffic: expect no growth".into()
     });

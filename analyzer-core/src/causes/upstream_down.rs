@@ -153,17 +153,23 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "the socket file is left over from a process that is gone; remove it and let the service create a fresh one",
         ));
     }
+    let docker = svc.manager == super::ctx::Manager::Docker;
     f.fixes.push(disruptive(
         svc.start_enable(),
-        format!("start `{}` now and at every boot", svc.name),
+        if docker {
+            format!("start `{}` again (with `restart: unless-stopped` in the compose file it also comes back after a crash or a reboot)", svc.name)
+        } else {
+            format!("start `{}` now and at every boot", svc.name)
+        },
     ));
     f.fixes.push(safe(
         svc.logs(),
         "if it stops again, its own log says why (a crash, a port already in use, a bad config)",
     ));
-    f.verify
-        .push(format!("{}   # expect: active", svc.status()));
-    if let Some(Address::Tcp { port: Some(p), .. }) = &target {
+    f.verify.push(svc.status_expect());
+    if docker {
+        // The port is inside the container's network: the host's `ss` does not show it.
+    } else if let Some(Address::Tcp { port: Some(p), .. }) = &target {
         f.verify.push(format!(
             "sudo ss -tlnp | grep ':{p} '   # expect a LISTEN line owned by the backend"
         ));
@@ -175,7 +181,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.verify.push(super::fixes::curl_through_nginx(
         f.servers.first().map(String::as_str),
     ));
-    if !have_listeners {
+    if docker {
+        if ctx.facts.containers.is_empty() {
+            f.next.push(next(
+                "docker compose ps",
+                "shows whether the backend's container is up, restarting or exited",
+            ));
+        }
+    } else if !have_listeners {
         f.next.push(next("sudo ss -tlnp", "shows whether the backend listens on another port or address (then the fix is the proxy_pass line)"));
     }
     if !svc.known {

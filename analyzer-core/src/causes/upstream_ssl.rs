@@ -80,6 +80,7 @@ fn classify(sig: &Signal) -> Option<(Reason, String)> {
         Signal::SslHandshake { reason } => {
             let r = reason.to_ascii_lowercase();
             let k = if r.contains("unrecognized name")
+                || r.contains("peer closed connection in ssl handshake")
                 || r.contains("alert number 112")
                 || r.contains("alert handshake failure")
                 || r.contains("alert number 40")

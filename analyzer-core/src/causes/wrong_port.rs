@@ -1,7 +1,7 @@
 //! `wrong_port`: nginx targets an address, port or socket other than the
 //! one the backend listens on.
 
-use super::ctx::{covers, same_path};
+use super::ctx::{covers, php_version_in, same_path};
 use super::fixes::{disruptive, next, review};
 use super::{Ctx, Finding, Rule};
 use crate::facts::{Address, EventGroup, EvidenceLine, Listener, Signal, Upstream};
@@ -35,6 +35,10 @@ file does not exist (2), so nginx answers **502 Bad Gateway** at once.
   `connect() to unix:… failed (2: No such file or directory)` for the target.
 - `ss -tlnp` / `ss -xlp` / `ls -la` show the backend listening elsewhere.
 - The PHP-FPM pool's `listen =` differs from `fastcgi_pass`.
+- `systemctl status` shows another PHP version's FPM running
+  (`php8.1-fpm` active) while nginx names `php7.4-fpm.sock` and no
+  `php7.4-fpm` unit is in the paste: that unit's stock socket is the same
+  path with its own version.
 
 ## Fix
 Point nginx at the address the backend really uses (edit the line shown by
@@ -49,7 +53,9 @@ listen address to match and restart it.
 ## Known problems
 A listener found on another port may be a different app: the rule prefers
 listeners whose process looks like the backend (same kind of server as the
-upstream scheme) and says which one it picked.
+upstream scheme) and says which one it picked. A socket inferred from a
+running PHP version assumes the stock pool (`listen = /run/php/php8.1-fpm.sock`);
+`ls -la /run/php/` confirms it.
 "#;
 
 /// Processes that are never the app behind nginx.
@@ -203,8 +209,54 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
                 format!("the socket {} exists instead", e.path),
             ));
         }
+        // PHP upgraded, site config not: nginx names PHP 7.4's socket while
+        // the pasted `systemctl status` shows php8.1-fpm running. That
+        // unit's stock socket is the same path with its own version.
+        if let Some((unit, sock)) = other_php_running(ctx, path) {
+            return Some((
+                Address::Unix { path: sock.clone() },
+                None,
+                format!(
+                    "`{unit}` is running and its stock socket is {sock}: nginx still names the socket of PHP {}",
+                    php_version_in(path).unwrap_or_default()
+                ),
+            ));
+        }
     }
     None
+}
+
+/// A running `php<v>-fpm` unit in the paste whose version differs from the
+/// one in `path`, and `path` with that version: (`php8.1-fpm`,
+/// `/run/php/php8.1-fpm.sock`) for `/run/php/php7.4-fpm.sock`. Only when no
+/// unit of the path's own version is in the paste (a stopped php7.4-fpm
+/// means: start it).
+pub fn other_php_running(ctx: &Ctx, path: &str) -> Option<(String, String)> {
+    let want = php_version_in(path)?;
+    let services = &ctx.facts.services;
+    let fpm_version = |name: &str| name.contains("fpm").then(|| php_version_in(name)).flatten();
+    if services
+        .iter()
+        .any(|s| fpm_version(&s.name).as_deref() == Some(want.as_str()))
+    {
+        return None;
+    }
+    let s = services
+        .iter()
+        .rev()
+        .find(|s| s.is_running() && fpm_version(&s.name).is_some_and(|v| v != want))?;
+    let have = fpm_version(&s.name)?;
+    // `php7.4` in the path, or `php74` (remi's layout).
+    let (old, new) = if path.contains(&format!("php{want}")) {
+        (format!("php{want}"), format!("php{have}"))
+    } else {
+        (
+            format!("php{}", want.replace('.', "")),
+            format!("php{}", have.replace('.', "")),
+        )
+    };
+    path.contains(&old)
+        .then(|| (s.name.clone(), path.replacen(&old, &new, 1)))
 }
 
 /// Is `addr` a `server` of a pasted `upstream {}` block with two or more?

@@ -141,6 +141,25 @@ pub fn app() -> Html {
     let (shared, leave_shared) = use_shared_link();
     let shared_ok = shared.as_ref().is_some_and(|o| o.is_ok());
 
+    // Start the diagnosis worker with the page, not with the first paste:
+    // loading its wasm takes a few hundred milliseconds that the first
+    // diagnosis would otherwise wait for. A worker that cannot start shows
+    // the error panel now; the next diagnosis tries a new one.
+    {
+        let runner = runner.clone();
+        let d = d.clone();
+        use_effect_with((), move |_| {
+            let warm = Timeout::new(0, move || {
+                let mut r = runner.borrow_mut();
+                if let Err(e) = r.bridge(&d) {
+                    let job = r.job;
+                    Runner::failed(&d, job, e);
+                }
+            });
+            move || drop(warm)
+        });
+    }
+
     // Keep the paste across reloads; re-diagnose small pastes as you type.
     {
         let runner = runner.clone();
