@@ -169,6 +169,36 @@ pub fn rfind_lead(s: &str, needle: &str) -> Option<usize> {
     memchr::memrchr_iter(first, b).find(|&i| b[i..].starts_with(n))
 }
 
+/// A byte that `char::is_whitespace` cannot start: ASCII and not one of
+/// tab, LF, VT, FF, CR and space.
+#[inline]
+fn plainly_not_blank(c: Option<&u8>) -> bool {
+    matches!(c, Some(&c) if c < 0x80 && !matches!(c, b'\t'..=b'\r' | b' '))
+}
+
+/// `s.trim()`, without the Unicode tables when both ends are plainly not
+/// whitespace (the usual case for a log field).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    if plainly_not_blank(b.first()) && plainly_not_blank(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// `s.trim_start()`, without the Unicode tables when `s` opens with a
+/// byte that is plainly not whitespace.
+#[inline]
+pub fn trim_start(s: &str) -> &str {
+    if plainly_not_blank(s.as_bytes().first()) {
+        s
+    } else {
+        s.trim_start()
+    }
+}
+
 /// `s.find(&[a, b])`: the first `a` directly followed by `b`.
 #[inline]
 pub fn find_pair(s: &str, a: u8, b: u8) -> Option<usize> {
@@ -402,6 +432,30 @@ pub fn quoted_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_trims_trim_as_std_trims() {
+        for t in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "a ",
+            " a",
+            "\ta\r",
+            "\u{b}x\u{c}",
+            "\u{1c}x\u{1f}",
+            "\u{a0}x",
+            "x\u{a0}",
+            "\u{2003} y \u{3000}",
+            "é",
+            "0.5",
+            "-",
+        ] {
+            assert_eq!(trim(t), t.trim(), "{t:?}");
+            assert_eq!(trim_start(t), t.trim_start(), "{t:?}");
+        }
+    }
 
     #[test]
     fn a_chunk_without_controls_has_lines_without_controls() {

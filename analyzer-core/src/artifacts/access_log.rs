@@ -109,7 +109,7 @@ fn json_field<'a>(s: &'a str, key: &str) -> Option<(usize, &'a str)> {
 fn seconds(v: &str) -> Option<f64> {
     if !v.bytes().any(|c| c == b',' || c == b':') {
         // One attempt (nearly always): the loop below without the split.
-        return crate::num::parse_decimal(v.trim())
+        return crate::num::parse_decimal(crate::text::trim(v))
             .filter(|x| x.is_finite() && *x >= 0.0)
             .map(|x| 0.0 + x);
     }
@@ -246,7 +246,7 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
     if let Some(us) = t.upstream_status {
         if !us.bytes().any(|c| c == b',' || c == b':') {
             // One attempt (nearly always): the loop below without the split.
-            let part = us.trim();
+            let part = crate::text::trim(us);
             if !part.is_empty() {
                 bump(&mut a.upstream_status, part);
             }
@@ -264,7 +264,7 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
         if !ua.contains(' ') {
             // Both separators have a space: one address (nearly always),
             // without setting up the two substring searches.
-            let part = ua.trim();
+            let part = crate::text::trim(ua);
             if !part.is_empty() && part != "-" {
                 bump(&mut a.upstream_addr_5xx, part);
             }

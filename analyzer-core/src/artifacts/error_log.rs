@@ -9,7 +9,9 @@
 use crate::facts::{
     Action, Event, EventKey, Facts, Level, Occurrence, Signal, SliceHasher, Source, Upstream,
 };
-use crate::text::{find_pair, find_with, finder, finder_rev, parse_errno, rfind_with};
+use crate::text::{
+    find_pair, find_with, finder, finder_rev, parse_errno, rfind_with, trim, trim_start,
+};
 use crate::time;
 use memchr::memchr;
 use memchr::memmem::Finder;
@@ -94,17 +96,6 @@ fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
         pid,
         message: rest,
     })
-}
-
-/// `s.trim_start()`, without the Unicode tables when `s` opens with a
-/// byte that is plainly not whitespace (the usual case here).
-#[inline]
-fn trim_start(s: &str) -> &str {
-    match s.as_bytes().first() {
-        // `char::is_whitespace` in ASCII: tab, LF, VT, FF, CR and space.
-        Some(&c) if c < 0x80 && !matches!(c, b'\t'..=b'\r' | b' ') => s,
-        _ => s.trim_start(),
-    }
 }
 
 /// `digits.parse::<u32>().ok()` for bytes already known to be ASCII digits.
@@ -255,20 +246,6 @@ fn upstream_part(raw: &str) -> &str {
             .unwrap_or(rest.len()),
     };
     &s[..skip + end]
-}
-
-/// `s.trim()`, without the Unicode tables when both ends are plainly not
-/// whitespace (the usual case).
-#[inline]
-fn trim(s: &str) -> &str {
-    let plain =
-        |c: Option<&u8>| matches!(c, Some(&c) if c < 0x80 && !matches!(c, b'\t'..=b'\r' | b' '));
-    let b = s.as_bytes();
-    if plain(b.first()) && plain(b.last()) {
-        s
-    } else {
-        s.trim()
-    }
 }
 
 /// The first `://` of `s`: the first bytes one by one (a scheme is short),
