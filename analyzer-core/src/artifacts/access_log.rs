@@ -196,7 +196,7 @@ fn scan_pairs(tail: &str) -> Timing<'_> {
         } else {
             // Bare `60.001`: a `$request_time`/`$upstream_response_time` column.
             let tok = &tail[start..i];
-            let dot = tok.find('.');
+            let dot = tok.bytes().position(|c| c == b'.');
             if dot.is_some_and(|d| d > 0 && tok.len() - d == 4)
                 && tok.bytes().all(|c| c.is_ascii_digit() || c == b'.')
             {
@@ -261,7 +261,7 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
         }
     }
     if let Some(ua) = t.upstream_addr {
-        if !ua.contains(' ') {
+        if !ua.bytes().any(|c| c == b' ') {
             // Both separators have a space: one address (nearly always),
             // without setting up the two substring searches.
             let part = crate::text::trim(ua);
