@@ -84,19 +84,69 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level named by `s` exactly (`error`, not `Error` or `error `).
+    ///
+    /// Runs on every error.log line: the name (at most six bytes) is read
+    /// into one word and compared with the eight names' words, instead of
+    /// a string comparison per name.
+    #[inline]
     pub fn parse(s: &str) -> Option<Level> {
-        Some(match s {
-            "debug" => Level::Debug,
-            "info" => Level::Info,
-            "notice" => Level::Notice,
-            "warn" => Level::Warn,
-            "error" => Level::Error,
-            "crit" => Level::Crit,
-            "alert" => Level::Alert,
-            "emerg" => Level::Emerg,
+        let b = s.as_bytes();
+        if b.is_empty() || b.len() > 6 {
+            return None;
+        }
+        // The length goes into the top byte, so `error\0` is not `error`.
+        let mut w = (b.len() as u64) << 56;
+        for (i, &c) in b.iter().enumerate() {
+            w |= u64::from(c) << (8 * i);
+        }
+        Some(match w {
+            LEVEL_DEBUG => Level::Debug,
+            LEVEL_INFO => Level::Info,
+            LEVEL_NOTICE => Level::Notice,
+            LEVEL_WARN => Level::Warn,
+            LEVEL_ERROR => Level::Error,
+            LEVEL_CRIT => Level::Crit,
+            LEVEL_ALERT => Level::Alert,
+            LEVEL_EMERG => Level::Emerg,
             _ => return None,
         })
     }
+}
+
+/// A level name as the little-endian word [`Level::parse`] compares.
+const fn level_word(name: &[u8]) -> u64 {
+    let mut w = (name.len() as u64) << 56;
+    let mut i = 0;
+    while i < name.len() {
+        w |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+const LEVEL_DEBUG: u64 = level_word(b"debug");
+const LEVEL_INFO: u64 = level_word(b"info");
+const LEVEL_NOTICE: u64 = level_word(b"notice");
+const LEVEL_WARN: u64 = level_word(b"warn");
+const LEVEL_ERROR: u64 = level_word(b"error");
+const LEVEL_CRIT: u64 = level_word(b"crit");
+const LEVEL_ALERT: u64 = level_word(b"alert");
+const LEVEL_EMERG: u64 = level_word(b"emerg");
+
+impl Level {
+    /// Every level, for tests.
+    #[cfg(test)]
+    pub(crate) const ALL: [Level; 8] = [
+        Level::Debug,
+        Level::Info,
+        Level::Notice,
+        Level::Warn,
+        Level::Error,
+        Level::Crit,
+        Level::Alert,
+        Level::Emerg,
+    ];
 }
 
 /// What nginx was doing when an upstream error happened (`while …`).
@@ -677,7 +727,9 @@ impl MinuteCounts {
                 }
             }
         }
-        self.older.extend(self.newest.take());
+        if let Some(n) = self.newest.take() {
+            self.older.push_back(n);
+        }
         self.newest = Some((minute, 1));
     }
 
@@ -845,7 +897,12 @@ impl EventGroup {
             oldest.line = ev.line;
             oldest.mark = mark;
             clip_into(&mut oldest.text, ev.text, 600);
-            self.tail.rotate_left(1);
+            if let [a, b] = &mut self.tail[..] {
+                // Two samples (SAMPLE_TAIL): a swap, not a general rotation.
+                std::mem::swap(a, b);
+            } else {
+                self.tail.rotate_left(1);
+            }
         }
     }
 
@@ -1273,7 +1330,20 @@ impl SliceHasher {
 impl std::hash::Hasher for SliceHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
+        // Sixteen bytes at a time into two states that do not wait for each
+        // other (a multiply takes a few cycles; a key of a hundred bytes or
+        // so is hashed on every error.log line), then folded into one.
+        let mut pairs = bytes.chunks_exact(16);
+        if pairs.len() > 0 {
+            let mut other = SliceHasher(self.0 ^ 0x6a09_e667_f3bc_c908);
+            for p in &mut pairs {
+                let (a, b) = p.split_at(8);
+                self.mix(u64::from_le_bytes(a.try_into().unwrap_or([0; 8])));
+                other.mix(u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+            }
+            self.mix(other.0);
+        }
+        let mut words = pairs.remainder().chunks_exact(8);
         for w in &mut words {
             self.mix(u64::from_le_bytes([
                 w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7],
@@ -1281,9 +1351,13 @@ impl std::hash::Hasher for SliceHasher {
         }
         let rest = words.remainder();
         if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.mix(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+            // Byte by byte (at most seven): a copy of a varying length is a
+            // call.
+            let w = rest
+                .iter()
+                .rev()
+                .fold(0u64, |w, &c| (w << 8) | u64::from(c));
+            self.mix(w ^ ((rest.len() as u64) << 59));
         }
     }
 
@@ -1301,6 +1375,46 @@ impl std::hash::Hasher for SliceHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_names_parse_as_the_string_match_did() {
+        let reference = |s: &str| match s {
+            "debug" => Some(Level::Debug),
+            "info" => Some(Level::Info),
+            "notice" => Some(Level::Notice),
+            "warn" => Some(Level::Warn),
+            "error" => Some(Level::Error),
+            "crit" => Some(Level::Crit),
+            "alert" => Some(Level::Alert),
+            "emerg" => Some(Level::Emerg),
+            _ => None,
+        };
+        let mut inputs = vec![
+            String::new(),
+            "error\0".into(),
+            "\0error".into(),
+            "errorx".into(),
+            "Error".into(),
+            "err".into(),
+            "erro".into(),
+            "emergency".into(),
+            "noticed".into(),
+            "é".into(),
+            "\0\0\0\0".into(),
+        ];
+        for l in Level::ALL {
+            let name = serde_json::to_value(l).unwrap();
+            let name = name.as_str().unwrap();
+            inputs.push(name.into());
+            inputs.push(format!("{name}\0"));
+            inputs.push(format!("{name} "));
+            inputs.push(name[..name.len() - 1].into());
+            inputs.push(name.to_uppercase());
+        }
+        for s in &inputs {
+            assert_eq!(Level::parse(s), reference(s), "{s:?}");
+        }
+    }
 
     /// The sorted-map definition the ring buffer must match: insert, then
     /// past the cap fold the oldest minute into the next.

@@ -48,7 +48,13 @@ pub fn parse_decimal(s: &str) -> Option<f64> {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    // The first `.`, found byte by byte: values are a few bytes long,
+    // shorter than a character search takes to set up (this runs on every
+    // timing of every 5xx access.log line).
+    let (int, frac) = match body.bytes().position(|b| b == b'.') {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (body, ""),
+    };
     if int.is_empty() && frac.is_empty() {
         return None;
     }

@@ -25,6 +25,14 @@ use crate::text::has_controls;
 /// an IPv4-like address followed by a field (an access.log line).
 #[inline]
 pub fn is_plain(line: &str) -> bool {
+    is_plain_shape(line) && !has_controls(line.as_bytes())
+}
+
+/// [`is_plain`] for a line the caller knows has no control byte (see
+/// [`crate::text::has_controls_besides_newlines`]): the same answer
+/// without looking at every byte.
+#[inline]
+pub fn is_plain_shape(line: &str) -> bool {
     let b = line.as_bytes();
     // Nothing to trim at the end: the last byte is ASCII and not blank
     // (`trim_end` only removes whitespace, which is ASCII here or starts
@@ -35,7 +43,7 @@ pub fn is_plain(line: &str) -> bool {
     if last >= 0x80 || last == b' ' || last == b'\t' {
         return false;
     }
-    (error_log_header(b) || address_first(b)) && !has_controls(b)
+    error_log_header(b) || address_first(b)
 }
 
 /// `dddd/dd/dd dd:dd:dd [`, every `d` a digit.

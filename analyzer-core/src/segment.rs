@@ -114,6 +114,62 @@ pub fn parse_prompt(line: &str) -> Option<&str> {
     None
 }
 
+/// A command on a line of its own without a prompt, as forum posts often
+/// show one above its output (`sudo systemctl status gunicorn`,
+/// `ls -la /run/php/`). Only commands whose output kind is known, and only
+/// words that look like arguments: a sentence that starts with a command
+/// name (`ls -la shows nothing there`) stays prose.
+pub fn bare_command(line: &str) -> Option<&str> {
+    const PROSE: &[&str] = &[
+        "a", "an", "and", "the", "is", "are", "was", "but", "not", "did", "does", "do", "to", "it",
+        "i", "my", "me", "shows", "says", "gives", "returns", "output", "works", "fails", "of",
+        "with", "in", "from", "after", "before", "then", "when", "which", "this", "that", "only",
+        "still", "also", "again", "here", "there", "nothing", "now",
+    ];
+    let t = line.trim();
+    let t = t.strip_suffix(':').unwrap_or(t).trim_end();
+    let first = t.as_bytes().first()?;
+    if t.len() > 160 || !first.is_ascii_lowercase() || t.ends_with(['.', '?', '!', ',', ';']) {
+        return None;
+    }
+    let args_only = t.split_whitespace().skip(1).all(|w| {
+        w.starts_with(['-', '/', '~', '$', '\'', '"', '|', '>', '<'])
+            || (w.len() <= 60
+                && !PROSE.contains(&w.to_ascii_lowercase().as_str())
+                && w.bytes().all(|b| {
+                    b.is_ascii_alphanumeric()
+                        || matches!(
+                            b,
+                            b'_' | b'.' | b'@' | b':' | b'=' | b'+' | b'-' | b'*' | b'/'
+                        )
+                }))
+    });
+    // Output such as `nginx version: nginx/1.30.0` is `key: value`, not a command.
+    let key_value = t.split_whitespace().any(|w| w.ends_with(':'));
+    // `nginx error log` is a caption: a bare command needs an option or a
+    // path, unless its first word takes plain subcommands (`pm2 list`).
+    const SUBCOMMANDS: &[&str] = &[
+        "systemctl",
+        "service",
+        "pm2",
+        "docker",
+        "docker-compose",
+        "podman",
+        "journalctl",
+        "kubectl",
+        "dmesg",
+        "getenforce",
+        "sestatus",
+    ];
+    let command = t.split_whitespace().find(|w| *w != "sudo").unwrap_or("");
+    let optioned = SUBCOMMANDS.contains(&command)
+        || t.split_whitespace()
+            .skip(1)
+            .any(|w| w.starts_with(['-', '/', '~']));
+    (args_only && optioned && !key_value && crate::artifacts::kind_for_command(t).is_some())
+        .then_some(t)
+}
+
 /// For `t` without leading spaces: does its first word contain `@` or open
 /// with `[`? `None` when there is no word. Decided on the bytes for ASCII
 /// (a word ends at the first whitespace); other text takes the exact path.
@@ -628,6 +684,17 @@ impl Segmenter {
 
     /// Feed one raw line (without its newline).
     pub fn line(&mut self, no: u64, raw: &str) {
+        self.line_of(no, raw, false);
+    }
+
+    /// [`Self::line`] for a line known to have no control byte (the
+    /// analyzer checks whole chunks at once).
+    pub(crate) fn line_without_controls(&mut self, no: u64, raw: &str) {
+        self.line_of(no, raw, true);
+    }
+
+    #[inline]
+    fn line_of(&mut self, no: u64, raw: &str, no_controls: bool) {
         self.facts.total_lines = no;
         if !self.overrides.is_empty() {
             let o = self.override_for(no);
@@ -645,7 +712,14 @@ impl Segmenter {
         }
         // Nearly every line of a big log: nothing to clean or unwrap, no
         // block open whose state a blank-run or config check would touch.
-        if self.fast && self.block.is_none() && crate::plain::is_plain(raw) {
+        if self.fast
+            && self.block.is_none()
+            && if no_controls {
+                crate::plain::is_plain_shape(raw)
+            } else {
+                crate::plain::is_plain(raw)
+            }
+        {
             self.classify(no, raw, &crate::text::Wrapper::default());
             return;
         }
@@ -710,7 +784,7 @@ impl Segmenter {
             self.push_block_line(no, trimmed);
             return;
         }
-        if let Some(cmd) = parse_prompt(text) {
+        if let Some(cmd) = parse_prompt(text).or_else(|| bare_command(text)) {
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;
             }
@@ -795,5 +869,33 @@ impl Segmenter {
     /// Close what is open and return the facts.
     pub fn finish(&mut self) {
         self.close_block();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn bare_commands_and_prose() {
+        for cmd in [
+            "sudo systemctl status gunicorn",
+            "ls -la /home/sammy/myprojectdir/",
+            "ss -tlnp",
+            "pm2 list",
+            "sudo nginx -T:",
+            "tail -n 20 /var/log/nginx/error.log",
+        ] {
+            assert!(bare_command(cmd).is_some(), "{cmd}");
+        }
+        for prose in [
+            "nginx error log:",
+            "nginx version: nginx/1.30.0",
+            "ls -la shows nothing there",
+            "systemctl status nginx says it is running.",
+            "Sudo systemctl status gunicorn",
+            "cat is not a command here",
+        ] {
+            assert!(bare_command(prose).is_none(), "{prose}");
+        }
     }
 }

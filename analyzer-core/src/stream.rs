@@ -119,14 +119,18 @@ impl Analyzer {
 
     /// Emit each `\n`-terminated line of `s`.
     fn emit_lines(&mut self, mut s: &str) {
+        // One pass over all the lines for control bytes; usually there are
+        // none, and then no line needs its own check.
+        let no_controls = !crate::text::has_controls_besides_newlines(s.as_bytes());
         while let Some(i) = memchr(b'\n', s.as_bytes()) {
-            self.emit_str(&s[..i]);
+            self.emit_str(&s[..i], no_controls);
             s = &s[i + 1..];
         }
     }
 
-    /// [`Self::emit`] for a line already known to be UTF-8.
-    fn emit_str(&mut self, mut line: &str) {
+    /// [`Self::emit`] for a line already known to be UTF-8 (and, when
+    /// `no_controls`, to have no control byte).
+    fn emit_str(&mut self, mut line: &str, no_controls: bool) {
         if line.as_bytes().first() == Some(&0) {
             line = line.trim_start_matches('\0');
         }
@@ -142,7 +146,11 @@ impl Analyzer {
             return;
         }
         self.line_no += 1;
-        self.seg.line(self.line_no, line);
+        if no_controls {
+            self.seg.line_without_controls(self.line_no, line);
+        } else {
+            self.seg.line(self.line_no, line);
+        }
     }
 
     fn append_carry(&mut self, mut part: &[u8]) {

@@ -99,6 +99,24 @@ pub(crate) fn has_controls(b: &[u8]) -> bool {
         .fold(false, |acc, &x| acc | control(x))
 }
 
+/// [`has_controls`] for many lines at once: true when `b` has a control
+/// byte other than `\n` (the line ends). When it is false, no line of `b`
+/// has a control byte, and each line's own check can be skipped: one pass
+/// over a chunk instead of a call per line.
+pub(crate) fn has_controls_besides_newlines(b: &[u8]) -> bool {
+    #[inline(always)]
+    fn control(x: u8) -> bool {
+        (x < 0x20) & (x != b'\t') & (x != b'\n') | (x == 0x7f)
+    }
+    let mut blocks = b.chunks_exact(64);
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &x| acc | control(x)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&x| control(x))
+}
+
 /// A substring searcher built once per program run (needles are constants):
 /// `str::find` with a `&str` needle sets up a searcher on every call, which
 /// dominates on short lines.
@@ -149,6 +167,36 @@ pub fn rfind_lead(s: &str, needle: &str) -> Option<usize> {
     let (b, n) = (s.as_bytes(), needle.as_bytes());
     let first = *n.first()?;
     memchr::memrchr_iter(first, b).find(|&i| b[i..].starts_with(n))
+}
+
+/// A byte that `char::is_whitespace` cannot start: ASCII and not one of
+/// tab, LF, VT, FF, CR and space.
+#[inline]
+fn plainly_not_blank(c: Option<&u8>) -> bool {
+    matches!(c, Some(&c) if c < 0x80 && !matches!(c, b'\t'..=b'\r' | b' '))
+}
+
+/// `s.trim()`, without the Unicode tables when both ends are plainly not
+/// whitespace (the usual case for a log field).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    if plainly_not_blank(b.first()) && plainly_not_blank(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// `s.trim_start()`, without the Unicode tables when `s` opens with a
+/// byte that is plainly not whitespace.
+#[inline]
+pub fn trim_start(s: &str) -> &str {
+    if plainly_not_blank(s.as_bytes().first()) {
+        s
+    } else {
+        s.trim_start()
+    }
 }
 
 /// `s.find(&[a, b])`: the first `a` directly followed by `b`.
@@ -384,6 +432,47 @@ pub fn quoted_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_trims_trim_as_std_trims() {
+        for t in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "a ",
+            " a",
+            "\ta\r",
+            "\u{b}x\u{c}",
+            "\u{1c}x\u{1f}",
+            "\u{a0}x",
+            "x\u{a0}",
+            "\u{2003} y \u{3000}",
+            "é",
+            "0.5",
+            "-",
+        ] {
+            assert_eq!(trim(t), t.trim(), "{t:?}");
+            assert_eq!(trim_start(t), t.trim_start(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn a_chunk_without_controls_has_lines_without_controls() {
+        let mut chunks: Vec<Vec<u8>> = vec![b"".to_vec(), b"\n\n".to_vec(), b"a\tb\n".to_vec()];
+        for c in [0u8, 1, 9, 10, 13, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff] {
+            for at in [0usize, 1, 31, 63, 64, 65, 127, 200] {
+                let mut v = vec![b'x'; 201];
+                v[at] = c;
+                v[100] = b'\n';
+                chunks.push(v);
+            }
+        }
+        for c in &chunks {
+            let per_line = c.split(|&b| b == b'\n').any(has_controls);
+            assert_eq!(has_controls_besides_newlines(c), per_line, "{c:?}");
+        }
+    }
 
     #[test]
     fn strips_ansi_and_controls() {

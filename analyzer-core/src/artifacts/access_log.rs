@@ -107,6 +107,12 @@ fn json_field<'a>(s: &'a str, key: &str) -> Option<(usize, &'a str)> {
 
 /// Seconds in `0.000, 0.001 : 0.002` summed over attempts; `-` ignored.
 fn seconds(v: &str) -> Option<f64> {
+    if !v.bytes().any(|c| c == b',' || c == b':') {
+        // One attempt (nearly always): the loop below without the split.
+        return crate::num::parse_decimal(crate::text::trim(v))
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .map(|x| 0.0 + x);
+    }
     let mut total = 0.0;
     let mut any = false;
     for part in v.split([',', ':']) {
@@ -190,7 +196,7 @@ fn scan_pairs(tail: &str) -> Timing<'_> {
         } else {
             // Bare `60.001`: a `$request_time`/`$upstream_response_time` column.
             let tok = &tail[start..i];
-            let dot = tok.find('.');
+            let dot = tok.bytes().position(|c| c == b'.');
             if dot.is_some_and(|d| d > 0 && tok.len() - d == 4)
                 && tok.bytes().all(|c| c.is_ascii_digit() || c == b'.')
             {
@@ -238,22 +244,39 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
         *a.time_5xx_seconds.entry((ms + 500) / 1000).or_insert(0) += 1;
     }
     if let Some(us) = t.upstream_status {
-        for part in us
-            .split([',', ':'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            bump(&mut a.upstream_status, part);
+        if !us.bytes().any(|c| c == b',' || c == b':') {
+            // One attempt (nearly always): the loop below without the split.
+            let part = crate::text::trim(us);
+            if !part.is_empty() {
+                bump(&mut a.upstream_status, part);
+            }
+        } else {
+            for part in us
+                .split([',', ':'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                bump(&mut a.upstream_status, part);
+            }
         }
     }
     if let Some(ua) = t.upstream_addr {
-        for part in ua
-            .split(", ")
-            .flat_map(|p| p.split(" : "))
-            .map(str::trim)
-            .filter(|p| !p.is_empty() && *p != "-")
-        {
-            bump(&mut a.upstream_addr_5xx, part);
+        if !ua.bytes().any(|c| c == b' ') {
+            // Both separators have a space: one address (nearly always),
+            // without setting up the two substring searches.
+            let part = crate::text::trim(ua);
+            if !part.is_empty() && part != "-" {
+                bump(&mut a.upstream_addr_5xx, part);
+            }
+        } else {
+            for part in ua
+                .split(", ")
+                .flat_map(|p| p.split(" : "))
+                .map(str::trim)
+                .filter(|p| !p.is_empty() && *p != "-")
+            {
+                bump(&mut a.upstream_addr_5xx, part);
+            }
         }
     }
 }
@@ -328,6 +351,30 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_of_one_attempt_are_read_as_the_sum_of_several() {
+        fn reference(v: &str) -> Option<f64> {
+            let mut total = 0.0;
+            let mut any = false;
+            for part in v.split([',', ':']) {
+                if let Some(x) = crate::num::parse_decimal(part.trim()) {
+                    if x.is_finite() && x >= 0.0 {
+                        total += x;
+                        any = true;
+                    }
+                }
+            }
+            any.then_some(total)
+        }
+        for v in [
+            "", "-", "0", "-0", "0.000", " 60.001 ", "1e3", "nan", "inf", "-1.5", "0.5, 1.5",
+            "0.5 : -", "x", "12.", ".5",
+        ] {
+            let (got, want) = (seconds(v), reference(v));
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{v:?}");
+        }
+    }
 
     #[test]
     fn combined_and_timing() {

@@ -9,7 +9,9 @@
 use crate::facts::{
     Action, Event, EventKey, Facts, Level, Occurrence, Signal, SliceHasher, Source, Upstream,
 };
-use crate::text::{find_pair, find_with, finder, finder_rev, parse_errno, rfind_with};
+use crate::text::{
+    find_pair, find_with, finder, finder_rev, parse_errno, rfind_with, trim, trim_start,
+};
 use crate::time;
 use memchr::memchr;
 use memchr::memmem::Finder;
@@ -69,13 +71,14 @@ fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
     // within 12): a short loop, cheaper than a search call.
     let close = rest.bytes().take(7).position(|b| b == b']')?;
     let level = Level::parse(&rest[..close])?;
-    let mut rest = rest[close + 1..].trim_start();
+    let mut rest = trim_start(&rest[close + 1..]);
     let mut pid = None;
     // `1234#1234: ` (older builds `1234#0: `)
     if let Some(hash) = rest.bytes().take(12).position(|b| b == b'#') {
-        if rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
-            pid = rest[..hash].parse().ok();
-            if let Some(colon) = find_pair(rest, b':', b' ') {
+        let digits = &rest.as_bytes()[..hash];
+        if digits.iter().all(u8::is_ascii_digit) {
+            pid = parse_u32(digits);
+            if let Some(colon) = find_pair_near(rest, b':', b' ') {
                 rest = &rest[colon + 2..];
             }
         }
@@ -93,6 +96,44 @@ fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
         pid,
         message: rest,
     })
+}
+
+/// `digits.parse::<u32>().ok()` for bytes already known to be ASCII digits.
+#[inline]
+fn parse_u32(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &d| {
+        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
+}
+
+/// [`find_pair`], looking at the first bytes one by one before searching:
+/// the pair is usually a few bytes away, closer than a search call pays off.
+#[inline]
+fn find_pair_near(s: &str, a: u8, b: u8) -> Option<usize> {
+    const NEAR: usize = 24;
+    let bytes = s.as_bytes();
+    let near = &bytes[..bytes.len().min(NEAR + 1)];
+    if let Some(i) = near.windows(2).position(|w| w[0] == a && w[1] == b) {
+        return Some(i);
+    }
+    if bytes.len() <= NEAR + 1 {
+        return None;
+    }
+    // Every pair starting before NEAR was looked at.
+    let from = NEAR;
+    let rest = &bytes[from..];
+    let mut at = 0;
+    while let Some(i) = memchr(a, &rest[at..]) {
+        let p = at + i;
+        if rest.get(p + 1) == Some(&b) {
+            return Some(from + p);
+        }
+        at = p + 1;
+    }
+    None
 }
 
 /// A message split into its head and its `, client: …` context, with the
@@ -187,17 +228,42 @@ fn to_quote(s: &str) -> &str {
 
 /// The part of an `upstream: "…"` value that [`Upstream::parse`] reads (the
 /// URI dropped): two values with the same part parse to the same upstream.
+///
+/// Runs on every error.log line with an upstream, on a value of a few dozen
+/// bytes whose parts are a few bytes apart: the bytes are looked at one by
+/// one rather than with search calls, which cost more to set up here.
 fn upstream_part(raw: &str) -> &str {
-    let s = raw.trim().trim_end_matches(';');
-    let (skip, rest) = match find_with(s, SCHEME_SEP()) {
+    let s = trim(raw).trim_end_matches(';');
+    let (skip, rest) = match find_scheme_sep(s) {
         Some(i) => (i + 3, &s[i + 3..]),
         None => (0, s),
     };
     let end = match rest.strip_prefix("unix:") {
-        Some(u) => 5 + memchr(b':', u.as_bytes()).unwrap_or(u.len()),
-        None => memchr::memchr2(b'/', b'?', rest.as_bytes()).unwrap_or(rest.len()),
+        Some(u) => 5 + u.bytes().position(|c| c == b':').unwrap_or(u.len()),
+        None => rest
+            .bytes()
+            .position(|c| c == b'/' || c == b'?')
+            .unwrap_or(rest.len()),
     };
     &s[..skip + end]
+}
+
+/// The first `://` of `s`: the first bytes one by one (a scheme is short),
+/// then a search.
+#[inline]
+fn find_scheme_sep(s: &str) -> Option<usize> {
+    const NEAR: usize = 16;
+    let b = s.as_bytes();
+    let near = &b[..b.len().min(NEAR + 2)];
+    if let Some(i) = near.windows(3).position(|w| w == b"://") {
+        return Some(i);
+    }
+    if b.len() <= NEAR + 2 {
+        return None;
+    }
+    // Every match starting before NEAR was looked at.
+    // (Bytes: NEAR need not be a character boundary.)
+    SCHEME_SEP().find(&b[NEAR..]).map(|i| NEAR + i)
 }
 
 fn action_of(head: &str) -> Option<Action> {
@@ -713,8 +779,20 @@ struct Shape(Vec<u8>);
 
 impl std::hash::Hash for Shape {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // Equal shapes have equal bytes (see `eq`), so equal hashes.
-        self.0.hash(state);
+        // Equal shapes have equal bytes (see `eq`), so equal hashes. Only
+        // the length and both ends are hashed: the start holds the level,
+        // the head's length and its first words, the end the upstream
+        // address; shapes alike there are told apart by `eq` (a few
+        // hundred shapes at most, in a memo of at most MEMO_MAX).
+        const END: usize = 24;
+        let b = &self.0;
+        state.write_usize(b.len());
+        if b.len() <= 2 * END {
+            state.write(b);
+        } else {
+            state.write(&b[..END]);
+            state.write(&b[b.len() - END..]);
+        }
     }
 }
 
@@ -1057,6 +1135,91 @@ mod tests {
                 (head, ctx, upstream, request, host, client),
                 "{msg:?}"
             );
+        }
+    }
+
+    #[test]
+    fn upstream_parts_are_cut_as_the_searches_cut_them() {
+        fn reference(raw: &str) -> &str {
+            let s = raw.trim().trim_end_matches(';');
+            let (skip, rest) = match s.find("://") {
+                Some(i) => (i + 3, &s[i + 3..]),
+                None => (0, s),
+            };
+            let end = match rest.strip_prefix("unix:") {
+                Some(u) => 5 + u.find(':').unwrap_or(u.len()),
+                None => rest.find(['/', '?']).unwrap_or(rest.len()),
+            };
+            &s[..skip + end]
+        }
+        let values = [
+            "",
+            " ",
+            ";",
+            "http://10.0.2.15:8001/reports/export?year=2023",
+            "http://10.0.2.15:8001?x",
+            "http://backend",
+            "fastcgi://unix:/run/php/php8.1-fpm.sock:",
+            "http://unix:/run/gunicorn/app.sock:/x",
+            "unix:/run/app.sock",
+            "10.0.0.1:80",
+            "  http://[::1]:3000/ ;;",
+            "\u{a0}http://x/\u{a0}",
+            "verylongschemename-x://host/a",
+            "0123456789012345://h/",
+            "01234567890123456://h/",
+            "012345678901234567://h/",
+            "0123456789012345678901234567890://h/",
+            "a:/b://c",
+            "é://ü/",
+            "ééééééééé://ü/",
+            "ééééééééééééééé://ü/",
+            "aéééééééééééééééé",
+        ];
+        for v in values {
+            assert_eq!(upstream_part(v), reference(v), "{v:?}");
+            assert_eq!(trim(v), v.trim(), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn header_helpers_match_the_std_functions() {
+        let texts = [
+            "",
+            " ",
+            "a",
+            ": ",
+            "1234#1234: *5 x",
+            "1234#1234 no colon at all here, then far away: yes",
+            "12345678901234567890123: x",
+            "123456789012345678901234: x",
+            "1234567890123456789012345: x",
+            "12345678901234567890123:",
+            "\u{a0}x",
+            "\u{2003} error",
+            "\t x",
+            "\u{b}x",
+            "\u{1c}x",
+            "é: ",
+        ];
+        for t in texts {
+            assert_eq!(trim_start(t), t.trim_start(), "{t:?}");
+            assert_eq!(
+                find_pair_near(t, b':', b' '),
+                find_pair(t, b':', b' '),
+                "{t:?}"
+            );
+        }
+        for d in [
+            "",
+            "0",
+            "7",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            "0001",
+        ] {
+            assert_eq!(parse_u32(d.as_bytes()), d.parse().ok(), "{d:?}");
         }
     }
 

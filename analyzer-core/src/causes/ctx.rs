@@ -201,7 +201,13 @@ impl<'a> Ctx<'a> {
                 .facts
                 .nginx_user
                 .as_ref()
-                .is_some_and(|u| u.user == "www-data");
+                .is_some_and(|u| u.user == "www-data")
+            // Only Debian's family has a `www-data` user.
+            || self
+                .facts
+                .paths
+                .iter()
+                .any(|e| e.owner == "www-data" || e.group == "www-data");
         let rhelish = self.facts.pools.iter().any(|p| {
             p.file
                 .as_deref()

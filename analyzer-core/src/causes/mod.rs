@@ -260,10 +260,7 @@ impl Finding {
     pub fn from_groups(groups: &[&crate::facts::EventGroup]) -> Finding {
         let mut f = Finding::default();
         let mut ev: Vec<EvidenceLine> = Vec::new();
-        // Every group's minutes, summed: collected and sorted once (each
-        // group's are already in order, which the stable sort merges as
-        // runs) rather than entered one by one into the map, which took a
-        // tree search for each of up to 4096 minutes of each group.
+        // Every group's minutes, summed (see `sum_minutes`).
         let mut minutes: Vec<(i64, u64)> = Vec::new();
         for g in groups {
             f.events += g.count;
@@ -286,15 +283,7 @@ impl Finding {
             };
             minutes.extend(g.per_minute.iter().map(|(&m, &c)| (m, c)));
         }
-        minutes.sort_by_key(|&(m, _)| m);
-        minutes.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                kept.1 += later.1;
-            }
-            same
-        });
-        f.per_minute = minutes.into_iter().collect();
+        f.per_minute = sum_minutes(minutes).into_iter().collect();
         ev.sort_by_key(|e| e.line);
         ev.dedup_by_key(|e| e.line);
         // Keep the evidence short: first lines of each group, then the latest.
@@ -316,6 +305,47 @@ impl Finding {
     }
 }
 
+/// `(minute, count)` pairs summed per minute, in minute order.
+///
+/// The pairs are the minutes of several groups, one after the other. When
+/// they span few minutes compared with their number (a long log: many
+/// groups over the same hours), each is added into a slot per minute of the
+/// span, one pass and no comparisons (this was a tenth of a 10 MB log's
+/// time); otherwise they are sorted (each
+/// group's run is already in order, which the stable sort merges) and equal
+/// minutes folded.
+fn sum_minutes(mut minutes: Vec<(i64, u64)>) -> Vec<(i64, u64)> {
+    let (Some(lo), Some(hi)) = (
+        minutes.iter().map(|&(m, _)| m).min(),
+        minutes.iter().map(|&(m, _)| m).max(),
+    ) else {
+        return minutes;
+    };
+    let span = hi.abs_diff(lo);
+    // At most half a year of minutes (4 MB of slots), and not sparse.
+    if span < (1 << 18) && span < 4 * minutes.len() as u64 {
+        let mut slots: Vec<Option<u64>> = vec![None; span as usize + 1];
+        for &(m, c) in &minutes {
+            let slot = &mut slots[m.abs_diff(lo) as usize];
+            *slot = Some(slot.map_or(c, |n| n + c));
+        }
+        return slots
+            .iter()
+            .zip(lo..=hi)
+            .filter_map(|(c, m)| c.map(|c| (m, c)))
+            .collect();
+    }
+    minutes.sort_by_key(|&(m, _)| m);
+    minutes.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
+    minutes
+}
+
 pub fn push_unique(v: &mut Vec<String>, s: String) {
     if !v.contains(&s) && v.len() < 16 {
         v.push(s);
@@ -334,6 +364,32 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minutes_are_summed_as_sorting_and_folding_sums_them() {
+        let reference = |v: &[(i64, u64)]| {
+            let mut m = std::collections::BTreeMap::new();
+            for &(k, c) in v {
+                *m.entry(k).or_insert(0u64) += c;
+            }
+            m.into_iter().collect::<Vec<_>>()
+        };
+        let cases: Vec<Vec<(i64, u64)>> = vec![
+            vec![],
+            vec![(5, 1)],
+            vec![(i64::MIN, 1), (i64::MAX, 2)],
+            vec![(i64::MAX, 1), (i64::MAX, 2)],
+            vec![(-3, 1), (-1, 2), (0, 3), (-3, 4), (2, 1), (-1, 1)],
+            (0..50)
+                .map(|i| (i % 7, i as u64 + 1))
+                .chain((0..50).map(|i| (i, 1)))
+                .collect(),
+            vec![(1, 1), (1_000_000, 1), (2, 5)],
+        ];
+        for c in cases {
+            assert_eq!(sum_minutes(c.clone()), reference(&c), "{c:?}");
+        }
+    }
 
     #[test]
     fn ids_are_unique_and_snake_case() {

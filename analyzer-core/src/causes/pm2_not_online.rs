@@ -1,7 +1,7 @@
 //! `pm2_not_online`: the pm2 app behind nginx is `errored` or `stopped`.
 
 use super::fixes::{disruptive, safe};
-use super::{Ctx, Finding, Rule};
+use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
 
 pub static RULE: Rule = Rule {
@@ -64,8 +64,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     let refused: Vec<&EventGroup> =
         ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
+    // pm2's own `App [api:0] exited with code [1]` lines: the crashes.
+    let troubled = |name: &str| {
+        down.iter().chain(looping.iter()).any(|a| a.name == name)
+            || unstable.iter().any(
+                |g| matches!(&g.key.signal, Signal::Pm2UnstableRestarts { app } if app == name),
+            )
+    };
+    let exits: Vec<&EventGroup> =
+        ctx.groups(|s| matches!(s, Signal::Pm2Exited { app, .. } if troubled(app)));
     let mut groups = unstable.clone();
     groups.extend(refused.iter().copied());
+    groups.extend(exits.iter().copied());
     let mut f = Finding::from_groups(&groups);
     f.status = Some(502);
     f.explains = vec!["upstream_down"];
@@ -97,13 +107,42 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.reasoning
             .push("nginx's connections to the app are refused".into());
     }
-    f.reasoning
-        .push(format!("pm2 shows `{app_name}` not online"));
-    f.title = format!("The pm2 app `{app_name}` is not online");
-    f.summary = format!(
-        "pm2 reports `{app_name}` as not running (or restarting in a loop), so nothing answers on its port and nginx answers 502. \
-         Its own log says why it stopped."
-    );
+    let crashes = exits.iter().map(|g| g.count).sum::<u64>();
+    if down.is_empty() && unstable.is_empty() {
+        // Online now, but restarted again and again: a crash loop. Each
+        // crash leaves its port closed until pm2 has started it again.
+        let restarts = looping
+            .iter()
+            .find(|a| a.name == app_name)
+            .and_then(|a| a.restarts);
+        let count = restarts.map_or(String::new(), |n| format!(" ({n} restarts)"));
+        f.reasoning.push(format!(
+            "pm2 shows `{app_name}` online but restarted again and again{count}"
+        ));
+        if crashes > 0 {
+            f.confidence += 0.08;
+            f.reasoning.push(format!(
+                "pm2's log shows it exiting ({})",
+                plural(crashes, "time", "times")
+            ));
+        }
+        f.title = format!("The pm2 app `{app_name}` keeps crashing and restarting{count}");
+        f.summary = format!(
+            "pm2 restarts `{app_name}` each time it exits; until it is up again nothing answers on its port, so nginx \
+             answers 502 for a few seconds at a time. The error just before each exit in its own log is the cause."
+        );
+    } else {
+        f.reasoning.push(if down.is_empty() {
+            format!("pm2 stopped `{app_name}` after too many unstable restarts")
+        } else {
+            format!("pm2 shows `{app_name}` not online")
+        });
+        f.title = format!("The pm2 app `{app_name}` is not online");
+        f.summary = format!(
+            "pm2 reports `{app_name}` as not running (or restarting in a loop), so nothing answers on its port and nginx answers 502. \
+             Its own log says why it stopped."
+        );
+    }
     f.fixes.push(safe(
         format!("pm2 logs {app_name} --lines 100 --err"),
         "the app's own error (EADDRINUSE, a missing env var or module, a syntax error)",

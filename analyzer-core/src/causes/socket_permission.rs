@@ -80,6 +80,34 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .iter()
         .rev()
         .find(|e| same_path(&e.path, &path));
+    // The user to judge modes by: the pasted one, else the distro's default.
+    let judged = (!nginx_user.starts_with('{')).then_some(nginx_user.as_str());
+    let socket_ok = entry.is_some_and(|e| judged.is_some_and(|u| allows(e, u)));
+    // A directory above the socket that the user may not pass through
+    // (`drwxr-x--- sammy sammy` for /home/sammy): the socket's own mode
+    // does not matter then.
+    let blocking = ctx
+        .facts
+        .paths
+        .iter()
+        .filter(|d| d.file_type == 'd' && is_ancestor(&d.path, &path))
+        .find(|d| !traverses(d, judged));
+    if let Some(d) = blocking {
+        f.confidence += 0.12;
+        let who = judged.map_or("nginx's user".to_string(), |u| format!("`{u}`"));
+        f.reasoning.push(format!(
+            "the directory {} is {} {}:{}: {who} may not pass through it to reach the socket",
+            d.path,
+            perms(d),
+            d.owner,
+            d.group
+        ));
+        f.add_evidence(EvidenceLine::marked(
+            d.line,
+            &format!("{} {} {} {}", perms(d), d.owner, d.group, d.path),
+            &perms(d),
+        ));
+    }
     if let Some(e) = entry {
         let mode = format!("{:04o}", e.mode);
         let denies = user_known && !allows(e, &nginx_user);
@@ -115,21 +143,52 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     let svc = ctx.service_for(up.as_ref());
     let is_fpm = svc.name.contains("php") || path.contains("php");
-    f.title = format!("nginx (user {nginx_user}) may not connect to {path}");
-    f.summary = format!(
-        "nginx's workers run as `{nginx_user}` and the socket {path} does not give that user write access (or a directory above it \
-         is not searchable). The connect fails with errno 13 and nginx answers 502."
-    );
+    let as_user = judged.map_or(String::new(), |u| format!(" (user {u})"));
+    if let Some(d) = blocking {
+        f.title = format!(
+            "nginx{as_user} may not pass through {} to reach {path}",
+            d.path
+        );
+        f.summary = format!(
+            "Reaching the socket {path} needs search (x) permission on every directory above it, and {} ({} {}:{}) \
+             does not give it to nginx's workers{as_user}. The connect fails with errno 13 and nginx answers 502.",
+            d.path,
+            perms(d),
+            d.owner,
+            d.group
+        );
+        f.fixes.push(review(
+            format!("sudo chmod o+x {}", d.path),
+            "let others pass through the directory (x only: they still cannot list it)",
+        ));
+    } else if let Some(e) = entry.filter(|_| user_known && !socket_ok) {
+        f.title = format!("nginx{as_user} may not connect to {path}");
+        f.summary = format!(
+            "nginx's workers{as_user} need write access to the socket {path}, and it is {} {}:{}, which does not allow it. \
+             The connect fails with errno 13 and nginx answers 502.",
+            perms(e),
+            e.owner,
+            e.group
+        );
+    } else {
+        f.title = format!("nginx{as_user} may not connect to {path}");
+        f.summary = format!(
+            "nginx's workers{as_user} need write access to the socket {path} and search access to every directory above it; \
+             one of them does not allow it. The connect fails with errno 13 and nginx answers 502."
+        );
+    }
     if under_home(&path) {
         f.fixes.push(review(
             "# move the socket out of the home directory, e.g. /run/<service>/<service>.sock (systemd: RuntimeDirectory=<service>)",
             "nginx cannot traverse /home/<user> (mode 0700/0750); /run/<service>/ is the usual place",
         ));
         let home = path.split('/').take(3).collect::<Vec<_>>().join("/");
-        f.fixes.push(review(
-            format!("sudo chmod o+x {home}"),
-            "or allow traversal only (x, not read) of the home directory",
-        ));
+        if blocking.is_none() {
+            f.fixes.push(review(
+                format!("sudo chmod o+x {home}"),
+                "or allow traversal only (x, not read) of the home directory",
+            ));
+        }
     }
     if path.starts_with("/opt/cpanel/") {
         // cPanel writes these pools itself: an edit is lost at its next rebuild.
@@ -161,7 +220,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             format!("{fpm_test} && sudo systemctl restart {}", svc.name),
             "check the pool, then restart (not reload) so the socket is re-created with the new owner",
         ));
-    } else {
+    } else if !socket_ok {
         let group = entry
             .map(|e| e.group.clone())
             .unwrap_or_else(|| "{socket_group}".into());
@@ -176,9 +235,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ));
         }
     }
-    f.verify.push(format!(
-        "ls -la {path}   # expect owner or group {nginx_user}, mode srw-rw----"
-    ));
+    f.verify.push(if blocking.is_some() {
+        format!("namei -l {path}   # expect x for others (or nginx's group) on every directory")
+    } else {
+        format!("ls -la {path}   # expect owner or group {nginx_user}, mode srw-rw----")
+    });
     f.verify.push(format!(
         "sudo -u {nginx_user} test -w {path} && echo writable   # expect: writable"
     ));
@@ -226,6 +287,36 @@ fn perms(e: &PathEntry) -> String {
     }
     s
 }
+
+/// Is directory `dir` above `path`?
+fn is_ancestor(dir: &str, path: &str) -> bool {
+    let d = dir.trim_end_matches('/');
+    d.is_empty()
+        || path
+            .strip_prefix(d)
+            .is_some_and(|r| r.starts_with('/') && r.len() > 1)
+}
+
+/// May `user` search (x) directory `d`? Group membership is unknown: a user
+/// whose name is the group counts as a member. With no user known, only
+/// the bits for others count, and a directory of a web server's user or
+/// group is taken as passable.
+fn traverses(d: &PathEntry, user: Option<&str>) -> bool {
+    let m = d.mode;
+    if m & 0o001 != 0 {
+        return true;
+    }
+    match user {
+        Some("root") => true,
+        Some(u) => (d.owner == u && m & 0o100 != 0) || (d.group == u && m & 0o010 != 0),
+        None => [&d.owner, &d.group]
+            .iter()
+            .any(|x| WEB_USERS.contains(&x.as_str())),
+    }
+}
+
+/// Users nginx's workers commonly run as.
+const WEB_USERS: &[&str] = &["www-data", "nginx", "http", "apache", "nobody"];
 
 fn under_home(p: &str) -> bool {
     p.starts_with("/home/") || p.starts_with("/root/")
