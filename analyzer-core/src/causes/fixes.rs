@@ -44,6 +44,18 @@ pub fn curl_through_nginx(server: Option<&str>) -> String {
     }
 }
 
+/// Time one request to `path` through nginx (with the site's `Host` when
+/// known): the status and how long it took.
+pub fn curl_timed(server: Option<&str>, path: &str, expect: &str) -> String {
+    let host = match server {
+        Some(s) if !s.is_empty() && s != "_" && s != "localhost" && !s.contains(':') => {
+            format!(" -H 'Host: {s}'")
+        }
+        _ => String::new(),
+    };
+    format!("curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n'{host} http://127.0.0.1{path}   # {expect}")
+}
+
 /// Watch the error log for the same message.
 pub fn watch_log(fragment: &str) -> String {
     format!("sudo tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered '{fragment}'   # expect no new lines")

@@ -164,9 +164,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else {
         format!("sudo journalctl -u {name} --since '10 min ago' | grep -c 'WORKER TIMEOUT'   # expect 0")
     });
-    f.verify.push(format!(
-        "curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' http://127.0.0.1{}   # expect 200",
-        path.as_deref().unwrap_or("/")
+    f.verify.push(super::fixes::curl_timed(
+        f.servers.first().map(String::as_str),
+        path.as_deref().unwrap_or("/"),
+        "expect 200",
     ));
     if !svc.known && !container {
         f.next.push(next(

@@ -112,15 +112,57 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "The backend accepted the request but sent no response before `{prefix}_read_timeout` (60s unless set) ran out. \
              nginx answers 504 Gateway Time-out."
         );
-        let loc = path.clone().unwrap_or_else(|| "{location}".into());
+        // Where the pasted config sends these requests, and the timeout
+        // already in force there.
+        let pass = up.as_ref().and_then(|u| super::common::pass_for(ctx, u));
+        let current = pass.as_ref().and_then(|ps| {
+            let d = ctx
+                .facts
+                .config
+                .as_ref()?
+                .effective(ps, &format!("{prefix}_read_timeout"))?;
+            Some((
+                seconds(d.arg(0)?)?,
+                d.arg(0)?.to_string(),
+                d.line,
+                d.location_label(),
+            ))
+        });
+        let mut secs = 300;
+        if let Some((s, written, line, label)) = &current {
+            f.reasoning.push(format!(
+                "`{prefix}_read_timeout` is {written} here ({label}): the backend took longer still"
+            ));
+            f.add_evidence(crate::facts::EvidenceLine::new(
+                *line,
+                &format!("{prefix}_read_timeout {written};"),
+            ));
+            secs = (s * 2).max(300);
+        }
+        let place = match &pass {
+            Some(ps) => format!(
+                "# in `location {}` ({}), next to `{} {};`:",
+                ps.location.as_deref().unwrap_or("/"),
+                match (&ps.file, ps.file_line) {
+                    (Some(fl), Some(l)) => format!("{fl}:{l}"),
+                    _ => format!("line {} of the paste", ps.line),
+                },
+                ps.directive,
+                ps.target
+            ),
+            None => format!(
+                "# in the location that serves {}:",
+                path.as_deref().unwrap_or("{location}")
+            ),
+        };
         if ctx.facts.ingress_nginx {
             f.fixes.push(review(
-                "kubectl annotate ingress {ingress} -n {namespace} --overwrite nginx.ingress.kubernetes.io/proxy-read-timeout=300 nginx.ingress.kubernetes.io/proxy-send-timeout=300",
+                format!("kubectl annotate ingress {{ingress}} -n {{namespace}} --overwrite nginx.ingress.kubernetes.io/proxy-read-timeout={secs} nginx.ingress.kubernetes.io/proxy-send-timeout={secs}"),
                 "ingress-nginx sets the timeouts of this Ingress's locations from these annotations (seconds)",
             ));
         } else {
             f.fixes.push(review(
-                format!("# in the location that serves {loc}:\n{prefix}_read_timeout 300s;\n{prefix}_send_timeout 300s;"),
+                format!("{place}\n{prefix}_read_timeout {secs}s;\n{prefix}_send_timeout {secs}s;"),
                 "give this slow endpoint more time, not the whole site",
             ));
         }
@@ -129,14 +171,19 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "check the config, then reload without dropping connections",
         ));
         f.fixes.push(safe(
-            "# keep the backend's own limit at least as long: gunicorn --timeout 300, PHP max_execution_time / request_terminate_timeout 300s, uWSGI harakiri = 300",
+            match prefix {
+                "fastcgi" => format!("# keep PHP's own limits at least as long: max_execution_time = {secs} (php.ini of FPM), request_terminate_timeout = {secs}s (the pool)"),
+                "uwsgi" => format!("# keep uWSGI's own limit at least as long: harakiri = {secs}"),
+                _ => format!("# keep the backend's own limit at least as long: gunicorn --timeout {secs}, uWSGI harakiri = {secs}, Node server.requestTimeout / server.headersTimeout"),
+            },
             "otherwise the backend kills the request first and nginx logs a 502 instead",
         ));
         f.fixes.push(safe(svc.logs(), "find what is slow (database, external API, a job that belongs in a queue): a longer timeout only buys time"));
     }
-    f.verify.push(format!(
-        "curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' http://127.0.0.1{}   # expect 200 under the limit",
-        path.as_deref().unwrap_or("/")
+    f.verify.push(super::fixes::curl_timed(
+        f.servers.first().map(String::as_str),
+        path.as_deref().unwrap_or("/"),
+        "expect 200 under the limit",
     ));
     f.verify.push(super::fixes::watch_log("upstream timed out"));
     if ctx.facts.config.is_none() {
@@ -146,4 +193,29 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// An nginx time (`60`, `60s`, `5m`, `1h`, `1m30s`) in seconds.
+fn seconds(v: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in v.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() {
+        total += num.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
