@@ -139,6 +139,15 @@ pub struct Pass {
 }
 
 impl Pass {
+    /// `file:line` of the directive when the file is known, else `line N`
+    /// of the input.
+    pub fn place(&self) -> String {
+        match (&self.file, self.file_line) {
+            (Some(f), Some(l)) => format!("{f}:{l}"),
+            _ => format!("line {}", self.line),
+        }
+    }
+
     /// The directive family prefix (`proxy`, `fastcgi`, `uwsgi`, `scgi`,
     /// `grpc`, `memcached`), so rules can ask for `{prefix}_read_timeout`.
     pub fn prefix(&self) -> &str {

@@ -190,10 +190,7 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         Some(ps) => format!(
             "the location {} ({})",
             ps.location.as_deref().unwrap_or("/"),
-            match (&ps.file, ps.file_line) {
-                (Some(fl), Some(l)) => format!("{fl}:{l}"),
-                _ => format!("line {}", ps.line),
-            }
+            ps.place()
         ),
         None => format!(
             "the server or location that serves {}",

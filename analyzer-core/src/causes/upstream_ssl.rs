@@ -187,10 +187,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         Some(ps) => format!(
             "in location {} ({}), next to {p}_pass {}",
             ps.location.as_deref().unwrap_or("/"),
-            match (&ps.file, ps.file_line) {
-                (Some(fl), Some(l)) => format!("{fl}:{l}"),
-                _ => format!("line {}", ps.line),
-            },
+            ps.place(),
             ps.target
         ),
         None => {

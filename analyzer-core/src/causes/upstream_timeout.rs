@@ -143,10 +143,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             Some(ps) => format!(
                 "# in `location {}` ({}), next to `{} {};`:",
                 ps.location.as_deref().unwrap_or("/"),
-                match (&ps.file, ps.file_line) {
-                    (Some(fl), Some(l)) => format!("{fl}:{l}"),
-                    _ => format!("line {} of the paste", ps.line),
-                },
+                ps.place(),
                 ps.directive,
                 ps.target
             ),
