@@ -187,6 +187,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if unrelated {
         let v = victim.clone().unwrap_or_default();
         f.confidence = 0.3;
+        f.status = None;
+        // Only the kill itself: nginx's lines are another cause's evidence.
+        f.evidence
+            .retain(|e| kills.iter().any(|g| g.evidence().any(|k| k.line == e.line)));
         f.reasoning.push(format!(
             "the kernel's OOM killer killed `{v}`, which does not look like the backend ({})",
             if hints.is_empty() {
@@ -298,7 +302,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("The backend `{who}` was killed with SIGKILL, probably for lack of memory")
     };
     f.summary = format!(
-        "{} Requests it was serving were cut off and new ones refused until it came back, so nginx answered 502.",
+        "{}{}",
         if unrelated {
             format!("The kernel's OOM killer killed `{who}`; the machine is short of memory, which can slow or starve the backend too.")
         } else if strong {
@@ -307,10 +311,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             } else if cgroup {
                 format!("`{who}` reached the memory limit of its cgroup (a systemd MemoryMax= or a container limit) and the kernel killed it.")
             } else {
-                format!("The kernel's OOM killer killed `{who}` when the machine ran out of memory.")
+                format!(
+                    "The kernel's OOM killer killed `{who}` when the machine ran out of memory."
+                )
             }
         } else {
             format!("`{who}` lost a worker to SIGKILL, the signal the kernel's OOM killer sends; nothing else in the paste explains it.")
+        },
+        if unrelated {
+            ""
+        } else {
+            " Requests it was serving were cut off and new ones refused until it came back, so nginx answered 502."
         }
     );
     if !strong {
@@ -323,6 +334,22 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "free -m; ps -eo pid,rss,comm --sort=-rss | head -n 15",
         "how much memory there is and who uses it",
     ));
+    if unrelated {
+        // Not the backend's memory: the machine's. No backend to resize or restart.
+        f.fixes.push(review(
+            "sudo fallocate -l 2G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && sudo swapon /swapfile",
+            "a swap cushion on small VPSes (add it to /etc/fstab to keep it)",
+        ));
+        f.verify.push(
+            "sudo dmesg -T | grep -ciE 'killed process'   # run again under load: expect no growth"
+                .into(),
+        );
+        f.next.push(next(
+            "free -m",
+            "the memory the machine has, and how much the victim and the backend use",
+        ));
+        return vec![f];
+    }
     match kind {
         Kind::Fpm => {
             let (file, _) = pool_file(ctx, "www", &svc.name);
@@ -346,7 +373,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             format!("docker update --memory {{limit}} --memory-swap {{limit}} $(docker compose ps -q {})   # or mem_limit in compose", svc.name),
             "a container limit that fits the app's real need (too low kills it, none lets it take the host down)",
         )),
-        _ => f.fixes.push(review(
+        // pm2 and supervisord run under their own unit: the Node heap limit
+        // and `--max-memory-restart` (above) are their knobs.
+        Manager::Pm2 | Manager::Supervisor => {}
+        Manager::Systemd => f.fixes.push(review(
             format!("sudo systemctl set-property {} MemoryMax={{limit}}", svc.name),
             if cgroup {
                 "the limit it hit: raise it if the machine has room, or lower the backend's use (above)"
@@ -369,7 +399,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     );
     match svc.manager {
         Manager::Docker => f.verify.push(format!("docker inspect -f '{{{{.State.OOMKilled}}}} {{{{.RestartCount}}}}' $(docker compose ps -q {})   # expect false", svc.name)),
-        _ => f.verify.push(format!("systemctl show {} -p NRestarts   # expect no growth", svc.name)),
+        Manager::Systemd => f.verify.push(format!("systemctl show {} -p NRestarts   # expect no growth", svc.name)),
+        _ => f.verify.push(svc.status_expect()),
     }
     if kills.is_empty() {
         f.next.push(next(

@@ -212,8 +212,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     if localhost {
+        let port = per_server
+            .iter()
+            .find_map(|g| g.key.upstream.as_ref()?.addr.port())
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "{port}".into());
         f.fixes.push(review(
-            "# `localhost` is two servers to nginx (127.0.0.1 and [::1]); name the one the app listens on:\nproxy_pass http://127.0.0.1:{port};",
+            format!("# `localhost` is two servers to nginx (127.0.0.1 and [::1]); name the one the app listens on:\nproxy_pass http://127.0.0.1:{port};"),
             "an app bound to IPv4 only fails on [::1], and both failing empties the implicit group",
         ));
     } else {
