@@ -492,6 +492,14 @@ pub enum Signal {
     /// `failed processes threshold (N in S sec) is reached, initiating reload`
     /// (`emergency_restart_threshold`: many children crashed).
     FpmEmergencyRestart,
+    /// `FastCGI sent in stderr: "PHP message: PHP Fatal error: …"` in
+    /// nginx's log: PHP itself failed the request. `what` is
+    /// `memory_limit` (Allowed memory size … exhausted),
+    /// `max_execution_time` (Maximum execution time … exceeded) or `fatal`
+    /// (any other fatal or parse error). Warnings and notices are not events.
+    PhpFatal {
+        what: String,
+    },
     // ---- gunicorn / uWSGI / Python ----
     GunicornWorkerTimeout,
     GunicornSigkill,

@@ -292,6 +292,36 @@ fn mark_to<'a>(head: &'a str, needle: &'a str) -> &'a str {
     }
 }
 
+/// The first fatal PHP message in a `FastCGI sent in stderr: "…"` line
+/// (several `PHP message:` parts may be joined with `; `), marked up to the
+/// end of its first clause. Warnings, notices and deprecations are noise.
+fn php_fatal<'a>(head: &'a str, rest: &'a str) -> Option<(Signal, Option<String>, &'a str)> {
+    let at = ["PHP Fatal error:", "PHP Parse error:"]
+        .iter()
+        .filter_map(|n| rest.find(n))
+        .min()?;
+    let msg = &rest[at..];
+    let what = if msg.contains("Allowed memory size of") {
+        "memory_limit"
+    } else if msg.contains("Maximum execution time of") {
+        "max_execution_time"
+    } else {
+        "fatal"
+    };
+    // Up to ` in /path` or the closing quote, whichever comes first.
+    let end = [" in /", "\" while ", "\"", "; PHP message:"]
+        .iter()
+        .filter_map(|e| msg.find(e))
+        .min()
+        .unwrap_or(msg.len());
+    let start = head.len() - rest.len() + at;
+    Some((
+        Signal::PhpFatal { what: what.into() },
+        None,
+        &head[start..start + end],
+    ))
+}
+
 /// Recognise the signal in an error.log message head (context removed).
 /// Returns the signal, the `connect() to X` target, and the marked part.
 fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> {
@@ -358,6 +388,9 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
                 ));
             }
         }
+    }
+    if let Some(rest) = head.strip_prefix("FastCGI sent in stderr: ") {
+        return php_fatal(head, rest);
     }
     if head.starts_with("upstream sent too big header") {
         return Some((Signal::TooBigHeader, None, "upstream sent too big header"));

@@ -29,6 +29,7 @@ mod http2_upstream_mismatch;
 mod keepalive_race;
 mod no_live_upstreams;
 mod no_route_to_host;
+mod php_fatal_error;
 mod port_in_use;
 mod upstream_closed_early;
 mod upstream_invalid_header;
@@ -126,6 +127,7 @@ pub static RULES: &[&Rule] = &[
     &keepalive_race::RULE,
     &no_live_upstreams::RULE,
     &no_route_to_host::RULE,
+    &php_fatal_error::RULE,
     &port_in_use::RULE,
     &upstream_closed_early::RULE,
     &upstream_invalid_header::RULE,
