@@ -1012,6 +1012,13 @@ pub struct ServiceState {
     pub line: u64,
     /// Line of the `Active:` (or equivalent) line.
     pub active_line: u64,
+    /// The error the unit's own process logged in the journal tail of
+    /// `systemctl status`, with its input line: the first line that names
+    /// one (`ModuleNotFoundError: No module named 'x'`, `Could not find
+    /// nokogiri …`), else the first that says something failed. Usually why
+    /// it stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<(u64, String)>,
 }
 
 impl ServiceState {

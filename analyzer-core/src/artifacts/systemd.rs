@@ -208,6 +208,67 @@ fn distro_hint(text: &str, facts: &mut Facts) {
     }
 }
 
+/// A journal line of the status output's tail that the unit's own process
+/// logged and that reads like an error: its message, and whether it names
+/// the error (true) or only says that something failed. The segmenter may
+/// have taken the `Jul 01 08:59:40 web bundle[4410]: ` prefix off already;
+/// systemd's own lines (`puma.service: Main process exited`, `Failed to
+/// start …`) and the CGroup tree are not the service speaking.
+fn own_error_line<'a>(t: &'a str, unit: &str) -> Option<(&'a str, bool)> {
+    let mut msg = t;
+    if syslog_stamp(t) {
+        let mut words = t.splitn(6, ' ');
+        let ident = words.nth(4)?;
+        if ident.starts_with("systemd[") || ident == "systemd:" {
+            return None;
+        }
+        msg = words.next()?;
+    }
+    const SYSTEMD: &[&str] = &[
+        "Started ",
+        "Starting ",
+        "Stopped ",
+        "Stopping ",
+        "Failed to start ",
+        "Scheduled restart",
+        "Consumed ",
+        "├",
+        "└",
+        "│",
+    ];
+    if SYSTEMD.iter().any(|p| msg.starts_with(p))
+        || msg
+            .strip_prefix(unit)
+            .is_some_and(|r| r.starts_with(".service:") || r.starts_with(':'))
+    {
+        return None;
+    }
+    if STRONG.iter().any(|e| msg.contains(e)) {
+        return Some((msg, true));
+    }
+    const WEAK: &[&str] = &[
+        "error", "ERROR", "FATAL", "fatal", "failed", "Failed", "cannot", "Cannot",
+    ];
+    WEAK.iter().any(|e| msg.contains(e)).then_some((msg, false))
+}
+
+/// Messages that name what went wrong (`ModuleNotFoundError: No module named
+/// 'x'`), as opposed to ones that only say something failed (`Reason: Worker
+/// failed to boot.`).
+const STRONG: &[&str] = &[
+    "Error:",
+    "Error ",
+    "Exception",
+    "Could not",
+    "could not",
+    "No such file",
+    "denied",
+    "EADDRINUSE",
+    "not found",
+    "panicked",
+    "Fatal error",
+];
+
 fn debian_php_unit(name: &str) -> bool {
     name.strip_prefix("php")
         .and_then(|r| r.strip_suffix("-fpm"))
@@ -258,6 +319,8 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
     let mut cur: Option<ServiceState> = None;
     let mut queried: Vec<String> = Vec::new();
     let mut in_journal = false;
+    // Whether the unit's error line so far names the error.
+    let mut named_error = false;
     fn flush(cur: &mut Option<ServiceState>, facts: &mut Facts) {
         if let Some(s) = cur.take() {
             if !s.state.is_empty() {
@@ -289,6 +352,7 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         if let Some((unit, desc)) = unit_header(t) {
             flush(&mut cur, facts);
             in_journal = false;
+            named_error = false;
             let name = strip_unit_suffix(unit);
             if facts.distro == Distro::Unknown && debian_php_unit(&name) {
                 facts.distro = Distro::Debian;
@@ -304,6 +368,7 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                 status_text: None,
                 line: l.no,
                 active_line: l.no,
+                last_error: None,
             });
             continue;
         }
@@ -320,6 +385,7 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                 status_text: None,
                 line: l.no,
                 active_line: l.no,
+                last_error: None,
             });
             continue;
         }
@@ -336,6 +402,7 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                 status_text: None,
                 line: l.no,
                 active_line: l.no,
+                last_error: None,
             });
             continue;
         }
@@ -352,12 +419,25 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                     status_text: None,
                     line: l.no,
                     active_line: l.no,
+                    last_error: None,
                 });
             }
             continue;
         }
         let Some(s) = cur.as_mut() else { continue };
-        if in_journal {
+        // The journal tail: after a blank line, or lines that are not
+        // `Key: value` (the segmenter passes them on without their prefix).
+        if in_journal || key_value(&l.text).is_none() {
+            if let Some(s) = cur.as_mut() {
+                // The first line that names the error wins; a vaguer one
+                // only when there is nothing better.
+                if let Some((msg, strong)) = own_error_line(t, &s.name) {
+                    if s.last_error.is_none() || (strong && !named_error) {
+                        s.last_error = Some((l.no, msg.to_string()));
+                        named_error = strong;
+                    }
+                }
+            }
             continue;
         }
         let Some((key, v)) = key_value(&l.text) else {
@@ -513,5 +593,32 @@ mod tests {
         assert_eq!(exit_status("790 (php-fpm8.1)"), None);
         let _ = parse_active("(((");
         let _ = parse_active("failed (Result: x");
+    }
+
+    #[test]
+    fn the_units_own_error_line() {
+        let e = |t| own_error_line(t, "gunicorn");
+        assert_eq!(
+            e("Mar 11 09:10:43 box gunicorn[2213]: ModuleNotFoundError: No module named 'x'"),
+            Some(("ModuleNotFoundError: No module named 'x'", true))
+        );
+        assert_eq!(
+            e("Reason: Worker failed to boot."),
+            Some(("Reason: Worker failed to boot.", false))
+        );
+        assert_eq!(
+            e("Mar 11 09:10:44 box systemd[1]: gunicorn.service: Failed with result 'exit-code'."),
+            None
+        );
+        assert_eq!(
+            e("gunicorn.service: Main process exited, code=exited, status=3/NOTIMPLEMENTED"),
+            None
+        );
+        assert_eq!(e("Failed to start gunicorn daemon."), None);
+        assert_eq!(
+            e("└─2201 /srv/env/bin/gunicorn --bind unix:/run/x.sock failed"),
+            None
+        );
+        assert_eq!(e("Booting worker with pid: 2213"), None);
     }
 }

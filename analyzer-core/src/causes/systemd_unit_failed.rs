@@ -128,6 +128,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if let Some(code) = &s.exit_status {
             detail = explain_status(code);
         }
+        // What the service said last before it stopped, when the status
+        // output's journal tail shows it.
+        if let Some((line, msg)) = &s.last_error {
+            f.add_evidence(EvidenceLine::marked(*line, msg, msg));
+            f.reasoning.push(format!(
+                "its own last error before it stopped is on line {line} (the journal tail of `systemctl status`)"
+            ));
+        }
         if s.result.as_deref() == Some("oom-kill") {
             f.explains.clear();
             f.confidence -= 0.2; // backend_oom names it better
