@@ -472,6 +472,22 @@ impl<'a> Ctx<'a> {
                     known: false,
                 };
             }
+            // The one app unit the paste shows (running: a socket missing
+            // or refused while it runs is still its socket), before guessing
+            // from the socket's name.
+            let apps: Vec<&crate::facts::ServiceState> = self
+                .non_nginx_services()
+                .filter(|s| {
+                    !s.name.contains("php") && !NOT_THE_APP.iter().any(|n| s.name.contains(n))
+                })
+                .collect();
+            if let [only] = apps.as_slice() {
+                return ServiceGuess {
+                    name: only.name.clone(),
+                    manager: Manager::Systemd,
+                    known: true,
+                };
+            }
             // A socket named after its service: /run/gunicorn/app.sock, /run/myapp.sock
             if let Some(p) = u.addr.socket_path() {
                 let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();

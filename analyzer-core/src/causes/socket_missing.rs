@@ -145,9 +145,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ),
         ));
     } else if running {
+        let setting = if svc.name.contains("php") || svc.name.contains("fpm") {
+            "its pool's `listen =`"
+        } else {
+            "its bind setting, like gunicorn's `--bind unix:…`"
+        };
         f.summary = format!(
             "nginx connects to the unix socket {path}, and there is no such file, while `{}` runs: it listens \
-             on another path (its pool's `listen =`). nginx answers 502 at once.",
+             on another path ({setting}). nginx answers 502 at once.",
             svc.name
         );
         f.fixes.push(safe(
@@ -189,7 +194,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.servers.first().map(String::as_str),
     ));
     if ctx.facts.paths.is_empty() && ctx.facts.missing_paths.is_empty() {
-        f.next.push(next(format!("ls -la {}", parent(&path)), "shows which sockets exist (a different PHP version's socket means nginx points at the wrong path)"));
+        let why = if path.contains("php") {
+            "shows which sockets exist (a different PHP version's socket means nginx points at the wrong path)"
+        } else {
+            "shows which sockets exist, to compare with the path nginx uses"
+        };
+        f.next.push(next(format!("ls -la {}", parent(&path)), why));
     }
     if ctx.facts.services.is_empty() && svc.manager == super::ctx::Manager::Systemd {
         f.next.push(next(
