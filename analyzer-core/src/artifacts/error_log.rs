@@ -292,14 +292,20 @@ fn mark_to<'a>(head: &'a str, needle: &'a str) -> &'a str {
     }
 }
 
+/// Where the first `PHP Fatal error:` or `PHP Parse error:` starts in
+/// `text`: the fatal part of FastCGI's stderr, after any warnings.
+pub fn php_fatal_start(text: &str) -> Option<usize> {
+    ["PHP Fatal error:", "PHP Parse error:"]
+        .iter()
+        .filter_map(|n| text.find(n))
+        .min()
+}
+
 /// The first fatal PHP message in a `FastCGI sent in stderr: "…"` line
 /// (several `PHP message:` parts may be joined with `; `), marked up to the
 /// end of its first clause. Warnings, notices and deprecations are noise.
 fn php_fatal<'a>(head: &'a str, rest: &'a str) -> Option<(Signal, Option<String>, &'a str)> {
-    let at = ["PHP Fatal error:", "PHP Parse error:"]
-        .iter()
-        .filter_map(|n| rest.find(n))
-        .min()?;
+    let at = php_fatal_start(rest)?;
     let msg = &rest[at..];
     let what = if msg.contains("Allowed memory size of") {
         "memory_limit"

@@ -201,6 +201,27 @@ pub fn fpm_log(ctx: &Ctx, service: &str) -> String {
     }
 }
 
+/// When the pasted `supervisorctl status` shows program `name` not
+/// RUNNING: says so in `f` (reasoning and the status row as evidence) and
+/// returns true, for the caller to weigh.
+pub fn supervisor_down(ctx: &Ctx, f: &mut super::Finding, name: &str) -> bool {
+    let Some(p) = ctx
+        .facts
+        .supervisor
+        .iter()
+        .find(|p| p.name == name && p.state != "RUNNING")
+    else {
+        return false;
+    };
+    f.reasoning
+        .push(format!("supervisord reports `{}` {}", p.name, p.state));
+    f.add_evidence(crate::facts::EvidenceLine::new(
+        p.line,
+        &format!("{} {}", p.name, p.state),
+    ));
+    true
+}
+
 /// Backend groups (any non-nginx source) with this signal.
 pub fn backend_groups<'a>(ctx: &Ctx<'a>, pred: impl Fn(&Signal) -> bool) -> Vec<&'a EventGroup> {
     ctx.groups(|s| pred(s))

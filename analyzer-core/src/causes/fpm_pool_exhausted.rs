@@ -87,22 +87,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 return None;
             }
             let t = s.status_text.as_deref()?;
-            let active: u32 = t
-                .split("Processes active: ")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .trim()
-                .parse()
-                .ok()?;
-            let idle: u32 = t
-                .split("idle: ")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .trim()
-                .parse()
-                .ok()?;
+            // The number after `key` in `Processes active: 20, idle: 0, …`.
+            let count = |key: &str| -> Option<u32> {
+                t.split(key).nth(1)?.split(',').next()?.trim().parse().ok()
+            };
+            let active = count("Processes active: ")?;
+            let idle = count("idle: ")?;
             (idle == 0 && active > 0).then_some((s, active))
         });
     let saturated = saturated.filter(|_| !fcgi_timeouts.is_empty() || !eagain.is_empty());

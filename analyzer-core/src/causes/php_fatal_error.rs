@@ -4,6 +4,7 @@
 use super::common::{fpm_service, php_version};
 use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
+use crate::artifacts::error_log::php_fatal_start;
 use crate::facts::{EventGroup, Signal};
 
 pub static RULE: Rule = Rule {
@@ -190,11 +191,7 @@ fn sample_line(groups: &[&EventGroup]) -> Option<String> {
 /// `PHP Fatal error: … in /var/www/x.php on line 12` → `/var/www/x.php`
 /// (the file of the fatal message, not of a warning before it).
 fn script_of(line: &str) -> Option<String> {
-    let from = ["PHP Fatal error:", "PHP Parse error:"]
-        .iter()
-        .filter_map(|n| line.find(n))
-        .min()?;
-    let line = &line[from..];
+    let line = &line[php_fatal_start(line)?..];
     let i = line.find(" in /")?;
     let rest = &line[i + 4..];
     let end = rest.find([' ', '"', ':', '(']).unwrap_or(rest.len());
@@ -205,11 +202,9 @@ fn script_of(line: &str) -> Option<String> {
 /// What the fatal error says, without its file: `Uncaught Error: Call to
 /// undefined function mysql_connect()`; at most 100 characters.
 fn fatal_message(line: &str) -> Option<String> {
-    let from = ["PHP Fatal error:", "PHP Parse error:"]
-        .iter()
-        .filter_map(|n| line.find(n).map(|i| i + n.len()))
-        .min()?;
-    let msg = line[from..].trim_start();
+    // After the marker's colon: `PHP Fatal error:  Uncaught Error: …`.
+    let (_, msg) = line[php_fatal_start(line)?..].split_once(':')?;
+    let msg = msg.trim_start();
     let end = [" in /", "\"", " while "]
         .iter()
         .filter_map(|e| msg.find(e))

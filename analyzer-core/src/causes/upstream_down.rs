@@ -136,19 +136,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
 
-    if let Some(p) = ctx
-        .facts
-        .supervisor
-        .iter()
-        .find(|p| p.name == svc.name && p.state != "RUNNING")
-    {
+    if super::common::supervisor_down(ctx, &mut f, &svc.name) {
         f.confidence += 0.12;
-        f.reasoning
-            .push(format!("supervisord reports `{}` {}", p.name, p.state));
-        f.add_evidence(EvidenceLine::new(
-            p.line,
-            &format!("{} {}", p.name, p.state),
-        ));
     }
     let stale_socket = target
         .as_ref()

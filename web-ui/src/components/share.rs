@@ -70,17 +70,6 @@ enum Copy {
     Selected,
 }
 
-/// The page's address without its fragment: where links made here point.
-fn base_url() -> String {
-    let href = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .unwrap_or_default();
-    match href.split_once('#') {
-        Some((base, _)) => base.to_string(),
-        None => href,
-    }
-}
-
 /// What Tab may land on inside `root`, in document order.
 fn focusables(root: &web_sys::Element) -> Vec<HtmlElement> {
     let Ok(list) = root.query_selector_all(
@@ -105,7 +94,12 @@ fn share_dialog(p: &DialogProps) -> Html {
     let prepared: Rc<Prepared> = {
         let deps = (*mode, p.report.clone(), p.input.clone());
         use_memo(deps, |(mode, report, input)| {
-            sharing::prepare(&base_url(), report, input.as_deref(), *mode)
+            sharing::prepare(
+                &crate::dom::page_base_url(),
+                report,
+                input.as_deref(),
+                *mode,
+            )
         })
     };
 
