@@ -224,7 +224,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "{test}   # expect: syntax is ok / test is successful"
     ));
     f.verify.push(if container {
-        "docker compose ps nginx   # expect: Up".into()
+        format!("docker compose ps {}   # expect: Up", ctx.nginx_service())
     } else {
         "systemctl is-active nginx   # expect: active".into()
     });

@@ -188,11 +188,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         // The controller reloads itself; its pod limits come from the chart.
     } else if ctx.facts.nginx_in_container {
         f.fixes.push(review(
-            format!("# docker-compose.yml, nginx service:\n#   ulimits:\n#     nofile: {{ soft: {nofile}, hard: {nofile} }}"),
+            format!("# docker-compose.yml, service `{}`:\n#   ulimits:\n#     nofile: {{ soft: {nofile}, hard: {nofile} }}", ctx.nginx_service()),
             "a container gets its limit from the runtime, not from systemd",
         ));
         f.fixes.push(disruptive(
-            "docker compose up -d --force-recreate nginx",
+            format!(
+                "docker compose up -d --force-recreate {}",
+                ctx.nginx_service()
+            ),
             "apply the new limit (a reload does not raise it)",
         ));
     } else {
