@@ -122,3 +122,13 @@ export function runCli(args, input) {
   if (r.status !== 0) throw new Error(`upstream-doctor ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
+
+/** Wait until the app's service worker is installed and controls `page`. */
+export async function serviceWorkerControls(page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
+    }
+  });
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from './server.mjs';
-import { launch, sample, engineReport, rowIds, waitForRows, ready, runCli } from './helpers.mjs';
+import { launch, sample, engineReport, rowIds, waitForRows, ready, runCli, serviceWorkerControls } from './helpers.mjs';
 
 let server;
 let sub;
@@ -198,12 +198,7 @@ test('the knowledge base opens offline after a first visit', async () => {
   const page = await context.newPage();
   await page.goto(sub.url);
   await ready(page);
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
-    }
-  });
+  await serviceWorkerControls(page);
   await context.setOffline(true);
   const before = sub.requests.length;
   await page.goto(`${sub.url}#/causes/socket_permission`);

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from './server.mjs';
-import { launch, sample, engineReport, rowIds, waitForRows, ready } from './helpers.mjs';
+import { launch, sample, engineReport, rowIds, waitForRows, ready, serviceWorkerControls } from './helpers.mjs';
 
 const PREFIX = '/tools/upstream-doctor/';
 let server;
@@ -41,13 +41,7 @@ test('after a first visit, it reloads and diagnoses offline', async () => {
   const page = await context.newPage();
   await page.goto(server.url);
   await ready(page);
-  // Wait for the service worker to install and take control of the page.
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
-    }
-  });
+  await serviceWorkerControls(page);
   const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
   assert.equal(new URL(scope).pathname, PREFIX);
   const caches = await page.evaluate(async () => {

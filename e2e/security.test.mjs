@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { serve, WWW } from './server.mjs';
-import { launch, engineReport, engineOpenLink, rowIds, waitForRows, ready } from './helpers.mjs';
+import { launch, engineReport, engineOpenLink, rowIds, waitForRows, ready, serviceWorkerControls } from './helpers.mjs';
 
 // Each payload, if it ever ran, would bump window.__xss and open a dialog.
 const RUN = "window.__xss=(window.__xss||0)+1;alert('xss')";
@@ -218,12 +218,7 @@ test('paste, diagnosis, share and opening the link work with the network cut off
   await page.goto(server.url);
   await ready(page);
   // The service worker keeps the app's files for the offline part.
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
-    }
-  });
+  await serviceWorkerControls(page);
   await context.setOffline(true);
   const served = server.requests.length;
 
@@ -393,12 +388,7 @@ test('the service worker caches and serves only the app\'s own files', async () 
   const page = await context.newPage();
   await page.goto(server.url);
   await ready(page);
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
-    }
-  });
+  await serviceWorkerControls(page);
   const cached = async () => page.evaluate(async () => {
     const out = [];
     for (const n of await caches.keys()) {
