@@ -300,6 +300,64 @@ pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
     }
 }
 
+/// A running `php<v>-fpm` unit in the paste whose version differs from the
+/// one in `path`, and `path` with that version: (`php8.1-fpm`,
+/// `/run/php/php8.1-fpm.sock`) for `/run/php/php7.4-fpm.sock`. Only when no
+/// unit of the path's own version is in the paste (a stopped php7.4-fpm
+/// means: start it).
+pub fn other_php_running(ctx: &Ctx, path: &str) -> Option<(String, String)> {
+    let want = php_version_in(path)?;
+    let services = &ctx.facts.services;
+    let fpm_version = |name: &str| name.contains("fpm").then(|| php_version_in(name)).flatten();
+    if services
+        .iter()
+        .any(|s| fpm_version(&s.name).as_deref() == Some(want.as_str()))
+    {
+        return None;
+    }
+    let s = services
+        .iter()
+        .rev()
+        .find(|s| s.is_running() && fpm_version(&s.name).is_some_and(|v| v != want))?;
+    let have = fpm_version(&s.name)?;
+    // `php7.4` in the path, or `php74` (remi's layout).
+    let (old, new) = if path.contains(&format!("php{want}")) {
+        (format!("php{want}"), format!("php{have}"))
+    } else {
+        (
+            format!("php{}", want.replace('.', "")),
+            format!("php{}", have.replace('.', "")),
+        )
+    };
+    path.contains(&old)
+        .then(|| (s.name.clone(), path.replacen(&old, &new, 1)))
+}
+
+/// An nginx time (`60`, `60s`, `5m`, `1h`, `1m30s`) in seconds.
+pub fn duration_secs(v: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in v.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() {
+        total += num.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
 /// The pasted `*_pass` that sends requests to `up` (directly, or through an
 /// `upstream {}` block listing it), when a config was pasted.
 pub fn pass_for(ctx: &Ctx, up: &Upstream) -> Option<crate::artifacts::nginx_config::Pass> {
@@ -347,6 +405,16 @@ pub fn nc_target(addr: &crate::facts::Address) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nginx_durations() {
+        assert_eq!(duration_secs("60"), Some(60));
+        assert_eq!(duration_secs("60s"), Some(60));
+        assert_eq!(duration_secs("5m"), Some(300));
+        assert_eq!(duration_secs("1m30s"), Some(90));
+        assert_eq!(duration_secs("1h"), Some(3600));
+        assert_eq!(duration_secs("3x"), None);
+    }
 
     #[test]
     fn block_sizes_decode_methods() {

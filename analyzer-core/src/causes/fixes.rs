@@ -33,27 +33,32 @@ pub fn next(paste: impl Into<String>, why: impl Into<String>) -> NextStep {
     }
 }
 
-/// `curl` through nginx for a server name, or against the local default server.
-pub fn curl_through_nginx(server: Option<&str>) -> String {
+/// ` -H 'Host: x'` for a real server name; empty for none, `_`,
+/// `localhost` or an address (the default server answers those).
+fn host_header(server: Option<&str>) -> String {
     match server {
         Some(s) if !s.is_empty() && s != "_" && s != "localhost" && !s.contains(':') => {
-            format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' -H 'Host: {s}' http://127.0.0.1/   # expect 200, not 502")
+            format!(" -H 'Host: {s}'")
         }
-        _ => "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502"
-            .to_string(),
+        _ => String::new(),
     }
+}
+
+/// `curl` through nginx for a server name, or against the local default server.
+pub fn curl_through_nginx(server: Option<&str>) -> String {
+    format!(
+        "curl -sS -o /dev/null -w '%{{http_code}}\\n'{} http://127.0.0.1/   # expect 200, not 502",
+        host_header(server)
+    )
 }
 
 /// Time one request to `path` through nginx (with the site's `Host` when
 /// known): the status and how long it took.
 pub fn curl_timed(server: Option<&str>, path: &str, expect: &str) -> String {
-    let host = match server {
-        Some(s) if !s.is_empty() && s != "_" && s != "localhost" && !s.contains(':') => {
-            format!(" -H 'Host: {s}'")
-        }
-        _ => String::new(),
-    };
-    format!("curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n'{host} http://127.0.0.1{path}   # {expect}")
+    format!(
+        "curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n'{} http://127.0.0.1{path}   # {expect}",
+        host_header(server)
+    )
 }
 
 /// Watch the error log for the same message.

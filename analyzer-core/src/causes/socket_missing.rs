@@ -103,7 +103,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             false
         }
     };
-    let other_php = super::wrong_port::other_php_running(ctx, &path);
+    let other_php = super::common::other_php_running(ctx, &path);
     f.title = format!("The socket {path} does not exist");
     if let Some((unit, sock)) = &other_php {
         let want = super::ctx::php_version_in(&path).unwrap_or_default();

@@ -122,7 +122,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .as_ref()?
                 .effective(ps, &format!("{prefix}_read_timeout"))?;
             Some((
-                seconds(d.arg(0)?)?,
+                super::common::duration_secs(d.arg(0)?)?,
                 d.arg(0)?.to_string(),
                 d.line,
                 d.location_label(),
@@ -190,29 +190,4 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
-}
-
-/// An nginx time (`60`, `60s`, `5m`, `1h`, `1m30s`) in seconds.
-fn seconds(v: &str) -> Option<u64> {
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in v.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().ok()?;
-        num.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            _ => return None,
-        };
-    }
-    if !num.is_empty() {
-        total += num.parse::<u64>().ok()?;
-    }
-    Some(total)
 }

@@ -212,7 +212,7 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
         // PHP upgraded, site config not: nginx names PHP 7.4's socket while
         // the pasted `systemctl status` shows php8.1-fpm running. That
         // unit's stock socket is the same path with its own version.
-        if let Some((unit, sock)) = other_php_running(ctx, path) {
+        if let Some((unit, sock)) = super::common::other_php_running(ctx, path) {
             return Some((
                 Address::Unix { path: sock.clone() },
                 None,
@@ -224,39 +224,6 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
         }
     }
     None
-}
-
-/// A running `php<v>-fpm` unit in the paste whose version differs from the
-/// one in `path`, and `path` with that version: (`php8.1-fpm`,
-/// `/run/php/php8.1-fpm.sock`) for `/run/php/php7.4-fpm.sock`. Only when no
-/// unit of the path's own version is in the paste (a stopped php7.4-fpm
-/// means: start it).
-pub fn other_php_running(ctx: &Ctx, path: &str) -> Option<(String, String)> {
-    let want = php_version_in(path)?;
-    let services = &ctx.facts.services;
-    let fpm_version = |name: &str| name.contains("fpm").then(|| php_version_in(name)).flatten();
-    if services
-        .iter()
-        .any(|s| fpm_version(&s.name).as_deref() == Some(want.as_str()))
-    {
-        return None;
-    }
-    let s = services
-        .iter()
-        .rev()
-        .find(|s| s.is_running() && fpm_version(&s.name).is_some_and(|v| v != want))?;
-    let have = fpm_version(&s.name)?;
-    // `php7.4` in the path, or `php74` (remi's layout).
-    let (old, new) = if path.contains(&format!("php{want}")) {
-        (format!("php{want}"), format!("php{have}"))
-    } else {
-        (
-            format!("php{}", want.replace('.', "")),
-            format!("php{}", have.replace('.', "")),
-        )
-    };
-    path.contains(&old)
-        .then(|| (s.name.clone(), path.replacen(&old, &new, 1)))
 }
 
 /// Is `addr` a `server` of a pasted `upstream {}` block with two or more?
