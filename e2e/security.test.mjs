@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import { serve, WWW } from './server.mjs';
 import { launch, engineReport, engineOpenLink, rowIds, waitForRows, ready, serviceWorkerControls } from './helpers.mjs';
 
@@ -180,7 +180,11 @@ test('a hand-made link with payloads in every field never runs them', async () =
     },
     i: Object.values(P).join('\n'),
   };
-  const frag = `#v1.${deflateSync(Buffer.from(JSON.stringify(payload))).toString('base64url')}`;
+  // Built as a hostile sender would: valid compression and checksum (v2).
+  const packed = deflateSync(Buffer.from(JSON.stringify(payload)));
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32BE(crc32(packed));
+  const frag = `#v2.${Buffer.concat([packed, sum]).toString('base64url')}`;
   const held = await engineOpenLink(frag);
   assert.equal(held.report.causes[0].id, `${Y}id`, 'the core accepts it as a report');
 
@@ -199,7 +203,7 @@ test('a hand-made link with payloads in every field never runs them', async () =
   await assertInert(page, context, 'hand-made link');
 
   // And the same payloads as a damaged link only give the message.
-  await page.goto(`${server.url}#v1.${encodeURIComponent(P.script)}`);
+  await page.goto(`${server.url}#v2.${encodeURIComponent(P.script)}`);
   await page.locator('.shared-error').waitFor();
   await assertInert(page, context, 'bad link');
   await context.close();

@@ -3,7 +3,7 @@
 // links that cannot be opened (bad, damaged, cut, newer, huge, zip bombs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,7 +105,7 @@ test('a link made in the dialog opens in a fresh browser: same causes, banner, i
   assert.equal(input.split('\n').filter(Boolean).length, MIXED.split('\n').filter(Boolean).length);
 
   const link = await dialog.locator('#share-link').inputValue();
-  assert.ok(link.startsWith(`${server.url}#v1.`), link.slice(0, 80));
+  assert.ok(link.startsWith(`${server.url}#v2.`), link.slice(0, 80));
   const length = await dialog.locator('#share-length').innerText();
   assert.ok(length.startsWith(`${link.length.toLocaleString('en-US')} characters`), length);
   for (const s of SECRETS) assert.ok(!link.includes(s));
@@ -321,7 +321,7 @@ test('the CLI and the web app open each other\'s links', async () => {
   // CLI → browser.
   const out = run(['--share-link', '--base-url', server.url, '--no-color', '-'], MIXED);
   const link = out.trim().split('\n').pop();
-  assert.ok(link.startsWith(`${server.url}#v1.`), link);
+  assert.ok(link.startsWith(`${server.url}#v2.`), link);
   const fromCli = JSON.parse(run(['--open', link, '--json']));
   const context = await browser.newContext();
   const page = await newPage(context);
@@ -358,10 +358,18 @@ async function goodLink() {
 }
 
 function flipBit(link, byteAt, bit) {
-  const [base, frag] = link.split('#v1.');
+  const [base, frag] = link.split('#v2.');
   const bytes = Buffer.from(frag, 'base64url');
   bytes[byteAt] ^= 1 << bit;
-  return `${base}#v1.${b64url(bytes)}`;
+  return `${base}#v2.${b64url(bytes)}`;
+}
+
+// A v2 fragment as a hostile sender would build it: compressed bytes with a
+// valid CRC-32 after them, so only the engine's own bounds can refuse it.
+function v2(zlibBytes) {
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32BE(crc32(zlibBytes));
+  return `#v2.${b64url(Buffer.concat([zlibBytes, sum]))}`;
 }
 
 test('links that cannot be opened get a message; the own paste and the page stay', async () => {
@@ -374,18 +382,20 @@ test('links that cannot be opened get a message; the own paste and the page stay
   ]), { level: 9 });
   assert.ok(bomb.length < 48 * 1024, `bomb is ${bomb.length} bytes`);
   const cases = [
-    { name: 'random string', frag: '#v1.Q2hlY2sgb3V0IHRoaXMgbGluayEgaHR0cHM6Ly9leGFtcGxlLmNvbS8', want: /damaged/ },
-    { name: 'not base64url', frag: '#v1.<script>alert(1)</script>', want: /characters a link never has/ },
+    { name: 'random string', frag: '#v2.Q2hlY2sgb3V0IHRoaXMgbGluayEgaHR0cHM6Ly9leGFtcGxlLmNvbS8', want: /damaged/ },
+    { name: 'random string (v1)', frag: '#v1.Q2hlY2sgb3V0IHRoaXMgbGluayEgaHR0cHM6Ly9leGFtcGxlLmNvbS8', want: /damaged/ },
+    { name: 'not base64url', frag: '#v2.<script>alert(1)</script>', want: /characters a link never has/ },
     { name: 'truncated', frag: frag.slice(0, Math.floor(frag.length / 2)), want: /damaged or cut short/ },
     { name: 'truncated by one', frag: frag.slice(0, -1), want: /damaged or cut short/ },
-    { name: 'bit flip (start)', frag: flipBit(link, 20, 3).slice(link.indexOf('#')), want: /damaged|valid report/ },
-    { name: 'bit flip (middle)', frag: flipBit(link, Math.floor(packed.length / 2), 0).slice(link.indexOf('#')), want: /damaged|valid report/ },
+    { name: 'bit flip (start)', frag: flipBit(link, 20, 3).slice(link.indexOf('#')), want: /damaged/ },
+    { name: 'bit flip (middle)', frag: flipBit(link, Math.floor(packed.length / 2), 0).slice(link.indexOf('#')), want: /damaged/ },
     { name: 'bit flip (checksum)', frag: flipBit(link, packed.length - 2, 5).slice(link.indexOf('#')), want: /damaged/ },
-    { name: 'newer version', frag: `#v2.${frag.slice(4)}`, want: /made by a newer Upstream Doctor \(link format v2\)/ },
+    { name: 'newer version', frag: `#v3.${frag.slice(4)}`, want: /made by a newer Upstream Doctor \(link format v3\)/ },
     { name: 'much newer version', frag: '#v99999999999.abc', want: /newer Upstream Doctor/ },
-    { name: 'not JSON inside', frag: `#v1.${b64url(deflateSync(Buffer.from('hello')))}`, want: /does not hold a valid report/ },
-    { name: 'zip bomb', frag: `#v1.${b64url(bomb)}`, want: /too big to open/ },
-    { name: '1.5 MB fragment', frag: `#v1.${'A'.repeat(1.5 * 1024 * 1024)}`, want: /too big to open/ },
+    { name: 'not JSON inside', frag: v2(deflateSync(Buffer.from('hello'))), want: /does not hold a valid report/ },
+    { name: 'zip bomb', frag: v2(bomb), want: /too big to open/ },
+    { name: 'zip bomb (v1)', frag: `#v1.${b64url(bomb)}`, want: /too big to open/ },
+    { name: '1.5 MB fragment', frag: `#v2.${'A'.repeat(1.5 * 1024 * 1024)}`, want: /too big to open/ },
   ];
   for (const c of cases) {
     await assert.rejects(engineOpenLink(c.frag), (e) => c.want.test(String(e)), c.name);
@@ -416,7 +426,7 @@ test('links that cannot be opened get a message; the own paste and the page stay
 
   // A 10 MB fragment (browsers refuse to load such a URL; it can still be
   // set on an open page) and, in the same tab, recovering from it.
-  await own.evaluate(() => { location.hash = `#v1.${'A'.repeat(10 * 1024 * 1024)}`; });
+  await own.evaluate(() => { location.hash = `#v2.${'A'.repeat(10 * 1024 * 1024)}`; });
   await own.locator('.shared-error').getByText(/too big to open/).waitFor();
   assert.equal(await own.locator('#paste').inputValue(), OWN);
   await own.getByRole('button', { name: 'Dismiss and start your own' }).click();

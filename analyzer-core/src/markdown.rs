@@ -275,7 +275,7 @@ mod tests {
             .and_then(|l| l.strip_prefix("Shared diagnosis (redacted): <"))
             .and_then(|l| l.strip_suffix('>'))
             .expect("a link line");
-        assert!(link.starts_with("https://ud.example/tools/#v1."));
+        assert!(link.starts_with("https://ud.example/tools/#v2."));
         let opened = share::decode(link).unwrap().report;
         assert_eq!(opened.causes[0].id, r.causes[0].id);
         assert!(!format!("{opened:?}").contains("10.1.2.3"));

@@ -510,9 +510,11 @@ impl Redactor {
                 }
                 let name = &line[j..j + w];
                 if !name.starts_with('~') && !name.starts_with('$') {
-                    let lead = name.len() - name.trim_start_matches(['*', '.']).len();
-                    let trail = name.len() - name.trim_end_matches(['*', '.']).len();
-                    let core = &name[lead..name.len() - trail];
+                    // `*.example.com`, `.example.com`, `www.example.*`; a
+                    // name of only `*` and `.` leaves an empty core.
+                    let after_lead = name.trim_start_matches(['*', '.']);
+                    let lead = name.len() - after_lead.len();
+                    let core = after_lead.trim_end_matches(['*', '.']);
                     if is_name(core) || is_ip(core) {
                         let h = self.host(core);
                         out.replace(j + lead, j + lead + core.len(), h);
@@ -1304,6 +1306,12 @@ mod tests {
         check(
             "server_name example.com www.example.com *.example.net _;",
             "server_name host-1 host-2 *.host-3 _;",
+        );
+        // Names of wildcards and dots only (a typo, or a mangled paste)
+        // have nothing to replace, and used to panic on the slice.
+        check(
+            "server_name *. .* * ** . example.com;",
+            "server_name *. .* * ** . host-1;",
         );
     }
 

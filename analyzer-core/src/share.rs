@@ -1,12 +1,21 @@
 //! Share links: a report (and optionally the paste) packed into a URL
-//! fragment, so nothing reaches a server: `https://…/#v1.<data>`.
+//! fragment, so nothing reaches a server: `https://…/#v2.<data>`.
 //!
 //! This module alone knows the link format. `<data>` is unpadded base64url
-//! of zlib-wrapped deflate of a JSON [`PayloadV1`]: a compact mirror of the
-//! report with one- or two-letter field names, owned here and versioned by
-//! the `v1.` prefix, so renaming a field of [`Report`] never breaks old links.
-//! zlib rather than raw deflate: its Adler-32 rejects a damaged link instead
-//! of showing a subtly different report.
+//! of zlib-wrapped deflate of a JSON [`PayloadV1`] followed by the CRC-32 of
+//! those compressed bytes (4 bytes, big-endian). The payload is a compact
+//! mirror of the report with one- or two-letter field names, owned here and
+//! versioned by the prefix, so renaming a field of [`Report`] never breaks
+//! old links.
+//!
+//! Why the CRC: a link travels through chats, e-mails and forum posts, and a
+//! changed character must give "damaged", never a subtly different report.
+//! zlib's Adler-32 alone (format v1) misses some changes: a flipped
+//! back-reference can rewrite three bytes whose sum and weighted sum stay
+//! the same. One base64url character covers 6 bits of the compressed bytes,
+//! and CRC-32 detects every burst of up to 32 bits, so with strict base64url
+//! decoding every single changed character is caught. v1 links (Adler-32
+//! only) still open.
 //!
 //! Size: a report-only link aims at [`REPORT_LINK_BUDGET`] characters (chat
 //! apps and issue trackers cut longer ones). When a report is bigger, the
@@ -29,10 +38,10 @@ use crate::report::{
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
-/// What a fragment starts with.
-pub const PREFIX: &str = "#v1.";
+/// The format version this build writes (it also reads v1).
+pub const VERSION: u32 = 2;
+/// What a fragment this build writes starts with.
+pub const PREFIX: &str = "#v2.";
 /// Longest fragment accepted (characters of the link after `#`).
 pub const MAX_FRAGMENT_BYTES: usize = 64 * 1024;
 /// Largest payload accepted once inflated.
@@ -75,7 +84,7 @@ impl fmt::Display for ShareError {
             ShareError::Empty => write!(f, "the share link is empty: paste the whole link"),
             ShareError::NotALink => write!(
                 f,
-                "this is not an Upstream Doctor share link (it should contain `#v1.` followed by letters and digits)"
+                "this is not an Upstream Doctor share link (it should contain `#v2.` followed by letters and digits)"
             ),
             ShareError::NewerVersion(v) => write!(
                 f,
@@ -104,7 +113,7 @@ impl fmt::Display for ShareError {
 
 impl std::error::Error for ShareError {}
 
-/// The fragment (`#v1.…`) for `report`, with the paste when `input` is
+/// The fragment (`#v2.…`) for `report`, with the paste when `input` is
 /// given. Report-only links are trimmed to fit [`REPORT_LINK_BUDGET`]
 /// when they can be; a link with its input is never trimmed, and may be
 /// longer than [`MAX_FRAGMENT_BYTES`] (check `len()`: such a link would not
@@ -134,8 +143,8 @@ pub fn shareable(report: &Report, input: Option<&str>) -> Report {
     from_payload(to_payload(report, input, trim).report).0
 }
 
-/// Open a link: a full URL (`https://…/#v1.…`) or just its fragment, with
-/// or without the `#`.
+/// Open a link: a full URL (`https://…/#v2.…`, or a v1 link) or just its
+/// fragment, with or without the `#`.
 pub fn decode(link_or_fragment: &str) -> Result<Decoded, ShareError> {
     let s = link_or_fragment.trim();
     if s.is_empty() {
@@ -166,7 +175,7 @@ pub fn decode(link_or_fragment: &str) -> Result<Decoded, ShareError> {
     if version > VERSION {
         return Err(ShareError::NewerVersion(version));
     }
-    if version != VERSION {
+    if version == 0 {
         return Err(ShareError::NotALink);
     }
     // Chat apps add closing punctuation; base64url has none of these.
@@ -185,7 +194,16 @@ pub fn decode(link_or_fragment: &str) -> Result<Decoded, ShareError> {
         return Err(ShareError::Corrupt);
     }
     // Only the alphabet is left: what still fails was cut mid-character.
-    let packed = base64url_decode(data).ok_or(ShareError::Corrupt)?;
+    let mut packed = base64url_decode(data).ok_or(ShareError::Corrupt)?;
+    if version >= 2 {
+        // Too short for the checksum: cut.
+        let body = packed.len().checked_sub(4).ok_or(ShareError::Corrupt)?;
+        let (zlib, sum) = packed.split_at(body);
+        if crc32(zlib).to_be_bytes() != sum {
+            return Err(ShareError::Corrupt);
+        }
+        packed.truncate(body);
+    }
     let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&packed, MAX_INFLATED_BYTES)
         .map_err(|e| match e.status {
             miniz_oxide::inflate::TINFLStatus::HasMoreOutput => ShareError::TooBig,
@@ -350,7 +368,9 @@ fn encode_trim(report: &Report, input: Option<&str>) -> (String, Trim) {
 
 fn pack(payload: &PayloadV1) -> String {
     let json = serde_json::to_vec(payload).unwrap_or_default();
-    let packed = miniz_oxide::deflate::compress_to_vec_zlib(&json, 10);
+    let mut packed = miniz_oxide::deflate::compress_to_vec_zlib(&json, 10);
+    let sum = crc32(&packed);
+    packed.extend_from_slice(&sum.to_be_bytes());
     let mut out = String::with_capacity(PREFIX.len() + packed.len() * 4 / 3 + 4);
     out.push_str(PREFIX);
     base64url_encode(&packed, &mut out);
@@ -608,6 +628,36 @@ fn kind_from(s: &str) -> Kind {
     serde_json::from_value(serde_json::Value::String(s.to_string())).unwrap_or(Kind::Unrecognised)
 }
 
+// ---------------------------------------------------------------- CRC-32
+
+/// CRC-32 (IEEE 802.3, reflected, as in gzip and PNG), table-driven: the
+/// checksum a v2 link carries after its compressed bytes. Public for tests
+/// and tools that build links by hand.
+pub fn crc32(data: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut t = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+    !data
+        .iter()
+        .fold(!0u32, |c, &b| TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8))
+}
+
 // ------------------------------------------------------------- base64url
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -707,21 +757,57 @@ mod tests {
     }
 
     #[test]
-    fn errors_for_what_is_not_a_v1_link() {
+    fn crc32_matches_the_standard_check_values() {
+        // The catalogue's check value for CRC-32/ISO-HDLC, and zlib's crc32().
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"a"), 0xE8B7_BE43);
+    }
+
+    #[test]
+    fn errors_for_what_is_not_a_link() {
         assert_eq!(decode("  "), Err(ShareError::Empty));
         assert_eq!(decode("hello"), Err(ShareError::NotALink));
         assert_eq!(decode("https://x.example/"), Err(ShareError::NotALink));
         assert_eq!(decode("https://x.example/#"), Err(ShareError::NotALink));
-        assert_eq!(decode("#v2.abcd"), Err(ShareError::NewerVersion(2)));
+        assert_eq!(decode("#v3.abcd"), Err(ShareError::NewerVersion(3)));
         assert_eq!(decode("v0.abcd"), Err(ShareError::NotALink));
-        assert_eq!(decode("#v1."), Err(ShareError::Corrupt));
-        assert_eq!(decode("#v1.a*b"), Err(ShareError::Malformed));
-        assert_eq!(decode("#v1.AAAA"), Err(ShareError::Corrupt));
+        for v in ["v1", "v2"] {
+            assert_eq!(decode(&format!("#{v}.")), Err(ShareError::Corrupt));
+            assert_eq!(decode(&format!("#{v}.a*b")), Err(ShareError::Malformed));
+            assert_eq!(decode(&format!("#{v}.AAAA")), Err(ShareError::Corrupt));
+        }
+        // Three bytes: shorter than the v2 checksum.
+        assert_eq!(decode("#v2.AAAA"), Err(ShareError::Corrupt));
+    }
+
+    #[test]
+    fn v2_checks_the_compressed_bytes_and_v1_links_still_open() {
+        let json = br#"{"r":{"h":"hello","s":[0,0,0,0,0]}}"#;
+        let zlib = miniz_oxide::deflate::compress_to_vec_zlib(json, 10);
+        let v1 = format!("#v1.{}", b64(&zlib));
+        let opened = decode(&v1).expect("a v1 link opens");
+        assert_eq!(opened.report.headline, "hello");
+        // The same bytes as v2 without the checksum: damaged.
+        assert_eq!(
+            decode(&v1.replace("#v1.", "#v2.")),
+            Err(ShareError::Corrupt)
+        );
+        let mut with_sum = zlib.clone();
+        with_sum.extend_from_slice(&crc32(&zlib).to_be_bytes());
+        let v2 = format!("#v2.{}", b64(&with_sum));
+        assert_eq!(decode(&v2), Ok(opened));
+        let last = with_sum.len() - 1;
+        with_sum[last] ^= 1;
+        assert_eq!(
+            decode(&format!("#v2.{}", b64(&with_sum))),
+            Err(ShareError::Corrupt)
+        );
     }
 
     #[test]
     fn newer_version_message_says_update() {
-        let msg = ShareError::NewerVersion(2).to_string();
+        let msg = ShareError::NewerVersion(3).to_string();
         assert!(
             msg.contains("newer Upstream Doctor") && msg.contains("update"),
             "{msg}"

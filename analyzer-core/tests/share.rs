@@ -47,7 +47,7 @@ fn every_corpus_report_round_trips() {
     for (path, text) in corpus() {
         let report = analyze(text.as_bytes());
         let frag = share::encode(&report, None);
-        assert!(frag.starts_with("#v1."), "{}", path.display());
+        assert!(frag.starts_with(share::PREFIX), "{}", path.display());
         let d = share::decode(&frag).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(
             d.report,
@@ -505,15 +505,18 @@ proptest! {
     #[test]
     fn random_strings_are_errors(s in "(?s).{0,300}") {
         prop_assert!(share::decode(&s).is_err());
-        let mut frag = String::from("#v1.");
-        frag.push_str(&s);
-        prop_assert!(share::decode(&frag).is_err());
+        for v in ["#v1.", "#v2."] {
+            let frag = format!("{v}{s}");
+            prop_assert!(share::decode(&frag).is_err());
+        }
     }
 
     #[test]
     fn random_base64_is_an_error(s in "[A-Za-z0-9_-]{0,400}") {
-        let frag = format!("#v1.{s}");
-        prop_assert!(share::decode(&frag).is_err());
+        for v in ["#v1.", "#v2."] {
+            let frag = format!("{v}{s}");
+            prop_assert!(share::decode(&frag).is_err());
+        }
     }
 
     #[test]
@@ -533,26 +536,28 @@ fn sample_link() -> String {
 }
 
 /// Flip every bit of the fragment, one at a time: each flip is an error, or
-/// (a flip in deflate's padding bits) opens to exactly the same report.
+/// opens exactly the same report (a flip that base64url decoding ignores
+/// cannot exist: it is strict). The CRC-32 over the compressed bytes sees
+/// every changed character, so this holds for every link; a spread of the
+/// corpus is checked (each flip is a full decode, and debug builds are slow)
+/// plus two cases whose v1 links (Adler-32 only) a flip could change.
 #[test]
 fn single_bit_flips_never_open_a_different_report() {
     let mut checked = 0;
     let cases = corpus();
-    // Two links (each flip is a full decode; debug builds are slow), named
-    // so that growing the corpus does not change them: Adler-32 cannot see
-    // every change (three bytes whose sum and weighted sum stay the same,
-    // as a flipped back-reference can produce: `mem_` read as `imi_` in the
-    // compose OOM case), so the property holds per link, not for all.
     let pick = |name: &str| {
         cases
             .iter()
             .find(|(p, _)| p.ends_with(name))
             .unwrap_or_else(|| panic!("corpus case {name}"))
     };
-    for (_, text) in [
+    let step = (cases.len() / 6).max(1);
+    let spread = cases.iter().step_by(step).take(6);
+    let named = [
         pick("backend_oom/dmesg_node_killed.txt"),
         pick("pm2_not_online/pm2_logs_unstable.txt"),
-    ] {
+    ];
+    for (_, text) in spread.chain(named) {
         let link = share::link("https://doctor.example/", &analyze_str(text), None);
         let good = share::decode(&link).expect("good link");
         let hash = link.find('#').expect("fragment");
@@ -570,7 +575,7 @@ fn single_bit_flips_never_open_a_different_report() {
             }
         }
     }
-    assert!(checked > 1000);
+    assert!(checked > 10_000, "{checked}");
 }
 
 #[test]
@@ -578,9 +583,9 @@ fn bad_links_say_what_is_wrong() {
     let link = sample_link();
     assert_eq!(share::decode(""), Err(ShareError::Empty));
     assert_eq!(share::decode("see you tomorrow"), Err(ShareError::NotALink));
-    let v2 = link.replace("#v1.", "#v2.");
-    let err = share::decode(&v2).expect_err("newer");
-    assert_eq!(err, ShareError::NewerVersion(2));
+    let v3 = link.replace(share::PREFIX, "#v3.");
+    let err = share::decode(&v3).expect_err("newer");
+    assert_eq!(err, ShareError::NewerVersion(3));
     assert!(err.to_string().contains("newer Upstream Doctor"), "{err}");
     // Cut short: the checksum or the stream end is missing.
     let cut = &link[..link.len() - 40];
@@ -594,13 +599,19 @@ fn bad_links_say_what_is_wrong() {
 
 #[test]
 fn ten_megabyte_fragment_is_too_big() {
-    let huge = format!("#v1.{}", "A".repeat(10 * 1024 * 1024));
-    assert_eq!(share::decode(&huge), Err(ShareError::TooBig));
+    for v in ["#v1.", "#v2."] {
+        let huge = format!("{v}{}", "A".repeat(10 * 1024 * 1024));
+        assert_eq!(share::decode(&huge), Err(ShareError::TooBig));
+    }
 }
 
+/// A v2 fragment holding `bytes` deflated at `level`, with a valid checksum
+/// (a hostile link is built with care, not damaged by accident).
 fn pack(bytes: &[u8], level: u8) -> String {
-    let z = miniz_oxide::deflate::compress_to_vec_zlib(bytes, level);
-    let mut s = String::from("#v1.");
+    let mut z = miniz_oxide::deflate::compress_to_vec_zlib(bytes, level);
+    let sum = share::crc32(&z);
+    z.extend_from_slice(&sum.to_be_bytes());
+    let mut s = String::from("#v2.");
     share::base64url_encode(&z, &mut s);
     s
 }

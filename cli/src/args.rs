@@ -30,7 +30,7 @@ Options:
                        variable UPSTREAM_DOCTOR_URL, else
                        https://upstream-doctor.example/, a placeholder)
       --open LINK      print the report a share link carries (the whole link
-                       or just the part from `#v1.`); with --json, as JSON
+                       or just the part from `#v2.`); with --json, as JSON
       --markdown       print the report as Markdown, for a ticket or a forum
                        post: redacted like a share link (with --share-link,
                        the link goes at the end); the web app's \"Copy as
@@ -51,7 +51,7 @@ Examples:
   { sudo nginx -T; sudo ss -tlnp; sudo tail -n 300 /var/log/nginx/error.log; } 2>&1 | upstream-doctor
   upstream-doctor --json error.log > report.json
   upstream-doctor --share-link error.log
-  upstream-doctor --open 'https://upstream-doctor.example/#v1.eNq…'
+  upstream-doctor --open 'https://upstream-doctor.example/#v2.eNq…'
   upstream-doctor --markdown error.log > diagnosis.md
   upstream-doctor --explain '(13: Permission denied)'
   upstream-doctor --collector > collect.sh && sudo sh collect.sh | upstream-doctor

@@ -402,7 +402,7 @@ fn markdown_is_redacted_by_default_and_ends_with_the_link() {
         .strip_prefix("Shared diagnosis (redacted): <")
         .and_then(|l| l.strip_suffix('>'))
         .expect("the link ends the Markdown");
-    assert!(link.starts_with("https://tools.example/ud/#v1."));
+    assert!(link.starts_with("https://tools.example/ud/#v2."));
     // The same Markdown as without the link, up to it.
     assert!(linked.starts_with(&md));
     // And the link opens the report's causes, redacted.

@@ -70,7 +70,7 @@ fn share_link_is_the_last_line_after_the_readable_report() {
     assert!(out.starts_with(&plain), "{out}");
     let link = last_line(&out);
     assert!(
-        link.starts_with("https://upstream-doctor.example/#v1."),
+        link.starts_with("https://upstream-doctor.example/#v2."),
         "{link}"
     );
     assert!(link.len() <= "https://upstream-doctor.example/".len() + share::REPORT_LINK_BUDGET);
@@ -116,13 +116,13 @@ fn base_url_from_the_option_or_the_environment() {
         &refused(),
     ]));
     assert!(
-        last_line(&out).starts_with("https://tools.example.net/doctor/#v1."),
+        last_line(&out).starts_with("https://tools.example.net/doctor/#v2."),
         "{out}"
     );
     let env = [("UPSTREAM_DOCTOR_URL", "https://doctor.example.org/")];
     let out = ok(&run_env(&["--share-link", &refused()], b"", &env));
     assert!(
-        last_line(&out).starts_with("https://doctor.example.org/#v1."),
+        last_line(&out).starts_with("https://doctor.example.org/#v2."),
         "{out}"
     );
     // The option wins over the environment.
@@ -132,7 +132,7 @@ fn base_url_from_the_option_or_the_environment() {
         &env,
     ));
     assert!(
-        last_line(&out).starts_with("https://a.example/#v1."),
+        last_line(&out).starts_with("https://a.example/#v2."),
         "{out}"
     );
     check_error(
@@ -173,15 +173,15 @@ fn bad_links_are_one_line_errors() {
     let link = last_line(&out).to_string();
     check_error(
         &run(&["--open", "https://upstream-doctor.example/"]),
-        "upstream-doctor: this is not an Upstream Doctor share link (it should contain `#v1.` followed by letters and digits)",
+        "upstream-doctor: this is not an Upstream Doctor share link (it should contain `#v2.` followed by letters and digits)",
     );
     check_error(
         &run(&["--open", ""]),
         "upstream-doctor: the share link is empty: paste the whole link",
     );
     check_error(
-        &run(&["--open", &link.replace("#v1.", "#v2.")]),
-        "upstream-doctor: this link was made by a newer Upstream Doctor (link format v2); update Upstream Doctor to open it",
+        &run(&["--open", &link.replace("#v2.", "#v3.")]),
+        "upstream-doctor: this link was made by a newer Upstream Doctor (link format v3); update Upstream Doctor to open it",
     );
     check_error(
         &run(&["--open", &link[..link.len() / 2]]),

@@ -129,7 +129,7 @@ impl WorkerAnalyzer {
     }
 }
 
-/// Open a share link (the whole URL or its `#v1.…` fragment) with the core:
+/// Open a share link (the whole URL or its `#v2.…` fragment) with the core:
 /// `{ report, input, trimmed }` (the report in the JSON report shape), or an
 /// exception whose message says why the link cannot be opened. For scripts
 /// and tests; the page itself goes through `sharing`.

@@ -2,7 +2,7 @@
 //! the `use_route` hook in `components::knowledge` follows `hashchange`.
 //!
 //! Only fragments starting with `#/` are routes. Anything else (empty, a
-//! share link's `#v1.…`, a plain anchor) is [`Route::Home`], left for
+//! share link's `#v2.…`, a plain anchor) is [`Route::Home`], left for
 //! whoever owns it: the router never rewrites a fragment it does not know.
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! Share links in the page, as pure functions over the core: what the share
-//! dialog offers and what a `#v1.…` fragment opens to. No DOM here (the
+//! dialog offers and what a `#v2.…` fragment opens to. No DOM here (the
 //! components `share` and `shared_view` do that) and no diagnosis or link
 //! logic either: redaction is `analyzer_core::redact`, the link format
 //! `analyzer_core::share`. The preview lists every text the link carries.
@@ -299,7 +299,7 @@ mod tests {
         assert!(!report.causes.is_empty());
         let p = prepare(BASE, &report, Some(mixed()), Mode::ReportOnly);
         assert!(
-            p.link.starts_with("https://doctor.example/tools/#v1."),
+            p.link.starts_with("https://doctor.example/tools/#v2."),
             "{}",
             p.link
         );
@@ -417,7 +417,8 @@ mod tests {
             assert!(!is_share_fragment(no), "{no}");
             assert!(open(no).is_none());
         }
-        assert_eq!(open("#v2.abcd"), Some(Err(ShareError::NewerVersion(2))));
+        assert_eq!(open("#v3.abcd"), Some(Err(ShareError::NewerVersion(3))));
+        assert_eq!(open("#v2.%%%"), Some(Err(ShareError::Malformed)));
         assert_eq!(open("#v1.%%%"), Some(Err(ShareError::Malformed)));
     }
 

@@ -1,5 +1,5 @@
 //! A share link opened in the page: the page loads (or its fragment
-//! changes, `hashchange`) with `#v1.…`; the core decodes it and the shared
+//! changes, `hashchange`) with `#v2.…`; the core decodes it and the shared
 //! diagnosis is shown read-only, with the sender's redacted input when the
 //! link carries it. A link that cannot be opened (from a newer version,
 //! damaged, cut short, too big) gets a message panel instead.
