@@ -134,7 +134,7 @@ test('a link made in the dialog opens in a fresh browser: same causes, banner, i
   const banner = await other.locator('.shared-banner').innerText();
   assert.match(banner, /Shared diagnosis — read-only/);
   assert.match(banner, /Redacted by the sender/);
-  assert.match(banner, /Link format v1/);
+  assert.match(banner, /Link format v2/);
   assert.deepEqual(await shownIds(other), ids, 'the same causes in the same order');
   assert.deepEqual(await rowIds(other), ids, 'and no other cause rows on the page');
   const families = await other.$$eval('.shared [data-cause-family]', (r) => r.map((x) => x.dataset.causeFamily));

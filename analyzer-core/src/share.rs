@@ -59,6 +59,8 @@ pub struct Decoded {
     pub input: Option<String>,
     /// Parts of the report were left out to keep the link short.
     pub trimmed: bool,
+    /// The link's format version (the `N` of `#vN.`).
+    pub version: u32,
 }
 
 /// Why a link cannot be opened. `Display` is the sentence for the user.
@@ -220,6 +222,7 @@ pub fn decode(link_or_fragment: &str) -> Result<Decoded, ShareError> {
         report,
         input: payload.input,
         trimmed,
+        version,
     })
 }
 
@@ -796,7 +799,14 @@ mod tests {
         let mut with_sum = zlib.clone();
         with_sum.extend_from_slice(&crc32(&zlib).to_be_bytes());
         let v2 = format!("#v2.{}", b64(&with_sum));
-        assert_eq!(decode(&v2), Ok(opened));
+        assert_eq!(opened.version, 1);
+        assert_eq!(
+            decode(&v2),
+            Ok(Decoded {
+                version: 2,
+                ..opened
+            })
+        );
         let last = with_sum.len() - 1;
         with_sum[last] ^= 1;
         assert_eq!(

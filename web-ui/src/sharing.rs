@@ -118,6 +118,7 @@ pub fn prepare(base_url: &str, report: &Report, input: Option<&str>, mode: Mode)
             report: share::shareable(&report, input.as_deref()),
             input,
             trimmed: false,
+            version: share::VERSION,
         },
     };
     let preview = preview_text(&shared.report);

@@ -10,7 +10,7 @@
 
 use super::results::Results;
 use crate::{dom, sharing};
-use analyzer_core::share::{Decoded, ShareError, VERSION};
+use analyzer_core::share::{Decoded, ShareError};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -118,7 +118,7 @@ pub fn shared_view(p: &SharedProps) -> Html {
                         <p>{ "Some evidence, reasoning or less likely causes were left out to keep the link short." }</p>
                     }
                     <p class="shared-meta">
-                        { format!("Link format v{VERSION}.") }
+                        { format!("Link format v{}.", d.version) }
                         if d.input.is_some() { { " The link includes the sender's redacted input (below)." } }
                     </p>
                     <div class="actions">
