@@ -407,6 +407,12 @@ pub enum Signal {
     InvalidHeader {
         what: String,
     },
+    /// `upstream sent unsupported FastCGI protocol version: 72` (or an
+    /// invalid/unexpected FastCGI record): what answered `fastcgi_pass`
+    /// does not speak FastCGI. `what` is the message up to ` while`.
+    FastcgiProtocol {
+        what: String,
+    },
     /// `no live upstreams`.
     NoLiveUpstreams,
     /// `[warn] upstream server temporarily disabled`.

@@ -416,6 +416,18 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
             Some("invalid chunked response")
         } else if rest.starts_with("more data than specified") {
             Some("more data than specified in \"Content-Length\"")
+        } else if rest.starts_with("unsupported FastCGI protocol version")
+            || rest.starts_with("invalid FastCGI record type")
+            || rest.starts_with("unexpected FastCGI record")
+        {
+            let upto = head.split(" while").next().unwrap_or(head);
+            return Some((
+                Signal::FastcgiProtocol {
+                    what: upto["upstream sent ".len()..].to_string(),
+                },
+                None,
+                upto,
+            ));
         } else if rest.starts_with("goaway") || rest.starts_with("frame for closed stream") {
             return Some((
                 Signal::Http2Upstream {
@@ -994,6 +1006,8 @@ mod tests {
             ("socket() failed (24: Too many open files) while connecting to upstream", Signal::TooManyOpenFiles),
             ("1024 worker_connections are not enough", Signal::WorkerConnections { count: 1024 }),
             ("upstream sent no valid HTTP/1.0 header while reading response header from upstream", Signal::InvalidHeader { what: "no valid HTTP/1.0 header".into() }),
+            ("upstream sent unsupported FastCGI protocol version: 72 while reading response header from upstream", Signal::FastcgiProtocol { what: "unsupported FastCGI protocol version: 72".into() }),
+            ("upstream sent invalid FastCGI record type: 2 while reading upstream", Signal::FastcgiProtocol { what: "invalid FastCGI record type: 2".into() }),
             ("SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream", Signal::SslHandshake { reason: "wrong version number".into() }),
             ("SSL_do_handshake() failed (SSL: error:14094410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream", Signal::SslHandshake { reason: "sslv3 alert handshake failure:SSL alert number 40".into() }),
             ("upstream SSL certificate verify error: (18:self-signed certificate) while SSL handshaking to upstream", Signal::SslVerify { reason: "18:self-signed certificate".into() }),

@@ -45,6 +45,7 @@ pub fn nginx_symptoms<'a>(ctx: &Ctx<'a>) -> Vec<&'a EventGroup> {
                 | Signal::ConnectFailed { .. }
                 | Signal::IoFailed { .. }
                 | Signal::InvalidHeader { .. }
+                | Signal::FastcgiProtocol { .. }
                 | Signal::NoLiveUpstreams
         )
     })

@@ -23,6 +23,17 @@ pub struct ConfigRef {
 }
 
 impl ConfigRef {
+    /// The `*_pass` directive itself.
+    pub fn of_pass(p: &Pass) -> ConfigRef {
+        ConfigRef {
+            file: p.file.clone(),
+            file_line: p.file_line,
+            line: p.line,
+            written: p.target.clone(),
+            pass: p.clone(),
+        }
+    }
+
     /// `sudo sed -i --follow-symlinks '12s#old#new#' /etc/nginx/sites-enabled/x`,
     /// or `None` when the file or line is not known.
     pub fn sed(&self, old: &str, new: &str) -> Option<String> {
@@ -303,13 +314,7 @@ impl<'a> Ctx<'a> {
                 .as_ref()
                 .is_some_and(|u| same_target(&u.addr, addr))
         }) {
-            return Some(ConfigRef {
-                file: p.file.clone(),
-                file_line: p.file_line,
-                line: p.line,
-                written: p.target.clone(),
-                pass: p.clone(),
-            });
+            return Some(ConfigRef::of_pass(p));
         }
         for b in cfg.upstream_blocks() {
             if let Some(srv) = b.servers.iter().find(|s| same_target(&s.addr, addr)) {

@@ -19,6 +19,7 @@ mod common;
 mod config_error;
 mod dns_resolution;
 mod ephemeral_ports;
+mod fastcgi_protocol_mismatch;
 mod fd_exhaustion;
 mod fpm_child_crash;
 mod fpm_exec_timeout;
@@ -117,6 +118,7 @@ pub static RULES: &[&Rule] = &[
     &config_error::RULE,
     &dns_resolution::RULE,
     &ephemeral_ports::RULE,
+    &fastcgi_protocol_mismatch::RULE,
     &fd_exhaustion::RULE,
     &fpm_child_crash::RULE,
     &fpm_exec_timeout::RULE,

@@ -85,6 +85,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     | Signal::IoFailed { .. }
                     | Signal::TooBigHeader
                     | Signal::InvalidHeader { .. }
+                    | Signal::FastcgiProtocol { .. }
                     | Signal::SslHandshake { .. }
                     | Signal::SslVerify { .. }
                     | Signal::SslNameMismatch { .. }
@@ -308,6 +309,7 @@ fn describe(s: &Signal) -> String {
         Signal::IoFailed { call, errno } => format!("{call}() errno {errno}"),
         Signal::TooBigHeader => "too big headers".into(),
         Signal::InvalidHeader { .. } => "invalid headers".into(),
+        Signal::FastcgiProtocol { .. } => "FastCGI protocol errors".into(),
         Signal::TooManyOpenFiles => "too many open files".into(),
         _ => "TLS failures".into(),
     }

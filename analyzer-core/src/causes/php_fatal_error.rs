@@ -58,7 +58,9 @@ error.log or in PHP-FPM's log.
 Only fatal and parse errors count; warnings, notices and deprecations in
 FastCGI's stderr are not causes. The limit nginx's log shows is the one in
 force for that request, which a pool or `.user.ini` may set differently from
-php.ini.
+php.ini. `Primary script unknown` is not a fatal error either: PHP-FPM
+found no file at `SCRIPT_FILENAME` (a wrong `root`, or a pool `chroot`),
+and the answer is a 404 `File not found.`, not a 502.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
