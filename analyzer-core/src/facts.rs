@@ -821,6 +821,14 @@ impl<'a> IntoIterator for &'a MinuteCounts {
     }
 }
 
+/// Which fields of an occurrence a group still keeps ([`Facts::wants`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wants {
+    pub request: bool,
+    pub client: bool,
+    pub host: bool,
+}
+
 /// One occurrence as a group needs it, borrowed from the input line: the
 /// streaming parsers hand this over without allocating, and only a new
 /// group, a sample slot or a distinct request/client/host copies text.
@@ -926,11 +934,18 @@ impl EventGroup {
     }
 }
 
+#[inline]
 fn push_distinct(v: &mut Vec<String>, s: Option<&str>) {
     if let Some(s) = s {
-        if v.len() < DISTINCT_KEEP && !v.iter().any(|x| x == s) {
-            v.push(clip(s, 200));
+        if v.len() < DISTINCT_KEEP {
+            push_if_new(v, s);
         }
+    }
+}
+
+fn push_if_new(v: &mut Vec<String>, s: &str) {
+    if !v.iter().any(|x| x == s) {
+        v.push(clip(s, 200));
     }
 }
 
@@ -1294,6 +1309,21 @@ impl Facts {
             return None;
         }
         Some(self.new_group(key, occ))
+    }
+
+    /// Which of an occurrence's request, client and host the group at
+    /// `index` would still keep: a list that holds [`DISTINCT_KEEP`]
+    /// values takes no more, so a parser need not look for that field.
+    #[inline]
+    pub fn wants(&self, index: usize) -> Wants {
+        match self.groups.get(index) {
+            Some(g) => Wants {
+                request: g.requests.len() < DISTINCT_KEEP,
+                client: g.clients.len() < DISTINCT_KEEP,
+                host: g.hosts.len() < DISTINCT_KEEP,
+            },
+            None => Wants::default(),
+        }
     }
 
     /// Add one occurrence to the group at `index` (from [`Facts::add_keyed`]).

@@ -64,7 +64,80 @@ pub fn parse_header(s: &str) -> Option<Header<'_>> {
 }
 
 /// [`parse_header`] for a line that [`looks_like`] one, its stamp read.
+#[inline]
 fn header_after_stamp(s: &str, t: Option<i64>) -> Option<Header<'_>> {
+    header_and_plain(s, t).map(|(h, _)| h)
+}
+
+/// [`header_after_stamp`], and whether [`plain_header`] read it after a
+/// stamp that parsed: then the line up to the message holds only the bytes
+/// [`could_be_in_plain_header`] allows.
+#[inline]
+fn header_and_plain(s: &str, t: Option<i64>) -> Option<(Header<'_>, bool)> {
+    match plain_header(s, t) {
+        // A stamp that parsed is digits, `/`, ` ` and `:` only.
+        Some(h) => {
+            let plain = h.time.is_some();
+            Some((h, plain))
+        }
+        None => header_after_stamp_general(s, t).map(|h| (h, false)),
+    }
+}
+
+/// [`header_after_stamp_general`] for the header nginx writes, byte by
+/// byte with no searches: `[level] ` (one space), the pid (1 to 11 digits),
+/// `#`, the tid's digits, `: `, then an optional `*id `. Any other header
+/// gives `None` and takes the general path; when this answers, the general
+/// path answers the same: its `#` (within 12 bytes) is this one, its first
+/// `: ` is right after the tid (digits hold no `:`), and the `*id ` step is
+/// the same.
+#[inline]
+fn plain_header(s: &str, t: Option<i64>) -> Option<Header<'_>> {
+    let b = s.as_bytes();
+    let rest = &b[21..];
+    let close = rest.iter().take(7).position(|&c| c == b']')?;
+    let level = Level::parse(&s[21..21 + close])?;
+    let mut i = 21 + close + 1;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    i += 1;
+    let pid_at = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let pid_len = i - pid_at;
+    if pid_len == 0 || pid_len > 11 || b.get(i) != Some(&b'#') {
+        return None;
+    }
+    let pid = parse_u32(&b[pid_at..i]);
+    i += 1;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    if b.get(i) != Some(&b':') || b.get(i + 1) != Some(&b' ') {
+        return None;
+    }
+    i += 2;
+    if b.get(i) == Some(&b'*') {
+        let mut j = i + 1;
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        if j > i + 1 && b.get(j) == Some(&b' ') {
+            i = j + 1;
+        }
+    }
+    Some(Header {
+        time: t,
+        level,
+        pid,
+        message: s.get(i..)?,
+    })
+}
+
+/// [`header_after_stamp`] for any header.
+fn header_after_stamp_general(s: &str, t: Option<i64>) -> Option<Header<'_>> {
     let rest = &s[21..];
     // Level names are at most 6 bytes: a `]` further on fails to parse
     // anyway, so only 7 bytes are looked at (and the pid's `#` must come
@@ -214,6 +287,71 @@ impl<'a> Context<'a> {
                 let end = find_pair(rest, b',', b' ').unwrap_or(rest.len());
                 &rest[..end]
             }),
+        }
+    }
+}
+
+/// What the memo key needs of a message, found as [`Context::of`] finds it
+/// but without its fields that only a group still collecting them reads
+/// (request, client, host): where the context starts and the upstream.
+///
+/// The context starts at the first `, client: ` (else the first
+/// `, server: `): the commas are looked at from the start until it is
+/// found, which with nginx's layout is the first comma. The upstream is
+/// the last `, upstream: "` in the context: the commas are looked at from
+/// the end, passing `, host: "` on the way.
+struct Split<'a> {
+    head: &'a str,
+    upstream: Option<&'a str>,
+    /// The host, when the backward search saw the last `, host: "` or
+    /// showed there is none; `None` when it stopped before.
+    host: Option<Option<&'a str>>,
+}
+
+impl<'a> Split<'a> {
+    #[inline]
+    fn of(msg: &'a str) -> Self {
+        let b = msg.as_bytes();
+        let (mut split, mut server) = (None, None);
+        let mut from = 0;
+        while let Some(i) = memchr(b',', &b[from..]) {
+            let p = from + i;
+            let rest = &b[p + 1..];
+            if rest.starts_with(b" client: ") {
+                split = Some(p);
+                break;
+            }
+            if server.is_none() && rest.starts_with(b" server: ") {
+                server = Some(p);
+            }
+            from = p + 1;
+        }
+        let Some(split) = split.or(server) else {
+            return Split {
+                head: msg,
+                upstream: None,
+                host: Some(None),
+            };
+        };
+        // The comma at `split` opens `client` or `server`: neither field.
+        let (mut end, mut host, mut upstream) = (b.len(), None, None);
+        while let Some(i) = memchr::memrchr(b',', &b[split + 1..end]) {
+            let p = split + 1 + i;
+            let rest = &b[p + 1..];
+            if rest.starts_with(b" upstream: \"") {
+                upstream = Some(p);
+                break;
+            }
+            if host.is_none() && rest.starts_with(b" host: \"") {
+                host = Some(p);
+            }
+            end = p;
+        }
+        let host_known = host.is_some() || upstream.is_none();
+        Split {
+            head: &msg[..split],
+            upstream: upstream.map(|i| to_quote(&msg[i + ", upstream: \"".len()..])),
+            host: host_known.then(|| host.map(|i| to_quote(&msg[i + ", host: \"".len()..]))),
         }
     }
 }
@@ -782,14 +920,20 @@ enum Mark {
     Empty,
     /// The mark's first occurrence in the message head is at `at`: every line
     /// of the shape has the same head, so the line's own bytes are the
-    /// needle, and only the few bytes before the head are searched.
-    InHead { at: usize, len: usize },
+    /// needle, and only the few bytes before the head are searched, unless
+    /// they are a plain header that cannot hold the mark's first byte
+    /// (`before_plain` false).
+    InHead {
+        at: usize,
+        len: usize,
+        before_plain: bool,
+    },
     /// Not in the head (rare): searched for.
     Search(Box<Finder<'static>>),
 }
 
 impl Mark {
-    fn new(mark: &str, head: &str) -> Self {
+    fn new(mark: &str, head: &str, level: Level) -> Self {
         if mark.is_empty() {
             return Mark::Empty;
         }
@@ -797,6 +941,7 @@ impl Mark {
             Some(at) => Mark::InHead {
                 at,
                 len: mark.len(),
+                before_plain: could_be_in_plain_header(mark.as_bytes()[0], level),
             },
             None => Mark::Search(Box::new(Finder::new(mark).into_owned())),
         }
@@ -804,12 +949,17 @@ impl Mark {
 
     /// First occurrence of the mark in `text`, whose message head starts at
     /// `head_at`: one that starts before the head, else the head's own.
+    /// `plain`: the header before the head is one [`plain_header`] read.
     #[inline]
-    fn find(&self, text: &str, head_at: usize) -> Option<(usize, usize)> {
+    fn find(&self, text: &str, head_at: usize, plain: bool) -> Option<(usize, usize)> {
         let b = text.as_bytes();
         match *self {
             Mark::Empty => Some((0, 0)),
-            Mark::InHead { at, len } => {
+            Mark::InHead { at, len, .. } if plain && !self.before_plain() => {
+                let i = head_at + at;
+                Some((i, i + len))
+            }
+            Mark::InHead { at, len, .. } => {
                 let needle = &b[head_at + at..head_at + at + len];
                 let before = memchr::memchr_iter(needle[0], &b[..head_at])
                     .find(|&i| b[i..].starts_with(needle));
@@ -819,6 +969,35 @@ impl Mark {
             Mark::Search(ref f) => f.find(b).map(|i| (i, i + f.needle().len())),
         }
     }
+}
+
+impl Mark {
+    fn before_plain(&self) -> bool {
+        matches!(
+            self,
+            Mark::InHead {
+                before_plain: true,
+                ..
+            }
+        )
+    }
+}
+
+/// Whether byte `c` can appear in the part of a line before the message
+/// when [`plain_header`] read it: the stamp and `[level] pid#tid: *id `
+/// hold digits, `/ :[]#*` and the level's name, nothing else.
+fn could_be_in_plain_header(c: u8, level: Level) -> bool {
+    let name: &[u8] = match level {
+        Level::Debug => b"debug",
+        Level::Info => b"info",
+        Level::Notice => b"notice",
+        Level::Warn => b"warn",
+        Level::Error => b"error",
+        Level::Crit => b"crit",
+        Level::Alert => b"alert",
+        Level::Emerg => b"emerg",
+    };
+    c.is_ascii_digit() || b"/ :[]#*".contains(&c) || name.contains(&c)
 }
 
 /// A line shape as the memo keys it: level, message head and upstream
@@ -888,15 +1067,15 @@ impl Stream {
         if !looks_like(text) {
             return None;
         }
-        let h = header_after_stamp(text, self.clock.parse(&text[..19]))?;
-        let f = Context::of(h.message);
-        let head = f.head;
+        let (h, plain) = header_and_plain(text, self.clock.parse(&text[..19]))?;
+        let split = Split::of(h.message);
+        let head = split.head;
         let key = &mut self.key.0;
         key.clear();
         key.push(h.level as u8);
         key.extend_from_slice(&(head.len() as u64).to_le_bytes());
         key.extend_from_slice(head.as_bytes());
-        if let Some(u) = f.upstream {
+        if let Some(u) = split.upstream {
             key.push(1);
             key.extend_from_slice(upstream_part(u).as_bytes());
         }
@@ -905,9 +1084,9 @@ impl Stream {
             line: line_no,
             time: h.time,
             level: Some(h.level),
-            request: f.request,
-            client: f.client,
-            host: f.host,
+            request: None,
+            client: None,
+            host: None,
             pid: h.pid,
             text,
             mark: None,
@@ -919,12 +1098,24 @@ impl Stream {
                 return Some(true);
             }
             Some(Memo::Group { index, mark }) => {
-                occ.mark = mark.find(text, head_at);
+                // The fields a group has enough of are not read: only
+                // those it still collects are looked for.
+                let wants = facts.wants(*index);
+                if wants.request || wants.client || (wants.host && split.host.is_none()) {
+                    let f = Context::of(h.message);
+                    (occ.request, occ.client, occ.host) = (f.request, f.client, f.host);
+                } else if wants.host {
+                    occ.host = split.host.flatten();
+                }
+                occ.mark = mark.find(text, head_at, plain);
                 facts.add_to_group(*index, &occ);
                 return Some(true);
             }
             None => {}
         }
+        let f = Context::of(h.message);
+        debug_assert_eq!((f.head, f.upstream), (head, split.upstream));
+        (occ.request, occ.client, occ.host) = (f.request, f.client, f.host);
         if self.memo.len() >= MEMO_MAX {
             self.memo.clear();
         }
@@ -933,9 +1124,9 @@ impl Stream {
             self.memo.insert(memo_key, Memo::Quiet);
             return Some(false);
         };
-        let mark = Mark::new(mark_text, head);
-        occ.mark = mark.find(text, head_at);
-        let memo = match facts.add_keyed(key_of(signal, target, head, f.upstream), &occ) {
+        let mark = Mark::new(mark_text, head, h.level);
+        occ.mark = mark.find(text, head_at, plain);
+        let memo = match facts.add_keyed(key_of(signal, target, head, split.upstream), &occ) {
             Some(index) => Memo::Group { index, mark },
             None => Memo::Overflow,
         };
@@ -1182,6 +1373,15 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let c = Context::of(&msg);
+            let split = Split::of(&msg);
+            assert_eq!(
+                (split.head, split.upstream),
+                (c.head, c.upstream),
+                "{msg:?}"
+            );
+            if let Some(host) = split.host {
+                assert_eq!(host, c.host, "{msg:?}");
+            }
             let (head, ctx, [upstream, request, host, client]) = reference_context(&msg);
             assert_eq!(
                 (c.head, c.ctx, c.upstream, c.request, c.host, c.client),
@@ -1276,6 +1476,65 @@ mod tests {
         }
     }
 
+    /// Headers built from pieces nginx writes and pieces it does not: the
+    /// byte-by-byte reading answers as the general one whenever it answers.
+    #[test]
+    fn plain_headers_are_read_as_the_general_path_reads_them() {
+        // Each slot of `[level] pid#tid: *id message`, as nginx writes it
+        // or not.
+        let slots: [&[&str]; 7] = [
+            &[
+                "[error]", "[crit]", "[warn]", "[e]", "[error ]", "[]", "[error]x",
+            ],
+            &[" ", " ", " ", "  ", "\t", "", "\u{a0}"],
+            &[
+                "1234",
+                "0",
+                "12345678901",
+                "123456789012",
+                "",
+                "99999999999",
+                "12a",
+            ],
+            &["#", "#", "#", "", "##", ":"],
+            &["1234", "0", "", "x", "1: a"],
+            &[": ", ": ", ": ", ":", ":x", " : ", ":  "],
+            &[
+                "*5678 ", "*5678 ", "*5678", "* ", "*", "", "x*5 ", "*5678  ", "*é ",
+            ],
+        ];
+        let tails = ["connect() failed", "", "é", ": x", "*9 y"];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut plain = 0;
+        for _ in 0..100_000 {
+            let mut line = "2024/01/15 10:23:45 ".to_string();
+            for slot in slots {
+                line.push_str(slot[(next() >> 13) as usize % slot.len()]);
+            }
+            line.push_str(tails[(next() >> 13) as usize % tails.len()]);
+            if !looks_like(&line) {
+                continue;
+            }
+            let general = header_after_stamp_general(&line, Some(1));
+            if let Some(h) = plain_header(&line, Some(1)) {
+                plain += 1;
+                let g = general.expect("the general path reads it too");
+                assert_eq!(
+                    (h.level, h.pid, h.message),
+                    (g.level, g.pid, g.message),
+                    "{line:?}"
+                );
+            }
+        }
+        assert!(plain > 1000, "{plain}");
+    }
+
     #[test]
     fn shapes_are_equal_when_their_bytes_are() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -1305,29 +1564,57 @@ mod tests {
             "ab",
             "a",
             "upstream timed out (110: y) while x",
+            "connect() to unix:/x failed",
+            "1#1: *1 x",
+            "[error] x",
         ];
-        let befores = [
-            "2024/01/15 10:23:45 [error] 1#1: *1 ",
-            "ab",
-            "",
-            "failed (111: x)a",
+        let mut befores = vec![
+            "ab".to_string(),
+            String::new(),
+            "failed (111: x)a".to_string(),
+            "2024/01/15 10:23:45 [error] 1#1: *1 ".to_string(),
+            "2024/01/15 10:23:45 [error] 1#1: *x ".to_string(),
+            "2x24/01/15 10:23:45 [error] 1#1: *1 ".to_string(),
         ];
+        for level in [
+            "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
+        ] {
+            befores.push(format!("2024/01/15 10:23:45 [{level}] 1234#0: *56 "));
+        }
         for head in heads {
             for (i, _) in head.char_indices() {
                 for j in i + 1..=head.len() {
                     let mark = &head[i..j];
-                    let m = Mark::new(mark, head);
-                    for before in befores {
+                    for before in &befores {
                         let text = format!("{before}{head}, client: ab");
+                        let (level, plain) = match looks_like(&text)
+                            .then(|| header_and_plain(&text, time::parse_nginx(&text[..19])))
+                            .flatten()
+                        {
+                            // (A head where the header says the message starts.)
+                            Some((h, plain)) => (
+                                h.level,
+                                plain && h.message.len() + before.len() == text.len(),
+                            ),
+                            None => (Level::Error, false),
+                        };
+                        let m = Mark::new(mark, head, level);
                         let want = text.find(mark).map(|k| (k, k + mark.len()));
-                        assert_eq!(m.find(&text, before.len()), want, "{text:?} {mark:?}");
+                        assert_eq!(
+                            m.find(&text, before.len(), plain),
+                            want,
+                            "{text:?} {mark:?}"
+                        );
                     }
                 }
             }
         }
-        let m = Mark::new("zz", "ab");
-        assert_eq!(m.find("x ab zz", 2), Some((5, 7)));
-        assert_eq!(Mark::new("", "ab").find("x ab", 2), Some((0, 0)));
+        let m = Mark::new("zz", "ab", Level::Error);
+        assert_eq!(m.find("x ab zz", 2, false), Some((5, 7)));
+        assert_eq!(
+            Mark::new("", "ab", Level::Error).find("x ab", 2, false),
+            Some((0, 0))
+        );
     }
 
     #[test]
