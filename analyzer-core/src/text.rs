@@ -117,6 +117,39 @@ pub(crate) fn has_controls_besides_newlines(b: &[u8]) -> bool {
     blocks.remainder().iter().any(|&x| control(x))
 }
 
+/// A word of eight bytes (`w` has eight).
+#[inline(always)]
+fn word(w: &[u8]) -> u64 {
+    u64::from_le_bytes(w.try_into().unwrap_or_default())
+}
+
+/// How many ASCII digits `b` opens with, eight bytes at a time.
+#[inline]
+pub fn leading_digits(b: &[u8]) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = !LOW7;
+    let mut words = b.chunks_exact(8);
+    let mut n = 0;
+    for w in &mut words {
+        let x = word(w);
+        // Per byte, with no carry between bytes: the high bit of `ge0` is
+        // set when the low seven bits are >= '0', of `ge10` when >= ':'.
+        let ge0 = (x & LOW7) + 0x5050_5050_5050_5050;
+        let ge10 = (x & LOW7) + 0x4646_4646_4646_4646;
+        let digits = ge0 & !ge10 & !x & HIGH;
+        let other = !digits & HIGH;
+        if other != 0 {
+            return n + (other.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + words
+        .remainder()
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count()
+}
+
 /// A substring searcher built once per program run (needles are constants):
 /// `str::find` with a `&str` needle sets up a searcher on every call, which
 /// dominates on short lines.
@@ -432,6 +465,44 @@ pub fn quoted_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leading_digits_are_counted_as_take_while_counts() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = [
+            b',',
+            b'"',
+            b'0',
+            b'9',
+            b'/',
+            b':',
+            b'a',
+            0,
+            0x80,
+            0xff,
+            b'\n',
+            0x2c ^ 0x80,
+        ];
+        for _ in 0..20_000 {
+            let len = (next() % 200) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() >> 20) as usize % alphabet.len()])
+                .collect();
+            let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+            assert_eq!(leading_digits(&b), digits, "{b:?}");
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        for w in all.windows(9) {
+            let digits = w.iter().take_while(|c| c.is_ascii_digit()).count();
+            assert_eq!(leading_digits(w), digits, "{w:?}");
+        }
+    }
 
     #[test]
     fn fast_trims_trim_as_std_trims() {

@@ -10,7 +10,8 @@ use crate::facts::{
     Action, Event, EventKey, Facts, Level, Occurrence, Signal, SliceHasher, Source, Upstream,
 };
 use crate::text::{
-    find_pair, find_with, finder, finder_rev, parse_errno, rfind_with, trim, trim_start,
+    find_pair, find_with, finder, finder_rev, leading_digits, parse_errno, rfind_with, trim,
+    trim_start,
 };
 use crate::time;
 use memchr::memchr;
@@ -85,7 +86,8 @@ fn header_and_plain(s: &str, t: Option<i64>) -> Option<(Header<'_>, bool)> {
 }
 
 /// [`header_after_stamp_general`] for the header nginx writes, byte by
-/// byte with no searches: `[level] ` (one space), the pid (1 to 11 digits),
+/// byte with no searches: `[level] ` (a level name nginx writes, one
+/// space), the pid (1 to 11 digits),
 /// `#`, the tid's digits, `: `, then an optional `*id `. Any other header
 /// gives `None` and takes the general path; when this answers, the general
 /// path answers the same: its `#` (within 12 bytes) is this one, its first
@@ -94,38 +96,24 @@ fn header_and_plain(s: &str, t: Option<i64>) -> Option<(Header<'_>, bool)> {
 #[inline]
 fn plain_header(s: &str, t: Option<i64>) -> Option<Header<'_>> {
     let b = s.as_bytes();
-    let rest = &b[21..];
-    let close = rest.iter().take(7).position(|&c| c == b']')?;
-    let level = Level::parse(&s[21..21 + close])?;
-    let mut i = 21 + close + 1;
-    if b.get(i) != Some(&b' ') {
-        return None;
-    }
-    i += 1;
+    let (level, mut i) = plain_level(b)?;
     let pid_at = i;
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let pid_len = i - pid_at;
+    let pid_len = leading_digits(&b[i..]);
+    i += pid_len;
     if pid_len == 0 || pid_len > 11 || b.get(i) != Some(&b'#') {
         return None;
     }
     let pid = parse_u32(&b[pid_at..i]);
     i += 1;
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
+    i += leading_digits(&b[i..]);
     if b.get(i) != Some(&b':') || b.get(i + 1) != Some(&b' ') {
         return None;
     }
     i += 2;
     if b.get(i) == Some(&b'*') {
-        let mut j = i + 1;
-        while b.get(j).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-        }
-        if j > i + 1 && b.get(j) == Some(&b' ') {
-            i = j + 1;
+        let n = leading_digits(&b[i + 1..]);
+        if n > 0 && b.get(i + 1 + n) == Some(&b' ') {
+            i += n + 2;
         }
     }
     Some(Header {
@@ -133,6 +121,30 @@ fn plain_header(s: &str, t: Option<i64>) -> Option<Header<'_>> {
         level,
         pid,
         message: s.get(i..)?,
+    })
+}
+
+/// The level of `[level] ` at byte 20 and where the text after its space
+/// starts, when the level is one of nginx's (the bytes compared as one
+/// word, not searched and parsed).
+#[inline]
+fn plain_level(b: &[u8]) -> Option<(Level, usize)> {
+    const fn tag(t: &[u8; 8]) -> u64 {
+        u64::from_le_bytes(*t)
+    }
+    // Seven-byte tags are compared with the eighth byte masked off.
+    const SEVEN: u64 = 0x00ff_ffff_ffff_ffff;
+    let w = u64::from_le_bytes(b.get(20..28)?.try_into().ok()?);
+    Some(match w {
+        x if x == tag(b"[error] ") => (Level::Error, 28),
+        x if x & SEVEN == tag(b"[warn] \0") => (Level::Warn, 27),
+        x if x & SEVEN == tag(b"[crit] \0") => (Level::Crit, 27),
+        x if x & SEVEN == tag(b"[info] \0") => (Level::Info, 27),
+        x if x == tag(b"[notice]") && b.get(28) == Some(&b' ') => (Level::Notice, 29),
+        x if x == tag(b"[alert] ") => (Level::Alert, 28),
+        x if x == tag(b"[emerg] ") => (Level::Emerg, 28),
+        x if x == tag(b"[debug] ") => (Level::Debug, 28),
+        _ => return None,
     })
 }
 
@@ -1484,7 +1496,21 @@ mod tests {
         // or not.
         let slots: [&[&str]; 7] = [
             &[
-                "[error]", "[crit]", "[warn]", "[e]", "[error ]", "[]", "[error]x",
+                "[error]",
+                "[crit]",
+                "[warn]",
+                "[e]",
+                "[error ]",
+                "[]",
+                "[error]x",
+                "[notice]",
+                "[info]",
+                "[alert]",
+                "[emerg]",
+                "[debug]",
+                "[Error]",
+                "[warn]]",
+                "[noticе]",
             ],
             &[" ", " ", " ", "  ", "\t", "", "\u{a0}"],
             &[
