@@ -953,7 +953,7 @@ impl Mark {
             Some(at) => Mark::InHead {
                 at,
                 len: mark.len(),
-                before_plain: could_be_in_plain_header(mark.as_bytes()[0], level),
+                before_plain: could_start_in_plain_header(mark.as_bytes(), level),
             },
             None => Mark::Search(Box::new(Finder::new(mark).into_owned())),
         }
@@ -995,21 +995,40 @@ impl Mark {
     }
 }
 
-/// Whether byte `c` can appear in the part of a line before the message
-/// when [`plain_header`] read it: the stamp and `[level] pid#tid: *id `
-/// hold digits, `/ :[]#*` and the level's name, nothing else.
-fn could_be_in_plain_header(c: u8, level: Level) -> bool {
-    let name: &[u8] = match level {
-        Level::Debug => b"debug",
-        Level::Info => b"info",
-        Level::Notice => b"notice",
-        Level::Warn => b"warn",
-        Level::Error => b"error",
-        Level::Crit => b"crit",
-        Level::Alert => b"alert",
-        Level::Emerg => b"emerg",
+/// Whether `needle` (not empty) could start in the part of a line before
+/// the message when [`plain_header`] read it after a stamp that parsed:
+/// `dddd/dd/dd dd:dd:dd [level] d…#d…: *d… ` (the tid's digits may be
+/// none, the `*d… ` part missing), which ends with a space. A match that
+/// starts there has its first byte there, and its second too unless the
+/// first is that last space: so it is enough that the first two bytes (a
+/// digit read as `0`) are next to each other in one of the two forms.
+fn could_start_in_plain_header(needle: &[u8], level: Level) -> bool {
+    let name = match level {
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Notice => "notice",
+        Level::Warn => "warn",
+        Level::Error => "error",
+        Level::Crit => "crit",
+        Level::Alert => "alert",
+        Level::Emerg => "emerg",
     };
-    c.is_ascii_digit() || b"/ :[]#*".contains(&c) || name.contains(&c)
+    let digit_as_0 = |c: u8| if c.is_ascii_digit() { b'0' } else { c };
+    let forms = [
+        format!("0000/00/00 00:00:00 [{name}] 0#0: *0 "),
+        format!("0000/00/00 00:00:00 [{name}] 0#: "),
+    ];
+    match needle {
+        [] => false,
+        [c] => forms.iter().any(|f| f.as_bytes().contains(&digit_as_0(*c))),
+        [b' ', ..] => true,
+        [a, b, ..] => {
+            let pair = [digit_as_0(*a), digit_as_0(*b)];
+            forms
+                .iter()
+                .any(|f| f.as_bytes().windows(2).any(|w| w == pair))
+        }
+    }
 }
 
 /// A line shape as the memo keys it: level, message head and upstream
