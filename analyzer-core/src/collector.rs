@@ -4,8 +4,10 @@
 //! Kept here as text so the CLI (`--collector`) and the web app show the
 //! very same script.
 
-/// The script itself.
-pub const SCRIPT: &str = include_str!("../../collector/collect.sh");
+/// The script itself. A `static`, not a `const`: a const is copied into
+/// every crate that uses it, and the web app's wasm carried the 17 KB
+/// script twice.
+pub static SCRIPT: &str = include_str!("../../collector/collect.sh");
 
 /// The script wrapped for pasting into a terminal: runs it with `sudo sh`
 /// from a here-document, so nothing is written to disk.
