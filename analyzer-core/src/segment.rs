@@ -77,6 +77,22 @@ pub struct Segmenter {
     fence_line: u64,
     /// Take the plain-line shortcut (off only in tests comparing the paths).
     fast: bool,
+    /// An error.log line that names no problem and looks cut short (a
+    /// terminal or a mail client wrapped it): its line number, the text so
+    /// far and how many lines were joined to it. The next unrecognised
+    /// lines are tried as its continuation.
+    wrapped: Option<(u64, String, u8)>,
+}
+
+/// Most continuation lines joined to one wrapped error.log line.
+const MAX_WRAP_LINES: u8 = 3;
+
+/// Does this error.log line, which names no problem, look cut short? Its
+/// message mentions a failure or the upstream but has no context fields.
+fn looks_cut(text: &str) -> bool {
+    text.len() < 1024
+        && !text.contains(", client: ")
+        && (text.contains("failed") || text.contains("upstream") || text.contains(" while"))
 }
 
 impl Default for Segmenter {
@@ -394,6 +410,7 @@ impl Segmenter {
             in_override: None,
             fence_line: 0,
             fast: true,
+            wrapped: None,
         }
     }
 
@@ -618,6 +635,9 @@ impl Segmenter {
         if error_log::looks_like(text) {
             if let Some(event) = self.error_log.line(no, text, &mut self.facts) {
                 self.error_log_lines += 1;
+                if !event && looks_cut(text) {
+                    self.wrapped = Some((no, text.to_string(), 0));
+                }
                 if let Some(c) = &wrapper.container {
                     self.facts.nginx_in_container = true;
                     if self.facts.nginx_service.is_none() {
@@ -808,6 +828,7 @@ impl Segmenter {
     /// a self-recognising line kind, the open block, a new block, or
     /// unrecognised.
     fn classify(&mut self, no: u64, inner: &str, wrapper: &crate::text::Wrapper) {
+        let wrapped = self.wrapped.take();
         // Inside an nginx config, everything up to the closing brace is config.
         if let Some(b) = &mut self.block {
             if b.kind == Kind::NginxConfig
@@ -861,9 +882,46 @@ impl Segmenter {
             }
             (None, false) => {
                 self.close_block();
+                if let Some(w) = wrapped {
+                    if self.continue_wrapped(no, inner, w) {
+                        return;
+                    }
+                }
                 self.note(Kind::Unrecognised, no);
             }
         }
+    }
+
+    /// Try `inner` as the continuation of a wrapped error.log line: the
+    /// joined text is parsed again as the first line's. True when it is
+    /// taken (the joined line names a problem, or may still go on).
+    fn continue_wrapped(
+        &mut self,
+        no: u64,
+        inner: &str,
+        (first, text, joined): (u64, String, u8),
+    ) -> bool {
+        if joined >= MAX_WRAP_LINES || inner.len() > 1024 {
+            return false;
+        }
+        let sep = if text.ends_with(['/', ':', '(']) {
+            ""
+        } else {
+            " "
+        };
+        let whole = format!("{text}{sep}{}", inner.trim());
+        match error_log::parse_line(first, &whole) {
+            Some(Some(ev)) => {
+                self.events += 1;
+                self.facts.add_event(ev);
+            }
+            Some(None) if looks_cut(&whole) => {
+                self.wrapped = Some((first, whole, joined + 1));
+            }
+            _ => return false,
+        }
+        self.note(Kind::NginxErrorLog, no);
+        true
     }
 
     /// Close what is open and return the facts.
@@ -875,6 +933,42 @@ impl Segmenter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn signals_of(text: &str) -> Vec<String> {
+        let mut s = Segmenter::new();
+        for (i, l) in text.lines().enumerate() {
+            s.line(i as u64 + 1, l);
+        }
+        s.finish();
+        s.facts
+            .groups
+            .iter()
+            .map(|g| format!("{:?}@{}", g.key.signal, g.first_line))
+            .collect()
+    }
+
+    #[test]
+    fn wrapped_error_log_lines_are_joined() {
+        let wrapped = "2017/10/05 21:39:23 [error] 10#10: *12 SSL_do_handshake() failed\n\
+                       (SSL: error:1408F10B:SSL routines:ssl3_get_record:wrong version number)\n\
+                       while SSL handshaking to upstream, client: 204.9.220.42";
+        let got = signals_of(wrapped);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("SslHandshake") && got[0].ends_with("@1"),
+            "{got:?}"
+        );
+        // Prose after a line that names its problem is not joined to it; a
+        // cut line whose continuation names nothing stays nothing.
+        let got = signals_of(
+            "2024/01/15 10:23:45 [error] 1#1: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 1.2.3.4\n\
+             and after that the page stays blank\n\
+             2024/01/15 10:23:46 [warn] 1#1: *7 an upstream response is buffered\n\
+             to a temporary file, which is fine\n\
+             and so is this",
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+    }
     #[test]
     fn bare_commands_and_prose() {
         for cmd in [

@@ -443,11 +443,17 @@ pub fn unwrap_line(line: &str) -> (&str, Wrapper) {
 }
 
 /// Parse `(N: text)` right at the start of `s`; returns (N, text, rest).
+/// A line cut inside the parentheses (`(111: Connection ref$` from a
+/// terminal that truncates long lines, or a paste trimmed by hand) still
+/// names its errno: the text is what is left of it and the rest is empty.
 pub fn parse_errno(s: &str) -> Option<(u16, &str, &str)> {
     let s = s.strip_prefix('(')?;
     let colon = s.find(':')?;
     let n: u16 = s[..colon].trim().parse().ok()?;
-    let close = s.find(')')?;
+    let Some(close) = s.find(')') else {
+        let text = s[colon + 1..].trim();
+        return (!text.is_empty()).then_some((n, text, ""));
+    };
     if close < colon {
         return None;
     }
@@ -626,6 +632,12 @@ mod tests {
             Some((111, "Connection refused", " while"))
         );
         assert_eq!(parse_errno("(x: y)"), None);
+        // cut short by a terminal (nano's `$`) or by hand
+        assert_eq!(
+            parse_errno("(111: Connection ref$"),
+            Some((111, "Connection ref$", ""))
+        );
+        assert_eq!(parse_errno("(111:"), None);
     }
 
     #[test]

@@ -194,6 +194,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else if !have_listeners {
         f.next.push(next("sudo ss -tlnp", "shows whether the backend listens on another port or address (then the fix is the proxy_pass line)"));
     }
+    if target.is_none() {
+        f.next.push(next(
+            "sudo tail -n 20 /var/log/nginx/error.log",
+            "the pasted lines are cut before the `upstream:` field; whole lines name the address nginx tries",
+        ));
+    }
     if !svc.known {
         f.next.push(next(
             "systemctl list-units --type=service --state=failed",

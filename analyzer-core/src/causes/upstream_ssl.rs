@@ -142,7 +142,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let port = up
         .as_ref()
         .and_then(|u| u.effective_port())
-        .or_else(|| (scheme == "https" || scheme == "grpcs").then_some(443));
+        .or_else(|| (up.is_some() && (scheme == "https" || scheme == "grpcs")).then_some(443));
     let port_s = port
         .map(|p| p.to_string())
         .unwrap_or_else(|| "{port}".into());
@@ -308,7 +308,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{connect}/"),
                     format!("a status code here proves port {port_s} speaks plain HTTP"),
                 ));
-                f.fixes.push(review(format!("# replace {scheme}:// by {plain}:// (or use the backend's TLS port):\n{p}_pass {plain}://{target};"), "talk to the port in the protocol it speaks"));
+                f.fixes.push(review(format!("# replace {scheme}:// by {plain}:// (or use the backend's TLS port):\n{p}_pass {plain}://{};", up.as_ref().map_or_else(|| "{host}:{port}".to_string(), |u| u.addr.display())), "talk to the port in the protocol it speaks"));
                 changed_config = true;
             }
             Reason::Verify => {
