@@ -254,6 +254,7 @@ pub fn partner_names(ctx: &Ctx) -> Vec<&'static str> {
             }
             Signal::UwsgiBlockSize { .. } => add(true, "header_too_big"),
             Signal::GrpcBogusGreeting => add(true, "http2_upstream_mismatch"),
+            Signal::PhpFatal { .. } => add(true, "php_fatal_error"),
             _ => {}
         }
     }

@@ -83,6 +83,30 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut f = Finding::from_groups(&groups);
     f.confidence = 0.55;
     let up = groups.iter().find_map(|g| g.key.upstream.clone());
+    // nginx's close or reset in the same minutes is the request PHP stopped:
+    // the child gave up before it answered.
+    let closes: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| {
+            matches!(
+                s,
+                Signal::PrematureClose | Signal::IoFailed { errno: 104, .. }
+            )
+        })
+        .into_iter()
+        .filter(|c| c.key.upstream.is_none() || c.key.upstream == up)
+        .filter(|c| groups.iter().any(|g| same_minutes(g, c)))
+        .collect();
+    let cut_off = !closes.is_empty();
+    for c in &closes {
+        if let Some(e) = c.evidence().next() {
+            f.add_evidence(e.clone());
+        }
+    }
+    if cut_off {
+        f.confidence = 0.8;
+        f.explains = vec!["upstream_closed_early", "upstream_reset"];
+        f.status = Some(502);
+    }
     let svc = fpm_service(ctx, up.as_ref());
     let version = php_version(ctx, &svc.name);
     let ini = match &version {
@@ -95,6 +119,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "{} of `PHP Fatal error` in nginx's error.log (FastCGI stderr)",
         plural(f.events, "line", "lines")
     ));
+    if cut_off {
+        f.reasoning.push(
+            "nginx's premature close or reset at the same time is the request PHP stopped".into(),
+        );
+    }
     match what {
         "memory_limit" => {
             let limit = sample.as_deref().and_then(memory_limit_mb);
@@ -181,6 +210,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// Both groups were logged in the same minutes (or neither has a time).
+fn same_minutes(a: &EventGroup, b: &EventGroup) -> bool {
+    if a.per_minute.is_empty() && b.per_minute.is_empty() {
+        return true;
+    }
+    a.per_minute.keys().any(|m| b.per_minute.get(m).is_some())
 }
 
 /// The text of one fatal line, for the details in it.
