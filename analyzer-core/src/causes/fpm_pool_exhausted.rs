@@ -59,11 +59,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 11 }))
         .into_iter()
         .filter(|g| {
-            g.key
-                .upstream
-                .as_ref()
-                .is_some_and(|u| u.addr.socket_path().is_some() || u.scheme == "fastcgi")
-                || g.key
+            // A full queue on a gunicorn or uWSGI socket is not PHP-FPM's
+            // (upstream_timeout names it).
+            g.key.upstream.as_ref().is_some_and(|u| {
+                u.scheme == "fastcgi"
+                    || (u.addr.socket_path().is_some()
+                        && !matches!(u.scheme.as_str(), "http" | "https" | "uwsgi" | "grpc"))
+            }) || g.key.upstream.is_none()
+                && g.key
                     .server
                     .as_deref()
                     .is_some_and(|s| s.starts_with("unix:"))

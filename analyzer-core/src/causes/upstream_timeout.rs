@@ -53,8 +53,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             Signal::UpstreamTimedOut | Signal::ConnectFailed { errno: 110 }
         )
     });
+    let mut out: Vec<Finding> = saturated(ctx).into_iter().collect();
     if groups.is_empty() {
-        return vec![];
+        return out;
     }
     let mut f = Finding::from_groups(&groups);
     f.status = Some(504);
@@ -189,5 +190,71 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "shows the timeouts in force for this location",
         ));
     }
-    vec![f]
+    out.push(f);
+    out
+}
+
+/// `connect() to unix:/run/gunicorn.sock failed (11: Resource temporarily
+/// unavailable)` on an HTTP or uwsgi socket: the backend's listen queue is
+/// full because every worker is busy (PHP-FPM's own socket is
+/// `fpm_pool_exhausted`). nginx answers 502 at once.
+fn saturated(ctx: &Ctx) -> Option<Finding> {
+    let groups: Vec<_> =
+        ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 11 }))
+            .into_iter()
+            .filter(|g| {
+                g.key.upstream.as_ref().is_some_and(|u| {
+                    matches!(u.scheme.as_str(), "http" | "https" | "uwsgi" | "grpc")
+                })
+            })
+            .collect();
+    let up = super::common::upstream_of(&groups)?;
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    f.confidence = 0.82;
+    let target = up.addr.display();
+    let svc = ctx.service_for(Some(&up));
+    let who = if svc.known {
+        format!("`{}`", svc.name)
+    } else {
+        "the backend".to_string()
+    };
+    f.title = format!("{target} is saturated: its listen queue is full, every worker is busy");
+    f.summary = format!(
+        "The connect to {target} failed with `(11: Resource temporarily unavailable)`: the socket's queue of connections \
+         waiting for a worker is full, so {who} is busy with slow requests (or has too few workers). nginx answers 502 at once."
+    );
+    f.reasoning.push(format!(
+        "{} of `(11: Resource temporarily unavailable)` connecting to {target}",
+        plural(f.events, "line", "lines")
+    ));
+    let sock = up.addr.socket_path().map(str::to_string);
+    f.fixes.push(safe(
+        match &sock {
+            Some(p) => format!("sudo ss -xlp | grep -F '{p}'"),
+            None => match up.effective_port() {
+                Some(port) => format!("sudo ss -tlnp 'sport = :{port}'"),
+                None => "sudo ss -tlnp".to_string(),
+            },
+        },
+        "Recv-Q (waiting connections) close to Send-Q (the queue size) on the LISTEN line confirms a full queue",
+    ));
+    f.fixes.push(review(
+        "# more workers where the CPU and memory allow: gunicorn --workers (2 x cores + 1) or --threads; uWSGI processes/threads; a bigger queue only delays the 502 (gunicorn --backlog, uWSGI listen)",
+        "the queue fills when requests arrive faster than the workers finish them",
+    ));
+    f.fixes
+        .push(disruptive(svc.restart(), "apply the new worker count"));
+    f.fixes.push(safe(
+        svc.logs(),
+        "find the slow requests (database, external API, CPU-heavy work that belongs in a background job)",
+    ));
+    f.verify.push(super::fixes::curl_timed(
+        f.servers.first().map(String::as_str),
+        super::common::first_path(&groups).as_deref().unwrap_or("/"),
+        "expect 200, not 502",
+    ));
+    f.verify
+        .push(super::fixes::watch_log("Resource temporarily unavailable"));
+    Some(f)
 }
