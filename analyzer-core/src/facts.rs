@@ -1001,6 +1001,14 @@ pub struct PathEntry {
     pub line: u64,
 }
 
+/// A name in a short `ls DIR` listing (`php-fpm.sock  php8.1-fpm.pid`),
+/// joined to its directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListedName {
+    pub path: String,
+    pub line: u64,
+}
+
 /// `ls: cannot access 'X': No such file or directory` and the like.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MissingPath {
@@ -1226,6 +1234,8 @@ pub struct Facts {
     pub listeners: Vec<Listener>,
     pub paths: Vec<PathEntry>,
     pub missing_paths: Vec<MissingPath>,
+    /// Names of a short `ls DIR` listing: neither type nor mode is known.
+    pub listed_names: Vec<ListedName>,
     pub services: Vec<ServiceState>,
     pub pools: Vec<FpmPool>,
     pub pm2: Vec<Pm2App>,

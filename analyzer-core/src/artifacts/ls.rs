@@ -13,7 +13,7 @@
 //! path when `ls` already gave it, or adds one of unknown type (`?`).
 
 use super::BlockLine;
-use crate::facts::{Facts, MissingPath, PathEntry};
+use crate::facts::{Facts, ListedName, MissingPath, PathEntry};
 
 /// `srw-rw----+` → (type, mode bits, acl). The string must be 10 chars of
 /// a type letter and `rwxsStT-`, optionally followed by `+`, `.` or `@`.
@@ -537,6 +537,18 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                 continue;
             }
         }
+        if ls_row(t).is_none() && !dir.is_empty() && !is_total(t) && !t.starts_with("ls: ") {
+            // `ls /run/php/`: names only, several to a line.
+            for name in t.split_whitespace() {
+                if name.len() < 200 && !name.contains(['/', ':', '\'', '"']) {
+                    facts.listed_names.push(ListedName {
+                        path: join(&dir, name),
+                        line: l.no,
+                    });
+                }
+            }
+            continue;
+        }
         if let Some(r) = ls_row(t) {
             upsert(
                 facts,
@@ -598,6 +610,27 @@ mod tests {
         let mut f = Facts::default();
         parse(&lines, &mut f);
         f
+    }
+
+    #[test]
+    fn short_listing_names() {
+        let f = run("/run/php:\nphp-fpm.sock  php8.1-fpm.pid  php8.1-fpm.sock\ntotal 0");
+        let names: Vec<&str> = f.listed_names.iter().map(|n| n.path.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "/run/php/php-fpm.sock",
+                "/run/php/php8.1-fpm.pid",
+                "/run/php/php8.1-fpm.sock"
+            ]
+        );
+        assert!(
+            f.paths.is_empty(),
+            "a short listing says nothing of types or modes"
+        );
+        // a long listing is not read as names
+        let f = run("/run/php:\nsrw-rw---- 1 www-data www-data 0 Sep  1 07:50 php8.1-fpm.sock");
+        assert!(f.listed_names.is_empty());
     }
 
     #[test]

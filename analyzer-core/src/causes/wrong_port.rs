@@ -209,6 +209,18 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
                 format!("the socket {} exists instead", e.path),
             ));
         }
+        // A short `ls /run/php/` names the sockets without their type.
+        if let Some(e) = ctx.facts.listed_names.iter().find(|e| {
+            e.path.ends_with(".sock") && !same_path(&e.path, path) && dir_of(&e.path) == dir
+        }) {
+            return Some((
+                Address::Unix {
+                    path: e.path.clone(),
+                },
+                None,
+                format!("the socket {} exists instead", e.path),
+            ));
+        }
         // PHP upgraded, site config not: nginx names PHP 7.4's socket while
         // the pasted `systemctl status` shows php8.1-fpm running. That
         // unit's stock socket is the same path with its own version.
@@ -275,6 +287,111 @@ type Candidate<'a> = (
 );
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
+    let mut out: Vec<Finding> = plain_http_to_tls_port(ctx).into_iter().collect();
+    out.extend(check_target(ctx));
+    out
+}
+
+/// Ports that by convention speak TLS.
+const TLS_PORTS: &[u16] = &[443, 8443, 9443];
+
+/// `proxy_pass http://…:8443` to a backend that only speaks TLS there: it
+/// takes the connection, reads a request that is not a TLS hello and hangs
+/// up, which nginx logs as a premature close (curl: `Empty reply from
+/// server`).
+fn plain_http_to_tls_port(ctx: &Ctx) -> Option<Finding> {
+    // A crash, a watchdog kill or an OOM kill in the paste explains the close.
+    if !super::common::partner_names(ctx).is_empty() {
+        return None;
+    }
+    let groups: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| {
+            matches!(
+                s,
+                Signal::PrematureClose | Signal::IoFailed { errno: 104, .. }
+            )
+        })
+        .into_iter()
+        .filter(|g| g.key.action == Some(crate::facts::Action::ReadingHeader))
+        .filter(|g| {
+            g.key.upstream.as_ref().is_some_and(|u| {
+                u.scheme == "http" && u.effective_port().is_some_and(|p| TLS_PORTS.contains(&p))
+            })
+        })
+        .collect();
+    let up = super::common::upstream_of(&groups)?;
+    let port = up.effective_port()?;
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    f.confidence = 0.74;
+    f.explains = vec!["upstream_closed_early", "upstream_reset", "keepalive_race"];
+    let target = up.addr.display();
+    f.reasoning.push(format!(
+        "nginx speaks plain HTTP (`proxy_pass http://`) to port {port}, the usual port of HTTPS, and the backend hangs up before answering"
+    ));
+    let empty = ctx.facts.curl.iter().find(|c| {
+        c.error_code == Some(52)
+            && c.url
+                .as_deref()
+                .is_none_or(|u| u.starts_with("http://") && u.contains(&format!(":{port}")))
+    });
+    if let Some(c) = empty {
+        f.confidence = 0.85;
+        f.add_evidence(EvidenceLine::new(c.line, "Empty reply from server"));
+        f.reasoning
+            .push("plain HTTP from curl gets an empty reply too: the port expects TLS".into());
+    }
+    f.title = format!("nginx sends plain HTTP to {target}, which expects TLS");
+    f.summary = format!(
+        "Port {port} is where backends usually serve HTTPS. nginx connects with plain HTTP, the backend waits for a TLS \
+         handshake, gets an HTTP request instead and closes the connection: nginx answers 502."
+    );
+    // The pasted proxy_pass: nginx logs the resolved address, the config
+    // may name the host (`http://app:8443`).
+    let pass = super::common::pass_for(ctx, &up).or_else(|| {
+        let same_port: Vec<_> = ctx
+            .passes()
+            .into_iter()
+            .filter(|p| {
+                p.upstream
+                    .as_ref()
+                    .is_some_and(|u| u.scheme == "http" && u.effective_port() == Some(port))
+            })
+            .collect();
+        (same_port.len() == 1).then(|| same_port[0].clone())
+    });
+    let written = match &pass {
+        Some(p) => {
+            f.add_evidence(EvidenceLine::marked(
+                p.line,
+                &format!("{} {};", p.directive, p.target),
+                &p.target,
+            ));
+            p.target.trim_start_matches("http://").to_string()
+        }
+        None => target.clone(),
+    };
+    f.fixes.push(super::fixes::safe(
+        format!("curl -skI https://{target}/"),
+        "an answer over TLS proves the port speaks HTTPS",
+    ));
+    f.fixes.push(review(
+        format!(
+            "# in the location, replace http:// by https://:\nproxy_pass https://{written};\nproxy_ssl_server_name on;   # send the name in the handshake (SNI)"
+        ),
+        "talk to the port in the protocol it speaks (or point nginx at the backend's plain HTTP port)",
+    ));
+    f.fixes.push(disruptive(
+        ctx.reload_nginx(),
+        "check the config, then reload without dropping connections",
+    ));
+    f.verify.push(super::fixes::curl_through_nginx(
+        f.servers.first().map(String::as_str),
+    ));
+    Some(f)
+}
+
+fn check_target(ctx: &Ctx) -> Vec<Finding> {
     let groups: Vec<&EventGroup> =
         ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 | 2 }));
     let mut best: Option<Candidate> = None;
