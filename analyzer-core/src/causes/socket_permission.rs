@@ -177,6 +177,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
              one of them does not allow it. The connect fails with errno 13 and nginx answers 502."
         );
     }
+    let acl_route = is_fpm && (ctx.distro() == Distro::Rhel || entry.is_some_and(|e| e.acl));
     if under_home(&path) {
         f.fixes.push(review(
             "# move the socket out of the home directory, e.g. /run/<service>/<service>.sock (systemd: RuntimeDirectory=<service>)",
@@ -203,9 +204,23 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else if is_fpm {
         let pool_file = pool_file(ctx, &path);
         let fpm_test = fpm_test_cmd(&svc.name);
-        if ctx.distro() == Distro::Rhel || entry.is_some_and(|e| e.acl) {
+        if acl_route {
+            // The pasted list (or RHEL's stock one) with nginx's user added once.
+            let mut users: Vec<&str> = ctx
+                .pool_listening_on(&Address::Unix { path: path.clone() })
+                .and_then(|p| p.get("listen.acl_users"))
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty())
+                        .collect()
+                })
+                .unwrap_or_else(|| vec!["apache", "nginx"]);
+            if !users.contains(&nginx_user.as_str()) {
+                users.push(&nginx_user);
+            }
             f.fixes.push(review(
-                format!("sudo sed -i -E 's/^;?\\s*listen\\.acl_users\\s*=.*/listen.acl_users = apache,nginx,{nginx_user}/' {pool_file}"),
+                format!("sudo sed -i -E 's/^;?\\s*listen\\.acl_users\\s*=.*/listen.acl_users = {}/' {pool_file}", users.join(",")),
                 "RHEL-family pools grant socket access by ACL; add nginx's user to the list",
             ));
         } else {
@@ -237,6 +252,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     f.verify.push(if blocking.is_some() {
         format!("namei -l {path}   # expect x for others (or nginx's group) on every directory")
+    } else if acl_route {
+        format!("getfacl {path}   # expect a line user:{nginx_user}:rw-")
     } else {
         format!("ls -la {path}   # expect owner or group {nginx_user}, mode srw-rw----")
     });
