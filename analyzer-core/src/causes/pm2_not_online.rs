@@ -90,6 +90,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         })
         .or_else(|| looping.first().map(|a| a.name.clone()))
         .unwrap_or_else(|| "{app}".into());
+    // `pm2 list` cuts long names (`shop-api-producti…`); pm2 takes the
+    // app's id in their place.
+    let app_ref = if app_name.ends_with('…') {
+        down.iter()
+            .chain(looping.iter())
+            .find(|a| a.name == app_name)
+            .and_then(|a| a.id)
+            .map_or_else(|| "{app}".to_string(), |id| id.to_string())
+    } else {
+        app_name.clone()
+    };
     for a in down.iter().chain(looping.iter()) {
         f.add_evidence(EvidenceLine::marked(
             a.line,
@@ -144,11 +155,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         );
     }
     f.fixes.push(safe(
-        format!("pm2 logs {app_name} --lines 100 --err"),
+        format!("pm2 logs {app_ref} --lines 100 --err"),
         "the app's own error (EADDRINUSE, a missing env var or module, a syntax error)",
     ));
     f.fixes.push(disruptive(
-        format!("pm2 restart {app_name}"),
+        format!("pm2 restart {app_ref}"),
         "after fixing what the log says",
     ));
     f.fixes.push(safe(
