@@ -425,7 +425,24 @@ fn action_of(head: &str) -> Option<Action> {
 fn after_errno(s: &str) -> Option<(u16, &str)> {
     let i = find_pair(s, b' ', b'(')?;
     let (n, text, _) = parse_errno(&s[i + 1..])?;
-    Some((n, text))
+    Some((linux_errno(n, text), text))
+}
+
+/// The Linux number of an errno that FreeBSD or macOS numbers otherwise
+/// (nginx logs the system's own: `(61: Connection refused)` on a Mac,
+/// `(54: Connection reset by peer)` on FreeBSD), known by its text.
+fn linux_errno(n: u16, text: &str) -> u16 {
+    match (n, text) {
+        (61, "Connection refused") => 111,
+        (54, "Connection reset by peer") => 104,
+        (60, "Operation timed out") => 110,
+        (65, "No route to host") => 113,
+        (64, "Host is down") => 112,
+        (35, "Resource temporarily unavailable") => 11,
+        (49, "Can't assign requested address") => 99,
+        (32, "Broken pipe") => 32,
+        _ => n,
+    }
 }
 
 /// `needle` and what follows up to the closing parenthesis, as found in `head`.
@@ -481,6 +498,24 @@ fn php_fatal<'a>(head: &'a str, rest: &'a str) -> Option<(Signal, Option<String>
 /// Recognise the signal in an error.log message head (context removed).
 /// Returns the signal, the `connect() to X` target, and the marked part.
 fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> {
+    // macOS and the BSDs: `kevent() reported that connect() failed (61: …)`,
+    // `kevent() reported about an closed connection (54: Connection reset by peer)`.
+    if let Some(rest) = head.strip_prefix("kevent() reported ") {
+        if let Some(connect) = rest.strip_prefix("that ") {
+            return classify(connect, level);
+        }
+        if let Some((errno, _)) = after_errno(rest).filter(|(n, _)| *n == 104) {
+            return Some((
+                Signal::IoFailed {
+                    call: "kevent".into(),
+                    errno,
+                },
+                None,
+                mark_to(head, "kevent()"),
+            ));
+        }
+        return None;
+    }
     if let Some(rest) = head.strip_prefix("connect() ") {
         let target = rest
             .strip_prefix("to ")
@@ -778,6 +813,7 @@ const HEADLESS_NEEDLES: &[&str] = &[
     "peer closed connection in SSL handshake",
     "socket() failed (",
     "worker_connections are not enough",
+    "kevent() reported ",
 ];
 
 /// An error.log message without the usual `YYYY/MM/DD HH:MM:SS [level] pid#tid:`
@@ -1205,6 +1241,17 @@ mod tests {
         assert_eq!(e.key.signal, Signal::ConnectFailed { errno: 2 });
         assert_eq!(e.key.upstream.unwrap().scheme, "fastcgi");
         assert_eq!(e.key.server, None);
+        // macOS and FreeBSD number errnos their own way: the text decides.
+        let e = ev("2024/01/15 10:23:45 [error] 81#0: *3 kevent() reported that connect() failed (61: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"localhost:8080\"");
+        assert_eq!(e.key.signal, Signal::ConnectFailed { errno: 111 });
+        let e = ev("2016/01/04 20:49:43 [error] 901#100112: *3312 recv() failed (54: Connection reset by peer) while reading response header from upstream, client: 192.0.2.14, server: x, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/var/run/php-fpm.sock:\", host: \"x\"");
+        assert_eq!(
+            e.key.signal,
+            Signal::IoFailed {
+                call: "recv".into(),
+                errno: 104
+            }
+        );
     }
 
     #[test]
