@@ -337,6 +337,33 @@ fn strip_rfc3339(s: &str) -> Option<&str> {
     }
 }
 
+/// `2024-07-09 17:58:40 rest` (Docker Desktop's log view, s6-log and other
+/// shippers: the local time, then the program's own line) when the rest
+/// carries its own date: `[09-Jul-2024 …` (PHP-FPM), `[2024-…` or
+/// `2024/07/09 …` (nginx). A line whose only date is this one keeps it.
+fn strip_shipper_stamp(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    if b.len() < 30 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' {
+        return None;
+    }
+    if !s.get(..4).is_some_and(is_digits) {
+        return None;
+    }
+    // seconds, then an optional fraction
+    let after = s.get(19..)?;
+    let frac = after
+        .strip_prefix('.')
+        .map_or(0, |r| 1 + r.bytes().take_while(u8::is_ascii_digit).count());
+    let rest = s.get(19 + frac..)?.strip_prefix(' ')?.trim_start();
+    let rb = rest.as_bytes();
+    let dated = (rb.len() > 12 && rb[0] == b'[' && rb[1].is_ascii_digit())
+        || (rb.len() > 10
+            && rb[4] == b'/'
+            && rb[7] == b'/'
+            && rest.get(..4).is_some_and(is_digits));
+    dated.then_some(rest)
+}
+
 /// `name  | rest`: docker compose / docker logs prefix, and pm2 logs
 /// (`0|api      | rest`, `PM2        | rest`).
 fn strip_bar_prefix(s: &str) -> Option<(&str, &str)> {
@@ -416,12 +443,15 @@ pub fn unwrap_line(line: &str) -> (&str, Wrapper) {
         if let Some(r) = s.strip_prefix("> ") {
             s = r;
         }
-        if let Some((stamp, host, ident, rest)) = strip_syslog(s).or_else(|| strip_iso_syslog(s)) {
+        // A syslog line indented by the paste (` May  2 11:33:49 host kernel: …`).
+        let lead = s.len() - s.trim_start_matches([' ', '\t']).len();
+        let syslog = strip_syslog(&s[lead..]).or_else(|| strip_iso_syslog(s));
+        if let Some((stamp, host, ident, rest)) = syslog {
             w.stamp = Some(stamp.to_string());
             w.host = Some(host.to_string());
             w.ident = Some(ident.to_string());
             s = rest;
-        } else if let Some(r) = strip_rfc3339(s) {
+        } else if let Some(r) = strip_rfc3339(s).or_else(|| strip_shipper_stamp(s)) {
             s = r;
         }
         if let Some((name, rest)) = strip_bar_prefix(s) {
@@ -622,6 +652,31 @@ mod tests {
             "location / {",
         ] {
             assert_eq!(unwrap_line(s).0, s);
+        }
+    }
+
+    #[test]
+    fn shipper_stamps_and_indented_syslog() {
+        for (line, inner) in [
+            (
+                "2024-07-09 17:58:40 [09-Jul-2024 15:58:40] NOTICE: fpm is running, pid 1",
+                "[09-Jul-2024 15:58:40] NOTICE: fpm is running, pid 1",
+            ),
+            (
+                "2024-02-05 12:43:42.368690963  2024/02/05 13:43:42 [error] 146#146: *741 connect() failed",
+                "2024/02/05 13:43:42 [error] 146#146: *741 connect() failed",
+            ),
+            // the only date of the line stays
+            (
+                "2024-07-09 17:58:40 INFO Booting worker with pid: 12",
+                "2024-07-09 17:58:40 INFO Booting worker with pid: 12",
+            ),
+            (
+                " May  2 11:33:49 ubuntu kernel: [148522.291772] php5-fpm[37887]: segfault at 2c",
+                "[148522.291772] php5-fpm[37887]: segfault at 2c",
+            ),
+        ] {
+            assert_eq!(unwrap_line(line).0, inner, "{line}");
         }
     }
 

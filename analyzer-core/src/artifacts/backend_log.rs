@@ -672,6 +672,15 @@ fn fpm_syslog(text: &str, hint: Hint) -> Option<Found<'_>> {
 fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
     let k = Kind::FpmLog;
     let s = Source::PhpFpm;
+    // `log_level = debug` puts the process and the C function first:
+    // `pid 23055, fpm_children_bury(), line 252: [pool www] child …`.
+    let msg = match sp(msg, "pid ") {
+        Some(r) => match (r.find("(), line "), r.find(": ")) {
+            (Some(f), Some(c)) if f < c => &r[c + 2..],
+            _ => msg,
+        },
+        None => msg,
+    };
     let (pool, m) = match msg
         .strip_prefix("[pool ")
         .and_then(|r| r.find(']').map(|i| (r, i)))
@@ -1218,6 +1227,16 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     if hint == Hint::Kernel {
         return Some(kernel_message(text, None));
     }
+    // FPM writing to stderr without its date (some images' log_prefix or
+    // a copied excerpt): `WARNING: [pool www] child 41 exited on signal 11 …`.
+    if let Some(colon) = text.get(..9).and_then(|h| h.find(": ")) {
+        if let Some(level) = level_word(&text[..colon]) {
+            let msg = &text[colon + 2..];
+            if sw(msg, "[pool ") || sw(msg, "pid ") {
+                return Some(fpm_message(msg, Some(level)).level(Some(level)));
+            }
+        }
+    }
     if sw(text, "script_filename = ") {
         // FPM slowlog entry, after its `[date]  [pool www] pid N` header
         return Some(Found::quiet(Kind::FpmLog, Source::PhpFpm));
@@ -1654,6 +1673,21 @@ mod tests {
                 Some(Signal::FpmSlowRequest { pool: pool() }),
                 Some("executing too slow (5.104321 sec)"),
             ),
+            (
+                // log_level = debug: the process and C function come first
+                "[04-Jan-2016 20:49:43.599789] WARNING: pid 23055, fpm_children_bury(), line 252: [pool www] child 23173 exited on signal 11 (SIGSEGV) after 363.538588 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildSignal { signal: 11 }),
+                Some("exited on signal 11 (SIGSEGV)"),
+            ),
+            (
+                // stderr without the date
+                "WARNING: [pool www] child 2663814 exited on signal 11 (SIGSEGV - core dumped) after 1109.895754 seconds from start",
+                Kind::FpmLog,
+                Some(Signal::FpmChildSignal { signal: 11 }),
+                Some("exited on signal 11 (SIGSEGV - core dumped)"),
+            ),
+            ("NOTICE: [pool www] child 2690905 started", Kind::FpmLog, None, None),
             (
                 "[15-Jan-2024 10:23:45] WARNING: [pool www] child 26045 exited on signal 11 (SIGSEGV) after 82.764425 seconds from start",
                 Kind::FpmLog,
