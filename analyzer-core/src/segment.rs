@@ -182,8 +182,16 @@ pub fn bare_command(line: &str) -> Option<&str> {
         || t.split_whitespace()
             .skip(1)
             .any(|w| w.starts_with(['-', '/', '~']));
-    (args_only && optioned && !key_value && crate::artifacts::kind_for_command(t).is_some())
-        .then_some(t)
+    // `kubectl logs …` / `docker logs …` print log lines, which recognise
+    // themselves: the command has no kind, but it is a command (and names
+    // ingress-nginx when it is one).
+    let logs = matches!(command, "kubectl" | "docker" | "docker-compose" | "podman")
+        && t.split_whitespace().any(|w| w == "logs");
+    (args_only
+        && optioned
+        && !key_value
+        && (logs || crate::artifacts::kind_for_command(t).is_some()))
+    .then_some(t)
 }
 
 /// For `t` without leading spaces: does its first word contain `@` or open

@@ -37,6 +37,19 @@ pub fn parse_status(s: &str) -> Option<(String, Option<i32>, Option<String>)> {
     } else {
         None
     };
+    // `kubectl get pods` STATUS words, read as the container states they mean.
+    match s {
+        "CrashLoopBackOff" => return Some(("restarting".into(), None, None)),
+        "Error" | "OOMKilled" => return Some(("exited".into(), None, None)),
+        "Completed" => return Some(("exited".into(), Some(0), None)),
+        "Pending"
+        | "ContainerCreating"
+        | "ImagePullBackOff"
+        | "ErrImagePull"
+        | "CreateContainerConfigError" => return Some(("created".into(), None, None)),
+        "Terminating" => return Some(("removing".into(), None, None)),
+        _ => {}
+    }
     let word = lower.split_whitespace().next()?;
     let (state, code) = match word {
         "up" => (

@@ -307,6 +307,7 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         "docker" | "docker-compose" | "podman" if has("ps") => Kind::DockerPs,
         "docker" | "podman" if has("inspect") && all.contains("OOMKilled") => Kind::DockerPs,
         "docker" | "docker-compose" | "kubectl" if has("logs") => return None,
+        "kubectl" if has("get") && has("pod") => Kind::DockerPs,
         "curl" | "wget" | "http" => Kind::Curl,
         "dmesg" => Kind::KernelLog,
         "ausearch" => Kind::AuditLog,

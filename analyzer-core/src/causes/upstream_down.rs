@@ -156,6 +156,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "the socket file is left over from a process that is gone; remove it and let the service create a fresh one",
         ));
     }
+    if ctx.facts.ingress_nginx {
+        pod_down(ctx, &mut f, &target_s);
+        return vec![f];
+    }
     let docker = svc.manager == super::ctx::Manager::Docker;
     f.fixes.push(disruptive(
         svc.start_enable(),
@@ -213,4 +217,49 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// ingress-nginx: the upstream is a pod's address. A pasted `kubectl get
+/// pods` row that is not running names the pod; the commands are kubectl's.
+fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str) {
+    let pod = ctx.facts.containers.iter().find(|c| c.status != "running");
+    let ip = target.rsplit_once(':').map_or(target, |(h, _)| h);
+    let name = match pod {
+        Some(p) => {
+            f.confidence += 0.12;
+            f.reasoning.push(format!(
+                "the pod `{}` is not running ({})",
+                p.name, p.status
+            ));
+            f.add_evidence(EvidenceLine::marked(p.line, &p.name, &p.name));
+            p.name.clone()
+        }
+        None => "{pod}".to_string(),
+    };
+    f.title = format!("No pod answers on {target}");
+    f.summary = format!(
+        "ingress-nginx sends the requests to the pod address {target}, and the connection is refused: the pod's \
+         container is not running (crashing, restarting) or does not listen on that port. Every such request fails with 502."
+    );
+    if pod.is_none() {
+        f.fixes.push(safe(
+            format!("kubectl get pods -A -o wide | grep -F '{ip}'"),
+            "the pod behind the address nginx tries, with its state and restarts",
+        ));
+    }
+    f.fixes.push(safe(
+        format!("kubectl logs {name} --previous --tail 100"),
+        "the crashed container's own last words (add -n <namespace>)",
+    ));
+    f.fixes.push(safe(
+        format!("kubectl describe pod {name}"),
+        "events: OOMKilled, failing probes, a bad image or a missing secret",
+    ));
+    f.fixes.push(safe(
+        "kubectl get endpoints -A | grep -v '<none>'",
+        "the Service's targetPort must be the port the container listens on",
+    ));
+    f.verify.push(format!(
+        "kubectl get pod {name}   # expect READY 1/1, STATUS Running, RESTARTS not increasing"
+    ));
 }
