@@ -160,6 +160,32 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         pod_down(ctx, &mut f, &target_s);
         return vec![f];
     }
+    // `kevent() reported that connect() failed`: nginx on macOS or a BSD,
+    // where there is no systemctl and no ss.
+    let kevent = groups
+        .iter()
+        .any(|g| g.head.iter().any(|e| e.text.contains("kevent() reported")));
+    if kevent && !svc.known {
+        let port = match &target {
+            Some(Address::Tcp { port: Some(p), .. }) => p.to_string(),
+            _ => "{port}".to_string(),
+        };
+        f.fixes.push(safe(
+            format!("lsof -nP -iTCP:{port} -sTCP:LISTEN"),
+            "what listens on the port now (nothing: start the app; another port: fix proxy_pass)",
+        ));
+        f.fixes.push(super::fixes::review(
+            "# start the app in its own terminal or under its process manager (npm run dev / npm start, pm2 start, brew services start <name>)",
+            "nginx only forwards: the app itself must be running and listening on that port",
+        ));
+        f.verify.push(format!(
+            "lsof -nP -iTCP:{port} -sTCP:LISTEN   # expect the app's process"
+        ));
+        f.verify.push(super::fixes::curl_through_nginx(
+            f.servers.first().map(String::as_str),
+        ));
+        return vec![f];
+    }
     let docker = svc.manager == super::ctx::Manager::Docker;
     f.fixes.push(disruptive(
         svc.start_enable(),
