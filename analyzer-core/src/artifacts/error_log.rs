@@ -430,7 +430,8 @@ fn after_errno(s: &str) -> Option<(u16, &str)> {
 
 /// The Linux number of an errno that FreeBSD or macOS numbers otherwise
 /// (nginx logs the system's own: `(61: Connection refused)` on a Mac,
-/// `(54: Connection reset by peer)` on FreeBSD), known by its text.
+/// `(54: Connection reset by peer)` on FreeBSD), known by its text; and
+/// of Windows' WSA codes (`(10061: No connection could be made …)`).
 fn linux_errno(n: u16, text: &str) -> u16 {
     match (n, text) {
         (61, "Connection refused") => 111,
@@ -440,7 +441,14 @@ fn linux_errno(n: u16, text: &str) -> u16 {
         (64, "Host is down") => 112,
         (35, "Resource temporarily unavailable") => 11,
         (49, "Can't assign requested address") => 99,
-        (32, "Broken pipe") => 32,
+        // Windows (WSA codes, whatever the language of the text)
+        (10061, _) => 111,
+        (10054, _) => 104,
+        (10060, _) => 110,
+        (10065, _) => 113,
+        (10049, _) => 99,
+        (10035, _) => 11,
+        (10024, _) => 24,
         _ => n,
     }
 }
@@ -506,8 +514,9 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         }
         if let Some((errno, _)) = after_errno(rest).filter(|(n, _)| *n == 104) {
             return Some((
+                // a reset noticed while waiting to read: the rules' recv
                 Signal::IoFailed {
-                    call: "kevent".into(),
+                    call: "recv".into(),
                     errno,
                 },
                 None,
@@ -563,15 +572,23 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         "SSL_read()",
         "SSL_write()",
         "write()",
+        "WSARecv()",
+        "WSASend()",
     ] {
         if let Some(rest) = head.strip_prefix(call) {
             if let Some((errno, _)) = after_errno(rest) {
                 if errno == 24 {
                     return Some((Signal::TooManyOpenFiles, None, mark_to(head, "(24:")));
                 }
+                // Windows' calls are the rules' recv/send.
+                let name = match call {
+                    "WSARecv()" => "recv",
+                    "WSASend()" => "send",
+                    c => c.trim_end_matches("()"),
+                };
                 return Some((
                     Signal::IoFailed {
-                        call: call.trim_end_matches("()").to_string(),
+                        call: name.to_string(),
                         errno,
                     },
                     None,
@@ -814,6 +831,7 @@ const HEADLESS_NEEDLES: &[&str] = &[
     "socket() failed (",
     "worker_connections are not enough",
     "kevent() reported ",
+    "WSARecv() failed (",
 ];
 
 /// An error.log message without the usual `YYYY/MM/DD HH:MM:SS [level] pid#tid:`
@@ -1241,17 +1259,24 @@ mod tests {
         assert_eq!(e.key.signal, Signal::ConnectFailed { errno: 2 });
         assert_eq!(e.key.upstream.unwrap().scheme, "fastcgi");
         assert_eq!(e.key.server, None);
-        // macOS and FreeBSD number errnos their own way: the text decides.
-        let e = ev("2024/01/15 10:23:45 [error] 81#0: *3 kevent() reported that connect() failed (61: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"localhost:8080\"");
-        assert_eq!(e.key.signal, Signal::ConnectFailed { errno: 111 });
-        let e = ev("2016/01/04 20:49:43 [error] 901#100112: *3312 recv() failed (54: Connection reset by peer) while reading response header from upstream, client: 192.0.2.14, server: x, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/var/run/php-fpm.sock:\", host: \"x\"");
-        assert_eq!(
-            e.key.signal,
-            Signal::IoFailed {
-                call: "recv".into(),
-                errno: 104
-            }
-        );
+        // macOS and FreeBSD number errnos their own way (the text decides),
+        // Windows has its WSA codes and calls: all read as Linux's.
+        let refused = Signal::ConnectFailed { errno: 111 };
+        let reset = Signal::IoFailed {
+            call: "recv".into(),
+            errno: 104,
+        };
+        let ctx = r#"client: 127.0.0.1, server: x, request: "GET / HTTP/1.1", upstream: "http://127.0.0.1:3000/", host: "x""#;
+        for (msg, want) in [
+            ("kevent() reported that connect() failed (61: Connection refused) while connecting to upstream", &refused),
+            ("recv() failed (54: Connection reset by peer) while reading response header from upstream", &reset),
+            ("kevent() reported about an closed connection (54: Connection reset by peer) while reading response header from upstream", &reset),
+            ("connect() failed (10061: No connection could be made because the target machine actively refused it) while connecting to upstream", &refused),
+            ("WSARecv() failed (10054: An existing connection was forcibly closed by the remote host) while reading response header from upstream", &reset),
+        ] {
+            let e = ev(&format!("2024/01/15 10:23:45 [error] 81#0: *3 {msg}, {ctx}"));
+            assert_eq!(&e.key.signal, want, "{msg}");
+        }
     }
 
     #[test]

@@ -160,27 +160,40 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         pod_down(ctx, &mut f, &target_s);
         return vec![f];
     }
-    // `kevent() reported that connect() failed`: nginx on macOS or a BSD,
-    // where there is no systemctl and no ss.
-    let kevent = groups
-        .iter()
-        .any(|g| g.head.iter().any(|e| e.text.contains("kevent() reported")));
-    if kevent && !svc.known {
+    // `kevent() reported that connect() failed`: nginx on macOS or a BSD;
+    // `(10061: No connection could be made …)`: nginx on Windows. Neither
+    // has systemctl, ss or journalctl.
+    let said = |needle: &str| {
+        groups
+            .iter()
+            .any(|g| g.head.iter().any(|e| e.text.contains(needle)))
+    };
+    let (kevent, windows) = (said("kevent() reported"), said("(10061:"));
+    if (kevent || windows) && !svc.known {
         let port = match &target {
             Some(Address::Tcp { port: Some(p), .. }) => p.to_string(),
             _ => "{port}".to_string(),
         };
+        let listening = if windows {
+            format!("netstat -ano | findstr :{port}")
+        } else {
+            format!("lsof -nP -iTCP:{port} -sTCP:LISTEN")
+        };
         f.fixes.push(safe(
-            format!("lsof -nP -iTCP:{port} -sTCP:LISTEN"),
-            "what listens on the port now (nothing: start the app; another port: fix proxy_pass)",
+            listening.clone(),
+            "what listens on the port now (nothing: start the app; another port: fix the *_pass line)",
         ));
+        let fastcgi = up.as_ref().is_some_and(|u| u.scheme == "fastcgi");
         f.fixes.push(super::fixes::review(
-            "# start the app in its own terminal or under its process manager (npm run dev / npm start, pm2 start, brew services start <name>)",
-            "nginx only forwards: the app itself must be running and listening on that port",
+            if windows && fastcgi {
+                format!("php-cgi.exe -b 127.0.0.1:{port}   # in the PHP folder; keep it running (a service wrapper such as NSSM or WinSW)")
+            } else {
+                "# start the app in its own terminal or under its process manager (npm run dev / npm start, pm2 start, brew services start <name>)".to_string()
+            },
+            "nginx only forwards: the backend itself must be running and listening on that port",
         ));
-        f.verify.push(format!(
-            "lsof -nP -iTCP:{port} -sTCP:LISTEN   # expect the app's process"
-        ));
+        f.verify
+            .push(format!("{listening}   # expect the backend's process"));
         f.verify.push(super::fixes::curl_through_nginx(
             f.servers.first().map(String::as_str),
         ));
