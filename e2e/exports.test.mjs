@@ -39,7 +39,7 @@ test('Copy as Markdown equals upstream-doctor --markdown for the same input', as
   const { context, page } = await sampleDiagnosed({ permissions: ['clipboard-read', 'clipboard-write'] });
   const base = server.url;
   const cliRedacted = runCli(['--markdown', '--share-link', '--base-url', base, SAMPLE_PATH]);
-  assert.match(cliRedacted, /Shared diagnosis \(redacted\): <http:\/\/127\.0\.0\.1:\d+\/#v1\./);
+  assert.match(cliRedacted, /Shared diagnosis \(redacted\): <http:\/\/127\.0\.0\.1:\d+\/#v2\./);
 
   await page.locator('#copy-markdown').click();
   await page.waitForFunction(() => /copied/.test(document.querySelector('.export-status')?.textContent || ''));
