@@ -1,7 +1,7 @@
 //! `ephemeral_ports`: nginx has no local port left towards a backend (99).
 
 use super::common::upstream_of;
-use super::fixes::{disruptive, next, review, safe};
+use super::fixes::{next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{Address, EventGroup, Signal};
 
@@ -105,10 +105,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         keep,
         "reuse connections to the backend instead of opening one per request",
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.fixes.push(review(
         "echo 'net.ipv4.ip_local_port_range = 10240 65535' | sudo tee /etc/sysctl.d/60-port-range.conf && sudo sysctl --system",
         "more ports as headroom (keepalive is the real fix)",

@@ -2,7 +2,7 @@
 //! does not speak FastCGI (usually an HTTP server).
 
 use super::common::{nginx_symptoms, upstream_of};
-use super::fixes::{disruptive, next, review};
+use super::fixes::{next, review};
 use super::{Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
 
@@ -244,10 +244,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "when the backend is an HTTP server, talk HTTP to it; otherwise point fastcgi_pass at PHP-FPM's listen address"
         },
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     if let Some(u) = &up {
         if u.addr.socket_path().is_none() && !ctx.facts.nginx_in_container {
             f.verify.push(format!(

@@ -65,3 +65,12 @@ pub fn curl_timed(server: Option<&str>, path: &str, expect: &str) -> String {
 pub fn watch_log(fragment: &str) -> String {
     format!("sudo tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered '{fragment}'   # expect no new lines")
 }
+
+/// Check nginx's configuration and reload it, the way this paste's nginx
+/// is run (host, container, ingress-nginx): the last step of every config fix.
+pub fn reload(ctx: &super::Ctx) -> Fix {
+    disruptive(
+        ctx.reload_nginx(),
+        "check the config, then reload without dropping connections",
+    )
+}

@@ -137,10 +137,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("# nginx, in the PHP location: keep nginx's limit at least as long\nfastcgi_read_timeout {new}s;"),
         "otherwise nginx answers 504 before FPM finishes",
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.fixes.push(review(
         format!("# see where the time goes, in {file}:\nrequest_slowlog_timeout = 10s\nslowlog = /var/log/php-fpm-{pool}-slow.log"),
         "a backtrace of slow scripts: the lasting fix is a faster script or a background job",

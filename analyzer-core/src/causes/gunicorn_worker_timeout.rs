@@ -151,10 +151,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("# nginx, in the location proxying to gunicorn: keep nginx's limit above gunicorn's\nproxy_read_timeout {}s;", new + 10),
         "otherwise nginx gives up first with a 504",
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.fixes.push(safe(
         "# find the slow work: the view, query or external call; long jobs belong in a task queue (Celery, RQ)",
         "a longer timeout only buys time",

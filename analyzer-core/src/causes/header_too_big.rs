@@ -212,10 +212,7 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         },
     ));
     }
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.fixes.push(safe(
         "# lasting fix: keep sessions server-side and cookies small; drop debug headers; for PHP set display_errors = Off so notices do not precede the headers",
         "bigger buffers cost memory per connection; smaller headers do not",

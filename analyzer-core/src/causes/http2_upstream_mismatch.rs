@@ -1,6 +1,6 @@
 //! `http2_upstream_mismatch`: an HTTP/2-only (gRPC, h2c) backend behind `proxy_pass`.
 
-use super::fixes::{disruptive, next, review, safe};
+use super::fixes::{next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, Signal};
 
@@ -140,10 +140,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "a goaway or reset right after connecting is the classic TLS/plaintext mismatch",
         ));
     }
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.verify.push(format!(
         "grpcurl -plaintext -authority {} 127.0.0.1:80 list   # expect the service names",
         f.servers

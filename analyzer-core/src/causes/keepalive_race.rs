@@ -2,7 +2,7 @@
 //! at the moment nginx sent a request on it.
 
 use super::common::{methods, partner_names};
-use super::fixes::{disruptive, next, review, safe};
+use super::fixes::{next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::artifacts::nginx_config::UpstreamBlock;
 use crate::facts::{Action, EventGroup, EvidenceLine, Signal};
@@ -268,10 +268,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         upstream_fix.push_str("\n# in the location with proxy_pass (needed before nginx 1.29.7):\nproxy_http_version 1.1;\nproxy_set_header Connection \"\";");
     }
     f.fixes.push(review(upstream_fix, format!("{nginx_idle}s is below the backend's idle timeout, so nginx never reuses a connection the backend is closing")));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.fixes.push(safe(
         "# or raise the backend's idle timeout above nginx's (60s), e.g. Node: server.keepAliveTimeout = 65000; server.headersTimeout = 66000;",
         "the other way round: the backend keeps connections longer than nginx",

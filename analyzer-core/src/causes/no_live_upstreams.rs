@@ -1,6 +1,6 @@
 //! `no_live_upstreams`: every server of an `upstream {}` group is marked failed.
 
-use super::fixes::{disruptive, next, review, safe};
+use super::fixes::{next, review, safe};
 use super::{plural, push_unique, Ctx, Finding, Rule};
 use crate::facts::{Action, Address, EventGroup, Signal};
 
@@ -271,10 +271,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "tolerate short blips: a server is taken out only after 3 failures within 30s",
         ));
     }
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     for m in members.iter().take(4) {
         if m.starts_with("unix:") {
             f.verify.push(format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' --unix-socket {} http://localhost/   # expect 200", m.trim_start_matches("unix:")));

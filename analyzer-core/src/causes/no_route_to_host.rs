@@ -123,10 +123,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "# use the backend's IPv4 address in the *_pass line, or when a name is resolved per request:\nresolver {resolver_ip} ipv6=off;",
             "make nginx connect over IPv4",
         ));
-        f.fixes.push(disruptive(
-            ctx.reload_nginx(),
-            "check the config, then reload without dropping connections",
-        ));
+        f.fixes.push(super::fixes::reload(ctx));
     } else if container {
         f.reasoning.push("containers are involved: a recreated backend gets a new IP while nginx keeps the old one".into());
         f.title = format!("{target_s} is unreachable: a stale container address");

@@ -123,10 +123,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ),
             format!("point every site that names PHP {want}'s socket at `{unit}`'s"),
         ));
-        f.fixes.push(disruptive(
-            ctx.reload_nginx(),
-            "check the config, then reload without dropping connections",
-        ));
+        f.fixes.push(super::fixes::reload(ctx));
         f.fixes.push(disruptive(
             format!("sudo systemctl enable --now php{want}-fpm"),
             format!(

@@ -157,10 +157,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ),
         };
         f.fixes.push(fix);
-        f.fixes.push(disruptive(
-            ctx.reload_nginx(),
-            "check the config, then reload without dropping connections",
-        ));
+        f.fixes.push(super::fixes::reload(ctx));
         f.verify.push(format!(
             "curl -sv http://127.0.0.1/ -o /dev/null{} 2>&1 | sed -n '/^< /p'   # expect an HTTP status line and headers",
             f.servers.first().map(|s| format!(" -H 'Host: {s}'")).unwrap_or_default()

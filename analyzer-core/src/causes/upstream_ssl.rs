@@ -349,10 +349,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     if changed_config {
-        f.fixes.push(disruptive(
-            ctx.reload_nginx(),
-            "check the config, then reload without dropping connections",
-        ));
+        f.fixes.push(super::fixes::reload(ctx));
     }
     if main != Reason::WrongVersion {
         f.verify.push(format!("openssl s_client -connect {connect} -servername {sni_name} </dev/null 2>&1 | grep -E 'Verify return code|Protocol'   # expect: Verify return code: 0 (ok)"));

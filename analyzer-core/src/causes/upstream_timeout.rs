@@ -55,6 +55,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     });
     let mut out: Vec<Finding> = saturated(ctx).into_iter().collect();
     if groups.is_empty() {
+        out.extend(from_access_log(ctx));
         return out;
     }
     let mut f = Finding::from_groups(&groups);
@@ -164,10 +165,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 "give this slow endpoint more time, not the whole site",
             ));
         }
-        f.fixes.push(disruptive(
-            ctx.reload_nginx(),
-            "check the config, then reload without dropping connections",
-        ));
+        f.fixes.push(super::fixes::reload(ctx));
         f.fixes.push(safe(
             match prefix {
                 "fastcgi" => format!("# keep PHP's own limits at least as long: max_execution_time = {secs} (php.ini of FPM), request_terminate_timeout = {secs}s (the pool)"),
@@ -256,5 +254,81 @@ fn saturated(ctx: &Ctx) -> Option<Finding> {
     ));
     f.verify
         .push(super::fixes::watch_log("Resource temporarily unavailable"));
+    Some(f)
+}
+
+/// Only an access log: 504s that all took about the same long time (60s
+/// is nginx's default read timeout) are nginx's own timeout, logged in an
+/// error.log at a level that hides it (`error_log … crit;`) or not pasted.
+fn from_access_log(ctx: &Ctx) -> Option<Finding> {
+    let a = &ctx.facts.access;
+    let n504 = a.count_5xx(504);
+    if n504 == 0 {
+        return None;
+    }
+    // The most common duration of the 5xx lines, in seconds.
+    let (&secs, &count) = a.time_5xx_seconds.iter().max_by_key(|(s, c)| (**c, **s))?;
+    if secs < 5 || count * 2 < n504 {
+        return None;
+    }
+    let mut f = Finding {
+        events: n504,
+        status: Some(504),
+        confidence: 0.62,
+        ..Finding::default()
+    };
+    for e in a
+        .samples
+        .iter()
+        .filter(|e| e.text.contains(" 504 "))
+        .take(4)
+    {
+        f.add_evidence(e.clone());
+    }
+    let path = a
+        .samples
+        .iter()
+        .find(|e| e.text.contains(" 504 "))
+        .and_then(|e| e.text.split('"').nth(1))
+        .and_then(|r| r.split_whitespace().nth(1))
+        .map(|u| u.split('?').next().unwrap_or(u).to_string());
+    f.reasoning.push(format!(
+        "{} in the access log, {count} of them after about {secs}s",
+        plural(n504, "504", "504s")
+    ));
+    if (59..=61).contains(&secs) {
+        f.reasoning.push(
+            "60s is nginx's default proxy_read_timeout (and fastcgi_/uwsgi_read_timeout)".into(),
+        );
+    }
+    f.title = format!(
+        "Requests end with 504 after {secs}s: nginx's timeout runs out before the backend answers"
+    );
+    f.summary = format!(
+        "The access log shows 504 Gateway Time-out after about {secs}s, the mark of nginx's own upstream timeout: the \
+         backend took longer. The error.log line that names the upstream is not in the paste (or its level hides it)."
+    );
+    let secs_new = (secs * 2).max(300);
+    f.fixes.push(review(
+        format!(
+            "# in the location that serves {}:\nproxy_read_timeout {secs_new}s;   # or fastcgi_read_timeout / uwsgi_read_timeout",
+            path.as_deref().unwrap_or("{location}")
+        ),
+        "give this slow endpoint more time, not the whole site",
+    ));
+    f.fixes.push(super::fixes::reload(ctx));
+    f.fixes.push(safe(
+        "# find what is slow in the backend for this request (database, external API, a job that belongs in a queue)",
+        "a longer timeout only buys time",
+    ));
+    f.verify.push(super::fixes::curl_timed(
+        None,
+        path.as_deref().unwrap_or("/"),
+        "expect 200 under the limit",
+    ));
+    f.next.push(super::fixes::next(
+        "sudo grep -E 'upstream timed out|error_log' /var/log/nginx/error.log /etc/nginx/nginx.conf | tail -n 20",
+        "the error.log line names the upstream and whether nginx timed out reading or connecting",
+    ));
     Some(f)
 }

@@ -92,10 +92,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.fixes
         .push(disruptive(svc_restart(&svc, &name), "apply it"));
     f.fixes.push(review(format!("# nginx, in the location proxying to uWSGI: keep nginx's limit above harakiri\n{p}_read_timeout 130s;"), "otherwise nginx answers 504 first"));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.verify.push(format!(
         "sudo journalctl -u {name} --since '10 min ago' | grep -c HARAKIRI   # expect 0"
     ));

@@ -1,7 +1,7 @@
 //! `uwsgi_protocol_mismatch`: nginx speaks HTTP to a uwsgi-protocol socket.
 
 use super::common::{http_method_of_block_size, nginx_symptoms, upstream_of};
-use super::fixes::{disruptive, next, review};
+use super::fixes::{next, review};
 use super::{Ctx, Finding, Rule};
 use crate::facts::{EventGroup, Signal};
 
@@ -111,10 +111,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("# A. in the nginx location, replace proxy_pass with:\ninclude uwsgi_params;\nuwsgi_pass {target};"),
         "make nginx speak the uwsgi protocol the socket expects",
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.fixes.push(review(
         format!("# B. or make uWSGI speak HTTP: in its ini file, replace `socket = …` with\nhttp-socket = {}", target.trim_start_matches("unix:")),
         format!("then keep proxy_pass and restart uWSGI: {}", if svc.name == "{service}" { format!("sudo systemctl restart {name}") } else { svc.restart() }),

@@ -2,7 +2,7 @@
 //! one the backend listens on.
 
 use super::ctx::{covers, php_version_in, same_path};
-use super::fixes::{disruptive, next, review};
+use super::fixes::{next, review};
 use super::{Ctx, Finding, Rule};
 use crate::facts::{Address, EventGroup, EvidenceLine, Listener, Signal, Upstream};
 
@@ -381,10 +381,7 @@ fn plain_http_to_tls_port(ctx: &Ctx) -> Option<Finding> {
         ),
         "talk to the port in the protocol it speaks (or point nginx at the backend's plain HTTP port)",
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     f.verify.push(super::fixes::curl_through_nginx(
         f.servers.first().map(String::as_str),
     ));
@@ -557,10 +554,7 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             }
         }
     }
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check the config, then reload without dropping connections",
-    ));
+    f.fixes.push(super::fixes::reload(ctx));
     let verify_target = match &addr {
         Address::Tcp {
             host,
