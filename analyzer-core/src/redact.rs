@@ -660,6 +660,19 @@ impl Redactor {
             }
             return Some(i + len);
         }
+        // A dotted name seen in a host position elsewhere (`server:
+        // jenkins.example.info`), whatever its ending: an upstream group
+        // named after the site, a title quoting it.
+        let run = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
+            .count();
+        let word = rest[..run].trim_end_matches(['.', '-']);
+        if word.contains('.') && self.knows_host(word) && !keep_host(word) {
+            let h = self.host(word);
+            out.replace(i, i + word.len(), h);
+            return Some(i + word.len());
+        }
         None
     }
 }
@@ -1253,6 +1266,16 @@ mod tests {
         check(
             "2024/01/15 10:23:45 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.7, server: example.com, request: \"GET /export?year=2023 HTTP/1.1\", upstream: \"http://127.0.0.1:3000/export?year=2023\", host: \"example.com:8080\", referrer: \"https://www.example.com/a\"",
             "2024/01/15 10:23:45 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream, client: ip-1, server: host-1, request: \"GET /export?redacted HTTP/1.1\", upstream: \"http://127.0.0.1:3000/export?redacted\", host: \"host-1:8080\", referrer: \"https://host-2/a\"",
+        );
+    }
+
+    #[test]
+    fn learned_dotted_names_whatever_their_ending() {
+        // `.info` is no TLD in free text (`logger.info`), but a name nginx
+        // logged as the server is one wherever it appears.
+        check(
+            "x, server: jenkins.xxx.info, host: \"jenkins.xxx.info\"\nupstream jenkins.xxx.info {\nlogger.info(\"ok\")",
+            "x, server: host-1, host: \"host-1\"\nupstream host-1 {\nlogger.info(\"ok\")",
         );
     }
 

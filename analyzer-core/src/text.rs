@@ -419,6 +419,13 @@ fn strip_line_number(s: &str) -> Option<&str> {
 /// (Compose v2), `proj_web_1` → `web` (v1 prefixed the project); a name
 /// without an index is kept as it is.
 pub fn service_of_prefix(prefix: &str) -> String {
+    // forego/Procfile process names inside one container (`nginx.1`,
+    // `dockergen.1` in nginx-proxy): the program, not a compose service.
+    if let Some((name, n)) = prefix.rsplit_once('.') {
+        if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !name.contains(['.', '_']) {
+            return name.to_string();
+        }
+    }
     let sep = if prefix.contains('_') && !prefix.contains('-') {
         '_'
     } else {
@@ -704,5 +711,8 @@ mod tests {
         assert_eq!(service_of_prefix("shop_web_1"), "web");
         assert_eq!(service_of_prefix("reverse-proxy-2"), "reverse-proxy");
         assert_eq!(service_of_prefix("nginx"), "nginx");
+        // forego process names inside nginx-proxy
+        assert_eq!(service_of_prefix("nginx.1"), "nginx");
+        assert_eq!(service_of_prefix("dockergen.1"), "dockergen");
     }
 }

@@ -139,7 +139,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .as_ref()
         .and_then(|c| c.upstream_named(&name));
     if let Some(b) = &block {
-        for srv in &b.servers {
+        // A `down` server takes no requests: nothing to check on it.
+        for srv in b.servers.iter().filter(|s| !s.has_flag("down")) {
             push_unique(&mut members, srv.addr.display());
         }
         f.add_evidence(crate::facts::EvidenceLine::new(
@@ -158,6 +159,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if usable == 1 {
             f.reasoning
                 .push("only one usable server: any failure of it empties the group".into());
+            if b.servers.len() > 1 {
+                f.reasoning.push(
+                    "nginx never marks a group's only server failed, but the `down`/`backup` entries make this one of several"
+                        .into(),
+                );
+            }
         }
         if let Some(s) = b
             .servers
@@ -239,6 +246,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             b.servers
                 .iter()
                 .map(|srv| {
+                    if srv.has_flag("down") {
+                        // It counts as a server all the same: without it the
+                        // live one is the group's only server, never marked failed.
+                        return format!(
+                            "    # server {} down;   (removed: a `down` entry still makes the group one of several)",
+                            srv.addr.display()
+                        );
+                    }
                     let keep: Vec<&str> = srv
                         .params
                         .iter()
