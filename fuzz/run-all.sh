@@ -15,7 +15,7 @@
 #
 # Writes fuzz/work/logs/<target>-<stamp>.log (libFuzzer's own output) and
 # appends one tab-separated line per target to fuzz/work/runs.tsv:
-#   target date seconds execs exec/s corpus crashes
+#   target date seconds execs exec/s corpus crashes slow_units
 # and prints the same as a Markdown table at the end. work/ and artifacts/
 # are git-ignored.
 set -eu
@@ -37,7 +37,17 @@ fi
 
 mkdir -p work/logs artifacts
 tsv=work/runs.tsv
-[ -f "$tsv" ] || printf 'target\tdate\tseconds\texecs\texec_per_s\tcorpus\tcrashes\n' >"$tsv"
+[ -f "$tsv" ] || printf 'target\tdate\tseconds\texecs\texec_per_s\tcorpus\tcrashes\tslow_units\n' >"$tsv"
+
+# libFuzzer names what it saves by kind: crash-, oom-, leak-, timeout- (over
+# -timeout) are failures; slow-unit- (over -report_slow_units, 10 s) is an
+# input worth a look, not a crash: counted apart.
+count_failures() {
+    find "artifacts/$1" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'leak-*' -o -name 'timeout-*' \) | wc -l
+}
+count_slow() {
+    find "artifacts/$1" -type f -name 'slow-unit-*' | wc -l
+}
 
 # Build every requested target first, so a later edit of the sources does not
 # change what a queued target runs.
@@ -57,7 +67,8 @@ for t in $targets; do
     execs=0
     crashes=0
     tries=0
-    before=$(find "artifacts/$t" -type f | wc -l)
+    before=$(count_failures "$t")
+    slow_before=$(count_slow "$t")
     while :; do
         now=$(date +%s)
         left=$((SECS - (now - start)))
@@ -90,18 +101,18 @@ for t in $targets; do
     done
     end=$(date +%s)
     dur=$((end - start))
-    after=$(find "artifacts/$t" -type f | wc -l)
-    crashes=$((after - before))
+    crashes=$(($(count_failures "$t") - before))
+    slow=$(($(count_slow "$t") - slow_before))
     corpus=$(find "work/$t" -type f | wc -l)
     rate=$((execs / (dur > 0 ? dur : 1)))
     day=$(date -u +%Y-%m-%d)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$day" "$dur" "$execs" "$rate" "$corpus" "$crashes" >>"$tsv"
-    echo "$t: ${dur}s, $execs execs, $rate exec/s, corpus $corpus, crashes $crashes (log $log)"
-    rows="$rows| \`$t\` | $day | ${dur} s | $execs | $rate | $corpus | $crashes |
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$day" "$dur" "$execs" "$rate" "$corpus" "$crashes" "$slow" >>"$tsv"
+    echo "$t: ${dur}s, $execs execs, $rate exec/s, corpus $corpus, crashes $crashes, slow units $slow (log $log)"
+    rows="$rows| \`$t\` | $day | ${dur} s | $execs | $rate | $corpus | $crashes | $slow |
 "
 done
 
 echo
-echo "| Target | Date | Duration | Executions | exec/s | Corpus | New crash files |"
-echo "|---|---|---|---|---|---|---|"
+echo "| Target | Date | Duration | Executions | exec/s | Corpus | New crashes | New slow units |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s' "$rows"
