@@ -812,7 +812,9 @@ impl Segmenter {
             self.push_block_line(no, trimmed);
             return;
         }
-        if let Some(cmd) = parse_prompt(text).or_else(|| bare_command(text)) {
+        // A chat quote (`> root@web:~# systemctl status …`) hides a prompt too.
+        let unquoted = text.strip_prefix("> ").unwrap_or(text);
+        if let Some(cmd) = parse_prompt(unquoted).or_else(|| bare_command(unquoted)) {
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;
             }
