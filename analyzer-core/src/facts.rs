@@ -1519,9 +1519,7 @@ mod tests {
     fn minute_counts_match_a_sorted_map() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = crate::text::xorshift(x);
             x
         };
         // In order, with repeats and gaps, past the cap.

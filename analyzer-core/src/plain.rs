@@ -211,9 +211,7 @@ mod tests {
         for _ in 0..200_000 {
             let mut line = String::new();
             for _ in 0..1 + (x % 7) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                x = crate::text::xorshift(x);
                 line.push_str(pieces[(x >> 11) as usize % pieces.len()]);
             }
             if is_plain(&line) {

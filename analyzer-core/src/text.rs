@@ -507,6 +507,16 @@ pub fn quoted_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     Some(&rest[..end])
 }
 
+/// One step of Marsaglia's xorshift64: the small, seedable, dependency-free
+/// generator the randomised comparison tests use (same seed, same cases).
+#[cfg(test)]
+pub(crate) fn xorshift(mut x: u64) -> u64 {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,9 +525,7 @@ mod tests {
     fn leading_digits_are_counted_as_take_while_counts() {
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = crate::text::xorshift(x);
             x
         };
         let alphabet = [

@@ -31,15 +31,9 @@ fn three_digits(b: &[u8]) -> Option<u16> {
     Some((b[0] - b'0') as u16 * 100 + (b[1] - b'0') as u16 * 10 + (b[2] - b'0') as u16)
 }
 
-/// Byte offset of the status code in a text-format line, and the code.
-fn text_status(b: &[u8]) -> Option<(usize, u16)> {
-    let head = &b[..b.len().min(256)];
-    // The first `[` with no `"` before it: one search for either.
-    let lb = memchr::memchr2(b'[', b'"', head)?;
-    if b[lb] == b'"' || lb == 0 || b[lb - 1] != b' ' {
-        return None;
-    }
-    let ts = b.get(lb + 1..lb + 13)?;
+/// The 12 bytes after a `[` start a time stamp: `15/Jan/2024:` (nginx's
+/// `$time_local`) or `2024-01-15T` (`$time_iso8601`).
+fn is_stamp(ts: &[u8]) -> bool {
     let clf = ts[2] == b'/'
         && ts[6] == b'/'
         && ts[11] == b':'
@@ -50,7 +44,18 @@ fn text_status(b: &[u8]) -> Option<(usize, u16)> {
         && ts[10] == b'T'
         && ts[0].is_ascii_digit()
         && ts[9].is_ascii_digit();
-    if !(clf || iso) {
+    clf || iso
+}
+
+/// Byte offset of the status code in a text-format line, and the code.
+fn text_status(b: &[u8]) -> Option<(usize, u16)> {
+    let head = &b[..b.len().min(256)];
+    // The first `[` with no `"` before it: one search for either.
+    let lb = memchr::memchr2(b'[', b'"', head)?;
+    if b[lb] == b'"' || lb == 0 || b[lb - 1] != b' ' {
+        return None;
+    }
+    if !is_stamp(b.get(lb + 1..lb + 13)?) {
         return None;
     }
     let rb = lb + memchr(b']', &b[lb..])?;
@@ -423,18 +428,7 @@ mod tests {
         if lb == 0 || b[lb - 1] != b' ' || memchr(b'"', &b[..lb]).is_some() {
             return None;
         }
-        let ts = b.get(lb + 1..lb + 13)?;
-        let clf = ts[2] == b'/'
-            && ts[6] == b'/'
-            && ts[11] == b':'
-            && ts[0].is_ascii_digit()
-            && ts[10].is_ascii_digit();
-        let iso = ts[4] == b'-'
-            && ts[7] == b'-'
-            && ts[10] == b'T'
-            && ts[0].is_ascii_digit()
-            && ts[9].is_ascii_digit();
-        if !(clf || iso) {
+        if !is_stamp(b.get(lb + 1..lb + 13)?) {
             return None;
         }
         let rb = lb + memchr(b']', &b[lb..])?;
@@ -484,9 +478,7 @@ mod tests {
         for _ in 0..100_000 {
             let mut line = String::new();
             for slot in slots {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                x = crate::text::xorshift(x);
                 line.push_str(slot[(x >> 20) as usize % slot.len()]);
             }
             let want = reference_text_status(line.as_bytes());

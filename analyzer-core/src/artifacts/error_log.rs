@@ -1478,14 +1478,10 @@ mod tests {
         for _ in 0..100_000 {
             let mut msg = String::new();
             for _ in 0..(x % 12) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                x = crate::text::xorshift(x);
                 msg.push_str(pieces[(x >> 13) as usize % pieces.len()]);
             }
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = crate::text::xorshift(x);
             let c = Context::of(&msg);
             let split = Split::of(&msg);
             assert_eq!(
@@ -1634,9 +1630,7 @@ mod tests {
         let tails = ["connect() failed", "", "é", ": x", "*9 y"];
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = crate::text::xorshift(x);
             x
         };
         let mut plain = 0;
@@ -1667,9 +1661,7 @@ mod tests {
     fn shapes_are_equal_when_their_bytes_are() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = crate::text::xorshift(x);
             let len = (x % 70) as usize;
             let a: Vec<u8> = (0..len).map(|i| (i as u8) ^ (x >> 40) as u8 & 3).collect();
             let mut b = a.clone();
