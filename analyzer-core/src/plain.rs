@@ -29,7 +29,7 @@ pub fn is_plain(line: &str) -> bool {
 }
 
 /// [`is_plain`] for a line the caller knows has no control byte (see
-/// [`crate::text::has_controls_besides_newlines`]): the same answer
+/// [`crate::text::printable_ascii`]): the same answer
 /// without looking at every byte.
 #[inline]
 pub fn is_plain_shape(line: &str) -> bool {

@@ -92,64 +92,23 @@ impl Analyzer {
         }
         // The whole lines of the chunk, then the unfinished tail.
         let whole = memrchr(b'\n', rest).map_or(0, |i| i + 1);
-        let (mut lines, tail) = rest.split_at(whole);
-        while !lines.is_empty() {
-            // UTF-8 is checked for many lines at once, which is much faster
-            // than line by line; a line with invalid bytes takes the slow path.
-            let valid = match std::str::from_utf8(lines) {
-                Ok(s) => {
-                    self.emit_lines(s);
-                    break;
+        let (lines, tail) = rest.split_at(whole);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', lines) {
+            let line = &lines[start..end];
+            start = end + 1;
+            // Nearly every line of a big log is printable ASCII: one pass
+            // shows it is UTF-8 without controls, and it skips both checks.
+            match crate::text::printable_ascii(line) {
+                Some(s) if s.len() <= MAX_LINE_BYTES => {
+                    self.line_no += 1;
+                    self.seg.line_without_controls(self.line_no, s);
                 }
-                Err(e) => e.valid_up_to(),
-            };
-            let good = memrchr(b'\n', &lines[..valid]).map_or(0, |i| i + 1);
-            if let Ok(s) = std::str::from_utf8(&lines[..good]) {
-                self.emit_lines(s);
+                _ => self.emit(line),
             }
-            let bad = &lines[good..];
-            let end = memchr(b'\n', bad).unwrap_or(bad.len());
-            self.emit(&bad[..end]);
-            lines = bad.get(end + 1..).unwrap_or_default();
         }
         if !tail.is_empty() {
             self.append_carry(tail);
-        }
-    }
-
-    /// Emit each `\n`-terminated line of `s`.
-    fn emit_lines(&mut self, mut s: &str) {
-        // One pass over all the lines for control bytes; usually there are
-        // none, and then no line needs its own check.
-        let no_controls = !crate::text::has_controls_besides_newlines(s.as_bytes());
-        while let Some(i) = memchr(b'\n', s.as_bytes()) {
-            self.emit_str(&s[..i], no_controls);
-            s = &s[i + 1..];
-        }
-    }
-
-    /// [`Self::emit`] for a line already known to be UTF-8 (and, when
-    /// `no_controls`, to have no control byte).
-    fn emit_str(&mut self, mut line: &str, no_controls: bool) {
-        if line.as_bytes().first() == Some(&0) {
-            line = line.trim_start_matches('\0');
-        }
-        if line.len() > MAX_LINE_BYTES {
-            // Cut where `emit` would: the last whole character in the limit.
-            let mut end = MAX_LINE_BYTES;
-            while !line.is_char_boundary(end) {
-                end -= 1;
-            }
-            self.line_no += 1;
-            self.long_lines += 1;
-            self.seg.line(self.line_no, &line[..end]);
-            return;
-        }
-        self.line_no += 1;
-        if no_controls {
-            self.seg.line_without_controls(self.line_no, line);
-        } else {
-            self.seg.line(self.line_no, line);
         }
     }
 
