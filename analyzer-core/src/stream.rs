@@ -9,7 +9,7 @@
 use crate::causes::{self, Ctx};
 use crate::report::{NextStep, Report, Series, Stats, Timeline, Warning, REPORT_VERSION};
 use crate::segment::{Segmenter, MAX_LINE_BYTES};
-use memchr::{memchr, memrchr};
+use memchr::memchr;
 
 pub struct Analyzer {
     seg: Segmenter,
@@ -91,12 +91,12 @@ impl Analyzer {
             self.carry.clear();
         }
         // The whole lines of the chunk, then the unfinished tail.
-        let whole = memrchr(b'\n', rest).map_or(0, |i| i + 1);
+        let whole = crate::text::rfind_byte(b'\n', rest).map_or(0, |i| i + 1);
         let (lines, tail) = rest.split_at(whole);
         let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', lines) {
-            let line = &lines[start..end];
-            start = end + 1;
+        while let Some(i) = crate::text::find_byte(b'\n', &lines[start..]) {
+            let line = &lines[start..start + i];
+            start += i + 1;
             // Nearly every line of a big log is printable ASCII: one pass
             // shows it is UTF-8 without controls, and it skips both checks.
             match crate::text::printable_ascii(line) {

@@ -149,6 +149,45 @@ fn is_printable_ascii(b: &[u8]) -> bool {
     }
 }
 
+/// The first `needle` in `haystack`: `memchr`, without its per-call CPU
+/// dispatch where the vector unit is known when compiling.
+///
+/// Why: the hot paths search 20 to 250 bytes (a line, a field of one), a
+/// million times a second. `memchr::memchr` picks its AVX2 or SSE2 routine
+/// at run time through a function pointer on every call, which costs about
+/// as much as such a short search itself. On x86-64, SSE2 is always there,
+/// so its searcher is built and called directly (and inlined); elsewhere
+/// (WebAssembly, where `simd128` is chosen when compiling anyway) this is
+/// `memchr::memchr`.
+#[inline(always)]
+pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(one) = memchr::arch::x86_64::sse2::memchr::One::new(needle) {
+        return one.find(haystack);
+    }
+    memchr::memchr(needle, haystack)
+}
+
+/// The first `a` or `b` in `haystack` ([`find_byte`] for two bytes).
+#[inline(always)]
+pub(crate) fn find_byte2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(two) = memchr::arch::x86_64::sse2::memchr::Two::new(a, b) {
+        return two.find(haystack);
+    }
+    memchr::memchr2(a, b, haystack)
+}
+
+/// The last `needle` in `haystack` ([`find_byte`] searching backwards).
+#[inline(always)]
+pub(crate) fn rfind_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(one) = memchr::arch::x86_64::sse2::memchr::One::new(needle) {
+        return one.rfind(haystack);
+    }
+    memchr::memrchr(needle, haystack)
+}
+
 /// A word of eight bytes (`w` has eight).
 #[inline(always)]
 fn word(w: &[u8]) -> u64 {

@@ -15,6 +15,7 @@
 //! status counter.
 
 use crate::facts::{EvidenceLine, Facts};
+use crate::text::{find_byte, find_byte2};
 use memchr::memchr;
 
 /// Most 5xx lines kept as evidence.
@@ -51,24 +52,24 @@ fn is_stamp(ts: &[u8]) -> bool {
 fn text_status(b: &[u8]) -> Option<(usize, u16)> {
     let head = &b[..b.len().min(256)];
     // The first `[` with no `"` before it: one search for either.
-    let lb = memchr::memchr2(b'[', b'"', head)?;
+    let lb = find_byte2(b'[', b'"', head)?;
     if b[lb] == b'"' || lb == 0 || b[lb - 1] != b' ' {
         return None;
     }
     if !is_stamp(b.get(lb + 1..lb + 13)?) {
         return None;
     }
-    let rb = lb + memchr(b']', &b[lb..])?;
+    let rb = lb + find_byte(b']', &b[lb..])?;
     // `] "` as nginx writes it, else the first quote after the `]`.
     let q1 = if b.get(rb + 1..rb + 3) == Some(b" \"") {
         rb + 2
     } else {
-        rb + memchr(b'"', &b[rb..])?
+        rb + find_byte(b'"', &b[rb..])?
     };
     if q1 - rb > 200 {
         return None;
     }
-    let q2 = q1 + 1 + memchr(b'"', &b[q1 + 1..])?;
+    let q2 = q1 + 1 + find_byte(b'"', &b[q1 + 1..])?;
     if b.get(q2 + 1) != Some(&b' ') {
         return None;
     }
@@ -166,7 +167,7 @@ impl<'a> Timing<'a> {
 
 /// Index just past the string that opens with the quote at `i`.
 fn skip_quoted(b: &[u8], i: usize) -> usize {
-    match b.get(i + 1..).and_then(|r| memchr(b'"', r)) {
+    match b.get(i + 1..).and_then(|r| find_byte(b'"', r)) {
         Some(p) => i + 1 + p + 1,
         None => b.len(),
     }
@@ -196,7 +197,7 @@ fn scan_pairs(tail: &str) -> Timing<'_> {
             i += 1;
             let (vs, ve) = if b.get(i) == Some(&b'"') {
                 let vs = i + 1;
-                let ve = vs + memchr(b'"', &b[vs..]).unwrap_or(b.len() - vs);
+                let ve = vs + find_byte(b'"', &b[vs..]).unwrap_or(b.len() - vs);
                 i = ve + 1;
                 (vs, ve)
             } else {

@@ -9,6 +9,7 @@
 use crate::facts::{
     Action, Event, EventKey, Facts, Level, Occurrence, Signal, SliceHasher, Source, Upstream,
 };
+use crate::text::{find_byte, rfind_byte};
 use crate::text::{
     find_pair, find_with, finder, finder_rev, leading_digits, parse_errno, rfind_with, trim,
     trim_start,
@@ -326,7 +327,7 @@ impl<'a> Split<'a> {
         let b = msg.as_bytes();
         let (mut split, mut server) = (None, None);
         let mut from = 0;
-        while let Some(i) = memchr(b',', &b[from..]) {
+        while let Some(i) = find_byte(b',', &b[from..]) {
             let p = from + i;
             let rest = &b[p + 1..];
             if rest.starts_with(b" client: ") {
@@ -347,7 +348,7 @@ impl<'a> Split<'a> {
         };
         // The comma at `split` opens `client` or `server`: neither field.
         let (mut end, mut host, mut upstream) = (b.len(), None, None);
-        while let Some(i) = memchr::memrchr(b',', &b[split + 1..end]) {
+        while let Some(i) = rfind_byte(b',', &b[split + 1..end]) {
             let p = split + 1 + i;
             let rest = &b[p + 1..];
             if rest.starts_with(b" upstream: \"") {
@@ -370,7 +371,7 @@ impl<'a> Split<'a> {
 
 /// `s` up to its first `"` (all of it when there is none).
 fn to_quote(s: &str) -> &str {
-    match memchr(b'"', s.as_bytes()) {
+    match find_byte(b'"', s.as_bytes()) {
         Some(i) => &s[..i],
         None => s,
     }
