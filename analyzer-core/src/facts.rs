@@ -1080,6 +1080,68 @@ impl FpmPool {
     }
 }
 
+/// A uWSGI app's `[uwsgi]` section (an ini file): where it listens and in
+/// which protocol, and who owns its socket.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct UwsgiIni {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Keys in order, last value wins (as in uWSGI for single-valued
+    /// options); value (with `%(name)` references filled in) and input line.
+    pub keys: BTreeMap<String, (String, u64)>,
+    pub line: u64,
+}
+
+/// The uWSGI options that open a listening socket, and the protocol each speaks.
+pub const UWSGI_SOCKET_KEYS: &[(&str, &str)] = &[
+    ("socket", "uwsgi"),
+    ("uwsgi-socket", "uwsgi"),
+    ("http-socket", "http"),
+    ("http", "http"),
+    ("https", "https"),
+    ("https-socket", "https"),
+    ("fastcgi-socket", "fastcgi"),
+];
+
+impl UwsgiIni {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.keys.get(key).map(|(v, _)| v.as_str())
+    }
+    pub fn line_of(&self, key: &str) -> Option<u64> {
+        self.keys.get(key).map(|(_, l)| *l)
+    }
+    /// Every listening option: (key, protocol, address, line). `:8000` is
+    /// every address; an `https` value's certificate part is dropped.
+    pub fn sockets(&self) -> Vec<(&'static str, &'static str, Address, u64)> {
+        UWSGI_SOCKET_KEYS
+            .iter()
+            .filter_map(|(k, proto)| {
+                let (v, line) = self.keys.get(*k)?;
+                let v = v.split(',').next().unwrap_or(v).trim();
+                let addr = match Address::parse(v)? {
+                    Address::Tcp {
+                        host,
+                        port: Some(p),
+                    } if host.is_empty() => Address::Tcp {
+                        host: "*".into(),
+                        port: Some(p),
+                    },
+                    Address::Tcp { port: None, .. } => return None,
+                    a => a,
+                };
+                Some((*k, *proto, addr, *line))
+            })
+            .collect()
+    }
+    /// The ini's name without directory and `.ini` (`/etc/uwsgi/apps-enabled/app.ini` → `app`).
+    pub fn app_name(&self) -> Option<&str> {
+        let f = self.file.as_deref()?;
+        let base = f.rsplit('/').next().unwrap_or(f);
+        let stem = base.strip_suffix(".ini").unwrap_or(base);
+        (!stem.is_empty()).then_some(stem)
+    }
+}
+
 /// One program row of `supervisorctl status`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SupervisorProgram {
@@ -1238,6 +1300,8 @@ pub struct Facts {
     pub listed_names: Vec<ListedName>,
     pub services: Vec<ServiceState>,
     pub pools: Vec<FpmPool>,
+    /// Pasted uWSGI ini files (`[uwsgi]` sections).
+    pub uwsgi: Vec<UwsgiIni>,
     pub pm2: Vec<Pm2App>,
     /// Programs of `supervisorctl status`.
     pub supervisor: Vec<SupervisorProgram>,

@@ -59,7 +59,7 @@ fn is_key(k: &str) -> bool {
 }
 
 /// `key = value` (value may be empty) → (key, raw value).
-fn key_value(t: &str) -> Option<(&str, &str)> {
+pub(crate) fn key_value(t: &str) -> Option<(&str, &str)> {
     let (k, v) = t.split_once('=')?;
     let k = k.trim();
     if !is_key(k) {
@@ -74,7 +74,7 @@ fn key_value(t: &str) -> Option<(&str, &str)> {
 }
 
 /// `[www]` → `www`.
-fn section(t: &str) -> Option<&str> {
+pub(crate) fn section(t: &str) -> Option<&str> {
     let inner = t.strip_prefix('[')?.strip_suffix(']')?.trim();
     (!inner.is_empty()
         && inner.len() <= 64
@@ -147,7 +147,7 @@ pub fn continues(line: &str) -> bool {
 }
 
 /// Value without surrounding quotes or a trailing `; comment`.
-fn clean_value(v: &str) -> &str {
+pub(crate) fn clean_value(v: &str) -> &str {
     let v = v.trim();
     if let Some(inner) = v.strip_prefix('"') {
         return inner.split('"').next().unwrap_or(inner);
@@ -275,17 +275,7 @@ mod tests {
     use super::*;
 
     fn run(text: &str) -> Facts {
-        let lines: Vec<BlockLine> = text
-            .lines()
-            .enumerate()
-            .map(|(i, t)| BlockLine {
-                no: i as u64 + 1,
-                text: t.to_string(),
-            })
-            .collect();
-        let mut f = Facts::default();
-        parse(&lines, &mut f);
-        f
+        super::super::parse_text(text, parse)
     }
 
     #[test]

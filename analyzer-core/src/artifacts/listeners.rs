@@ -354,17 +354,7 @@ mod tests {
     use super::*;
 
     fn run(text: &str) -> Facts {
-        let lines: Vec<BlockLine> = text
-            .lines()
-            .enumerate()
-            .map(|(i, t)| BlockLine {
-                no: i as u64 + 1,
-                text: t.to_string(),
-            })
-            .collect();
-        let mut f = Facts::default();
-        parse(&lines, &mut f);
-        f
+        super::super::parse_text(text, parse)
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod misc;
 pub mod nginx_config;
 pub mod pm2;
 pub mod systemd;
+pub mod uwsgi_ini;
 
 use crate::facts::Facts;
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,8 @@ pub enum Kind {
     NginxTest,
     FpmPool,
     FpmLog,
+    /// A uWSGI ini file's `[uwsgi]` section.
+    UwsgiIni,
     Listeners,
     SystemctlStatus,
     Journal,
@@ -72,6 +75,7 @@ impl Kind {
         Kind::NginxTest,
         Kind::FpmPool,
         Kind::FpmLog,
+        Kind::UwsgiIni,
         Kind::Listeners,
         Kind::SystemctlStatus,
         Kind::Journal,
@@ -103,6 +107,7 @@ impl Kind {
             Kind::NginxTest => "nginx_test",
             Kind::FpmPool => "fpm_pool",
             Kind::FpmLog => "fpm_log",
+            Kind::UwsgiIni => "uwsgi_ini",
             Kind::Listeners => "listeners",
             Kind::SystemctlStatus => "systemctl_status",
             Kind::Journal => "journal",
@@ -140,6 +145,7 @@ impl Kind {
             Kind::NginxTest => "nginx -t",
             Kind::FpmPool => "PHP-FPM pool",
             Kind::FpmLog => "PHP-FPM log",
+            Kind::UwsgiIni => "uWSGI ini",
             Kind::Listeners => "ss / netstat",
             Kind::SystemctlStatus => "systemctl status",
             Kind::Journal => "journalctl",
@@ -216,6 +222,8 @@ pub fn block_start(line: &str) -> Option<Kind> {
         Some(Kind::Curl)
     } else if ls::starts(line) {
         Some(Kind::Ls)
+    } else if uwsgi_ini::starts(line) {
+        Some(Kind::UwsgiIni)
     } else if fpm_pool::starts(line) {
         Some(Kind::FpmPool)
     } else if docker::compose_starts(line) {
@@ -240,6 +248,7 @@ pub fn block_continues(kind: Kind, line: &str, st: &mut BlockState) -> bool {
     match kind {
         Kind::NginxConfig => nginx_config::continues(line, st),
         Kind::FpmPool => fpm_pool::continues(line),
+        Kind::UwsgiIni => uwsgi_ini::continues(line),
         Kind::Listeners => listeners::continues(line),
         Kind::SystemctlStatus => systemd::continues(line),
         Kind::Ls => ls::continues(line),
@@ -270,7 +279,13 @@ pub fn parse_block(
                 None => facts.config = Some(cfg),
             }
         }
-        Kind::FpmPool => fpm_pool::parse(lines, facts),
+        Kind::FpmPool => {
+            // An `ini` code fence is given to the pool parser: it may be a
+            // uWSGI ini instead.
+            fpm_pool::parse(lines, facts);
+            uwsgi_ini::parse(lines, facts);
+        }
+        Kind::UwsgiIni => uwsgi_ini::parse(lines, facts),
         Kind::Listeners => listeners::parse(lines, facts),
         Kind::SystemctlStatus => systemd::parse(lines, facts),
         Kind::Ls => ls::parse(lines, facts),
@@ -280,6 +295,23 @@ pub fn parse_block(
         Kind::Curl => curl::parse(lines, facts),
         _ => {}
     }
+}
+
+/// Tests: run a block parser over `text`, one block line per text line
+/// (numbered from 1).
+#[cfg(test)]
+pub(crate) fn parse_text(text: &str, parse: fn(&[BlockLine], &mut Facts)) -> Facts {
+    let lines: Vec<BlockLine> = text
+        .lines()
+        .enumerate()
+        .map(|(i, t)| BlockLine {
+            no: i as u64 + 1,
+            text: t.to_string(),
+        })
+        .collect();
+    let mut f = Facts::default();
+    parse(&lines, &mut f);
+    f
 }
 
 /// Which artifact a shell command prints (`sudo ss -tlnp` → listeners).
@@ -316,6 +348,8 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         "cat" | "less" | "more" | "tail" | "head" | "grep" | "nano" | "vim" | "vi" | "bat" => {
             if all.contains("pool.d") || all.contains("php-fpm.d") || all.contains("www.conf") {
                 Kind::FpmPool
+            } else if all.contains(".ini") && all.contains("uwsgi") {
+                Kind::UwsgiIni
             } else if all.contains("access") {
                 Kind::NginxAccessLog
             } else if all.contains("error") && all.contains(".log") {

@@ -404,6 +404,16 @@ pub fn nc_target(addr: &crate::facts::Address) -> Option<String> {
     }
 }
 
+/// Restart uWSGI: the unit behind the upstream when one is named (known or
+/// guessed from the socket), else Debian's and the emperor's `uwsgi`.
+pub fn uwsgi_restart(svc: &super::ctx::ServiceGuess) -> String {
+    if svc.name.starts_with('{') {
+        "sudo systemctl restart uwsgi".into()
+    } else {
+        svc.restart()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -342,6 +342,20 @@ impl<'a> Ctx<'a> {
             .find(|p| p.listen().is_some_and(|l| same_target(&l, addr)))
     }
 
+    /// The pasted uWSGI ini that listens on `addr`, with the option that
+    /// opens it and that option's protocol (`uwsgi`, `http`, …) and line.
+    pub fn uwsgi_listening_on(
+        &self,
+        addr: &Address,
+    ) -> Option<(&'a crate::facts::UwsgiIni, &'static str, &'static str, u64)> {
+        self.facts.uwsgi.iter().find_map(|u| {
+            u.sockets()
+                .into_iter()
+                .find(|(_, _, a, _)| same_target(a, addr))
+                .map(|(k, proto, _, line)| (u, k, proto, line))
+        })
+    }
+
     /// The service that backs `upstream`, with how sure we are.
     pub fn service_for(&self, upstream: Option<&Upstream>) -> ServiceGuess {
         let f = self.facts;

@@ -177,6 +177,38 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
              one of them does not allow it. The connect fails with errno 13 and nginx answers 502."
         );
     }
+    // A pasted uWSGI ini that creates this socket: its mode and group.
+    let uwsgi = ctx
+        .uwsgi_listening_on(&Address::Unix { path: path.clone() })
+        .map(|m| m.0);
+    if let Some(ini) = uwsgi {
+        let mode = ini.get("chmod-socket");
+        let group_writes = mode.is_some_and(|m| {
+            // `chmod-socket` alone means 666.
+            m.is_empty()
+                || m.len() >= 2 && matches!(m.as_bytes()[m.len() - 2], b'2' | b'3' | b'6' | b'7')
+        });
+        if let Some(line) = ini.line_of("chmod-socket").filter(|_| !group_writes) {
+            f.confidence += 0.08;
+            f.reasoning.push(format!(
+                "the uWSGI ini sets `chmod-socket = {}` (line {line}): the socket's group may not write",
+                mode.unwrap_or_default()
+            ));
+            f.add_evidence(EvidenceLine::marked(
+                line,
+                &format!("chmod-socket = {}", mode.unwrap_or_default()),
+                "chmod-socket",
+            ));
+        }
+        if let Some((gid, line)) = ini.keys.get("gid") {
+            if user_known && gid != &nginx_user {
+                f.reasoning.push(format!(
+                    "uWSGI runs with `gid = {gid}` (line {line}), so the socket's group is `{gid}`, not nginx's `{nginx_user}`"
+                ));
+                f.add_evidence(EvidenceLine::marked(*line, &format!("gid = {gid}"), "gid"));
+            }
+        }
+    }
     let acl_route = is_fpm && (ctx.distro() == Distro::Rhel || entry.is_some_and(|e| e.acl));
     if under_home(&path) {
         f.fixes.push(review(
@@ -234,6 +266,28 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.fixes.push(disruptive(
             format!("{fpm_test} && sudo systemctl restart {}", svc.name),
             "check the pool, then restart (not reload) so the socket is re-created with the new owner",
+        ));
+    } else if let Some(ini) = uwsgi.filter(|_| !socket_ok) {
+        // uWSGI creates the socket as its uid:gid with chmod-socket's mode:
+        // give it nginx's group and group write.
+        let file = ini.file.as_deref().unwrap_or("the uWSGI ini file");
+        let group = nginx_user.as_str();
+        f.fixes.push(review(
+            format!("# in {file} ([uwsgi] section):
+chmod-socket = 660
+gid = {group}"),
+            format!(
+                "uWSGI makes the socket group-writable and owned by group `{group}`, nginx's user{}",
+                if ini.get("uid").is_some() {
+                    "; `uid` stays the app's user"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        f.fixes.push(disruptive(
+            super::common::uwsgi_restart(&svc),
+            "restart uWSGI so the socket is re-created with the new group and mode",
         ));
     } else if !socket_ok {
         let group = entry

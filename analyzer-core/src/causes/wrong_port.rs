@@ -132,6 +132,19 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
             ));
         }
     }
+    // A uWSGI ini that opens its uwsgi socket elsewhere.
+    if up.scheme == "uwsgi" {
+        let other = ctx.facts.uwsgi.iter().find_map(|u| {
+            u.sockets()
+                .into_iter()
+                .find(|(_, proto, a, _)| *proto == "uwsgi" && !same(a, target))
+                .map(|(k, _, a, _)| (a, k, u))
+        });
+        if let Some((a, key, u)) = other {
+            let written = u.get(key).unwrap_or_default().to_string();
+            return Some((a, None, format!("the uWSGI ini's `{key} =` is {written}")));
+        }
+    }
     let wants_fpm = fastcgi || target.socket_path().is_some_and(|p| p.contains("php"));
     let pick = |l: &&Listener| -> bool {
         if covers(&l.addr, target) || !is_app(l) {
