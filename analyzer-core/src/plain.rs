@@ -34,16 +34,40 @@ pub fn is_plain(line: &str) -> bool {
 #[inline]
 pub fn is_plain_shape(line: &str) -> bool {
     let b = line.as_bytes();
-    // Nothing to trim at the end: the last byte is ASCII and not blank
-    // (`trim_end` only removes whitespace, which is ASCII here or starts
-    // with a byte >= 0x80).
-    let Some(&last) = b.last() else {
-        return false;
-    };
-    if last >= 0x80 || last == b' ' || last == b'\t' {
-        return false;
+    ends_plain(b) && (error_log_header(b) || address_first(b))
+}
+
+/// The shape a plain line of a big log has, from [`is_plain_shape`]'s
+/// checks, for the segmenter's fast lane that then goes straight to the
+/// parser of that shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    ErrorLog,
+    AccessLog,
+}
+
+/// [`is_plain_shape`], saying which shape.
+#[inline]
+pub(crate) fn shape(line: &str) -> Option<Shape> {
+    let b = line.as_bytes();
+    if !ends_plain(b) {
+        None
+    } else if error_log_header(b) {
+        Some(Shape::ErrorLog)
+    } else if address_first(b) {
+        Some(Shape::AccessLog)
+    } else {
+        None
     }
-    error_log_header(b) || address_first(b)
+}
+
+/// Nothing to trim at the end: the last byte is ASCII and not blank
+/// (`trim_end` only removes whitespace, which is ASCII here or starts with
+/// a byte >= 0x80).
+#[inline(always)]
+fn ends_plain(b: &[u8]) -> bool {
+    b.last()
+        .is_some_and(|&last| last < 0x80 && last != b' ' && last != b'\t')
 }
 
 /// `dddd/dd/dd dd:dd:dd [`, every `d` a digit.

@@ -716,8 +716,45 @@ impl Segmenter {
     }
 
     /// [`Self::line`] for a line known to have no control byte (the
-    /// analyzer checks whole chunks at once).
+    /// analyzer checks each line's bytes as it splits them).
+    ///
+    /// The fast lane of a big log: when nothing is open (no block, no user
+    /// correction) and the line has one of the two plain shapes, it goes
+    /// straight to that shape's parser, with the bookkeeping
+    /// [`Self::classify`] and [`Self::line_kind`] would do for it, and
+    /// nothing else: they would find no fence, marker, prompt or wrapper
+    /// (see [`crate::plain`]), and the first parser to take the line is
+    /// this one. A line the parser refuses takes the general path, which
+    /// asks it again (parsers change nothing when they refuse).
+    #[inline]
     pub(crate) fn line_without_controls(&mut self, no: u64, raw: &str) {
+        if self.fast && self.block.is_none() && self.overrides.is_empty() {
+            match crate::plain::shape(raw) {
+                Some(crate::plain::Shape::ErrorLog) => {
+                    if let Some(event) = self.error_log.line(no, raw, &mut self.facts) {
+                        self.facts.total_lines = no;
+                        self.wrapped = None;
+                        self.error_log_lines += 1;
+                        if event {
+                            self.events += 1;
+                        } else if looks_cut(raw) {
+                            self.wrapped = Some((no, raw.to_string(), 0));
+                        }
+                        self.note(Kind::NginxErrorLog, no);
+                        return;
+                    }
+                }
+                Some(crate::plain::Shape::AccessLog)
+                    if access_log::parse_line(no, raw, &mut self.facts) =>
+                {
+                    self.facts.total_lines = no;
+                    self.wrapped = None;
+                    self.note(Kind::NginxAccessLog, no);
+                    return;
+                }
+                _ => {}
+            }
+        }
         self.line_of(no, raw, true);
     }
 
