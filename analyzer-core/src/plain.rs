@@ -83,19 +83,41 @@ fn ends_plain(b: &[u8]) -> bool {
 #[inline]
 fn error_log_header(b: &[u8]) -> bool {
     const SHAPE: &[u8; 21] = b"dddd/dd/dd dd:dd:dd [";
+    /// For the eight bytes of `SHAPE` at `from`: the bits to compare and
+    /// their values (a digit's high nibble is 3, a literal's byte itself),
+    /// and what to add so a digit above 9 carries into its high nibble.
+    const fn masks(from: usize) -> [u64; 4] {
+        let (mut care, mut want, mut add, mut high) = (0, 0, 0, 0);
+        let mut i = 0;
+        while i < 8 {
+            let (s, at) = (SHAPE[from + i], 8 * i);
+            if s == b'd' {
+                care |= 0xf0 << at;
+                want |= 0x30 << at;
+                add |= 0x06 << at;
+                high |= 0xf0 << at;
+            } else {
+                care |= 0xff << at;
+                want |= (s as u64) << at;
+            }
+            i += 1;
+        }
+        [care, want, add, high]
+    }
+    /// `0x30..=0x39`: the high nibble is 3, and stays 3 after adding 6
+    /// (no carry can come from a lower byte: each one passed the first test).
+    #[inline(always)]
+    fn fits(w: &[u8], [care, want, add, high]: [u64; 4]) -> bool {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        (w & care == want) & (w.wrapping_add(add) & high == want & high)
+    }
     if b.len() <= SHAPE.len() {
         return false;
     }
-    // Without early exits, so the 21 checks compile to straight-line code.
-    let mut bad = false;
-    for (&s, &c) in SHAPE.iter().zip(b) {
-        bad |= if s == b'd' {
-            !c.is_ascii_digit()
-        } else {
-            c != s
-        };
-    }
-    !bad
+    // Three overlapping words, bytes 0..8, 8..16 and 13..21; no early exit.
+    fits(&b[..8], const { masks(0) })
+        & fits(&b[8..16], const { masks(8) })
+        & fits(&b[13..21], const { masks(13) })
 }
 
 /// A first word of digits and dots with at least one dot, then a space and
@@ -196,6 +218,41 @@ mod tests {
         ] {
             assert!(!is_plain(l), "{l:?}");
         }
+    }
+
+    /// The word-at-a-time header check against the shape read byte by
+    /// byte: every byte value at every place of the shape, on a header
+    /// that fits otherwise.
+    #[test]
+    fn error_log_header_is_the_shape_byte_by_byte() {
+        const SHAPE: &[u8; 21] = b"dddd/dd/dd dd:dd:dd [";
+        let reference = |b: &[u8]| {
+            b.len() > SHAPE.len()
+                && SHAPE.iter().zip(b).all(|(&s, &c)| {
+                    if s == b'd' {
+                        c.is_ascii_digit()
+                    } else {
+                        c == s
+                    }
+                })
+        };
+        let good = b"2024/01/15 10:23:45 [error] x".to_vec();
+        assert!(error_log_header(&good));
+        for at in 0..good.len() {
+            for c in 0..=255u8 {
+                let mut v = good.clone();
+                v[at] = c;
+                assert_eq!(error_log_header(&v), reference(&v), "{at} {c:#x}");
+            }
+        }
+        for len in 0..good.len() {
+            assert_eq!(
+                error_log_header(&good[..len]),
+                reference(&good[..len]),
+                "{len}"
+            );
+        }
+        assert!(error_log_header(b"0000/99/09 90:09:99 [x"));
     }
 
     /// Random lines built from the pieces that matter: whenever `is_plain`
