@@ -317,8 +317,10 @@ struct Split<'a> {
     head: &'a str,
     upstream: Option<&'a str>,
     /// The host, when the backward search saw the last `, host: "` or
-    /// showed there is none; `None` when it stopped before.
-    host: Option<Option<&'a str>>,
+    /// showed there is none; `None` when it stopped before. Its value is
+    /// cut at its quote only when asked ([`Self::host`]): most lines'
+    /// groups have all the hosts they keep.
+    host_at: Option<Option<&'a str>>,
 }
 
 impl<'a> Split<'a> {
@@ -343,7 +345,7 @@ impl<'a> Split<'a> {
             return Split {
                 head: msg,
                 upstream: None,
-                host: Some(None),
+                host_at: Some(None),
             };
         };
         // The comma at `split` opens `client` or `server`: neither field.
@@ -364,8 +366,14 @@ impl<'a> Split<'a> {
         Split {
             head: &msg[..split],
             upstream: upstream.map(|i| to_quote(&msg[i + ", upstream: \"".len()..])),
-            host: host_known.then(|| host.map(|i| to_quote(&msg[i + ", host: \"".len()..]))),
+            host_at: host_known.then(|| host.map(|i| &msg[i + ", host: \"".len()..])),
         }
+    }
+
+    /// See `host_at`.
+    #[inline]
+    fn host(&self) -> Option<Option<&'a str>> {
+        self.host_at.map(|h| h.map(to_quote))
     }
 }
 
@@ -1198,11 +1206,11 @@ impl Stream {
                 // The fields a group has enough of are not read: only
                 // those it still collects are looked for.
                 let wants = facts.wants(*index);
-                if wants.request || wants.client || (wants.host && split.host.is_none()) {
+                if wants.request || wants.client || (wants.host && split.host_at.is_none()) {
                     let f = Context::of(h.message);
                     (occ.request, occ.client, occ.host) = (f.request, f.client, f.host);
                 } else if wants.host {
-                    occ.host = split.host.flatten();
+                    occ.host = split.host().flatten();
                 }
                 occ.mark = mark.find(text, head_at, plain);
                 facts.add_to_group(*index, &occ);
@@ -1490,7 +1498,7 @@ mod tests {
                 (c.head, c.upstream),
                 "{msg:?}"
             );
-            if let Some(host) = split.host {
+            if let Some(host) = split.host() {
                 assert_eq!(host, c.host, "{msg:?}");
             }
             let (head, ctx, [upstream, request, host, client]) = reference_context(&msg);
