@@ -506,6 +506,10 @@ pub enum Signal {
     PhpFatal {
         what: String,
     },
+    /// `FastCGI sent in stderr: "Primary script unknown"`: PHP-FPM found no
+    /// file at `SCRIPT_FILENAME`. A 404 (`File not found.`), not a 502: no
+    /// rule reports it, the "what to paste next" advice uses it.
+    ScriptUnknown,
     // ---- gunicorn / uWSGI / Python ----
     GunicornWorkerTimeout,
     GunicornSigkill,

@@ -248,7 +248,10 @@ fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>)
             "Nothing to diagnose yet: paste nginx's error.log lines, config or command output."
                 .to_string()
         }
-        None => "No cause of a 502/504 found in this paste.".to_string(),
+        None => match crate::causes::hints::headline(facts) {
+            Some(h) => format!("No cause of a 502/504 found in this paste. {h}"),
+            None => "No cause of a 502/504 found in this paste.".to_string(),
+        },
     };
     Report {
         version: REPORT_VERSION,
@@ -273,7 +276,11 @@ fn build_report(seg: &Segmenter, bytes: u64, lines: u64, warnings: Vec<Warning>)
 fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
     use crate::causes::fixes::next;
     let f = &seg.facts;
-    let mut out = Vec::new();
+    // Messages that are no 502 cause but call for checks of their own.
+    let mut out = crate::causes::hints::script_unknown(&crate::causes::Ctx::new(f));
+    // PHP-FPM answered those: what listens and what runs is not the question.
+    let backend_answered = !out.is_empty();
+    let config_asked = out.iter().any(|n| n.paste.starts_with("sudo nginx -T"));
     if seg.error_log_lines == 0 {
         out.push(next(
             "sudo tail -n 100 /var/log/nginx/error.log",
@@ -291,19 +298,19 @@ fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
             "the access log shows 502/504 but no matching error line: error_log may be set to a level above `error`, or the backend returned the 502 itself ($upstream_status)",
         ));
     }
-    if f.config.is_none() {
+    if f.config.is_none() && !config_asked {
         out.push(next(
             "sudo nginx -T",
             "shows every proxy_pass/fastcgi_pass target and timeout nginx uses",
         ));
     }
-    if f.listeners.is_empty() {
+    if f.listeners.is_empty() && !backend_answered {
         out.push(next(
             "sudo ss -tlnpx",
             "shows what actually listens, to compare with the targets in the config",
         ));
     }
-    if f.services.is_empty() && f.pm2.is_empty() {
+    if f.services.is_empty() && f.pm2.is_empty() && !backend_answered {
         out.push(next(
             "systemctl --failed",
             "shows backend services that have stopped",

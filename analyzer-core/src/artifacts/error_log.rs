@@ -607,6 +607,9 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         }
     }
     if let Some(rest) = head.strip_prefix("FastCGI sent in stderr: ") {
+        if rest.starts_with("\"Primary script unknown") {
+            return Some((Signal::ScriptUnknown, None, "Primary script unknown"));
+        }
         return php_fatal(head, rest);
     }
     if head.starts_with("upstream sent too big header") {

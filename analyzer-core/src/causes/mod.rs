@@ -12,6 +12,7 @@
 
 pub mod ctx;
 pub mod fixes;
+pub mod hints;
 
 // Rules added with the cause catalogue (§2.7–2.26); `common` holds their shared queries.
 mod backend_oom;

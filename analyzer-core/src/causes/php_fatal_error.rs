@@ -60,7 +60,11 @@ FastCGI's stderr are not causes. The limit nginx's log shows is the one in
 force for that request, which a pool or `.user.ini` may set differently from
 php.ini. `Primary script unknown` is not a fatal error either: PHP-FPM
 found no file at `SCRIPT_FILENAME` (a wrong `root`, or a pool `chroot`),
-and the answer is a 404 `File not found.`, not a 502.
+and the answer is a 404 `File not found.`, not a 502. When nothing else is
+found, the report's "paste this next" list checks it: SCRIPT_FILENAME and
+`root` for the PHP location (from the pasted config), the file as the
+pool's user sees it, the path inside a PHP-FPM container, a pool `chroot`
+or `open_basedir`.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {

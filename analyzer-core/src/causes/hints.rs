@@ -1,0 +1,202 @@
+//! Advice for messages that explain a failing request but are not a cause
+//! of a 502/504, so no rule reports them: when nothing else is found, the
+//! report's "paste this next" list starts with what they call for, with the
+//! paste's own paths, locations and pools filled in.
+//!
+//! `Primary script unknown`: PHP-FPM got a `SCRIPT_FILENAME` that names no
+//! file it can open, and answers `File not found.` (a 404). The usual
+//! reasons: the PHP location sets no `SCRIPT_FILENAME` (it includes
+//! `fastcgi_params`, not `fastcgi.conf`); no `root` is in force there (set
+//! only in `location /`), so `$document_root` is nginx's compiled-in
+//! default; PHP-FPM runs in another container or a `chroot` where the path
+//! does not exist; `open_basedir`, or modes that keep the pool's user out.
+
+use super::common::{first_path, upstream_of};
+use super::fixes::next;
+use super::Ctx;
+use crate::facts::{Address, Signal};
+use crate::report::NextStep;
+
+/// A sentence for the headline of a report without causes, when the paste
+/// holds one of these messages.
+pub fn headline(facts: &crate::facts::Facts) -> Option<String> {
+    facts
+        .groups
+        .iter()
+        .any(|g| matches!(g.key.signal, Signal::ScriptUnknown))
+        .then(|| {
+            "PHP-FPM answers `Primary script unknown`: it finds no file at the SCRIPT_FILENAME nginx sends (its answer is a 404 `File not found.`), see the checks below.".to_string()
+        })
+}
+
+/// What to check for `Primary script unknown` (empty when the paste has none).
+pub fn script_unknown(ctx: &Ctx) -> Vec<NextStep> {
+    let groups = ctx.nginx_groups(|s| matches!(s, Signal::ScriptUnknown));
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let uri = first_path(&groups).unwrap_or_else(|| "/index.php".into());
+    let up = upstream_of(&groups);
+    let cfg = ctx.facts.config.as_ref();
+    // The fastcgi_pass to that address, else the only one (nginx logs the
+    // resolved address of `fastcgi_pass php:9000`).
+    let fcgi: Vec<_> = ctx
+        .passes()
+        .into_iter()
+        .filter(|p| p.directive == "fastcgi_pass")
+        .collect();
+    let pass = fcgi
+        .iter()
+        .find(|p| {
+            up.as_ref().is_none_or(|u| {
+                p.upstream
+                    .as_ref()
+                    .is_none_or(|pu| super::ctx::same_target(&pu.addr, &u.addr))
+            })
+        })
+        .or(match fcgi.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        })
+        .cloned();
+    let mut root: Option<String> = None;
+    match (cfg, &pass) {
+        (Some(cfg), Some(pass)) => {
+            let place = pass
+                .file
+                .as_ref()
+                .zip(pass.file_line)
+                .map(|(f, l)| format!("{f}:{l}"))
+                .unwrap_or_else(|| format!("line {}", pass.line));
+            let location = pass.location.as_deref().unwrap_or("the PHP location");
+            let script = cfg
+                .effective_all(pass, "fastcgi_param")
+                .into_iter()
+                .find(|d| d.arg(0) == Some("SCRIPT_FILENAME"))
+                .and_then(|d| d.arg(1).map(str::to_string));
+            let includes: Vec<String> = cfg
+                .effective_all(pass, "include")
+                .into_iter()
+                .filter_map(|d| d.arg(0).map(str::to_string))
+                .collect();
+            let sets_it = |i: &String| i.ends_with("fastcgi.conf") || i.contains("fastcgi-php");
+            root = cfg
+                .effective(pass, "root")
+                .and_then(|d| d.arg(0).map(|r| r.trim_end_matches('/').to_string()));
+            match &script {
+                Some(s) if !s.contains("$fastcgi_script_name") && !s.contains("$request_filename") => {
+                    out.push(next(
+                        "sudo nginx -T | grep -n SCRIPT_FILENAME",
+                        format!(
+                            "`location {location}` ({place}) sets SCRIPT_FILENAME to `{s}`, a fixed path: PHP-FPM runs that file for every request, and it does not exist. The usual value is `$document_root$fastcgi_script_name`"
+                        ),
+                    ));
+                }
+                None if !includes.iter().any(sets_it) => {
+                    out.push(next(
+                        "sudo nginx -T | grep -nE 'SCRIPT_FILENAME|include .*fastcgi'",
+                        format!(
+                            "no SCRIPT_FILENAME is set for `location {location}` ({place}){}: add `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` after the include (or `include fastcgi.conf;`, which sets it), then `sudo nginx -t` and reload",
+                            if includes.iter().any(|i| i.ends_with("fastcgi_params")) {
+                                ": it includes fastcgi_params, which (unlike fastcgi.conf) does not set it"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            if root.is_none() {
+                let elsewhere = cfg.find("root").into_iter().next().map(|d| {
+                    format!(
+                        " (the pasted `root {}` at {} is not in force there: move it up to the `server` block)",
+                        d.arg(0).unwrap_or_default(),
+                        d.location_label()
+                    )
+                });
+                out.push(next(
+                    "sudo nginx -T | grep -nE '^\\s*(root|server_name|location)'",
+                    format!(
+                        "no `root` is in force for `location {location}` ({place}){}: `$document_root` is then nginx's compiled-in default (html under its prefix), where the script is not",
+                        elsewhere.unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        _ => out.push(next(
+            "sudo nginx -T | grep -nE '^\\s*(root|location|fastcgi_pass|include)|SCRIPT_FILENAME'",
+            "shows the `root` and SCRIPT_FILENAME the PHP location passes to PHP-FPM: the file they name must exist for PHP-FPM",
+        )),
+    }
+    let file = match &root {
+        Some(r) if !r.contains('$') => format!("{r}{uri}"),
+        _ => format!("{{document_root}}{uri}"),
+    };
+    // PHP-FPM in another container looks the path up in its own filesystem.
+    let remote = pass
+        .as_ref()
+        .and_then(|p| p.upstream.as_ref())
+        .or(up.as_ref())
+        .and_then(|u| match &u.addr {
+            Address::Tcp { host, .. }
+                if !u.addr.is_loopback()
+                    && !host.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+            {
+                Some(host.clone())
+            }
+            _ => None,
+        });
+    if let Some(host) = &remote {
+        out.push(next(
+            format!("docker compose exec {host} ls -la {file}"),
+            format!(
+                "PHP-FPM runs in `{host}`, another container: it looks SCRIPT_FILENAME up in its own filesystem, so the code must be mounted at the same path in both containers (the same volume at {})",
+                root.as_deref().filter(|r| !r.contains('$')).unwrap_or("the nginx root")
+            ),
+        ));
+    } else {
+        let user = ctx
+            .facts
+            .pools
+            .iter()
+            .find_map(|p| p.get("user"))
+            .map(str::to_string)
+            .unwrap_or_else(|| ctx.nginx_user().0);
+        out.push(next(
+            format!("sudo -u {user} namei -l {file}"),
+            "PHP-FPM opens SCRIPT_FILENAME as the pool's user: the file must exist there, and every directory above it must let that user through (x)",
+        ));
+    }
+    // A pool chroot or open_basedir changes where, or whether, PHP may look.
+    let pool_limits: Vec<String> = ctx
+        .facts
+        .pools
+        .iter()
+        .flat_map(|p| {
+            ["chroot", "php_admin_value[open_basedir]"]
+                .into_iter()
+                .filter_map(move |k| p.get(k).map(|v| format!("`{k} = {v}` (pool {})", p.name)))
+        })
+        .collect();
+    if pool_limits.is_empty() {
+        out.push(next(
+            match &remote {
+                // The official php images keep their pools under /usr/local/etc.
+                Some(host) => format!("docker compose exec {host} grep -rnE '^\\s*(chroot|chdir|php_admin_value\\[open_basedir\\])' /usr/local/etc/"),
+                None => "sudo grep -rnE '^\\s*(chroot|chdir|php_admin_value\\[open_basedir\\])' /etc/php*/ /etc/php-fpm.d/ 2>/dev/null".into(),
+            },
+            "a pool `chroot` makes PHP-FPM look for SCRIPT_FILENAME inside the chroot, and an `open_basedir` that leaves out the document root keeps the script out",
+        ));
+    } else {
+        out.push(next(
+            "sudo grep -rnE '^\\s*(chroot|php_admin_value\\[open_basedir\\])' /etc/php*/ /etc/php-fpm.d/ 2>/dev/null",
+            format!(
+                "the pasted pool sets {}: SCRIPT_FILENAME must be a path inside it, as PHP-FPM sees it",
+                pool_limits.join(", ")
+            ),
+        ));
+    }
+    out
+}
