@@ -3,7 +3,7 @@
 //! PHP-FPM pool file and test command, the process-level partners that
 //! explain socket-level symptoms.
 
-use super::ctx::{php_version_in, Ctx};
+use super::ctx::{php_version_in, Ctx, HostOs};
 use crate::facts::{Action, Distro, EventGroup, Signal, Source, Upstream};
 
 /// `proxy`, `fastcgi`, `uwsgi`, `scgi` or `grpc`: the prefix of the
@@ -285,16 +285,28 @@ pub fn is_http_block_size(size: u32) -> bool {
 /// compose logs` when nginx runs in a container (its log goes to stderr).
 pub fn watch_log(ctx: &Ctx, fragment: &str) -> String {
     if ctx.facts.nginx_in_container {
-        format!("docker compose logs -f --since 1m {} 2>&1 | grep --line-buffered '{fragment}'   # expect no new lines", ctx.nginx_service())
-    } else {
-        super::fixes::watch_log(fragment)
+        return format!("docker compose logs -f --since 1m {} 2>&1 | grep --line-buffered '{fragment}'   # expect no new lines", ctx.nginx_service());
     }
+    match ctx.host_os() {
+        HostOs::Linux => super::fixes::watch_log(fragment),
+        HostOs::Mac => format!("tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered '{fragment}'   # Homebrew: \"$(brew --prefix)/var/log/nginx/error.log\"; expect no new lines"),
+        HostOs::Windows => format!("Get-Content logs\\error.log -Tail 50 -Wait | Select-String '{fragment}'   # PowerShell, in nginx's folder; expect no new lines"),
+    }
+}
+
+/// True when nginx runs on Linux (or nothing says otherwise): `dmesg`,
+/// `ss`, `journalctl` and `systemctl` apply.
+pub fn on_linux(ctx: &Ctx) -> bool {
+    ctx.host_os() == HostOs::Linux
 }
 
 /// The command that shows the backend's log: `docker compose logs` when
 /// nginx runs in a container and the backend's unit is unknown (then the
 /// backend is most likely a container too), else the service's own log.
 pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
+    if !on_linux(ctx) && !svc.known {
+        return "# the backend's own output at that time: the terminal or service it runs in, or its log file".into();
+    }
     if ctx.facts.nginx_in_container && !svc.known && svc.manager == super::ctx::Manager::Systemd {
         "docker compose logs --tail 200 {app_service}".to_string()
     } else {

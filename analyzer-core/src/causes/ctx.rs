@@ -8,6 +8,62 @@ use crate::facts::{Address, Distro, EventGroup, Facts, Listener, Signal, Source,
 
 pub struct Ctx<'a> {
     pub facts: &'a Facts,
+    os: HostOs,
+}
+
+/// The system nginx runs on, as far as the paste tells: commands differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostOs {
+    /// Linux, or nothing says otherwise.
+    Linux,
+    /// macOS or a BSD (`kevent()` lines, BSD errno numbers, Homebrew paths).
+    Mac,
+    /// Windows (`WSARecv()`, WSA error codes, `C:\` paths).
+    Windows,
+}
+
+/// What nginx's own lines (error.log messages, config file names) say
+/// about the system. Only sample lines and file names are read: bounded.
+fn host_os(facts: &Facts) -> HostOs {
+    let said = |needles: &[&str]| {
+        facts
+            .groups
+            .iter()
+            .filter(|g| g.key.source == Source::Nginx)
+            .any(|g| {
+                g.evidence()
+                    .any(|e| needles.iter().any(|n| e.text.contains(n)))
+            })
+    };
+    let files = || {
+        facts
+            .config
+            .iter()
+            .flat_map(|c| c.find("server"))
+            .filter_map(|d| d.file.clone())
+    };
+    if said(&[
+        "WSARecv()",
+        "WSASend()",
+        "(10061:",
+        "(10060:",
+        "(10054:",
+        "(10053:",
+    ]) || files().any(|f| f.get(1..3) == Some(":\\") || f.get(1..3) == Some(":/"))
+    {
+        HostOs::Windows
+    } else if said(&[
+        "kevent() reported",
+        "(61: Connection refused)",
+        "(60: Operation timed out)",
+        "(54: Connection reset by peer)",
+    ]) || files()
+        .any(|f| f.starts_with("/opt/homebrew/") || f.starts_with("/usr/local/etc/nginx/"))
+    {
+        HostOs::Mac
+    } else {
+        HostOs::Linux
+    }
 }
 
 /// Where the config names an upstream address.
@@ -166,7 +222,15 @@ pub fn php_version_in(s: &str) -> Option<String> {
 
 impl<'a> Ctx<'a> {
     pub fn new(facts: &'a Facts) -> Self {
-        Ctx { facts }
+        Ctx {
+            facts,
+            os: host_os(facts),
+        }
+    }
+
+    /// The system nginx runs on (see [`HostOs`]).
+    pub fn host_os(&self) -> HostOs {
+        self.os
     }
 
     /// nginx error-log groups with this signal predicate.
@@ -271,7 +335,14 @@ impl<'a> Ctx<'a> {
                 self.in_nginx_container("nginx -s reload")
             )
         } else {
-            "sudo nginx -t && sudo systemctl reload nginx".into()
+            match self.os {
+                HostOs::Linux => "sudo nginx -t && sudo systemctl reload nginx".into(),
+                // Homebrew's nginx runs as the user who started it.
+                HostOs::Mac => {
+                    "sudo nginx -t && sudo nginx -s reload   # Homebrew: without sudo".into()
+                }
+                HostOs::Windows => "nginx -t && nginx -s reload   # in nginx's folder".into(),
+            }
         }
     }
 

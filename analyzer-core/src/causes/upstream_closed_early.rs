@@ -112,7 +112,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .first_time
         .map(|t| format!(" --since '{}'", crate::time::format_time(t - 60)))
         .unwrap_or_default();
-    let container_backend = ctx.facts.nginx_in_container && !svc.known;
+    let linux = super::common::on_linux(ctx);
+    // In a container, or off Linux, the generic backend log command.
+    let container_backend = (ctx.facts.nginx_in_container || !linux) && !svc.known;
     match svc.manager {
         _ if container_backend => f.fixes.push(safe(
             super::common::backend_log_cmd(ctx, &svc),
@@ -124,10 +126,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         )),
         _ => f.fixes.push(safe(svc.logs(), "the backend's reason for closing, at the same time as nginx's lines")),
     }
-    f.fixes.push(safe(
-        "sudo dmesg -T | grep -iE 'killed process|out of memory|segfault' | tail -n 20",
-        "a kernel OOM kill or a segfault of the backend explains a silent close",
-    ));
+    if linux {
+        f.fixes.push(safe(
+            "sudo dmesg -T | grep -iE 'killed process|out of memory|segfault' | tail -n 20",
+            "a kernel OOM kill or a segfault of the backend explains a silent close",
+        ));
+    }
     if fastcgi {
         f.fixes.push(safe(
             format!(
@@ -151,6 +155,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     f.verify.push(if ctx.facts.nginx_in_container {
         format!("docker compose logs --since 10m {} 2>&1 | grep -c 'prematurely closed'   # run again later under the same traffic: expect 0", ctx.nginx_service())
+    } else if !linux {
+        super::common::watch_log(ctx, "prematurely closed")
     } else {
         "sudo grep -c 'prematurely closed' /var/log/nginx/error.log   # run twice under the same traffic: expect no growth".into()
     });
@@ -167,10 +173,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             },
             "the backend's log at the time of the 502 names the reason (worker timeout, crash, OOM)",
         ));
-        f.next.push(next(
-            "sudo dmesg -T | tail -n 50",
-            "shows OOM kills and segfaults",
-        ));
+        if linux {
+            f.next.push(next(
+                "sudo dmesg -T | tail -n 50",
+                "shows OOM kills and segfaults",
+            ));
+        }
         if ctx.facts.config.is_none() {
             f.next.push(next(
                 "sudo nginx -T | grep -nE 'keepalive|proxy_http_version|upstream '",

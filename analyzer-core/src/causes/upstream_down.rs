@@ -163,13 +163,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     // `kevent() reported that connect() failed`: nginx on macOS or a BSD;
     // `(10061: No connection could be made …)`: nginx on Windows. Neither
     // has systemctl, ss or journalctl.
-    let said = |needle: &str| {
-        groups
-            .iter()
-            .any(|g| g.head.iter().any(|e| e.text.contains(needle)))
-    };
-    let (kevent, windows) = (said("kevent() reported"), said("(10061:"));
-    if (kevent || windows) && !svc.known {
+    let os = ctx.host_os();
+    let windows = os == super::ctx::HostOs::Windows;
+    if os != super::ctx::HostOs::Linux && !svc.known {
         let port = match &target {
             Some(Address::Tcp { port: Some(p), .. }) => p.to_string(),
             _ => "{port}".to_string(),

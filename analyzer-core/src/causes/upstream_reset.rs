@@ -133,10 +133,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         super::common::backend_log_cmd(ctx, &svc),
         "the backend's log at the time of the reset (a crash, a kill, a rejected client)",
     ));
-    f.fixes.push(safe(
-        "sudo dmesg -T | grep -iE 'killed process|out of memory|segfault' | tail -n 20",
-        "a kernel OOM kill or a segfault explains a reset",
-    ));
+    let linux = super::common::on_linux(ctx);
+    if linux {
+        f.fixes.push(safe(
+            "sudo dmesg -T | grep -iE 'killed process|out of memory|segfault' | tail -n 20",
+            "a kernel OOM kill or a segfault explains a reset",
+        ));
+    }
     if fastcgi_tcp {
         let host = up.as_ref().and_then(|u| u.addr.host()).unwrap_or("");
         let allowed = ctx
@@ -164,22 +167,31 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "a reset during or right after the handshake points at TLS settings on the backend",
         ));
     }
-    f.fixes.push(safe(
-        format!("sudo tcpdump -ni any 'tcp port {} and (tcp[tcpflags] & tcp-rst != 0)' -c 20", port.map(|p| p.to_string()).unwrap_or_else(|| "{port}".into())),
-        "while reproducing: shows which side sends the reset (the backend, or a firewall in between)",
-    ));
-    if connecting * 2 > f.events {
+    if linux {
+        f.fixes.push(safe(
+            format!("sudo tcpdump -ni any 'tcp port {} and (tcp[tcpflags] & tcp-rst != 0)' -c 20", port.map(|p| p.to_string()).unwrap_or_else(|| "{port}".into())),
+            "while reproducing: shows which side sends the reset (the backend, or a firewall in between)",
+        ));
+    }
+    if connecting * 2 > f.events && linux {
         f.fixes.push(safe(
             "sysctl net.ipv4.tcp_abort_on_overflow net.core.somaxconn",
             "1 means a full accept queue answers with resets: the backend is saturated",
         ));
     }
-    f.verify
-        .push(super::common::watch_log(ctx, "reset by peer"));
+    f.verify.push(super::common::watch_log(
+        ctx,
+        // Windows words it `(10054: An existing connection was forcibly closed …)`.
+        if ctx.host_os() == super::ctx::HostOs::Windows {
+            "10054"
+        } else {
+            "reset by peer"
+        },
+    ));
     f.verify.push(super::fixes::curl_through_nginx(
         f.servers.first().map(String::as_str),
     ));
-    if partners.is_empty() {
+    if partners.is_empty() && linux {
         if !svc.known {
             f.next.push(next(
                 "systemctl list-units --type=service --state=running | grep -viE 'systemd|ssh|cron|dbus'",

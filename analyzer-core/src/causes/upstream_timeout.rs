@@ -103,7 +103,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ),
             "does the port answer at all from this host? hanging means network or firewall",
         ));
-        f.fixes.push(safe("sudo ss -tlnp", "on the backend host: Recv-Q close to Send-Q on the LISTEN line means the backend is saturated"));
+        if super::common::on_linux(ctx) {
+            f.fixes.push(safe("sudo ss -tlnp", "on the backend host: Recv-Q close to Send-Q on the LISTEN line means the backend is saturated"));
+        }
         f.fixes.push(disruptive(
             svc.restart(),
             "if the backend is hung, a restart clears its queue while you look for the cause",
@@ -174,14 +176,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             },
             "otherwise the backend kills the request first and nginx logs a 502 instead",
         ));
-        f.fixes.push(safe(svc.logs(), "find what is slow (database, external API, a job that belongs in a queue): a longer timeout only buys time"));
+        f.fixes.push(safe(super::common::backend_log_cmd(ctx, &svc), "find what is slow (database, external API, a job that belongs in a queue): a longer timeout only buys time"));
     }
     f.verify.push(super::fixes::curl_timed(
         f.servers.first().map(String::as_str),
         path.as_deref().unwrap_or("/"),
         "expect 200 under the limit",
     ));
-    f.verify.push(super::fixes::watch_log("upstream timed out"));
+    f.verify
+        .push(super::common::watch_log(ctx, "upstream timed out"));
     if ctx.facts.config.is_none() {
         f.next.push(super::fixes::next(
             "sudo nginx -T",
