@@ -58,6 +58,11 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 echo "building upstream-doctor (release-native) ..." >&2
 cargo build -q --profile release-native -p upstream-doctor
 bin=$target_dir/release-native/upstream-doctor
+# The floor: reading, splitting and the least per-line work any diagnosis
+# needs (analyzer-core/examples/scan_floor.rs), to say how far the doctor
+# is from what the work itself costs here, not only from grep.
+cargo build -q --profile release-native -p analyzer-core --example scan_floor
+floor_bin=$target_dir/release-native/examples/scan_floor
 
 # ---------------------------------------------------------------- input files
 
@@ -162,12 +167,13 @@ echo
 
 json_rows=""
 declare -A cpu_of rss_of bytes_of
-printf '%-8s %-22s %-18s %-16s %-14s %-14s %-18s\n' size "doctor MB/s" "doctor s" "peak RSS MB" "grep MB/s" "rg MB/s" "doctor/grep"
+printf '%-8s %-22s %-18s %-16s %-14s %-14s %-14s %-18s\n' size "doctor MB/s" "doctor s" "peak RSS MB" "floor MB/s" "grep MB/s" "rg MB/s" "doctor/grep"
 for s in $sizes; do
     f=$(log_for "$s")
     bytes=$(stat -c %s "$f")
     loops=$(((100 + s - 1) / s))
     read -r d_cpu d_wall d_rss <<<"$(measure "$bin" --json "$f")"
+    read -r f_cpu _ _ <<<"$(measure "$floor_bin" "$f")"
     read -r g_cpu _ _ <<<"$(measure grep -c upstream "$f")"
     r_cpu=""
     if [[ $have_rg -eq 1 ]]; then
@@ -175,21 +181,23 @@ for s in $sizes; do
     fi
     d_mbps=$(mbps "$bytes" "$d_cpu")
     g_mbps=$(mbps "$bytes" "$g_cpu")
+    f_mbps=$(mbps "$bytes" "$f_cpu")
     r_mbps=${r_cpu:+$(mbps "$bytes" "$r_cpu")}
     ratio=$(awk -v d="$d_cpu" -v g="$g_cpu" 'BEGIN { if (g <= 0) g = 0.001; printf "%.1f", d / g }')
     rss_mb=$(awk -v k="$d_rss" 'BEGIN { printf "%.1f", k / 1024 }')
     cpu_of[$s]=$d_cpu
     rss_of[$s]=$rss_mb
     bytes_of[$s]=$bytes
-    printf '%-8s %-22s %-18s %-16s %-14s %-14s %-18s\n' "${s}M" \
+    printf '%-8s %-22s %-18s %-16s %-14s %-14s %-14s %-18s\n' "${s}M" \
         "$(with_base "$d_mbps" "sizes.${s}.doctor_mbps")" \
         "$(with_base "$d_cpu" "sizes.${s}.doctor_cpu_s")" \
         "$(with_base "$rss_mb" "sizes.${s}.peak_rss_mb")" \
+        "$(with_base "$f_mbps" "sizes.${s}.floor_mbps")" \
         "$(with_base "$g_mbps" "sizes.${s}.grep_mbps")" \
         "${r_mbps:--}" \
         "$(with_base "${ratio}x" "sizes.${s}.ratio_to_grep")"
-    row=$(printf '"%s": {"bytes": %s, "doctor_cpu_s": %s, "doctor_wall_s": %s, "doctor_mbps": %s, "peak_rss_mb": %s, "grep_mbps": %s, "rg_mbps": %s, "ratio_to_grep": "%sx"}' \
-        "$s" "$bytes" "$d_cpu" "$d_wall" "$d_mbps" "$rss_mb" "$g_mbps" "${r_mbps:-null}" "$ratio")
+    row=$(printf '"%s": {"bytes": %s, "doctor_cpu_s": %s, "doctor_wall_s": %s, "doctor_mbps": %s, "peak_rss_mb": %s, "floor_mbps": %s, "grep_mbps": %s, "rg_mbps": %s, "ratio_to_grep": "%sx"}' \
+        "$s" "$bytes" "$d_cpu" "$d_wall" "$d_mbps" "$rss_mb" "$f_mbps" "$g_mbps" "${r_mbps:-null}" "$ratio")
     json_rows=${json_rows:+$json_rows, }$row
 done
 
