@@ -1190,6 +1190,10 @@ pub struct Container {
     pub ports: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oom_killed: Option<bool>,
+    /// A pod's namespace (`kubectl get pods -A`'s NAMESPACE column, or the
+    /// `-n` of the pasted `kubectl get pods` command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     pub line: u64,
 }
 
@@ -1324,6 +1328,8 @@ pub struct Facts {
     /// controller (its pod name on log lines, `kubectl logs -n ingress-nginx`):
     /// its config is set with Ingress annotations and its ConfigMap.
     pub ingress_nginx: bool,
+    /// A `kubectl get pods` table was pasted: the backends are pods.
+    pub kubernetes: bool,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,

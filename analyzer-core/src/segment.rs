@@ -363,6 +363,16 @@ fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
             }
         }
     }
+    // `kubectl get pods -n shop`: the pods' namespace; `cat app.ini`: the
+    // uWSGI ini's path. Their parsers read a `$ command` first line.
+    if matches!(b.kind, Kind::KubectlPods | Kind::UwsgiIni) {
+        if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {
+            out.push(BlockLine {
+                no: first.no,
+                text: format!("$ {cmd}"),
+            });
+        }
+    }
     // `cat /etc/php/8.1/fpm/pool.d/www.conf`: the pool file's path.
     if b.kind == Kind::FpmPool {
         if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {

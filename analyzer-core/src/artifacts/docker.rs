@@ -137,7 +137,8 @@ fn is_ports_cell(s: &str) -> bool {
 
 fn is_header(t: &str) -> bool {
     let up = t.trim_start();
-    (up.starts_with("CONTAINER ID") && up.contains("STATUS"))
+    is_kubectl_header(t)
+        || (up.starts_with("CONTAINER ID") && up.contains("STATUS"))
         || ((up.starts_with("NAME ") || up.starts_with("NAMES "))
             && (up.contains("STATUS") || up.contains("STATE")))
         || (up.starts_with("Name ") && up.contains("Command") && up.contains("State"))
@@ -145,6 +146,30 @@ fn is_header(t: &str) -> bool {
 
 fn has_status_cell(t: &str) -> bool {
     wide_cells(t).iter().any(|c| parse_status(c).is_some())
+}
+
+/// `kubectl get pods` (`NAME READY STATUS RESTARTS AGE`, with `-A` a
+/// NAMESPACE column first).
+pub fn is_kubectl_header(line: &str) -> bool {
+    let t = line.trim();
+    (t.starts_with("NAME ") || t.starts_with("NAMESPACE "))
+        && t.contains(" READY ")
+        && t.contains(" STATUS ")
+        && t.contains("RESTARTS")
+}
+
+/// `kubectl … -n shop`, `--namespace shop`, `--namespace=shop`.
+pub fn kubectl_namespace(cmd: &str) -> Option<String> {
+    let mut words = cmd.split_whitespace();
+    while let Some(w) = words.next() {
+        if let Some(ns) = w.strip_prefix("--namespace=") {
+            return Some(ns.to_string()).filter(|n| !n.is_empty());
+        }
+        if w == "-n" || w == "--namespace" {
+            return words.next().map(str::to_string);
+        }
+    }
+    None
 }
 
 pub fn starts(line: &str) -> bool {
@@ -258,7 +283,9 @@ fn push_container(
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect(),
-        oom_killed: None,
+        // `kubectl get pods` shows the last termination's reason as STATUS.
+        oom_killed: (status.trim() == "OOMKilled").then_some(true),
+        namespace: None,
         line,
     });
 }
@@ -345,16 +372,24 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
     let mut v1 = false;
     // `docker ps` puts NAMES last; compose and `--format` tables first.
     let mut name_last = false;
+    // The `-n` of a `kubectl get pods` command the segmenter put first.
+    let mut namespace: Option<String> = None;
+    let start = facts.containers.len();
     for l in lines {
         let raw = l.text.trim_end();
         let t = raw.trim();
         if t.is_empty() || t.bytes().all(|b| b == b'-') {
             continue;
         }
+        if let Some(cmd) = t.strip_prefix("$ ") {
+            namespace = kubectl_namespace(cmd);
+            continue;
+        }
         if super::misc::inspect_state(l.no, t, facts) {
             continue;
         }
         if is_header(raw) {
+            facts.kubernetes |= is_kubectl_header(raw);
             v1 = t.starts_with("Name ") && !t.starts_with("NAME");
             name_last = t.ends_with("NAMES")
                 || t.ends_with("NAMES SIZE")
@@ -388,17 +423,26 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         };
         match slice_row(raw, cols) {
             Some(row) => {
+                let before = facts.containers.len();
                 let name = get(&row, &["NAMES", "NAME"]).unwrap_or_default();
                 let status = get(&row, &["STATUS", "STATE"]).unwrap_or_default();
                 let image = get(&row, &["IMAGE"]);
                 let ports = get(&row, &["PORTS"]).unwrap_or_default();
                 if parse_status(&status).is_some() {
                     push_container(facts, &name, image.as_deref(), &status, &ports, l.no);
+                    if let Some(c) = facts.containers.get_mut(before) {
+                        c.namespace = get(&row, &["NAMESPACE"]);
+                    }
                 } else {
                     by_content(&wide_cells(raw), name_last, l.no, facts);
                 }
             }
             None => by_content(&wide_cells(raw), name_last, l.no, facts),
+        }
+    }
+    for c in facts.containers.iter_mut().skip(start) {
+        if c.namespace.is_none() {
+            c.namespace.clone_from(&namespace);
         }
     }
 }

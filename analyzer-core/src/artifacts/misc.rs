@@ -185,6 +185,7 @@ pub(crate) fn inspect_state(line_no: u64, t: &str, facts: &mut Facts) -> bool {
             health: None,
             ports: Vec::new(),
             oom_killed: oom,
+            namespace: None,
             line: line_no,
         }),
     }

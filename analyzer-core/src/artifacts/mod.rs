@@ -60,6 +60,8 @@ pub enum Kind {
     Ps,
     Curl,
     DockerPs,
+    /// `kubectl get pods`: read by the `docker ps` parser (pods are containers).
+    KubectlPods,
     ComposeFile,
     /// `/etc/os-release`, `uname`: which system this is.
     System,
@@ -93,6 +95,7 @@ impl Kind {
         Kind::Ps,
         Kind::Curl,
         Kind::DockerPs,
+        Kind::KubectlPods,
         Kind::ComposeFile,
         Kind::System,
         Kind::Unrecognised,
@@ -125,6 +128,7 @@ impl Kind {
             Kind::Ps => "ps",
             Kind::Curl => "curl",
             Kind::DockerPs => "docker_ps",
+            Kind::KubectlPods => "kubectl_pods",
             Kind::ComposeFile => "compose_file",
             Kind::System => "system",
             Kind::Unrecognised => "unrecognised",
@@ -163,6 +167,7 @@ impl Kind {
             Kind::Ps => "ps",
             Kind::Curl => "curl",
             Kind::DockerPs => "docker ps",
+            Kind::KubectlPods => "kubectl get pods",
             Kind::ComposeFile => "docker compose file",
             Kind::System => "system info",
             Kind::Unrecognised => "unrecognised",
@@ -216,6 +221,8 @@ pub fn block_start(line: &str) -> Option<Kind> {
         Some(Kind::Listeners)
     } else if pm2::starts(line) {
         Some(Kind::Pm2List)
+    } else if docker::is_kubectl_header(line) {
+        Some(Kind::KubectlPods)
     } else if docker::starts(line) {
         Some(Kind::DockerPs)
     } else if curl::starts(line) {
@@ -253,7 +260,7 @@ pub fn block_continues(kind: Kind, line: &str, st: &mut BlockState) -> bool {
         Kind::SystemctlStatus => systemd::continues(line),
         Kind::Ls => ls::continues(line),
         Kind::Pm2List => pm2::continues(line),
-        Kind::DockerPs => docker::continues(line),
+        Kind::DockerPs | Kind::KubectlPods => docker::continues(line),
         Kind::ComposeFile => docker::compose_continues(line),
         Kind::Curl => curl::continues(line),
         _ => false,
@@ -290,7 +297,7 @@ pub fn parse_block(
         Kind::SystemctlStatus => systemd::parse(lines, facts),
         Kind::Ls => ls::parse(lines, facts),
         Kind::Pm2List => pm2::parse(lines, facts),
-        Kind::DockerPs => docker::parse(lines, facts),
+        Kind::DockerPs | Kind::KubectlPods => docker::parse(lines, facts),
         Kind::ComposeFile => docker::parse_compose(lines, facts),
         Kind::Curl => curl::parse(lines, facts),
         _ => {}
@@ -339,7 +346,7 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         "docker" | "docker-compose" | "podman" if has("ps") => Kind::DockerPs,
         "docker" | "podman" if has("inspect") && all.contains("OOMKilled") => Kind::DockerPs,
         "docker" | "docker-compose" | "kubectl" if has("logs") => return None,
-        "kubectl" if has("get") && has("pod") => Kind::DockerPs,
+        "kubectl" if has("get") && has("pod") => Kind::KubectlPods,
         "curl" | "wget" | "http" => Kind::Curl,
         "dmesg" => Kind::KernelLog,
         "ausearch" => Kind::AuditLog,

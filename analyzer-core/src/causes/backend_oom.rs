@@ -278,8 +278,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.reasoning
             .push("no kernel OOM line confirms it: `dmesg` would".into());
     }
+    // A pod that `kubectl get pods` shows OOMKilled: the commands are kubectl's.
+    let pod = containers
+        .iter()
+        .find(|c| ctx.facts.kubernetes || c.namespace.is_some());
     let who = victim.clone().unwrap_or_else(|| {
-        if !heap.is_empty() && svc.name == "{service}" {
+        if let Some(p) = pod {
+            workload_of(&p.name).to_string()
+        } else if !heap.is_empty() && svc.name == "{service}" {
             "node".into()
         } else {
             svc.name.clone()
@@ -306,7 +312,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if unrelated {
             format!("The kernel's OOM killer killed `{who}`; the machine is short of memory, which can slow or starve the backend too.")
         } else if strong {
-            if !containers.is_empty() && kills.is_empty() {
+            if pod.is_some() && kills.is_empty() {
+                format!("Kubernetes reports the pod of `{who}` OOMKilled: its container reached its memory limit and the kernel killed it.")
+            } else if !containers.is_empty() && kills.is_empty() {
                 format!("Docker reports the container of `{who}` OOMKilled: it reached its memory limit (or the host ran out) and the kernel killed it.")
             } else if cgroup {
                 format!("`{who}` reached the memory limit of its cgroup (a systemd MemoryMax= or a container limit) and the kernel killed it.")
@@ -324,6 +332,31 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             " Requests it was serving were cut off and new ones refused until it came back, so nginx answered 502."
         }
     );
+    if let Some(p) = pod {
+        let n = p
+            .namespace
+            .as_deref()
+            .or_else(|| ctx.pod_namespace())
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        let name = &p.name;
+        f.fixes.push(safe(
+            format!("kubectl describe pod{n} {name} | grep -A6 -E 'Last State|Limits'"),
+            "the last termination (OOMKilled, exit code 137) and the memory limit it hit",
+        ));
+        f.fixes.push(safe(
+            format!("kubectl top pod{n} {name}"),
+            "what it uses now (needs metrics-server): compare with the limit",
+        ));
+        f.fixes.push(review(
+            format!("kubectl set resources deployment/{who}{n} --limits=memory={{limit}} --requests=memory={{request}}"),
+            "a limit that fits the app's real need (or lower its use: fewer workers, smaller caches); this rolls the pods out again",
+        ));
+        f.verify.push(format!(
+            "kubectl get pods{n} | grep {who}   # expect Running, RESTARTS not increasing"
+        ));
+        return vec![f];
+    }
     if !strong {
         f.fixes.push(safe(
             "sudo dmesg -T | grep -iE 'out of memory|oom-kill|killed process' | tail -n 20",
@@ -413,6 +446,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "the memory the machine has, to size workers and limits",
     ));
     vec![f]
+}
+
+/// A pod's workload: `payments-api-5f6d7c8b9-x2x7w` → `payments-api` (a
+/// Deployment's pods end in the ReplicaSet's hash and their own).
+fn workload_of(pod: &str) -> &str {
+    let hashy = |w: &str| {
+        w.len() >= 5
+            && w.len() <= 10
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let mut parts: Vec<&str> = pod.split('-').collect();
+    if parts.len() >= 3 && hashy(parts[parts.len() - 1]) && hashy(parts[parts.len() - 2]) {
+        parts.truncate(parts.len() - 2);
+        let n: usize = parts.iter().map(|p| p.len() + 1).sum::<usize>() - 1;
+        return &pod[..n];
+    }
+    pod
 }
 
 enum Kind {
@@ -588,6 +639,15 @@ fn victim_fit(victim: &str, hints: &[String]) -> Fit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pod_names_give_their_workload() {
+        assert_eq!(workload_of("payments-api-5f6d7c8b9-x2x7w"), "payments-api");
+        assert_eq!(workload_of("web-7c9f8d6b5d-4kq2x"), "web");
+        assert_eq!(workload_of("redis-0"), "redis-0");
+        assert_eq!(workload_of("-"), "-");
+        assert_eq!(workload_of(""), "");
+    }
 
     #[test]
     fn victims_are_matched_to_the_backend() {

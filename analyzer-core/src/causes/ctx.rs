@@ -228,6 +228,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The one namespace of every pasted pod (`kubectl get pods -n shop`),
+    /// if they name one and only one.
+    pub fn pod_namespace(&self) -> Option<&'a str> {
+        let mut all = self
+            .facts
+            .containers
+            .iter()
+            .filter_map(|c| c.namespace.as_deref());
+        let first = all.next()?;
+        all.all(|n| n == first).then_some(first)
+    }
+
     /// The system nginx runs on (see [`HostOs`]).
     pub fn host_os(&self) -> HostOs {
         self.os

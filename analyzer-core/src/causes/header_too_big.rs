@@ -199,7 +199,10 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
     };
     if ctx.facts.ingress_nginx && p == "proxy" {
         f.fixes.push(review(
-            "kubectl annotate ingress {ingress} -n {namespace} --overwrite nginx.ingress.kubernetes.io/proxy-buffer-size=16k",
+            format!(
+                "kubectl annotate ingress {{ingress}} -n {} --overwrite nginx.ingress.kubernetes.io/proxy-buffer-size=16k",
+                ctx.pod_namespace().unwrap_or("{namespace}")
+            ),
             "ingress-nginx sets proxy_buffer_size from this annotation (or `proxy-buffer-size` in its ConfigMap for every Ingress)",
         ));
     } else {

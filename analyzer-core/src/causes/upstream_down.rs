@@ -156,7 +156,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "the socket file is left over from a process that is gone; remove it and let the service create a fresh one",
         ));
     }
-    if ctx.facts.ingress_nginx {
+    if ctx.facts.ingress_nginx || ctx.facts.kubernetes {
         pod_down(ctx, &mut f, &target_s);
         return vec![f];
     }
@@ -271,10 +271,19 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str) {
         }
         None => "{pod}".to_string(),
     };
+    let ns = pod
+        .and_then(|p| p.namespace.as_deref())
+        .or_else(|| ctx.pod_namespace());
+    let n = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
     f.title = format!("No pod answers on {target}");
     f.summary = format!(
-        "ingress-nginx sends the requests to the pod address {target}, and the connection is refused: the pod's \
-         container is not running (crashing, restarting) or does not listen on that port. Every such request fails with 502."
+        "{} sends the requests to the pod address {target}, and the connection is refused: the pod's \
+         container is not running (crashing, restarting) or does not listen on that port. Every such request fails with 502.",
+        if ctx.facts.ingress_nginx {
+            "ingress-nginx"
+        } else {
+            "nginx"
+        }
     );
     if pod.is_none() {
         f.fixes.push(safe(
@@ -283,18 +292,25 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str) {
         ));
     }
     f.fixes.push(safe(
-        format!("kubectl logs {name} --previous --tail 100"),
-        "the crashed container's own last words (add -n <namespace>)",
+        format!("kubectl logs{n} {name} --previous --tail 100"),
+        if ns.is_some() {
+            "the crashed container's own last words"
+        } else {
+            "the crashed container's own last words (add -n <namespace>)"
+        },
     ));
     f.fixes.push(safe(
-        format!("kubectl describe pod {name}"),
+        format!("kubectl describe pod{n} {name}"),
         "events: OOMKilled, failing probes, a bad image or a missing secret",
     ));
     f.fixes.push(safe(
-        "kubectl get endpoints -A | grep -v '<none>'",
+        match ns {
+            Some(ns) => format!("kubectl get endpoints -n {ns}"),
+            None => "kubectl get endpoints -A | grep -v '<none>'".into(),
+        },
         "the Service's targetPort must be the port the container listens on",
     ));
     f.verify.push(format!(
-        "kubectl get pod {name}   # expect READY 1/1, STATUS Running, RESTARTS not increasing"
+        "kubectl get pod{n} {name}   # expect READY 1/1, STATUS Running, RESTARTS not increasing"
     ));
 }

@@ -158,7 +158,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         };
         if ctx.facts.ingress_nginx {
             f.fixes.push(review(
-                format!("kubectl annotate ingress {{ingress}} -n {{namespace}} --overwrite nginx.ingress.kubernetes.io/proxy-read-timeout={secs} nginx.ingress.kubernetes.io/proxy-send-timeout={secs}"),
+                format!("kubectl annotate ingress {{ingress}} -n {} --overwrite nginx.ingress.kubernetes.io/proxy-read-timeout={secs} nginx.ingress.kubernetes.io/proxy-send-timeout={secs}", ctx.pod_namespace().unwrap_or("{namespace}")),
                 "ingress-nginx sets the timeouts of this Ingress's locations from these annotations (seconds)",
             ));
         } else {
