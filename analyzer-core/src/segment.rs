@@ -878,6 +878,12 @@ impl Segmenter {
         if let Some(cmd) = parse_prompt(unquoted).or_else(|| bare_command(unquoted)) {
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;
+            } else if let Some(c) = artifacts::docker::nginx_logs_container(cmd) {
+                self.facts.nginx_in_container = true;
+                if self.facts.nginx_service.is_none() {
+                    self.facts.nginx_service =
+                        Some(crate::causes::ctx::compose_service(c).to_string());
+                }
             }
             self.close_block();
             self.expect = artifacts::kind_for_command(cmd);

@@ -158,6 +158,24 @@ pub fn is_kubectl_header(line: &str) -> bool {
         && t.contains("RESTARTS")
 }
 
+/// `docker logs nginx`, `docker compose logs -f nginx`: the nginx container
+/// whose log follows (nginx then runs in a container).
+pub fn nginx_logs_container(cmd: &str) -> Option<&str> {
+    let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
+    if !matches!(words.next()?, "docker" | "docker-compose" | "podman") {
+        return None;
+    }
+    let after: Vec<&str> = words.skip_while(|w| *w != "logs").skip(1).collect();
+    let end = after
+        .iter()
+        .position(|w| w.starts_with('|'))
+        .unwrap_or(after.len());
+    after[..end]
+        .iter()
+        .rfind(|w| !w.starts_with('-') && w.contains("nginx"))
+        .copied()
+}
+
 /// `kubectl … -n shop`, `--namespace shop`, `--namespace=shop`.
 pub fn kubectl_namespace(cmd: &str) -> Option<String> {
     let mut words = cmd.split_whitespace();

@@ -126,19 +126,52 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "names the app's service, so the fix can use it",
         ));
     }
-    f.title = format!(
-        "nginx's container connects to its own {} — the app is another container",
-        up.addr.display()
-    );
-    f.summary = format!(
-        "Inside the nginx container, {} is nginx itself; the app runs in another container. Proxy to the app's compose service \
-         name ({service}:{port}) on a shared network, and make the app listen on 0.0.0.0.",
-        up.addr.display()
-    );
+    // Neither a compose file nor `docker ps` names the app: it may as well
+    // run on the host itself.
+    let unknown_app = from_compose.is_none() && app.is_none();
+    if unknown_app {
+        f.title = format!(
+            "nginx's container connects to its own {}, not to the app",
+            up.addr.display()
+        );
+        f.summary = format!(
+            "Inside the nginx container, {} is nginx itself, not the host and not another container. Proxy to the app's \
+             compose service name ({service}:{port}) when the app is a container, or to host.docker.internal:{port} when \
+             it runs on the host; either way the app must listen on 0.0.0.0.",
+            up.addr.display()
+        );
+    } else {
+        f.title = format!(
+            "nginx's container connects to its own {} — the app is another container",
+            up.addr.display()
+        );
+        f.summary = format!(
+            "Inside the nginx container, {} is nginx itself; the app runs in another container. Proxy to the app's compose service \
+             name ({service}:{port}) on a shared network, and make the app listen on 0.0.0.0.",
+            up.addr.display()
+        );
+    }
+    // The directive as nginx uses it for this scheme (`fastcgi_pass php:9000;`).
+    let pass_to = |host: &str| match up.scheme.as_str() {
+        "http" | "https" => format!("proxy_pass {}://{host}:{port};", up.scheme),
+        other => format!(
+            "{}_pass {host}:{port};",
+            super::common::directive_prefix(other)
+        ),
+    };
     f.fixes.push(review(
-        format!("# in the nginx config inside the container:\nproxy_pass http://{service}:{port};"),
+        format!(
+            "# in the nginx config inside the container:\n{}",
+            pass_to(&service)
+        ),
         "containers reach each other by service name on a shared compose network",
     ));
+    if unknown_app {
+        f.fixes.push(review(
+            format!("# or, when the app runs on the host itself (not in a container):\n{}\n# and, on Linux, in nginx's compose service:\nextra_hosts:\n  - \"host.docker.internal:host-gateway\"", pass_to("host.docker.internal")),
+            "the host is not localhost from inside a container; Docker Desktop knows the name, Linux needs the mapping",
+        ));
+    }
     f.fixes.push(review(
         "# in the app: listen on 0.0.0.0 (Node: app.listen(PORT, '0.0.0.0'); gunicorn --bind 0.0.0.0:8000; Vite --host 0.0.0.0)",
         "an app bound to 127.0.0.1 inside its container cannot be reached from outside it",
