@@ -7,6 +7,11 @@
 #   bench/bench.sh --save-baseline  # also write bench/baseline.json
 #   bench/bench.sh --browser        # also the browser bench (bench/browser-bench.mjs)
 #
+# Beside them: the floor (analyzer-core/examples/scan_floor: reading,
+# splitting and the least per-line work a diagnosis needs) and, when
+# valgrind is installed, instruction counts of both (BENCH_INSTR_SIZE MiB,
+# default 100), which do not move with the machine's load.
+#
 # Builds the CLI with the `release-native` profile, generates the logs once
 # (bench/gen_logs.py; cached in $BENCH_DIR, default /tmp; the smaller files
 # are line-aligned prefixes of the largest) and runs each program REPEAT
@@ -34,7 +39,7 @@ for arg in "$@"; do
         --save-baseline) save=1 ;;
         --browser) browser=1 ;;
         -h | --help)
-            sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -212,6 +217,33 @@ for s in $sizes; do
         "${rss_of[$s]}"
 done
 
+# Instruction counts (valgrind's callgrind, when installed) do not move
+# with the machine's load as times do: on a shared machine they are the
+# figures that show a regression. One log of BENCH_INSTR_SIZE MiB
+# (default 100), the doctor and the floor.
+instr_json=null
+if command -v valgrind >/dev/null; then
+    isize=${BENCH_INSTR_SIZE:-100}
+    f=$(log_for "$isize")
+    bytes=$(stat -c %s "$f")
+    instructions() {
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+            awk '/ refs:/ { gsub(",", "", $NF); print $NF }'
+    }
+    d_ir=$(instructions "$bin" --json "$f")
+    f_ir=$(instructions "$floor_bin" "$f")
+    per_byte() { awk -v n="$1" -v b="$bytes" 'BEGIN { printf "%.2f", n / b }'; }
+    echo
+    echo "instructions (callgrind, ${isize} MiB log; the same on every run, whatever the load):"
+    printf '  doctor %s (%s a byte)   floor %s (%s a byte)\n' \
+        "$(with_base "$d_ir" "instructions.doctor")" "$(per_byte "$d_ir")" \
+        "$(with_base "$f_ir" "instructions.floor")" "$(per_byte "$f_ir")"
+    instr_json=$(printf '{"size_mb": %s, "doctor": %s, "floor": %s}' "$isize" "${d_ir:-null}" "${f_ir:-null}")
+else
+    echo
+    echo "instructions: valgrind not installed (apt-get install valgrind), skipped"
+fi
+
 wasm_gz=null
 wasm=$(find www/pkg -maxdepth 1 -name '*.wasm' 2>/dev/null | head -n 1 || true)
 if [[ -n $wasm ]]; then
@@ -245,8 +277,8 @@ if [[ $save -eq 1 ]]; then
         # Not measured this time: keep the baseline's browser figures.
         browser_json=$(BASE_JSON=$base_json python3 -c 'import json, os; print(json.dumps((json.loads(os.environ["BASE_JSON"] or "{}")).get("browser")))')
     fi
-    printf '{\n  "machine": "%s",\n  "commit": "%s",\n  "repeat": %s,\n  "wasm_gzip_bytes": %s,\n  "sizes": {%s},\n  "browser": %s\n}\n' \
-        "$machine" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$repeat" "$wasm_gz" "$json_rows" "$browser_json" |
+    printf '{\n  "machine": "%s",\n  "commit": "%s",\n  "repeat": %s,\n  "wasm_gzip_bytes": %s,\n  "sizes": {%s},\n  "instructions": %s,\n  "browser": %s\n}\n' \
+        "$machine" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$repeat" "$wasm_gz" "$json_rows" "$instr_json" "$browser_json" |
         python3 -m json.tool >"$baseline.tmp"
     mv "$baseline.tmp" "$baseline"
     echo
