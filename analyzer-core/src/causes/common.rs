@@ -391,7 +391,11 @@ pub fn pass_for(ctx: &Ctx, up: &Upstream) -> Option<crate::artifacts::nginx_conf
             })
         })
     };
-    direct.or_else(via_block).cloned()
+    direct
+        .or_else(via_block)
+        .cloned()
+        // A name nginx logged resolved (`proxy_pass http://web:8000` → 172.18.0.3:8000).
+        .or_else(|| ctx.config_line_for(&up.addr).map(|c| c.pass))
 }
 
 /// A size as nginx writes it (`4k`, `16K`, `1m`, `8192`) in KiB.

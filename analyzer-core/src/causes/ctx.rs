@@ -414,6 +414,30 @@ impl<'a> Ctx<'a> {
                 });
             }
         }
+        // nginx logs the address a name resolved to (`fastcgi_pass php:9000`
+        // → `172.19.0.3:9000`): the one pass to a host name on that port.
+        if let Address::Tcp {
+            host,
+            port: Some(port),
+        } = addr
+        {
+            if host.parse::<std::net::IpAddr>().is_ok() {
+                let named: Vec<&Pass> = passes
+                    .iter()
+                    .filter(|p| {
+                        p.upstream.as_ref().is_some_and(|u| {
+                            u.effective_port() == Some(*port)
+                                && u.addr.host().is_some_and(|h| {
+                                    h.parse::<std::net::IpAddr>().is_err() && h != "localhost"
+                                })
+                        })
+                    })
+                    .collect();
+                if let [p] = named.as_slice() {
+                    return Some(ConfigRef::of_pass(p));
+                }
+            }
+        }
         None
     }
 
