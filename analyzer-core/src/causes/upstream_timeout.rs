@@ -133,6 +133,28 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ))
         });
         let mut secs = 300;
+        // The pasted uWSGI ini's own limit: when it is longer than nginx's
+        // wait, nginx gives up first and its timeout is the one to raise.
+        let harakiri = up
+            .as_ref()
+            .and_then(|u| ctx.uwsgi_listening_on(&u.addr))
+            .and_then(|(ini, ..)| {
+                let v = ini.get("harakiri")?;
+                Some((v.trim().parse::<u64>().ok()?, ini.line_of("harakiri")?))
+            });
+        if let Some((h, line)) = harakiri {
+            let waits = current.as_ref().map_or(60, |c| c.0);
+            if h > waits {
+                f.reasoning.push(format!(
+                    "uWSGI's `harakiri = {h}` (line {line}) lets a request run {h}s, longer than nginx waits ({waits}s): nginx gives up first"
+                ));
+                f.add_evidence(crate::facts::EvidenceLine::new(
+                    line,
+                    &format!("harakiri = {h}"),
+                ));
+                secs = secs.max(h);
+            }
+        }
         if let Some((s, written, line, label)) = &current {
             f.reasoning.push(format!(
                 "`{prefix}_read_timeout` is {written} here ({label}): the backend took longer still"
@@ -142,6 +164,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 &format!("{prefix}_read_timeout {written};"),
             ));
             secs = (s * 2).max(300);
+        }
+        // nginx should wait at least as long as uWSGI lets a request run.
+        if let Some((h, _)) = harakiri {
+            secs = secs.max(h);
         }
         let place = match &pass {
             Some(ps) => format!(
@@ -171,6 +197,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.fixes.push(safe(
             match prefix {
                 "fastcgi" => format!("# keep PHP's own limits at least as long: max_execution_time = {secs} (php.ini of FPM), request_terminate_timeout = {secs}s (the pool)"),
+                "uwsgi" if harakiri.is_some_and(|(h, _)| h >= secs) => format!("# uWSGI's harakiri ({}) already allows {secs}s: keep it at least as long as uwsgi_read_timeout", harakiri.map_or(0, |(h, _)| h)),
                 "uwsgi" => format!("# keep uWSGI's own limit at least as long: harakiri = {secs}"),
                 _ => format!("# keep the backend's own limit at least as long: gunicorn --timeout {secs}, uWSGI harakiri = {secs}, Node server.requestTimeout / server.headersTimeout"),
             },
