@@ -614,6 +614,15 @@ impl<'a> Ctx<'a> {
                     known: true,
                 };
             }
+            // A pasted uWSGI ini serves it: Debian's and the emperor's unit
+            // is `uwsgi` (a unit of the app's own may run it instead).
+            if self.uwsgi_listening_on(&u.addr).is_some() {
+                return ServiceGuess {
+                    name: "uwsgi".into(),
+                    manager: Manager::Systemd,
+                    known: false,
+                };
+            }
             // A socket named after its service: /run/gunicorn/app.sock, /run/myapp.sock
             if let Some(p) = u.addr.socket_path() {
                 let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();
