@@ -196,8 +196,32 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         return vec![f];
     }
     let docker = svc.manager == super::ctx::Manager::Docker;
+    // A backend on another machine: the commands run there, not on nginx's host.
+    let remote = match &target {
+        Some(Address::Tcp {
+            host,
+            port: Some(port),
+        }) if svc.manager == super::ctx::Manager::Systemd
+            && !ctx.facts.nginx_in_container
+            && !target.as_ref().is_some_and(Address::is_loopback)
+            && !matches!(host.as_str(), "*" | "0.0.0.0" | "::" | "") =>
+        {
+            Some((host.clone(), *port))
+        }
+        _ => None,
+    };
+    let on = remote
+        .as_ref()
+        .map(|(h, _)| format!("# on {h}:\n"))
+        .unwrap_or_default();
+    if let Some((h, p)) = &remote {
+        f.fixes.push(safe(
+            format!("nc -vz -w 3 {h} {p}"),
+            format!("from nginx's host: `refused` confirms that nothing listens on port {p} of {h} (or its firewall rejects); `succeeded` means it is back"),
+        ));
+    }
     f.fixes.push(disruptive(
-        svc.start_enable(),
+        format!("{on}{}", svc.start_enable()),
         if docker {
             format!("start `{}` again (with `restart: unless-stopped` in the compose file it also comes back after a crash or a reboot)", svc.name)
         } else {
@@ -205,16 +229,20 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         },
     ));
     f.fixes.push(safe(
-        svc.logs(),
+        format!("{on}{}", svc.logs()),
         "if it stops again, its own log says why (a crash, a port already in use, a bad config)",
     ));
-    f.verify.push(svc.status_expect());
+    f.verify.push(match &remote {
+        Some((h, _)) => format!("{}   # on {h}: expect active", svc.status()),
+        None => svc.status_expect(),
+    });
     if docker {
         // The port is inside the container's network: the host's `ss` does not show it.
     } else if let Some(Address::Tcp { port: Some(p), .. }) = &target {
-        f.verify.push(format!(
-            "sudo ss -tlnp | grep ':{p} '   # expect a LISTEN line owned by the backend"
-        ));
+        f.verify.push(match &remote {
+            Some((h, _)) => format!("sudo ss -tlnp | grep ':{p} '   # on {h}: expect a LISTEN line owned by the backend"),
+            None => format!("sudo ss -tlnp | grep ':{p} '   # expect a LISTEN line owned by the backend"),
+        });
     } else if let Some(p) = &stale_socket {
         f.verify.push(format!(
             "sudo ss -xlp | grep {p}   # expect the backend process"
