@@ -1094,6 +1094,9 @@ pub struct UwsgiIni {
     /// options); value (with `%(name)` references filled in) and input line.
     pub keys: BTreeMap<String, (String, u64)>,
     pub line: u64,
+    /// Read from uWSGI's command line (`--http-socket :8000`), not an ini.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub command: bool,
 }
 
 /// The uWSGI options that open a listening socket, and the protocol each speaks.

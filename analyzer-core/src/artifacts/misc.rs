@@ -96,6 +96,9 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     if t.contains("nginx: master process") {
         return Some(Kind::Ps);
     }
+    if super::uwsgi_ini::from_command(line_no, t, facts) {
+        return Some(Kind::Ps);
+    }
     None
 }
 

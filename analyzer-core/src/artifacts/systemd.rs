@@ -336,6 +336,8 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
             continue;
         }
         distro_hint(t, facts);
+        // `Process: … ExecStart=/usr/bin/uwsgi --socket …`, a CGroup line.
+        super::uwsgi_ini::from_command(l.no, t, facts);
         if let Some(cmd) = t.strip_prefix("$ ") {
             if is_state_query(cmd) {
                 queried = cmd

@@ -115,6 +115,74 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
     }
 }
 
+/// uWSGI started with options on its command line (`ps`, a unit's
+/// `ExecStart=`/`Process:`/CGroup line): `uwsgi --socket :3031 --module app`,
+/// `--http-socket=:8000`, `-s /run/app.sock`, `--ini /etc/uwsgi/app.ini`.
+/// Read as an ini of those options; true when one was found.
+pub fn from_command(line_no: u64, text: &str, facts: &mut Facts) -> bool {
+    if !text.contains("uwsgi") || !text.contains(" -") {
+        return false;
+    }
+    let mut words = text.split_whitespace();
+    if !words.any(|w| {
+        let w = w.trim_start_matches("ExecStart=");
+        w == "uwsgi" || w.ends_with("/uwsgi")
+    }) {
+        return false;
+    }
+    let mut ini = UwsgiIni {
+        line: line_no,
+        command: true,
+        ..UwsgiIni::default()
+    };
+    let rest: Vec<&str> = words.collect();
+    let mut i = 0;
+    while i < rest.len() {
+        let w = rest[i];
+        i += 1;
+        let Some(opt) = w
+            .strip_prefix("--")
+            .or_else(|| (w == "-s").then_some("socket"))
+        else {
+            continue;
+        };
+        let (key, value) = match opt.split_once('=') {
+            Some((k, v)) => (k, v.to_string()),
+            None => {
+                let v = rest.get(i).filter(|v| !v.starts_with('-'));
+                if v.is_some() {
+                    i += 1;
+                }
+                (opt, v.map(|v| v.to_string()).unwrap_or_default())
+            }
+        };
+        let value = value
+            .trim_matches(|c| c == '\'' || c == '"' || c == ';')
+            .to_string();
+        match key {
+            "ini" => ini.file = Some(value),
+            "socket" | "uwsgi-socket" | "http-socket" | "http" | "https" | "fastcgi-socket"
+            | "chmod-socket" | "uid" | "gid" | "harakiri" | "buffer-size" => {
+                ini.keys.insert(key.to_string(), (value, line_no));
+            }
+            _ => {}
+        }
+    }
+    if ini.sockets().is_empty() {
+        return false;
+    }
+    let seen = facts.uwsgi.iter().any(|u| {
+        u.sockets()
+            .iter()
+            .zip(ini.sockets())
+            .any(|(a, b)| a.0 == b.0 && a.2 == b.2)
+    });
+    if !seen {
+        facts.uwsgi.push(ini);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +229,36 @@ mod tests {
         assert_eq!(f.uwsgi[0].get("http"), None);
         assert!(run("socket = /a.sock").uwsgi.is_empty());
         assert!(run("[uwsgi]\n").uwsgi.is_empty());
+    }
+
+    #[test]
+    fn command_lines() {
+        let mut f = Facts::default();
+        assert!(from_command(3, "www-data  1201  0.3  2.1 /usr/bin/uwsgi --http-socket :8000 --module app:app --chmod-socket=660", &mut f));
+        let u = &f.uwsgi[0];
+        assert_eq!(u.get("http-socket"), Some(":8000"));
+        assert_eq!(u.get("chmod-socket"), Some("660"));
+        assert_eq!(u.sockets()[0].1, "http");
+        // The same socket from a second line is not added again.
+        assert!(from_command(
+            4,
+            "ExecStart=/usr/bin/uwsgi --http-socket :8000 --ini /x.ini",
+            &mut f
+        ));
+        assert_eq!(f.uwsgi.len(), 1);
+        assert!(from_command(
+            5,
+            "└─990 uwsgi -s /run/a.sock --uid app",
+            &mut f
+        ));
+        assert_eq!(f.uwsgi[1].get("socket"), Some("/run/a.sock"));
+        assert!(!from_command(6, "grep uwsgi --color", &mut f));
+        assert!(!from_command(7, "uwsgi --socket", &mut f));
+        assert!(!from_command(
+            8,
+            "/usr/bin/uwsgi --ini /etc/uwsgi/a.ini",
+            &mut f
+        ));
     }
 
     #[test]

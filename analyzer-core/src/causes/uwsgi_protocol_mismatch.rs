@@ -181,12 +181,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if let (Some(ini), Some((key, line))) = (ini, opt) {
         let value = ini.get(key).unwrap_or_default();
         f.add_evidence(EvidenceLine::marked(line, &format!("{key} = {value}"), key));
+        let (what, opt) = if ini.command {
+            ("uWSGI's command line", format!("--{key}"))
+        } else {
+            ("the uWSGI ini", format!("{key} ="))
+        };
         f.reasoning.push(match dir {
             Direction::HttpToUwsgi => format!(
-                "the uWSGI ini opens {target} with `{key} =` (line {line}), which speaks the binary uwsgi protocol"
+                "{what} opens {target} with `{opt}` (line {line}), which speaks the binary uwsgi protocol"
             ),
             Direction::UwsgiToHttp => format!(
-                "the uWSGI ini opens {target} with `{key} =` (line {line}), which speaks HTTP"
+                "{what} opens {target} with `{opt}` (line {line}), which speaks HTTP"
             ),
         });
     }
@@ -208,9 +213,20 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             u.addr.display()
         ));
     }
-    let ini_file = ini
-        .and_then(|i| i.file.clone())
-        .unwrap_or_else(|| "the uWSGI ini file".into());
+    let from_command = ini.is_some_and(|i| i.command);
+    let ini_file = match ini.and_then(|i| i.file.clone()) {
+        Some(f) if !from_command => f,
+        _ if from_command => format!("uWSGI's command line (sudo systemctl edit --full {name})"),
+        _ => "the uWSGI ini file".into(),
+    };
+    // `socket = x` in an ini, `--socket x` on a command line.
+    let set = |key: &str, value: &str| {
+        if from_command {
+            format!("--{key} {value}")
+        } else {
+            format!("{key} = {value}")
+        }
+    };
     let place = cr
         .as_ref()
         .map(|c| format!("at {}", c.place()))
@@ -235,7 +251,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             f.fixes.push(super::fixes::reload(ctx));
             let key = opt.map_or("socket", |(k, _)| k);
             f.fixes.push(review(
-                format!("# B. or make uWSGI speak HTTP: in {ini_file}, replace `{key} = …` with\nhttp-socket = {ini_value}"),
+                format!(
+                    "# B. or make uWSGI speak HTTP: in {ini_file}, replace `{}` with\n{}",
+                    set(key, "…"),
+                    set("http-socket", &ini_value)
+                ),
                 format!("then keep proxy_pass and restart uWSGI: {restart}"),
             ));
         }
@@ -243,11 +263,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             let key = opt.map_or("http-socket", |(k, _)| k);
             f.title = format!("nginx speaks the uwsgi protocol to {target}, which speaks HTTP");
             f.summary = format!(
-                "uWSGI listens on {target} with `{key} =` (plain HTTP), and nginx sends the binary uwsgi protocol with `uwsgi_pass`. \
-                 uWSGI cannot read the request and closes the connection: nginx answers 502."
+                "uWSGI listens on {target} with `{}` (plain HTTP), and nginx sends the binary uwsgi protocol with `uwsgi_pass`. \
+                 uWSGI cannot read the request and closes the connection: nginx answers 502.",
+                if from_command { format!("--{key}") } else { format!("{key} =") },
             );
             f.fixes.push(review(
-                format!("# A. in {ini_file}, replace `{key} = …` with\nsocket = {ini_value}"),
+                format!("# A. in {ini_file}, replace `{}` with\n{}", set(key, "…"), set("socket", &ini_value)),
                 format!("make uWSGI speak the uwsgi protocol `uwsgi_pass` expects, then restart it: {restart}"),
             ));
             let http = if bare.starts_with('/') {
