@@ -170,6 +170,10 @@ echo "upstream-doctor $("$bin" --version 2>/dev/null | head -n 1) on $(uname -m)
 [[ $have_rg -eq 0 ]] && echo "(ripgrep not installed: rg columns skipped)"
 echo
 
+# Times on a shared machine depend on what else runs: the load average
+# when measuring starts is saved with a baseline, to read its times by.
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+echo "load average at start: $load_at_start"
 json_rows=""
 declare -A cpu_of rss_of bytes_of
 printf '%-8s %-22s %-18s %-16s %-14s %-14s %-14s %-18s\n' size "doctor MB/s" "doctor s" "peak RSS MB" "floor MB/s" "grep MB/s" "rg MB/s" "doctor/grep"
@@ -277,8 +281,8 @@ if [[ $save -eq 1 ]]; then
         # Not measured this time: keep the baseline's browser figures.
         browser_json=$(BASE_JSON=$base_json python3 -c 'import json, os; print(json.dumps((json.loads(os.environ["BASE_JSON"] or "{}")).get("browser")))')
     fi
-    printf '{\n  "machine": "%s",\n  "commit": "%s",\n  "repeat": %s,\n  "wasm_gzip_bytes": %s,\n  "sizes": {%s},\n  "instructions": %s,\n  "browser": %s\n}\n' \
-        "$machine" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$repeat" "$wasm_gz" "$json_rows" "$instr_json" "$browser_json" |
+    printf '{\n  "machine": "%s",\n  "load_average": "%s",\n  "commit": "%s",\n  "repeat": %s,\n  "wasm_gzip_bytes": %s,\n  "sizes": {%s},\n  "instructions": %s,\n  "browser": %s\n}\n' \
+        "$machine" "$load_at_start" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$repeat" "$wasm_gz" "$json_rows" "$instr_json" "$browser_json" |
         python3 -m json.tool >"$baseline.tmp"
     mv "$baseline.tmp" "$baseline"
     echo
