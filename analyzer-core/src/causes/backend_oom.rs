@@ -333,10 +333,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
     );
     if let Some(p) = pod {
-        let n = p
-            .namespace
-            .as_deref()
-            .or_else(|| ctx.pod_namespace())
+        let n = ctx
+            .namespace_for(Some(p))
             .map(|n| format!(" -n {n}"))
             .unwrap_or_default();
         let name = &p.name;

@@ -4,7 +4,9 @@
 //! a service name.
 
 use crate::artifacts::nginx_config::Pass;
-use crate::facts::{Address, Distro, EventGroup, Facts, Listener, Signal, Source, Upstream};
+use crate::facts::{
+    Address, Container, Distro, EventGroup, Facts, Listener, Signal, Source, Upstream,
+};
 
 pub struct Ctx<'a> {
     pub facts: &'a Facts,
@@ -238,6 +240,16 @@ impl<'a> Ctx<'a> {
             .filter_map(|c| c.namespace.as_deref());
         let first = all.next()?;
         all.all(|n| n == first).then_some(first)
+    }
+
+    /// The namespace of kubectl commands about `pod`: its own, else the
+    /// paste's one namespace ([`Self::pod_namespace`]).
+    pub fn namespace_for<'p>(&self, pod: Option<&'p Container>) -> Option<&'p str>
+    where
+        'a: 'p,
+    {
+        pod.and_then(|p| p.namespace.as_deref())
+            .or_else(|| self.pod_namespace())
     }
 
     /// The system nginx runs on (see [`HostOs`]).

@@ -299,9 +299,7 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str) {
         }
         None => "{pod}".to_string(),
     };
-    let ns = pod
-        .and_then(|p| p.namespace.as_deref())
-        .or_else(|| ctx.pod_namespace());
+    let ns = ctx.namespace_for(pod);
     let n = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
     f.title = format!("No pod answers on {target}");
     f.summary = format!(
