@@ -1360,6 +1360,16 @@ pub struct Facts {
 pub const MAX_SOURCE_LINES: usize = 20_000;
 
 impl Facts {
+    /// Something shows nginx runs in a container: note it, and take the
+    /// service name `name` gives (called only when none is known yet: the
+    /// first one seen is kept).
+    pub fn nginx_runs_in(&mut self, name: impl FnOnce() -> String) {
+        self.nginx_in_container = true;
+        if self.nginx_service.is_none() {
+            self.nginx_service = Some(name());
+        }
+    }
+
     /// Keep the text of a line that facts were read from (see `source_lines`).
     pub fn remember_line(&mut self, line: u64, text: &str) {
         if self.source_lines.len() < MAX_SOURCE_LINES && !text.is_empty() {

@@ -662,25 +662,31 @@ impl Segmenter {
         }
     }
 
+    /// `text` through the streaming error.log parser, with the counts and
+    /// the wrapped-line state it sets; false when it is no error.log line
+    /// (then nothing changed). Inlined: it runs on every error.log line
+    /// of a big log, from the fast lane.
+    #[inline(always)]
+    fn error_log_line(&mut self, no: u64, text: &str) -> bool {
+        let Some(event) = self.error_log.line(no, text, &mut self.facts) else {
+            return false;
+        };
+        self.error_log_lines += 1;
+        if event {
+            self.events += 1;
+        }
+        self.wrapped = (!event && looks_cut(text)).then(|| (no, text.to_string(), 0));
+        true
+    }
+
     /// Try the self-recognising line kinds. Returns the kind when matched.
     fn line_kind(&mut self, no: u64, text: &str, wrapper: &crate::text::Wrapper) -> Option<Kind> {
-        if error_log::looks_like(text) {
-            if let Some(event) = self.error_log.line(no, text, &mut self.facts) {
-                self.error_log_lines += 1;
-                if !event && looks_cut(text) {
-                    self.wrapped = Some((no, text.to_string(), 0));
-                }
-                if let Some(c) = &wrapper.container {
-                    self.facts.nginx_in_container = true;
-                    if self.facts.nginx_service.is_none() {
-                        self.facts.nginx_service = Some(crate::text::service_of_prefix(c));
-                    }
-                }
-                if event {
-                    self.events += 1;
-                }
-                return Some(Kind::NginxErrorLog);
+        if error_log::looks_like(text) && self.error_log_line(no, text) {
+            if let Some(c) = &wrapper.container {
+                self.facts
+                    .nginx_runs_in(|| crate::text::service_of_prefix(c));
             }
+            return Some(Kind::NginxErrorLog);
         }
         if let Some(rest) = text.strip_prefix("nginx: ") {
             // `nginx -t` output: `nginx: [emerg] …`, `nginx: configuration file … test failed`
@@ -698,10 +704,8 @@ impl Segmenter {
         if access_log::parse_line(no, text, &mut self.facts) {
             // gunicorn logs the same format: only an nginx-named container counts.
             if let Some(c) = wrapper.container.as_deref().filter(|c| c.contains("nginx")) {
-                self.facts.nginx_in_container = true;
-                if self.facts.nginx_service.is_none() {
-                    self.facts.nginx_service = Some(crate::text::service_of_prefix(c));
-                }
+                self.facts
+                    .nginx_runs_in(|| crate::text::service_of_prefix(c));
             }
             return Some(Kind::NginxAccessLog);
         }
@@ -754,19 +758,10 @@ impl Segmenter {
     pub(crate) fn line_without_controls(&mut self, no: u64, raw: &str) {
         if self.fast && self.block.is_none() && self.overrides.is_empty() {
             match crate::plain::shape(raw) {
-                Some(crate::plain::Shape::ErrorLog) => {
-                    if let Some(event) = self.error_log.line(no, raw, &mut self.facts) {
-                        self.facts.total_lines = no;
-                        self.wrapped = None;
-                        self.error_log_lines += 1;
-                        if event {
-                            self.events += 1;
-                        } else if looks_cut(raw) {
-                            self.wrapped = Some((no, raw.to_string(), 0));
-                        }
-                        self.note(Kind::NginxErrorLog, no);
-                        return;
-                    }
+                Some(crate::plain::Shape::ErrorLog) if self.error_log_line(no, raw) => {
+                    self.facts.total_lines = no;
+                    self.note(Kind::NginxErrorLog, no);
+                    return;
                 }
                 Some(crate::plain::Shape::AccessLog)
                     if access_log::parse_line(no, raw, &mut self.facts) =>
@@ -879,11 +874,8 @@ impl Segmenter {
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;
             } else if let Some(c) = artifacts::docker::nginx_logs_container(cmd) {
-                self.facts.nginx_in_container = true;
-                if self.facts.nginx_service.is_none() {
-                    self.facts.nginx_service =
-                        Some(crate::causes::ctx::compose_service(c).to_string());
-                }
+                self.facts
+                    .nginx_runs_in(|| crate::causes::ctx::compose_service(c).to_string());
             }
             self.close_block();
             self.expect = artifacts::kind_for_command(cmd);

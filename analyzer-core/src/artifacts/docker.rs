@@ -284,10 +284,7 @@ fn push_container(
     let image = image.filter(|i| !i.is_empty()).map(str::to_string);
     let nginxish = image.as_deref().is_some_and(is_nginx_image) || name.contains("nginx");
     if nginxish && matches!(state.as_str(), "running" | "restarting") {
-        facts.nginx_in_container = true;
-        if facts.nginx_service.is_none() {
-            facts.nginx_service = Some(crate::causes::ctx::compose_service(name).to_string());
-        }
+        facts.nginx_runs_in(|| crate::causes::ctx::compose_service(name).to_string());
     }
     facts.containers.push(Container {
         name: name.to_string(),
