@@ -33,13 +33,11 @@ pub fn is_plain(line: &str) -> bool {
 /// without looking at every byte.
 #[inline]
 pub fn is_plain_shape(line: &str) -> bool {
-    let b = line.as_bytes();
-    ends_plain(b) && (error_log_header(b) || address_first(b))
+    shape(line).is_some()
 }
 
-/// The shape a plain line of a big log has, from [`is_plain_shape`]'s
-/// checks, for the segmenter's fast lane that then goes straight to the
-/// parser of that shape.
+/// The shape a plain line of a big log has, for the segmenter's fast lane
+/// that then goes straight to the parser of that shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Shape {
     ErrorLog,
