@@ -130,6 +130,9 @@ pub struct Pass {
     /// The address argument of each `listen` of the enclosing `server`
     /// (`80`, `[::]:443`, `unix:/run/x.sock`); flags like `ssl` are left out.
     pub listen: Vec<String>,
+    /// The addresses of [`Self::listen`] that serve TLS (`listen 443 ssl`,
+    /// `listen 443 quic`).
+    pub tls_listen: Vec<String>,
     /// Input lines of the `include` directives that brought the file holding
     /// this pass into the tree (`include sites-enabled/*;`, then
     /// `include snippets/x.conf;` …), innermost first; empty when its file is
@@ -1128,7 +1131,7 @@ impl<'a> Index<'a> {
             })
         };
         let location = block("location").map(Directive::args_joined);
-        let (mut server_names, mut listen) = (Vec::new(), Vec::new());
+        let (mut server_names, mut listen, mut tls_listen) = (Vec::new(), Vec::new(), Vec::new());
         if let Some(srv) = block("server") {
             let mut found = Vec::new();
             self.lookup(Scope::Block(srv), "server_name", &mut found);
@@ -1137,6 +1140,11 @@ impl<'a> Index<'a> {
             self.lookup(Scope::Block(srv), "listen", &mut found);
             listen = found
                 .iter()
+                .filter_map(|d| d.arg(0).map(str::to_string))
+                .collect();
+            tls_listen = found
+                .iter()
+                .filter(|d| d.args.iter().skip(1).any(|a| a == "ssl" || a == "quic"))
                 .filter_map(|d| d.arg(0).map(str::to_string))
                 .collect();
         }
@@ -1165,6 +1173,7 @@ impl<'a> Index<'a> {
             location,
             server_names,
             listen,
+            tls_listen,
             via_includes: pl.via.clone(),
         }
     }

@@ -398,6 +398,42 @@ pub fn pass_for(ctx: &Ctx, up: &Upstream) -> Option<crate::artifacts::nginx_conf
         .or_else(|| ctx.config_line_for(&up.addr).map(|c| c.pass))
 }
 
+/// ingress-nginx takes per-Ingress settings from annotations: a command
+/// that finds the Ingress serving `host` (its name is in no log line), then
+/// the annotation on it, in the backend pods' namespace when the paste
+/// shows one.
+pub fn ingress_annotate(
+    ctx: &Ctx,
+    host: Option<&str>,
+    annotations: &str,
+    why: &str,
+) -> Vec<crate::report::Fix> {
+    let host = host.filter(|h| !h.is_empty() && *h != "_" && !h.contains(':'));
+    let find = match host {
+        Some(h) => format!("kubectl get ingress -A | grep -F '{h}'"),
+        None => "kubectl get ingress -A".to_string(),
+    };
+    let ns = ctx
+        .pod_namespace()
+        .filter(|n| *n != ctx.ingress_controller().namespace);
+    vec![
+        super::fixes::safe(
+            format!("{find}   # NAMESPACE and NAME: the {{namespace}} and {{ingress}} below"),
+            format!(
+                "log lines name no Ingress: this finds the one that serves {}",
+                host.unwrap_or("the failing host")
+            ),
+        ),
+        super::fixes::review(
+            format!(
+                "kubectl annotate ingress {{ingress}} -n {} --overwrite {annotations}",
+                ns.unwrap_or("{namespace}")
+            ),
+            why,
+        ),
+    ]
+}
+
 /// A size as nginx writes it (`4k`, `16K`, `1m`, `8192`) in KiB.
 pub fn size_kb(v: &str) -> Option<u32> {
     let v = v.trim();

@@ -127,10 +127,76 @@ impl ConfigRef {
     }
 }
 
-/// What stands for "reload nginx" under ingress-nginx, which reloads by
-/// itself: checking that it did.
-pub const INGRESS_RELOAD_CHECK: &str =
-    "kubectl -n ingress-nginx logs deploy/ingress-nginx-controller --tail 50 | grep -iE 'reload|error'";
+/// The ingress-nginx controller that kubectl commands name: its namespace
+/// and workload (`deploy/ingress-nginx-controller`) or pod, as the paste
+/// names them or as the standard install does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressController {
+    pub namespace: String,
+    /// `deploy/<name>`, or a pod name when no workload can be told from it.
+    pub target: String,
+    /// False when the workload is the standard install's name, not the paste's.
+    pub known: bool,
+}
+
+impl IngressController {
+    /// `kubectl -n <ns>` for commands about the controller.
+    pub fn kubectl(&self) -> String {
+        format!("kubectl -n {}", self.namespace)
+    }
+
+    /// What stands for "reload nginx" under ingress-nginx, which reloads
+    /// by itself: checking that it did.
+    pub fn reload_check(&self) -> String {
+        format!(
+            "{} logs {} --tail 50 | grep -iE 'reload|error'",
+            self.kubectl(),
+            self.target
+        )
+    }
+
+    /// The name of the controller's Deployment (its ConfigMap has the same
+    /// name in the standard install and the Helm chart).
+    pub fn workload_name(&self) -> &str {
+        self.target.rsplit('/').next().unwrap_or(&self.target)
+    }
+}
+
+/// The controller named at the start of a log line: a pod name
+/// (`ingress-nginx-controller-7d9f8c6b5-xk2lp`), or kubectl's
+/// `[pod/<name>/controller]` prefix.
+fn controller_word(line: &str) -> Option<String> {
+    let first = line.split_whitespace().next()?;
+    let first = first.trim_start_matches('[').trim_end_matches([']', ':']);
+    let name = match first.split('/').collect::<Vec<_>>().as_slice() {
+        ["pod" | "pods", name, ..] => *name,
+        [name] => *name,
+        _ => return None,
+    };
+    let valid = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    (valid && name.contains("ingress") && name.contains("controller")).then(|| name.to_string())
+}
+
+/// The workload of a pod name: `ingress-nginx-controller-7d9f8c6b5-xk2lp`
+/// → `deploy/ingress-nginx-controller` (a ReplicaSet hash, then the pod's
+/// own five characters); `None` when the name does not end so.
+fn deployment_of_pod(pod: &str) -> Option<String> {
+    let (rest, pod_id) = pod.rsplit_once('-')?;
+    let (name, rs_hash) = rest.rsplit_once('-')?;
+    let alnum = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    (pod_id.len() == 5
+        && alnum(pod_id)
+        && (6..=10).contains(&rs_hash.len())
+        && alnum(rs_hash)
+        && rs_hash.bytes().any(|b| b.is_ascii_digit())
+        && !name.is_empty())
+    .then(|| format!("deploy/{name}"))
+}
 
 /// How a backend is run, so fixes use the right tool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,6 +318,39 @@ impl<'a> Ctx<'a> {
             .or_else(|| self.pod_namespace())
     }
 
+    /// The ingress-nginx controller (see [`IngressController`]): the pod or
+    /// workload a log prefix, a `kubectl` command or a `kubectl get pods`
+    /// row names, else the standard install's `deploy/ingress-nginx-controller`
+    /// in `ingress-nginx`.
+    pub fn ingress_controller(&self) -> IngressController {
+        let f = self.facts;
+        let is_controller = |n: &str| n.contains("ingress") && n.contains("controller");
+        let row = f.containers.iter().find(|c| is_controller(&c.name));
+        // A log line's prefix (`ingress-nginx-controller-7d9f…-xk2lp controller
+        // 2024/…`, `[pod/…/controller]`): its sample lines are enough.
+        let prefixed = || {
+            f.groups
+                .iter()
+                .filter(|g| g.key.source == Source::Nginx)
+                .flat_map(|g| g.evidence())
+                .find_map(|e| controller_word(&e.text))
+        };
+        let target = row.map(|c| c.name.clone()).or_else(prefixed).map(|n| {
+            if n.contains('/') {
+                n
+            } else {
+                deployment_of_pod(&n).unwrap_or(n)
+            }
+        });
+        IngressController {
+            known: target.is_some(),
+            namespace: row
+                .and_then(|c| c.namespace.clone())
+                .unwrap_or_else(|| "ingress-nginx".into()),
+            target: target.unwrap_or_else(|| "deploy/ingress-nginx-controller".into()),
+        }
+    }
+
     /// The system nginx runs on (see [`HostOs`]).
     pub fn host_os(&self) -> HostOs {
         self.os
@@ -279,7 +378,29 @@ impl<'a> Ctx<'a> {
         if self.facts.distro != Distro::Unknown {
             return self.facts.distro;
         }
-        // Infer from names seen.
+        // Infer from names seen: pool files, units, sockets (in nginx's
+        // lines and in `ls`), users only one family has.
+        let sockets = || {
+            self.facts
+                .groups
+                .iter()
+                .filter_map(|g| {
+                    g.key
+                        .upstream
+                        .as_ref()
+                        .map(|u| u.addr.clone())
+                        .or_else(|| g.key.server.as_deref().and_then(Address::parse))
+                })
+                .filter_map(|a| a.socket_path().map(str::to_string))
+                .chain(self.facts.paths.iter().map(|e| e.path.clone()))
+        };
+        let pool_says = |user: &str| {
+            self.facts.pools.iter().any(|p| {
+                ["user", "listen.owner", "listen.group"]
+                    .iter()
+                    .any(|k| p.get(k) == Some(user))
+            })
+        };
         let debianish = self.facts.pools.iter().any(|p| {
             p.file
                 .as_deref()
@@ -289,13 +410,7 @@ impl<'a> Ctx<'a> {
             .services
             .iter()
             .any(|s| s.name.starts_with("php") && s.name.ends_with("-fpm") && s.name.len() > 7)
-            || self.facts.groups.iter().any(|g| {
-                g.key
-                    .upstream
-                    .as_ref()
-                    .and_then(|u| u.addr.socket_path())
-                    .is_some_and(|p| p.starts_with("/run/php/") || p.starts_with("/var/run/php/"))
-            })
+            || sockets().any(|p| p.starts_with("/run/php/") || p.starts_with("/var/run/php/"))
             || self
                 .facts
                 .nginx_user
@@ -306,19 +421,20 @@ impl<'a> Ctx<'a> {
                 .facts
                 .paths
                 .iter()
-                .any(|e| e.owner == "www-data" || e.group == "www-data");
+                .any(|e| e.owner == "www-data" || e.group == "www-data")
+            || pool_says("www-data");
         let rhelish = self.facts.pools.iter().any(|p| {
-            p.file
-                .as_deref()
-                .is_some_and(|f| f.starts_with("/etc/php-fpm.d/"))
+            p.file.as_deref().is_some_and(|f| {
+                f.starts_with("/etc/php-fpm.d/") || f.starts_with("/etc/opt/remi/")
+            })
         }) || self.facts.selinux_mode.is_some()
-            || self.facts.groups.iter().any(|g| {
-                g.key
-                    .upstream
-                    .as_ref()
-                    .and_then(|u| u.addr.socket_path())
-                    .is_some_and(|p| p.starts_with("/run/php-fpm/"))
-            });
+            || sockets().any(|p| {
+                p.starts_with("/run/php-fpm/")
+                    || p.starts_with("/var/run/php-fpm/")
+                    || p.starts_with("/var/opt/remi/")
+            })
+            // RHEL's stock pool runs as `apache`, a user Debian does not have.
+            || pool_says("apache");
         match (debianish, rhelish) {
             (true, false) => Distro::Debian,
             (false, true) => Distro::Rhel,
@@ -326,15 +442,49 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The nginx worker user: from the config or `ps`, else the distro default.
+    /// The nginx worker user: from the config or `ps`, else the one the
+    /// paste's packages run it as ([`Self::assumed_nginx_user`]), else the
+    /// placeholder. True when the paste says it.
     pub fn nginx_user(&self) -> (String, bool) {
         if let Some(u) = &self.facts.nginx_user {
             return (u.user.clone(), true);
         }
+        match self.assumed_nginx_user() {
+            Some((user, _)) => (user.into(), false),
+            None => ("{nginx_user}".into(), false),
+        }
+    }
+
+    /// nginx's worker user when neither a `user` directive nor `ps` is
+    /// pasted: the default of the packages the paste's paths point at, and
+    /// why. cPanel's ea-nginx runs as `nobody`, Debian's and Ubuntu's
+    /// package as `www-data`, RHEL's, Fedora's and Alpine's as `nginx`.
+    pub fn assumed_nginx_user(&self) -> Option<(&'static str, &'static str)> {
+        let cpanel = self.facts.groups.iter().any(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .and_then(|u| u.addr.socket_path())
+                .is_some_and(|p| p.starts_with("/opt/cpanel/"))
+        }) || self.facts.pools.iter().any(|p| {
+            p.file
+                .as_deref()
+                .is_some_and(|f| f.starts_with("/opt/cpanel/"))
+        });
+        if cpanel {
+            return Some(("nobody", "cPanel's ea-nginx runs its workers as `nobody`"));
+        }
         match self.distro() {
-            Distro::Debian => ("www-data".into(), false),
-            Distro::Rhel => ("nginx".into(), false),
-            _ => ("{nginx_user}".into(), false),
+            Distro::Debian => Some((
+                "www-data",
+                "the paste looks like Debian/Ubuntu (a /run/php/ or /etc/php/<version>/fpm path, a php<version>-fpm unit or a www-data owner), whose nginx package runs as `www-data`",
+            )),
+            Distro::Rhel => Some((
+                "nginx",
+                "the paste looks like RHEL/CentOS/Fedora (a /run/php-fpm/ or /etc/php-fpm.d path, SELinux, a pool run as apache), whose nginx package runs as `nginx`",
+            )),
+            Distro::Alpine => Some(("nginx", "Alpine's nginx package runs as `nginx`")),
+            _ => None,
         }
     }
 
@@ -351,7 +501,7 @@ impl<'a> Ctx<'a> {
     /// The command that checks and reloads nginx here.
     pub fn reload_nginx(&self) -> String {
         if self.facts.ingress_nginx {
-            INGRESS_RELOAD_CHECK.into()
+            self.ingress_controller().reload_check()
         } else if self.facts.nginx_in_container {
             format!(
                 "{} && {}",
@@ -365,7 +515,9 @@ impl<'a> Ctx<'a> {
                 HostOs::Mac => {
                     "sudo nginx -t && sudo nginx -s reload   # Homebrew: without sudo".into()
                 }
-                HostOs::Windows => "nginx -t && nginx -s reload   # in nginx's folder".into(),
+                HostOs::Windows => {
+                    "nginx.exe -t && nginx.exe -s reload   # cmd.exe, in nginx's folder".into()
+                }
             }
         }
     }
@@ -427,20 +579,23 @@ impl<'a> Ctx<'a> {
             }
         }
         // nginx logs the address a name resolved to (`fastcgi_pass php:9000`
-        // → `172.19.0.3:9000`): the one pass to a host name on that port.
+        // → `172.19.0.3:9000`, `localhost:9000` → `127.0.0.1:9000` or
+        // `[::1]:9000`): the one pass to a host name on that port.
         if let Address::Tcp {
             host,
             port: Some(port),
         } = addr
         {
-            if host.parse::<std::net::IpAddr>().is_ok() {
+            if let Ok(ip) = host.parse::<std::net::IpAddr>() {
                 let named: Vec<&Pass> = passes
                     .iter()
                     .filter(|p| {
                         p.upstream.as_ref().is_some_and(|u| {
                             u.effective_port() == Some(*port)
                                 && u.addr.host().is_some_and(|h| {
-                                    h.parse::<std::net::IpAddr>().is_err() && h != "localhost"
+                                    // `localhost` resolves to loopback only.
+                                    h.parse::<std::net::IpAddr>().is_err()
+                                        && (h == "localhost") == ip.is_loopback()
                                 })
                         })
                     })
@@ -937,6 +1092,35 @@ mod tests {
         assert_eq!(
             cfg_ref.sed("http://[::1]:3000", "http://127.0.0.1:3000").unwrap(),
             "sudo sed -i --follow-symlinks '12s#http://\\[::1\\]:3000#http://127\\.0\\.0\\.1:3000#' /etc/nginx/sites-enabled/app".replace("127\\.0\\.0\\.1", "127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn controller_pods_give_their_deployment() {
+        assert_eq!(
+            deployment_of_pod("ingress-nginx-controller-7d9f8c6b5-xk2lp").as_deref(),
+            Some("deploy/ingress-nginx-controller")
+        );
+        assert_eq!(
+            deployment_of_pod("nginx-ingress-ingress-nginx-controller-5c8d66c76d-7xv2m").as_deref(),
+            Some("deploy/nginx-ingress-ingress-nginx-controller")
+        );
+        // A DaemonSet's pod has no ReplicaSet hash.
+        assert_eq!(
+            deployment_of_pod("nginx-ingress-microk8s-controller-x7k2p"),
+            None
+        );
+        assert_eq!(deployment_of_pod("ingress-nginx-controller"), None);
+        assert_eq!(
+            controller_word(
+                "[pod/ingress-nginx-controller-7d9f8c6b5-xk2lp/controller] 2024/03/11 …"
+            )
+            .as_deref(),
+            Some("ingress-nginx-controller-7d9f8c6b5-xk2lp")
+        );
+        assert_eq!(
+            controller_word("2024/03/11 09:14:02 [error] 33#33: ingress controller"),
+            None
         );
     }
 

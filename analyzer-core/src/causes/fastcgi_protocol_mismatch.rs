@@ -145,30 +145,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ),
     };
 
-    // The pass as written: by address, else the one fastcgi_pass on that
-    // port (nginx logs the resolved address of `fastcgi_pass php:9000`).
-    let cr = up.as_ref().and_then(|u| {
-        ctx.config_line_for(&u.addr).or_else(|| {
-            let passes: Vec<_> = ctx
-                .passes()
-                .into_iter()
-                .filter(|p| p.directive == "fastcgi_pass")
-                .filter(|p| {
-                    p.upstream
-                        .as_ref()
-                        .is_some_and(|pu| pu.addr.port() == u.addr.port())
-                })
-                .collect();
-            match passes.as_slice() {
-                [p] => Some(super::ctx::ConfigRef::of_pass(p)),
-                _ => None,
-            }
-        })
-    });
+    // The pass as written (directly, through an `upstream {}` block, or the
+    // name nginx logged resolved: `fastcgi_pass php:9000` → 172.19.0.3:9000).
+    let cr = up.as_ref().and_then(|u| ctx.config_line_for(&u.addr));
     // A compose service that runs an HTTP server image where PHP-FPM is meant.
     let pass_host = cr
         .as_ref()
-        .and_then(|c| c.pass.upstream.as_ref())
+        .and_then(|c| crate::facts::Upstream::parse(&c.written))
         .and_then(|u| u.addr.host().map(str::to_string));
     let service = ctx
         .facts
@@ -253,9 +236,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     f.verify.push(super::common::watch_log(ctx, "FastCGI"));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if ctx.facts.listeners.is_empty() && service.is_none() {
         let port = up.as_ref().and_then(|u| u.addr.port());
         f.next.push(next(

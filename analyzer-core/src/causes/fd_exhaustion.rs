@@ -170,14 +170,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "the worker's limit and how many descriptors it holds now",
     ));
     if ctx.facts.ingress_nginx {
+        let c = ctx.ingress_controller();
         f.fixes.push(review(
-            format!("kubectl -n ingress-nginx patch configmap ingress-nginx-controller --type merge -p '{{\"data\":{{\"max-worker-connections\":\"{new_wc}\",\"max-worker-open-files\":\"{nofile}\"}}}}'"),
+            format!("{} patch configmap {} --type merge -p '{{\"data\":{{\"max-worker-connections\":\"{new_wc}\",\"max-worker-open-files\":\"{nofile}\"}}}}'", c.kubectl(), c.workload_name()),
             "ingress-nginx writes worker_connections and worker_rlimit_nofile from its ConfigMap (the name depends on how it was installed)",
         ));
-        f.fixes.push(review(
-            "kubectl -n ingress-nginx scale deploy/ingress-nginx-controller --replicas {n}",
-            "more controller pods share the connections",
-        ));
+        if c.target.starts_with("deploy/") {
+            f.fixes.push(review(
+                format!("{} scale {} --replicas {{n}}", c.kubectl(), c.target),
+                "more controller pods share the connections",
+            ));
+        }
     } else {
         f.fixes.push(review(
         format!("# /etc/nginx/nginx.conf, main context:\nworker_rlimit_nofile {nofile};\nevents {{\n    worker_connections {new_wc};\n}}"),

@@ -44,20 +44,171 @@ fn host_header(server: Option<&str>) -> String {
     }
 }
 
-/// `curl` through nginx for a server name, or against the local default server.
-pub fn curl_through_nginx(server: Option<&str>) -> String {
+/// How to reach a finding's site through nginx with curl: the program,
+/// where its body goes, the options (`-H 'Host: …'`, `-k --resolve …`) and
+/// the URL up to the path. The port and scheme are those of the `listen`
+/// of the server block that passes to the finding's upstream (`listen
+/// 8080`, `listen 443 ssl` → https), the port published for it when nginx
+/// runs in a container; without a pasted config, the default server on 80.
+struct Through {
+    curl: &'static str,
+    null: &'static str,
+    opts: String,
+    base: String,
+}
+
+fn through_nginx(ctx: &super::Ctx, f: &super::Finding) -> Through {
+    let windows = ctx.host_os() == super::ctx::HostOs::Windows;
+    let (curl, null) = if windows {
+        ("curl.exe", "NUL")
+    } else {
+        ("curl", "/dev/null")
+    };
+    let server = f.servers.first().map(String::as_str);
+    let listen = site_pass(ctx, f).and_then(|p| pick_listen(&p));
+    let (ip, port, tls) = listen.unwrap_or_else(|| ("127.0.0.1".into(), 80, false));
+    let port = if ctx.facts.nginx_in_container {
+        published_port(ctx, port).unwrap_or(port)
+    } else {
+        port
+    };
+    let default_port = if tls { 443 } else { 80 };
+    let port_part = if port == default_port {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    let named = !host_header(server).is_empty();
+    let (opts, base) = match (tls, server) {
+        // The name in the URL, so SNI picks the site's certificate too.
+        (true, Some(name)) if named => (
+            format!(" -k --resolve {name}:{port}:{ip}"),
+            format!("https://{name}{port_part}"),
+        ),
+        (true, _) => (" -k".to_string(), format!("https://{ip}{port_part}")),
+        (false, _) => (host_header(server), format!("http://{ip}{port_part}")),
+    };
+    Through {
+        curl,
+        null,
+        opts,
+        base,
+    }
+}
+
+/// The pasted `*_pass` behind a finding: the one to its upstream, else the
+/// one in the server block its requests named, else the only site's.
+fn site_pass(ctx: &super::Ctx, f: &super::Finding) -> Option<crate::artifacts::nginx_config::Pass> {
+    let passes = ctx.passes();
+    let by_upstream = f.upstreams.iter().find_map(|u| {
+        let up = crate::facts::Upstream {
+            scheme: String::new(),
+            addr: crate::facts::Address::parse(u)?,
+        };
+        super::common::pass_for(ctx, &up)
+    });
+    if by_upstream.is_some() {
+        return by_upstream;
+    }
+    if let Some(p) = f.servers.first().and_then(|s| {
+        passes
+            .iter()
+            .find(|p| p.server_names.iter().any(|n| n == s))
+    }) {
+        return Some(p.clone());
+    }
+    let first = passes.first()?;
+    passes
+        .iter()
+        .all(|p| p.listen == first.listen && p.tls_listen == first.tls_listen)
+        .then(|| first.clone())
+}
+
+/// The address curl should use for a server block's `listen`s: (host for
+/// the URL, port, TLS). Plain HTTP first (no certificate in the way), unix
+/// sockets never.
+fn pick_listen(p: &crate::artifacts::nginx_config::Pass) -> Option<(String, u16, bool)> {
+    let parsed = |l: &String| {
+        let tls = p.tls_listen.contains(l);
+        match crate::facts::Address::parse(l)? {
+            crate::facts::Address::Tcp { host, port } => {
+                let port = port.unwrap_or(if tls { 443 } else { 80 });
+                let ip = match host.parse::<std::net::IpAddr>() {
+                    Ok(ip) if ip.is_unspecified() => "127.0.0.1".to_string(),
+                    Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
+                    Ok(ip) => ip.to_string(),
+                    Err(_) => "127.0.0.1".to_string(),
+                };
+                // `listen 443;` with `ssl on;` (before nginx 1.25) is TLS too.
+                Some((ip, port, tls || port == 443))
+            }
+            crate::facts::Address::Unix { .. } => None,
+        }
+    };
+    let all: Vec<(String, u16, bool)> = p.listen.iter().filter_map(parsed).collect();
+    all.iter()
+        .find(|(_, _, tls)| !tls)
+        .or_else(|| all.first())
+        .cloned()
+}
+
+/// The host port published for nginx's container port `port`
+/// (`8080:80` in the compose file, `0.0.0.0:8080->80/tcp` in `docker ps`).
+fn published_port(ctx: &super::Ctx, port: u16) -> Option<u16> {
+    let service = ctx.nginx_service();
+    let compose = ctx
+        .facts
+        .compose_services
+        .iter()
+        .filter(|s| s.name == service)
+        .flat_map(|s| s.ports.iter())
+        .find_map(|spec| {
+            let spec = spec.split('/').next()?;
+            let (outside, inside) = spec.rsplit_once(':')?;
+            (inside.parse::<u16>().ok()? == port)
+                .then(|| outside.rsplit(':').next()?.parse().ok())
+                .flatten()
+        });
+    compose.or_else(|| {
+        ctx.facts
+            .containers
+            .iter()
+            .filter(|c| {
+                super::ctx::is_container_of(&c.name, service)
+                    || c.image.as_deref().is_some_and(|i| i.contains("nginx"))
+            })
+            .flat_map(|c| c.ports.iter())
+            .find_map(|spec| {
+                let (outside, inside) = spec.split_once("->")?;
+                let inside = inside.split('/').next()?.parse::<u16>().ok()?;
+                (inside == port)
+                    .then(|| outside.rsplit(':').next()?.parse().ok())
+                    .flatten()
+            })
+    })
+}
+
+/// `curl` through nginx to the finding's site (see [`through_nginx`]).
+pub fn curl_through_nginx(ctx: &super::Ctx, f: &super::Finding) -> String {
+    curl_status(ctx, f, "/", "expect 200, not 502")
+}
+
+/// Time one request to `path` through nginx (to the finding's site, as
+/// [`curl_through_nginx`]): the status and how long it took.
+pub fn curl_timed(ctx: &super::Ctx, f: &super::Finding, path: &str, expect: &str) -> String {
+    let t = through_nginx(ctx, f);
     format!(
-        "curl -sS -o /dev/null -w '%{{http_code}}\\n'{} http://127.0.0.1/   # expect 200, not 502",
-        host_header(server)
+        "{} -sS -o {} -w '%{{http_code}} %{{time_total}}s\\n'{} {}{path}   # {expect}",
+        t.curl, t.null, t.opts, t.base
     )
 }
 
-/// Time one request to `path` through nginx (with the site's `Host` when
-/// known): the status and how long it took.
-pub fn curl_timed(server: Option<&str>, path: &str, expect: &str) -> String {
+/// The status of one request to `path` through nginx.
+pub fn curl_status(ctx: &super::Ctx, f: &super::Finding, path: &str, expect: &str) -> String {
+    let t = through_nginx(ctx, f);
     format!(
-        "curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n'{} http://127.0.0.1{path}   # {expect}",
-        host_header(server)
+        "{} -sS -o {} -w '%{{http_code}}\\n'{} {}{path}   # {expect}",
+        t.curl, t.null, t.opts, t.base
     )
 }
 

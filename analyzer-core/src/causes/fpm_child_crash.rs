@@ -195,9 +195,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "sudo grep -c 'SIGSEGV' {}   # run again later: expect no growth",
         fpm_log(ctx, &svc.name)
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if library.is_none() {
         f.next.push(next(
             "sudo dmesg -T | grep -i segfault | tail -n 5",

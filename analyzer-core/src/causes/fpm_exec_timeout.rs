@@ -146,9 +146,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "sudo grep -c 'execution timed out' {}   # run again later: expect no growth",
         fpm_log(ctx, &svc.name)
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if ctx.facts.pools.is_empty() {
         f.next.push(next(
             format!("grep -E 'request_terminate_timeout|request_slowlog_timeout' {file}"),

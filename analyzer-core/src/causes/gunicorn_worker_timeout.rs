@@ -161,11 +161,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else {
         format!("sudo journalctl -u {name} --since '10 min ago' | grep -c 'WORKER TIMEOUT'   # expect 0")
     });
-    f.verify.push(super::fixes::curl_timed(
-        f.servers.first().map(String::as_str),
-        path.as_deref().unwrap_or("/"),
-        "expect 200",
-    ));
+    let through = super::fixes::curl_timed(ctx, &f, path.as_deref().unwrap_or("/"), "expect 200");
+    f.verify.push(through);
     if !svc.known && !container {
         f.next.push(next(
             "systemctl list-units --type=service | grep -iE 'gunicorn|django|flask|app'",

@@ -134,26 +134,18 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
          They do not, so nginx cannot read the reply and answers 502.",
         if p == "fastcgi" { "; PHP notices printed before the headers count too" } else if login_like { "; big Set-Cookie headers from a login flow are typical" } else { "" }
     );
+    // What the pasted config already sets: the new size must be above it.
+    let pass = up.as_ref().and_then(|u| super::common::pass_for(ctx, u));
     if let (Some(u), "proxy") = (&up, p) {
-        if let (Some(hp), Some(port)) = (u.addr.host(), u.effective_port()) {
-            let host_hdr = f
-                .servers
-                .first()
-                .map(|s| format!(" -H 'Host: {s}'"))
-                .unwrap_or_default();
-            let h = if hp.contains(':') {
-                format!("[{hp}]")
-            } else {
-                hp.to_string()
-            };
+        if let Some(cmd) =
+            measure_headers(ctx, u, pass.as_ref(), f.servers.first(), path.as_deref())
+        {
             f.fixes.push(safe(
-                format!("curl -sS -o /dev/null -D -{host_hdr} http://{h}:{port}{} | awk '{{print length, $1}}' | sort -rn | head", path.as_deref().unwrap_or("/")),
+                cmd,
                 "measure the headers straight from the backend and find the biggest one",
             ));
         }
     }
-    // What the pasted config already sets: the new size must be above it.
-    let pass = up.as_ref().and_then(|u| super::common::pass_for(ctx, u));
     let current = pass.as_ref().and_then(|ps| {
         let cfg = ctx.facts.config.as_ref()?;
         let d = cfg.effective(ps, &format!("{p}_buffer_size"))?;
@@ -178,14 +170,6 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
             .replace("(4k by default)", &format!("(here {kb}k, already raised)"));
     }
     let set = buffer_set_at_least(p, current.as_ref().map(|c| c.0 * 2).unwrap_or(0));
-    // A TLS-only server is tested over https.
-    let tls_only = pass.as_ref().is_some_and(|ps| {
-        !ps.listen.is_empty()
-            && ps
-                .listen
-                .iter()
-                .all(|l| l.ends_with("443") || l.ends_with(":8443"))
-    });
     let loc = match &pass {
         Some(ps) => format!(
             "the location {} ({})",
@@ -198,13 +182,13 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         ),
     };
     if ctx.facts.ingress_nginx && p == "proxy" {
-        f.fixes.push(review(
-            format!(
-                "kubectl annotate ingress {{ingress}} -n {} --overwrite nginx.ingress.kubernetes.io/proxy-buffer-size=16k",
-                ctx.pod_namespace().unwrap_or("{namespace}")
-            ),
+        let steps = super::common::ingress_annotate(
+            ctx,
+            f.servers.first().map(String::as_str),
+            "nginx.ingress.kubernetes.io/proxy-buffer-size=16k",
             "ingress-nginx sets proxy_buffer_size from this annotation (or `proxy-buffer-size` in its ConfigMap for every Ingress)",
-        ));
+        );
+        f.fixes.extend(steps);
     } else {
         f.fixes.push(review(
         format!("# in {loc}, next to {p}_pass:\n{set}"),
@@ -220,12 +204,13 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         "# lasting fix: keep sessions server-side and cookies small; drop debug headers; for PHP set display_errors = Off so notices do not precede the headers",
         "bigger buffers cost memory per connection; smaller headers do not",
     ));
-    f.verify.push(format!(
-        "curl -sS -o /dev/null -w '%{{http_code}}\\n'{} {}://127.0.0.1{}   # expect the backend's status, not 502",
-        f.servers.first().map(|s| format!(" -H 'Host: {s}'")).unwrap_or_default(),
-        if tls_only { "-k https" } else { "http" },
-        path.as_deref().unwrap_or("/")
-    ));
+    let through = super::fixes::curl_status(
+        ctx,
+        &f,
+        path.as_deref().unwrap_or("/"),
+        "expect the backend's status, not 502",
+    );
+    f.verify.push(through);
     f.verify
         .push(super::common::watch_log(ctx, "too big header"));
     if ctx.facts.config.is_none() {
@@ -235,6 +220,66 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         ));
     }
     f
+}
+
+/// A command that prints the backend's response headers by size, run
+/// where nginx's own view of the network is: on the host, in nginx's
+/// compose service (a service name like `web:8000` resolves only there),
+/// or from a one-off pod in Kubernetes (pod addresses are the cluster's).
+fn measure_headers(
+    ctx: &Ctx,
+    u: &crate::facts::Upstream,
+    pass: Option<&crate::artifacts::nginx_config::Pass>,
+    server: Option<&String>,
+    path: Option<&str>,
+) -> Option<String> {
+    // The name nginx was given, when it names a host (`web:8000`): it
+    // resolves inside the compose network, where the logged IP may change.
+    let written = pass
+        .and_then(|p| p.upstream.as_ref())
+        .filter(|pu| {
+            pu.addr
+                .host()
+                .is_some_and(|h| h.parse::<std::net::IpAddr>().is_err() && h != "localhost")
+                && pu.addr.port().is_some()
+        })
+        .filter(|_| ctx.facts.nginx_in_container);
+    let addr = written.map_or(&u.addr, |w| &w.addr);
+    let hp = addr.host()?;
+    let port = if written.is_some() {
+        addr.port()?
+    } else {
+        u.effective_port()?
+    };
+    let host = if hp.contains(':') {
+        format!("[{hp}]")
+    } else {
+        hp.to_string()
+    };
+    let host_hdr = server
+        .filter(|s| s.as_str() != "_")
+        .map(|s| format!(" -H 'Host: {s}'"))
+        .unwrap_or_default();
+    let curl_args = format!(
+        "-sS -o /dev/null -D -{host_hdr} http://{host}:{port}{}",
+        path.unwrap_or("/")
+    );
+    let by_size = "| awk '{print length, $1}' | sort -rn | head";
+    Some(if ctx.facts.ingress_nginx || ctx.facts.kubernetes {
+        let ns = ctx
+            .pod_namespace()
+            .filter(|n| *n != "ingress-nginx")
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        format!("kubectl run header-size{ns} --rm -i --restart=Never --image=curlimages/curl -- {curl_args} {by_size}   # a one-off pod: pod addresses are reachable inside the cluster only")
+    } else if ctx.facts.nginx_in_container {
+        format!(
+            "{} {by_size}",
+            ctx.in_nginx_container(&format!("curl {curl_args}"))
+        )
+    } else {
+        format!("curl {curl_args} {by_size}")
+    })
 }
 
 fn uwsgi_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
@@ -280,9 +325,8 @@ fn uwsgi_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         "{} | grep -c 'invalid request block size'   # expect 0 after the restart",
         svc.logs()
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     f.next.push(next(
         "grep -rn 'buffer-size' /etc/uwsgi/ /srv 2>/dev/null",
         "shows the buffer-size in force and the ini file to edit",

@@ -170,7 +170,7 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
         f.confidence = f.confidence.clamp(0.0, 1.0);
         quote_source(&mut f.evidence, &ctx.facts.source_lines);
         if ctx.facts.ingress_nginx {
-            for_ingress(f);
+            for_ingress(&ctx.ingress_controller(), f);
         }
     }
     out.sort_by(|(ra, a), (rb, b)| {
@@ -187,27 +187,40 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
 /// the host: the controller reloads itself after an Ingress or ConfigMap
 /// change, and its log is the pod's. The steps every rule words alike are
 /// said that way here, once.
-fn for_ingress(f: &mut Finding) {
+fn for_ingress(controller: &ctx::IngressController, f: &mut Finding) {
+    let reload_check = controller.reload_check();
+    let kubectl = controller.kubectl();
+    let target = &controller.target;
     for fix in f.fixes.iter_mut() {
-        if fix.command == ctx::INGRESS_RELOAD_CHECK {
+        if fix.command == reload_check {
             fix.risk = crate::report::Risk::Safe;
             fix.why = "the controller reloads nginx by itself after the change: check that it did, without errors".into();
         }
     }
     for n in f.next.iter_mut() {
         if let Some(rest) = n.paste.strip_prefix("sudo nginx -T") {
-            n.paste = format!(
-                "kubectl -n ingress-nginx exec deploy/ingress-nginx-controller -- nginx -T{rest}"
-            );
+            n.paste = format!("{kubectl} exec {target} -- nginx -T{rest}");
         }
     }
     const TAIL: &str = "sudo tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered ";
     for v in f.verify.iter_mut() {
         if let Some(rest) = v.strip_prefix(TAIL) {
-            *v = format!(
-                "kubectl -n ingress-nginx logs -f --since 1m deploy/ingress-nginx-controller | grep --line-buffered {rest}"
-            );
+            *v = format!("{kubectl} logs -f --since 1m {target} | grep --line-buffered {rest}");
         }
+    }
+    // The standard install's names stand in for the paste's: say how to
+    // find the real ones, once.
+    let uses_default = f
+        .fixes
+        .iter()
+        .map(|x| x.command.as_str())
+        .chain(f.verify.iter().map(String::as_str))
+        .any(|c| c.contains(target.as_str()));
+    if !controller.known && uses_default {
+        f.next.push(fixes::next(
+            "kubectl get pods -A -l app.kubernetes.io/name=ingress-nginx -o wide",
+            "names the controller's pod and namespace (when they are not `ingress-nginx-controller` in `ingress-nginx`, use those in the commands above)",
+        ));
     }
 }
 

@@ -172,9 +172,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.verify.push(format!(
         "nc -vz -w 5 {host} {port_s}   # expect: succeeded / open"
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if container && ctx.facts.containers.is_empty() {
         f.next.push(next(
             "docker compose ps",

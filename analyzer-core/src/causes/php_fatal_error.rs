@@ -202,9 +202,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("sudo tail -n 50 {}", super::common::fpm_log(ctx, &svc.name)),
         "PHP-FPM's own log around the same time",
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     f.verify
         .push(super::common::watch_log(ctx, "PHP Fatal error"));
     if version.is_none() {

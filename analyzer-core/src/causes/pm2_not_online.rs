@@ -169,8 +169,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.verify.push(format!(
         "pm2 list   # expect {app_name} online, ↺ not increasing"
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     vec![f]
 }

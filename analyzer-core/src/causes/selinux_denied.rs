@@ -162,9 +162,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     );
     f.verify
         .push("sudo ausearch -m avc -ts recent -c nginx   # expect: <no matches>".into());
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     vec![f]
 }
 

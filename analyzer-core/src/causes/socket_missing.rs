@@ -176,9 +176,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.verify.push(format!(
         "sudo ss -xlp | grep {used}   # expect the backend process"
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if ctx.facts.paths.is_empty() && ctx.facts.missing_paths.is_empty() {
         let why = if path.contains("php") {
             "shows which sockets exist (a different PHP version's socket means nginx points at the wrong path)"

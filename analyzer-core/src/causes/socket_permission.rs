@@ -67,6 +67,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         plural(f.events, "line", "lines")
     ));
     let (nginx_user, user_known) = ctx.nginx_user();
+    let assumed = (!user_known).then(|| ctx.assumed_nginx_user()).flatten();
+    if let Some((user, why)) = assumed {
+        f.reasoning.push(format!(
+            "no `user` directive or `ps` line says who nginx runs as: assumed `{user}`, as {why}"
+        ));
+    }
     if let Some(u) = &ctx.facts.nginx_user {
         f.add_evidence(EvidenceLine::marked(
             u.line,
@@ -143,7 +149,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     let svc = ctx.service_for(up.as_ref());
     let is_fpm = svc.name.contains("php") || path.contains("php");
-    let as_user = judged.map_or(String::new(), |u| format!(" (user {u})"));
+    let as_user = match judged {
+        Some(u) if assumed.is_some() => format!(" (user {u}, assumed)"),
+        Some(u) => format!(" (user {u})"),
+        None => String::new(),
+    };
     if let Some(d) = blocking {
         f.title = format!(
             "nginx{as_user} may not pass through {} to reach {path}",
@@ -314,9 +324,8 @@ gid = {group}"),
     f.verify.push(format!(
         "sudo -u {nginx_user} test -w {path} && echo writable   # expect: writable"
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     vec![f]
 }
 

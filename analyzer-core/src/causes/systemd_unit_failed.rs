@@ -182,9 +182,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .push(format!("systemctl is-active {unit}   # expect: active"));
     f.verify
         .push(format!("systemctl is-enabled {unit}   # expect: enabled"));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     vec![f]
 }
 

@@ -160,9 +160,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else {
         "sudo grep -c 'prematurely closed' /var/log/nginx/error.log   # run twice under the same traffic: expect no growth".into()
     });
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if partners.is_empty() {
         f.next.push(next(
             match svc.manager {

@@ -190,9 +190,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
         f.verify
             .push(format!("{listening}   # expect the backend's process"));
-        f.verify.push(super::fixes::curl_through_nginx(
-            f.servers.first().map(String::as_str),
-        ));
+        let through = super::fixes::curl_through_nginx(ctx, &f);
+        f.verify.push(through);
         return vec![f];
     }
     let docker = svc.manager == super::ctx::Manager::Docker;
@@ -248,9 +247,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "sudo ss -xlp | grep {p}   # expect the backend process"
         ));
     }
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if docker {
         if ctx.facts.containers.is_empty() {
             f.next.push(next(

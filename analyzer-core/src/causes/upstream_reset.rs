@@ -98,11 +98,31 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         u.scheme == "fastcgi" && u.addr.socket_path().is_none() && !u.addr.is_loopback()
     });
     let https = up.as_ref().is_some_and(|u| u.scheme == "https");
+    let windows = ctx.host_os() == super::ctx::HostOs::Windows;
     f.confidence = 0.68;
     f.reasoning.push(format!(
-        "{} of `(104: Connection reset by peer)` from {target}",
-        plural(f.events, "line", "lines")
+        "{} of `{}` from {target}",
+        plural(f.events, "line", "lines"),
+        if windows {
+            "(10054: An existing connection was forcibly closed by the remote host)"
+        } else {
+            "(104: Connection reset by peer)"
+        }
     ));
+    // Every failing request sends a body: a backend that refuses a body over
+    // its own limit closes with bytes unread, which the kernel sends as a reset.
+    let methods = super::common::methods(&groups);
+    let with_body = partner_names(ctx).is_empty()
+        && !methods.is_empty()
+        && methods
+            .iter()
+            .all(|m| matches!(m.as_str(), "POST" | "PUT" | "PATCH"));
+    if with_body {
+        f.reasoning.push(format!(
+            "every failing request is a {} with a body: a backend that rejects a body over its own size limit closes the connection with bytes unread, and that close is a reset",
+            methods.join("/")
+        ));
+    }
     let partners = partner_names(ctx);
     if partners.is_empty() {
         f.reasoning.push("no backend-side partner (crash, OOM kill, watchdog kill, protocol mismatch) is in the paste".into());
@@ -129,10 +149,20 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         )
     };
     let port = up.as_ref().and_then(|u| u.effective_port());
-    f.fixes.push(safe(
-        super::common::backend_log_cmd(ctx, &svc),
-        "the backend's log at the time of the reset (a crash, a kill, a rejected client)",
-    ));
+    if windows {
+        windows_fixes(&mut f, up.as_ref(), port);
+    } else {
+        f.fixes.push(safe(
+            super::common::backend_log_cmd(ctx, &svc),
+            "the backend's log at the time of the reset (a crash, a kill, a rejected client)",
+        ));
+    }
+    if with_body {
+        f.fixes.push(review(
+            "# raise the backend's own request body limit to what nginx lets through (client_max_body_size): Kestrel MaxRequestBodySize (30 MB by default) or IIS maxAllowedContentLength, PHP post_max_size/upload_max_filesize, Express/body-parser limit, Django DATA_UPLOAD_MAX_MEMORY_SIZE, Spring spring.servlet.multipart.max-request-size",
+            "the upload is accepted by nginx and refused by the backend, which closes the connection mid-body",
+        ));
+    }
     let linux = super::common::on_linux(ctx);
     if linux {
         f.fixes.push(safe(
@@ -188,9 +218,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "reset by peer"
         },
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if partners.is_empty() && linux {
         if !svc.known {
             f.next.push(next(
@@ -204,4 +233,30 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// nginx on Windows: who listens on the port and since when, the crash
+/// reports Windows keeps (Event Viewer's Application log), and php-cgi's
+/// habit of exiting after 500 requests. No systemctl, dmesg or tcpdump there.
+fn windows_fixes(f: &mut Finding, up: Option<&crate::facts::Upstream>, port: Option<u16>) {
+    let port = port.map_or("{port}".to_string(), |p| p.to_string());
+    f.fixes.push(safe(
+        format!("Get-Process -Id (Get-NetTCPConnection -LocalPort {port} -State Listen).OwningProcess | Format-List Id,ProcessName,Path,StartTime   # PowerShell; or: netstat -ano | findstr :{port}"),
+        "the process that listens on the backend's port, and since when: a StartTime after the resets means it died and was started again",
+    ));
+    f.fixes.push(safe(
+        "Get-WinEvent -FilterHashtable @{LogName='Application'; Level=2; StartTime=(Get-Date).AddHours(-6)} -MaxEvents 20 | Format-List TimeCreated,ProviderName,Message   # PowerShell (Event Viewer > Windows Logs > Application)",
+        "a backend crash at the time of the resets is recorded here (Application Error, .NET Runtime, IIS AspNetCore Module)",
+    ));
+    if up.is_some_and(|u| u.scheme == "fastcgi") {
+        f.fixes.push(review(
+            format!("set \"PHP_FCGI_MAX_REQUESTS=0\" && php-cgi.exe -b 127.0.0.1:{port}   # cmd.exe, in the PHP folder; run it as a service (NSSM, WinSW) so it is restarted"),
+            "php-cgi.exe exits after 500 requests by default (PHP_FCGI_MAX_REQUESTS), resetting what it was serving, and nothing on Windows starts it again",
+        ));
+    } else {
+        f.fixes.push(safe(
+            "# the backend's own log at that time: the console it runs in, its log file, or for IIS/ASP.NET Core the stdout log (stdoutLogEnabled in web.config)",
+            "what the backend says about the request it dropped",
+        ));
+    }
 }

@@ -354,9 +354,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if main != Reason::WrongVersion {
         f.verify.push(format!("openssl s_client -connect {connect} -servername {sni_name} </dev/null 2>&1 | grep -E 'Verify return code|Protocol'   # expect: Verify return code: 0 (ok)"));
     }
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     f.verify.push(super::common::watch_log(ctx, "SSL"));
     if ctx.facts.config.is_none() {
         f.next.push(next(

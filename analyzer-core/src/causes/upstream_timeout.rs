@@ -183,10 +183,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ),
         };
         if ctx.facts.ingress_nginx {
-            f.fixes.push(review(
-                format!("kubectl annotate ingress {{ingress}} -n {} --overwrite nginx.ingress.kubernetes.io/proxy-read-timeout={secs} nginx.ingress.kubernetes.io/proxy-send-timeout={secs}", ctx.pod_namespace().unwrap_or("{namespace}")),
+            let steps = super::common::ingress_annotate(
+                ctx,
+                f.servers.first().map(String::as_str),
+                &format!("nginx.ingress.kubernetes.io/proxy-read-timeout={secs} nginx.ingress.kubernetes.io/proxy-send-timeout={secs}"),
                 "ingress-nginx sets the timeouts of this Ingress's locations from these annotations (seconds)",
-            ));
+            );
+            f.fixes.extend(steps);
         } else {
             f.fixes.push(review(
                 format!("{place}\n{prefix}_read_timeout {secs}s;\n{prefix}_send_timeout {secs}s;"),
@@ -205,11 +208,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
         f.fixes.push(safe(super::common::backend_log_cmd(ctx, &svc), "find what is slow (database, external API, a job that belongs in a queue): a longer timeout only buys time"));
     }
-    f.verify.push(super::fixes::curl_timed(
-        f.servers.first().map(String::as_str),
+    let through = super::fixes::curl_timed(
+        ctx,
+        &f,
         path.as_deref().unwrap_or("/"),
         "expect 200 under the limit",
-    ));
+    );
+    f.verify.push(through);
     f.verify
         .push(super::common::watch_log(ctx, "upstream timed out"));
     if ctx.facts.config.is_none() {
@@ -277,11 +282,13 @@ fn saturated(ctx: &Ctx) -> Option<Finding> {
         svc.logs(),
         "find the slow requests (database, external API, CPU-heavy work that belongs in a background job)",
     ));
-    f.verify.push(super::fixes::curl_timed(
-        f.servers.first().map(String::as_str),
+    let through = super::fixes::curl_timed(
+        ctx,
+        &f,
         super::common::first_path(&groups).as_deref().unwrap_or("/"),
         "expect 200, not 502",
-    ));
+    );
+    f.verify.push(through);
     f.verify
         .push(super::fixes::watch_log("Resource temporarily unavailable"));
     Some(f)
@@ -351,11 +358,13 @@ fn from_access_log(ctx: &Ctx) -> Option<Finding> {
         "# find what is slow in the backend for this request (database, external API, a job that belongs in a queue)",
         "a longer timeout only buys time",
     ));
-    f.verify.push(super::fixes::curl_timed(
-        None,
+    let through = super::fixes::curl_timed(
+        ctx,
+        &f,
         path.as_deref().unwrap_or("/"),
         "expect 200 under the limit",
-    ));
+    );
+    f.verify.push(through);
     f.next.push(super::fixes::next(
         "sudo grep -E 'upstream timed out|error_log' /var/log/nginx/error.log /etc/nginx/nginx.conf | tail -n 20",
         "the error.log line names the upstream and whether nginx timed out reading or connecting",

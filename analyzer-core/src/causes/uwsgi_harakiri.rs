@@ -96,9 +96,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.verify.push(format!(
         "sudo journalctl -u {name} --since '10 min ago' | grep -c HARAKIRI   # expect 0"
     ));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if !svc.known {
         f.next.push(next(
             "systemctl list-units --type=service | grep -i uwsgi",

@@ -289,9 +289,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if !sizes.is_empty() || dir == Direction::HttpToUwsgi {
         f.verify.push(format!("sudo journalctl -u {name} --since '5 min ago' | grep -c 'invalid request block size'   # expect 0"));
     }
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     if ctx.facts.config.is_none() {
         f.next.push(next(
             "sudo nginx -T | grep -nE 'proxy_pass|uwsgi_pass'",

@@ -395,9 +395,8 @@ fn plain_http_to_tls_port(ctx: &Ctx) -> Option<Finding> {
         "talk to the port in the protocol it speaks (or point nginx at the backend's plain HTTP port)",
     ));
     f.fixes.push(super::fixes::reload(ctx));
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     Some(f)
 }
 
@@ -501,11 +500,23 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             ));
         }
     }
+    // A listener on every address (`*:3001`, `0.0.0.0:3001`, `[::]:3001`)
+    // is reached on loopback: that is what nginx should name.
+    let listening = addr.display();
+    let addr = match addr {
+        Address::Tcp {
+            host,
+            port: Some(p),
+        } if matches!(host.as_str(), "*" | "0.0.0.0" | "::") => Address::Tcp {
+            host: "127.0.0.1".into(),
+            port: Some(p),
+        },
+        a => a,
+    };
     let to = pass_line(&up, &addr);
     f.title = format!(
-        "nginx targets {} but the backend listens on {}",
+        "nginx targets {} but the backend listens on {listening}",
         up.addr.display(),
-        addr.display()
     );
     f.summary = format!(
         "nginx sends requests to {}, where nothing accepts them, while {why}. Point nginx at {} (or move the backend) and reload.",
@@ -592,9 +603,8 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
         _ => "sudo ss -tlnpx".into(),
     };
     f.verify.push(verify_target);
-    f.verify.push(super::fixes::curl_through_nginx(
-        f.servers.first().map(String::as_str),
-    ));
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
     vec![f]
 }
 

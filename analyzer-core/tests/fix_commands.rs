@@ -1,0 +1,295 @@
+//! The commands a cause offers are filled in from the paste: the site's
+//! `listen` port and scheme, nginx's user, the container or pod to run a
+//! command in, the operating system's own tools. Each test states what a
+//! paste shows and what the commands must (or must not) say.
+
+use analyzer_core::{analyze_str, report::Cause, Report};
+
+fn cause<'a>(r: &'a Report, id: &str) -> &'a Cause {
+    r.causes.iter().find(|c| c.id == id).unwrap_or_else(|| {
+        let ids: Vec<&str> = r.causes.iter().map(|c| c.id.as_str()).collect();
+        panic!("no {id} in {ids:?}")
+    })
+}
+
+/// Every command of a cause (fixes, verify steps, next pastes), one a line.
+fn commands(c: &Cause) -> String {
+    c.fixes
+        .iter()
+        .map(|f| f.command.as_str())
+        .chain(c.verify.iter().map(String::as_str))
+        .chain(c.next.iter().map(|n| n.paste.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn check(paste: &str, id: &str, has: &[&str], lacks: &[&str]) {
+    let r = analyze_str(paste);
+    let c = cause(&r, id);
+    let all = format!(
+        "{}\n{}\n{}\n{}",
+        c.title,
+        c.reasoning.join("\n"),
+        commands(c),
+        c.evidence
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    for h in has {
+        assert!(all.contains(h), "{id}: missing {h:?} in\n{all}");
+    }
+    for l in lacks {
+        assert!(!all.contains(l), "{id}: unexpected {l:?} in\n{all}");
+    }
+}
+
+const FCGI_72: &str = "2024/05/02 10:00:01 [error] 811#811: *3 upstream sent unsupported FastCGI protocol version: 72 while reading response header from upstream, client: 10.0.0.7, server: shop.example.com, request: \"GET /index.php HTTP/1.1\", upstream: \"fastcgi://127.0.0.1:9000\", host: \"shop.example.com\"\n";
+
+#[test]
+fn fastcgi_mismatch_finds_a_localhost_pass() {
+    let paste = format!(
+        "{FCGI_72}\n# nginx -T\n# configuration file /etc/nginx/sites-enabled/shop:\nserver {{\n    listen 80;\n    server_name shop.example.com;\n    location ~ \\.php$ {{\n        include fastcgi_params;\n        fastcgi_pass localhost:9000;\n    }}\n}}\n"
+    );
+    check(
+        &paste,
+        "fastcgi_protocol_mismatch",
+        &[
+            "fastcgi_pass localhost:9000",
+            "/etc/nginx/sites-enabled/shop:",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn fastcgi_mismatch_finds_the_server_of_an_upstream_block() {
+    let paste = format!(
+        "{FCGI_72}\nupstream php_backend {{\n    server 127.0.0.1:9000;\n}}\nserver {{\n    listen 80;\n    location ~ \\.php$ {{\n        fastcgi_pass php_backend;\n    }}\n}}\n"
+    );
+    check(
+        &paste,
+        "fastcgi_protocol_mismatch",
+        &["server 127.0.0.1:9000;"],
+        &[],
+    );
+}
+
+const REFUSED_3000: &str = "2024/05/02 10:00:01 [error] 811#811: *3 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.7, server: shop.example.com, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"shop.example.com\"\n";
+
+#[test]
+fn curl_through_nginx_uses_the_listen_port() {
+    let paste = format!(
+        "{REFUSED_3000}\nserver {{\n    listen 8080;\n    server_name shop.example.com;\n    location / {{ proxy_pass http://127.0.0.1:3000; }}\n}}\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["-H 'Host: shop.example.com' http://127.0.0.1:8080/"],
+        &["http://127.0.0.1/ "],
+    );
+}
+
+#[test]
+fn curl_through_nginx_speaks_https_to_a_tls_listen() {
+    let paste = format!(
+        "{REFUSED_3000}\nserver {{\n    listen 443 ssl http2;\n    server_name shop.example.com;\n    location / {{ proxy_pass http://127.0.0.1:3000; }}\n}}\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["--resolve shop.example.com:443:127.0.0.1 https://shop.example.com/"],
+        &["http://127.0.0.1/"],
+    );
+}
+
+#[test]
+fn curl_through_nginx_prefers_plain_http_and_defaults_to_80() {
+    let paste = format!(
+        "{REFUSED_3000}\nserver {{\n    listen 443 ssl;\n    listen 80;\n    server_name shop.example.com;\n    location / {{ proxy_pass http://127.0.0.1:3000; }}\n}}\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["-H 'Host: shop.example.com' http://127.0.0.1/"],
+        &["https://"],
+    );
+    check(
+        REFUSED_3000,
+        "upstream_down",
+        &["-H 'Host: shop.example.com' http://127.0.0.1/"],
+        &[],
+    );
+}
+
+#[test]
+fn curl_through_nginx_in_a_container_uses_the_published_port() {
+    let paste = "nginx-1  | 2024/05/02 10:00:01 [error] 29#29: *3 connect() failed (111: Connection refused) while connecting to upstream, client: 172.18.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://172.18.0.3:3000/\", host: \"localhost:8088\"\n\n\
+services:\n  nginx:\n    image: nginx:1.27-alpine\n    ports:\n      - \"8088:80\"\n  app:\n    build: .\n\n\
+server {\n    listen 80;\n    location / { proxy_pass http://app:3000; }\n}\n";
+    let r = analyze_str(paste);
+    let c = &r.causes[0];
+    assert!(
+        c.verify
+            .iter()
+            .any(|v| v.contains("http://127.0.0.1:8088/")),
+        "{:?}",
+        c.verify
+    );
+}
+
+const WIN_RESET: &str = "2024/01/15 10:01:44 [error] 5120#4412: *211 WSARecv() failed (10054: An existing connection was forcibly closed by the remote host) while reading response header from upstream, client: 10.1.1.20, server: intranet.local, request: \"GET /reports HTTP/1.1\", upstream: \"http://127.0.0.1:5000/reports\", host: \"intranet.local\"\n";
+
+#[test]
+fn windows_resets_get_windows_commands() {
+    check(
+        WIN_RESET,
+        "upstream_reset",
+        &[
+            "Get-NetTCPConnection -LocalPort 5000",
+            "Get-WinEvent",
+            "curl.exe",
+            "10054",
+        ],
+        &[
+            "systemctl",
+            "dmesg",
+            "journalctl",
+            "tcpdump",
+            "sudo",
+            "(104:",
+        ],
+    );
+    let php = WIN_RESET.replace("http://127.0.0.1:5000/reports", "fastcgi://127.0.0.1:9123");
+    check(
+        &php,
+        "upstream_reset",
+        &["PHP_FCGI_MAX_REQUESTS=0", "php-cgi.exe -b 127.0.0.1:9123"],
+        &["systemctl"],
+    );
+}
+
+#[test]
+fn linux_resets_keep_linux_commands() {
+    let linux = WIN_RESET.replace(
+        "WSARecv() failed (10054: An existing connection was forcibly closed by the remote host)",
+        "recv() failed (104: Connection reset by peer)",
+    );
+    check(
+        &linux,
+        "upstream_reset",
+        &["dmesg", "tcpdump"],
+        &["Get-WinEvent", "curl.exe"],
+    );
+}
+
+fn fpm_denied(socket: &str) -> String {
+    format!("2024/05/02 10:00:01 [crit] 811#811: *3 connect() to unix:{socket} failed (13: Permission denied) while connecting to upstream, client: 10.0.0.7, server: shop.example.com, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:{socket}:\", host: \"shop.example.com\"\n")
+}
+
+#[test]
+fn nginx_user_is_assumed_from_the_distro_and_said_so() {
+    check(
+        &fpm_denied("/run/php/php8.2-fpm.sock"),
+        "socket_permission",
+        &["(user www-data, assumed)", "sudo -u www-data"],
+        &["{nginx_user}"],
+    );
+    check(
+        &fpm_denied("/run/php-fpm/www.sock"),
+        "socket_permission",
+        &["(user nginx, assumed)", "sudo -u nginx"],
+        &["{nginx_user}"],
+    );
+    // A pool run as `apache` is RHEL's stock pool, whatever its socket.
+    let pool = format!(
+        "{}\n[www]\nuser = apache\ngroup = apache\nlisten = /var/run/php5-fpm.sock\n",
+        fpm_denied("/var/run/php5-fpm.sock")
+    );
+    check(
+        &pool,
+        "socket_permission",
+        &["(user nginx, assumed)"],
+        &["{nginx_user}"],
+    );
+    // The config says: nothing is assumed.
+    let said = format!(
+        "{}\nuser nginx;\nhttp {{ server {{ listen 80; location / {{ fastcgi_pass unix:/run/php/php8.2-fpm.sock; }} }} }}\n",
+        fpm_denied("/run/php/php8.2-fpm.sock")
+    );
+    check(&said, "socket_permission", &["(user nginx)"], &["assumed"]);
+    // Nothing tells: the placeholder stays, with the command that fills it.
+    check(
+        &fpm_denied("/srv/app/app.sock"),
+        "socket_permission",
+        &["{nginx_user}", "ps -o user=,cmd= -C nginx"],
+        &["assumed"],
+    );
+}
+
+const TOO_BIG: &str = "2024/02/02 12:00:01 [error] 30#30: *12 upstream sent too big header while reading response header from upstream, client: 172.18.0.1, server: app.example.com, request: \"GET /login/callback?code=x HTTP/1.1\", upstream: \"http://172.18.0.3:8000/login/callback?code=x\", host: \"app.example.com\"\n";
+
+#[test]
+fn header_sizes_are_measured_where_nginx_runs() {
+    let compose = format!(
+        "nginx-1  | {TOO_BIG}\nserver {{\n    listen 80;\n    location / {{ proxy_pass http://web:8000; }}\n}}\n"
+    );
+    check(
+        &compose,
+        "header_too_big",
+        &["docker compose exec nginx curl -sS -o /dev/null -D - -H 'Host: app.example.com' http://web:8000/login/callback"],
+        &[],
+    );
+    check(
+        TOO_BIG,
+        "header_too_big",
+        &["curl -sS -o /dev/null -D - -H 'Host: app.example.com' http://172.18.0.3:8000/login/callback"],
+        &["docker compose exec", "kubectl"],
+    );
+    let ingress = format!("ingress-nginx-controller-5c8d66c76d-7xv2m controller {TOO_BIG}");
+    check(
+        &ingress,
+        "header_too_big",
+        &[
+            "kubectl run header-size --rm -i --restart=Never --image=curlimages/curl",
+            "kubectl get ingress -A | grep -F 'app.example.com'",
+        ],
+        &["docker compose"],
+    );
+}
+
+#[test]
+fn ingress_commands_name_the_pasted_controller() {
+    let paste = format!(
+        "$ kubectl get pods -n ingress\nNAME                                                     READY   STATUS    RESTARTS   AGE\nnginx-ingress-ingress-nginx-controller-6b9f7d4c8d-q2w9z   1/1     Running   0          3d\n\nnginx-ingress-ingress-nginx-controller-6b9f7d4c8d-q2w9z controller {TOO_BIG}"
+    );
+    check(
+        &paste,
+        "header_too_big",
+        &["kubectl -n ingress logs deploy/nginx-ingress-ingress-nginx-controller"],
+        &["-n ingress-nginx", "app.kubernetes.io/name=ingress-nginx"],
+    );
+    // Only the log line's prefix names it.
+    let prefixed =
+        format!("nginx-ingress-ingress-nginx-controller-6b9f7d4c8d-q2w9z controller {TOO_BIG}");
+    check(
+        &prefixed,
+        "header_too_big",
+        &["kubectl -n ingress-nginx logs deploy/nginx-ingress-ingress-nginx-controller"],
+        &["app.kubernetes.io/name=ingress-nginx"],
+    );
+    // Nothing names it: the standard names, and how to find the real ones.
+    let bare = format!(
+        "$ kubectl logs -n ingress-nginx -l app.kubernetes.io/component=controller\n{TOO_BIG}"
+    );
+    check(
+        &bare,
+        "header_too_big",
+        &[
+            "kubectl -n ingress-nginx logs deploy/ingress-nginx-controller",
+            "kubectl get pods -A -l app.kubernetes.io/name=ingress-nginx",
+        ],
+        &[],
+    );
+}
