@@ -24,6 +24,7 @@ pub mod share;
 pub mod stream;
 pub mod text;
 pub mod time;
+mod wrap;
 
 pub use report::Report;
 pub use stream::{analyze, Analyzer};

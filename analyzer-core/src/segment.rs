@@ -82,10 +82,19 @@ pub struct Segmenter {
     /// far and how many lines were joined to it. The next unrecognised
     /// lines are tried as its continuation.
     wrapped: Option<(u64, String, u8)>,
+    /// An error.log line that names a problem but looks cut inside its
+    /// context ([`crate::wrap`]): held back, not yet counted, while the
+    /// next lines are tried as its continuation. Its line number, the text
+    /// so far and how many lines were joined to it.
+    held: Option<(u64, String, u8)>,
 }
 
 /// Most continuation lines joined to one wrapped error.log line.
 const MAX_WRAP_LINES: u8 = 3;
+/// Most continuation lines joined to a held line (see `held`), each of
+/// which must add to its context: a line of 400 bytes wrapped at 72
+/// columns by a mail client comes in six pieces.
+const MAX_HELD_JOINS: u8 = 6;
 
 /// Does this error.log line, which names no problem, look cut short? Its
 /// message mentions a failure or the upstream but has no context fields.
@@ -443,6 +452,7 @@ impl Segmenter {
             fence_line: 0,
             fast: true,
             wrapped: None,
+            held: None,
         }
     }
 
@@ -668,8 +678,13 @@ impl Segmenter {
     /// of a big log, from the fast lane.
     #[inline(always)]
     fn error_log_line(&mut self, no: u64, text: &str) -> bool {
-        let Some(event) = self.error_log.line(no, text, &mut self.facts) else {
-            return false;
+        let event = match self.error_log.scan(no, text, &mut self.facts) {
+            None => return false,
+            Some(error_log::Scanned::Cut) => {
+                self.hold(no, text);
+                return true;
+            }
+            Some(s) => s == error_log::Scanned::Event,
         };
         self.error_log_lines += 1;
         if event {
@@ -677,6 +692,62 @@ impl Segmenter {
         }
         self.wrapped = (!event && looks_cut(text)).then(|| (no, text.to_string(), 0));
         true
+    }
+
+    /// Hold back `text`, an error.log event line that looks cut inside its
+    /// context: see `held`.
+    #[cold]
+    fn hold(&mut self, no: u64, text: &str) {
+        self.flush_held();
+        self.held = Some((no, text.to_string(), 0));
+        self.error_log_lines += 1;
+        self.wrapped = None;
+    }
+
+    /// Line `no` as the continuation of the held line, if it is one (then
+    /// it is taken: true). Otherwise the held line is counted as it is,
+    /// and `raw` is left for the usual path.
+    #[cold]
+    fn continue_held(&mut self, no: u64, raw: &str) -> bool {
+        let Some((first, text, joined)) = self.held.take() else {
+            return false;
+        };
+        let forced = !self.overrides.is_empty() && self.override_for(no).is_some();
+        if !forced && joined < MAX_HELD_JOINS {
+            let cleaned = strip_controls(raw.strip_suffix('\r').unwrap_or(raw));
+            match crate::wrap::join(&text, &cleaned) {
+                Some(crate::wrap::Join::Whole(whole)) => {
+                    if let Some(event) = self.error_log.line(first, &whole, &mut self.facts) {
+                        self.events += u64::from(event);
+                        self.facts.total_lines = no;
+                        self.note(Kind::NginxErrorLog, no);
+                        return true;
+                    }
+                }
+                Some(crate::wrap::Join::Partial(more)) => {
+                    self.held = Some((first, more, joined + 1));
+                    self.facts.total_lines = no;
+                    self.note(Kind::NginxErrorLog, no);
+                    return true;
+                }
+                None => {}
+            }
+        }
+        self.count_held(first, &text);
+        false
+    }
+
+    fn count_held(&mut self, first: u64, text: &str) {
+        if let Some(event) = self.error_log.line(first, text, &mut self.facts) {
+            self.events += u64::from(event);
+        }
+    }
+
+    /// Count the held line as it is.
+    fn flush_held(&mut self) {
+        if let Some((first, text, _)) = self.held.take() {
+            self.count_held(first, &text);
+        }
     }
 
     /// Try the self-recognising line kinds. Returns the kind when matched.
@@ -740,6 +811,9 @@ impl Segmenter {
 
     /// Feed one raw line (without its newline).
     pub fn line(&mut self, no: u64, raw: &str) {
+        if self.held.is_some() && self.continue_held(no, raw) {
+            return;
+        }
         self.line_of(no, raw, false);
     }
 
@@ -756,7 +830,7 @@ impl Segmenter {
     /// asks it again (parsers change nothing when they refuse).
     #[inline]
     pub(crate) fn line_without_controls(&mut self, no: u64, raw: &str) {
-        if self.fast && self.block.is_none() && self.overrides.is_empty() {
+        if self.fast && self.block.is_none() && self.overrides.is_empty() && self.held.is_none() {
             match crate::plain::shape(raw) {
                 Some(crate::plain::Shape::ErrorLog) if self.error_log_line(no, raw) => {
                     self.facts.total_lines = no;
@@ -773,6 +847,8 @@ impl Segmenter {
                 }
                 _ => {}
             }
+        } else if self.held.is_some() && self.continue_held(no, raw) {
+            return;
         }
         self.line_of(no, raw, true);
     }
@@ -980,6 +1056,10 @@ impl Segmenter {
         };
         let whole = format!("{text}{sep}{}", inner.trim());
         match error_log::parse_line(first, &whole) {
+            // It names a problem now, but its context is still cut.
+            Some(Some(_)) if crate::wrap::tail_cut(&whole) => {
+                self.held = Some((first, whole, 0));
+            }
             Some(Some(ev)) => {
                 self.events += 1;
                 self.facts.add_event(ev);
@@ -995,6 +1075,7 @@ impl Segmenter {
 
     /// Close what is open and return the facts.
     pub fn finish(&mut self) {
+        self.flush_held();
         self.close_block();
     }
 }
@@ -1057,6 +1138,102 @@ mod tests {
         );
         assert_eq!(got.len(), 1, "{got:?}");
     }
+    /// Each group as `signal@first line upstream`, the events counted and
+    /// each artifact as `kind first-last`.
+    fn groups_and_artifacts(text: &str) -> (Vec<String>, u64, Vec<String>) {
+        let mut s = Segmenter::new();
+        for (i, l) in text.lines().enumerate() {
+            s.line(i as u64 + 1, l);
+        }
+        s.finish();
+        let groups = s
+            .facts
+            .groups
+            .iter()
+            .map(|g| {
+                let up = g.key.upstream.as_ref().map(|u| u.display());
+                format!(
+                    "{:?}@{} {}",
+                    g.key.signal,
+                    g.first_line,
+                    up.unwrap_or_default()
+                )
+            })
+            .collect();
+        let arts = s
+            .artifacts
+            .iter()
+            .map(|a| format!("{:?} {}-{}", a.kind, a.first_line, a.last_line))
+            .collect();
+        (groups, s.events, arts)
+    }
+
+    /// `line` broken at its last space before `width`, the space dropped.
+    fn mail_wrap(line: &str, width: usize) -> String {
+        let mut out = Vec::new();
+        let mut rest = line;
+        while rest.len() > width {
+            let at = rest[..width].rfind(' ').unwrap_or(width);
+            out.push(&rest[..at]);
+            rest = rest[at..].trim_start();
+        }
+        out.push(rest);
+        out.join("\n")
+    }
+
+    /// `line` cut every `width` bytes.
+    fn terminal_wrap(line: &str, width: usize) -> String {
+        let b = line.as_bytes();
+        let pieces: Vec<&str> = b
+            .chunks(width)
+            .map(|c| std::str::from_utf8(c).unwrap_or(""))
+            .collect();
+        pieces.join("\n")
+    }
+
+    #[test]
+    fn an_event_line_cut_inside_its_context_is_joined_before_it_is_counted() {
+        let whole = "2024/03/02 10:15:01 [error] 812#812: *4431 connect() failed (111: Connection refused) while connecting to upstream, client: 198.51.100.23, server: shop.example.org, request: \"GET /cart HTTP/1.1\", upstream: \"http://127.0.0.1:3000/cart\", host: \"shop.example.org\"";
+        let next = "2024/03/02 10:15:02 [error] 812#812: *4432 connect() failed (111: Connection refused) while connecting to upstream, client: 198.51.100.23, server: shop.example.org, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"shop.example.org\"";
+        let (a, b) = whole.split_at(whole.find("eam: \"http").unwrap_or(0));
+        let (b1, b2) = b.split_at(12);
+        let mail = whole.find(" upstream: ").unwrap_or(0);
+        for paste in [
+            format!("{a}\n{b}\n{next}"),
+            format!("{a}\n{b1}\n{b2}\n{next}"),
+            format!("{}\n{}\n{next}", &whole[..mail], &whole[mail + 1..]),
+            format!("nginx_1  | {a}\n{b}\n{next}"),
+            format!("{}\n{next}", mail_wrap(whole, 72)),
+            format!("{}\n{next}", mail_wrap(whole, 100)),
+            format!("{}\n{next}", terminal_wrap(whole, 80)),
+        ] {
+            let (groups, events, arts) = groups_and_artifacts(&paste);
+            assert_eq!(groups.len(), 1, "{paste}\n{groups:?}");
+            assert!(
+                groups[0].ends_with("@1 http://127.0.0.1:3000"),
+                "{groups:?}"
+            );
+            assert_eq!(events, 2, "{paste}");
+            let last = paste.lines().count();
+            assert_eq!(arts, [format!("NginxErrorLog 1-{last}")], "{paste}");
+        }
+        // Whatever comes next that is no continuation, the cut line is
+        // counted as it was, once, and that line is read as usual.
+        for after in ["", "\nand the site shows 502 for everyone", "\n$ ss -tlnp"] {
+            let paste = format!("{a}{after}");
+            let (groups, events, _) = groups_and_artifacts(&paste);
+            assert_eq!(groups, ["ConnectFailed { errno: 111 }@1 "], "{paste:?}");
+            assert_eq!(events, 1, "{paste:?}");
+        }
+        let (groups, events, _) = groups_and_artifacts(&format!("{a}\n{next}"));
+        assert_eq!(groups.len(), 2, "{groups:?}");
+        assert!(
+            groups[0].ends_with("@1 ") && groups[1].ends_with("@2 http://127.0.0.1:3000"),
+            "{groups:?}"
+        );
+        assert_eq!(events, 2);
+    }
+
     #[test]
     fn bare_commands_and_prose() {
         for cmd in [

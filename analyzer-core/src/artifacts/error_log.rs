@@ -881,6 +881,12 @@ pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
     event_from(line_no, text, &text[at..], level, time, None)
 }
 
+/// Whether `text` has nginx's `[level] pid#tid: ` header after a prefix
+/// (see [`embedded_header`]).
+pub(crate) fn has_embedded_header(text: &str) -> bool {
+    embedded_header(text).is_some()
+}
+
 /// Where an embedded `[level] 1234#1234: *56 ` header opens and where the
 /// message after it starts (the `*56 ` connection id optional), with the
 /// level and pid.
@@ -1149,6 +1155,17 @@ fn words_equal(a: &[u8], b: &[u8]) -> bool {
 
 impl Eq for Shape {}
 
+/// What [`Stream::scan`] made of an error.log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scanned {
+    /// It names no upstream problem.
+    Quiet,
+    /// An event, counted.
+    Event,
+    /// An event whose context looks cut short: not counted.
+    Cut,
+}
+
 /// The streaming error.log parser. Lines of one shape (same level, message
 /// head and upstream address; the request, client and times vary) always
 /// give the same group, so the shape is remembered: the next line of that
@@ -1171,7 +1188,21 @@ impl Stream {
     /// error.log line; `Some(true)` when it was an event (counted in a group
     /// or in the overflow), `Some(false)` for a line that names no upstream
     /// problem. Same facts as [`parse_line`] then [`Facts::add_event`].
+    #[inline]
     pub fn line(&mut self, line_no: u64, text: &str, facts: &mut Facts) -> Option<bool> {
+        self.read(line_no, text, facts, false)
+            .map(|l| matches!(l, Scanned::Event))
+    }
+
+    /// [`Self::line`], except that an event line that looks cut inside its
+    /// context ([`crate::wrap::tail_cut`]) is not counted: `Scanned::Cut`
+    /// says the caller should try to join the rest of it first.
+    #[inline]
+    pub fn scan(&mut self, line_no: u64, text: &str, facts: &mut Facts) -> Option<Scanned> {
+        self.read(line_no, text, facts, true)
+    }
+
+    fn read(&mut self, line_no: u64, text: &str, facts: &mut Facts, hold: bool) -> Option<Scanned> {
         if !looks_like(text) {
             return None;
         }
@@ -1199,13 +1230,22 @@ impl Stream {
             text,
             mark: None,
         };
+        // An event line whose context may be cut: with no upstream, or
+        // not ending with the quote of its last field.
+        let cut = |text: &str| {
+            hold && (split.upstream.is_none() || !text.ends_with('"'))
+                && crate::wrap::tail_cut(text)
+        };
         match self.memo.get(&self.key) {
-            Some(Memo::Quiet) => return Some(false),
+            Some(Memo::Quiet) => return Some(Scanned::Quiet),
             Some(Memo::Overflow) => {
                 facts.overflow += 1;
-                return Some(true);
+                return Some(Scanned::Event);
             }
             Some(Memo::Group { index, mark }) => {
+                if cut(text) {
+                    return Some(Scanned::Cut);
+                }
                 // The fields a group has enough of are not read: only
                 // those it still collects are looked for.
                 let wants = facts.wants(*index);
@@ -1217,7 +1257,7 @@ impl Stream {
                 }
                 occ.mark = mark.find(text, head_at, plain);
                 facts.add_to_group(*index, &occ);
-                return Some(true);
+                return Some(Scanned::Event);
             }
             None => {}
         }
@@ -1230,8 +1270,11 @@ impl Stream {
         let memo_key = self.key.clone();
         let Some((signal, target, mark_text)) = classify(head, h.level) else {
             self.memo.insert(memo_key, Memo::Quiet);
-            return Some(false);
+            return Some(Scanned::Quiet);
         };
+        if cut(text) {
+            return Some(Scanned::Cut);
+        }
         let mark = Mark::new(mark_text, head, h.level);
         occ.mark = mark.find(text, head_at, plain);
         let memo = match facts.add_keyed(key_of(signal, target, head, split.upstream), &occ) {
@@ -1239,7 +1282,7 @@ impl Stream {
             None => Memo::Overflow,
         };
         self.memo.insert(memo_key, memo);
-        Some(true)
+        Some(Scanned::Event)
     }
 }
 
