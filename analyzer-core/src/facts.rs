@@ -1327,6 +1327,9 @@ pub struct Facts {
     pub nginx_version: Option<String>,
     /// True when something shows nginx runs in a container (compose prefix, docker ps).
     pub nginx_in_container: bool,
+    /// The client address that alone showed nginx runs in a container: a
+    /// Docker bridge gateway (see [`Facts::settle`]).
+    pub docker_gateway_client: Option<String>,
     /// True when the paste shows nginx is the Kubernetes ingress-nginx
     /// controller (its pod name on log lines, `kubectl logs -n ingress-nginx`):
     /// its config is set with Ingress annotations and its ConfigMap.
@@ -1367,6 +1370,29 @@ impl Facts {
         self.nginx_in_container = true;
         if self.nginx_service.is_none() {
             self.nginx_service = Some(name());
+        }
+    }
+
+    /// What the whole paste shows once it is read, beyond its lines.
+    ///
+    /// nginx logged a Docker bridge gateway (`172.17.0.1` … `172.31.0.1`)
+    /// as the client of an upstream problem: a request to a port published
+    /// from the host reaches a containerised nginx from that address, so
+    /// nginx runs in a container even when no prefix or `docker ps` says
+    /// so, and its `127.0.0.1` is its own container.
+    pub fn settle(&mut self) {
+        if self.nginx_in_container {
+            return;
+        }
+        let gateway = self
+            .groups
+            .iter()
+            .filter(|g| g.key.source == Source::Nginx)
+            .flat_map(|g| g.clients.iter())
+            .find(|c| is_docker_gateway(c));
+        if let Some(c) = gateway {
+            self.docker_gateway_client = Some(c.clone());
+            self.nginx_in_container = true;
         }
     }
 
@@ -1520,9 +1546,46 @@ impl std::hash::Hasher for SliceHasher {
     }
 }
 
+/// `172.N.0.1` with `N` in 17..=31: the gateway of a Docker bridge network
+/// (the default `docker0` and compose's networks).
+fn is_docker_gateway(addr: &str) -> bool {
+    let mut parts = addr.split('.');
+    let (Some("172"), Some(n), Some("0"), Some("1"), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    n.parse::<u8>().is_ok_and(|n| (17..=31).contains(&n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_gateways_are_the_first_address_of_a_bridge_network() {
+        for a in ["172.17.0.1", "172.18.0.1", "172.31.0.1"] {
+            assert!(is_docker_gateway(a), "{a}");
+        }
+        for a in [
+            "172.16.0.1",
+            "172.32.0.1",
+            "172.18.0.2",
+            "172.18.1.1",
+            "10.0.0.1",
+            "172.18.0.1.5",
+            "172.18.0",
+            "",
+            "172.x.0.1",
+            "127.0.0.1",
+        ] {
+            assert!(!is_docker_gateway(a), "{a}");
+        }
+    }
 
     #[test]
     fn level_names_parse_as_the_string_match_did() {

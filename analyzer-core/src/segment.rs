@@ -1077,6 +1077,7 @@ impl Segmenter {
     pub fn finish(&mut self) {
         self.flush_held();
         self.close_block();
+        self.facts.settle();
     }
 }
 

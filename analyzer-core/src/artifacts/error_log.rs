@@ -844,6 +844,7 @@ const HEADLESS_NEEDLES: &[&str] = &[
     "worker_connections are not enough",
     "kevent() reported ",
     "WSARecv() failed (",
+    "FastCGI sent in stderr: ",
 ];
 
 /// An error.log message without the usual `YYYY/MM/DD HH:MM:SS [level] pid#tid:`

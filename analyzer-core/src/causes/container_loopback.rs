@@ -58,14 +58,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if !ctx.facts.nginx_in_container {
         return app_bound_to_its_loopback(ctx);
     }
+    // Only a Docker gateway as the client says nginx is in a container:
+    // something that answered on its loopback (a reset, a close) may be an
+    // app in the same container (one image running both), so only refused
+    // connections count then.
+    let inferred = ctx.facts.docker_gateway_client.is_some();
     let groups: Vec<&EventGroup> = ctx
-        .nginx_groups(|s| {
-            matches!(
-                s,
-                Signal::ConnectFailed { errno: 111 }
-                    | Signal::IoFailed { errno: 104, .. }
-                    | Signal::PrematureClose
-            )
+        .nginx_groups(|s| match s {
+            Signal::ConnectFailed { errno: 111 } => true,
+            Signal::IoFailed { errno: 104, .. } | Signal::PrematureClose => !inferred,
+            _ => false,
         })
         .into_iter()
         .filter(|g| {
@@ -88,11 +90,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "wrong_port",
         "upstream_closed_early",
     ];
-    f.confidence = 0.9;
-    f.reasoning.push(
-        "nginx runs in a container (compose prefix or docker ps) and targets a loopback address"
-            .into(),
-    );
+    f.confidence = if inferred { 0.75 } else { 0.9 };
+    f.reasoning.push(match &ctx.facts.docker_gateway_client {
+        Some(gw) => format!(
+            "nginx logged the client {gw}, a Docker bridge gateway: it runs in a container, \
+             where a loopback address is that container itself"
+        ),
+        None => {
+            "nginx runs in a container (compose prefix or docker ps) and targets a loopback address"
+                .into()
+        }
+    });
     let app = ctx.facts.containers.iter().find(|c| {
         !c.name.contains("nginx") && !c.image.as_deref().is_some_and(|i| i.starts_with("nginx"))
     });

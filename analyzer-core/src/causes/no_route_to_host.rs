@@ -140,9 +140,34 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             },
             "make nginx resolve the name again",
         ));
+        let service = ctx
+            .compose_app(port)
+            .map(|s| s.name.as_str())
+            .unwrap_or("{container_service}");
+        let scheme = up.as_ref().map(|u| u.scheme.as_str()).unwrap_or("http");
+        let (directive, prefix, why) = match scheme {
+            "fastcgi" | "uwsgi" | "scgi" => (
+                format!("{scheme}_pass"),
+                "",
+                "per-request resolution through Docker's DNS",
+            ),
+            "grpc" | "grpcs" => (
+                "grpc_pass".to_string(),
+                if scheme == "grpcs" { "grpcs://" } else { "grpc://" },
+                "per-request resolution through Docker's DNS",
+            ),
+            _ => (
+                "proxy_pass".to_string(),
+                if scheme == "https" { "https://" } else { "http://" },
+                "per-request resolution through Docker's DNS (a variable proxy_pass no longer rewrites the URI)",
+            ),
+        };
         f.fixes.push(review(
-            "# keep following the address when containers are recreated:\nresolver 127.0.0.11 valid=10s ipv6=off;\nset $app_upstream http://{container_service}:{port};\nproxy_pass $app_upstream;",
-            "per-request resolution through Docker's DNS (a variable proxy_pass no longer rewrites the URI)",
+            format!(
+                "# keep following the address when containers are recreated:\nresolver 127.0.0.11 valid=10s ipv6=off;\n\
+                 set $app_upstream {prefix}{service}:{port_s};\n{directive} $app_upstream;"
+            ),
+            why,
         ));
     } else {
         f.title = format!("nginx cannot reach the host of {target_s} (No route to host)");
