@@ -1381,7 +1381,8 @@ impl Facts {
     /// nginx runs in a container even when no prefix or `docker ps` says
     /// so, and its `127.0.0.1` is its own container.
     pub fn settle(&mut self) {
-        if self.nginx_in_container {
+        // Kubernetes has its own commands; the gateway says nothing there.
+        if self.nginx_in_container || self.ingress_nginx || self.kubernetes {
             return;
         }
         let gateway = self
@@ -1548,7 +1549,7 @@ impl std::hash::Hasher for SliceHasher {
 
 /// `172.N.0.1` with `N` in 17..=31: the gateway of a Docker bridge network
 /// (the default `docker0` and compose's networks).
-fn is_docker_gateway(addr: &str) -> bool {
+pub(crate) fn is_docker_gateway(addr: &str) -> bool {
     let mut parts = addr.split('.');
     let (Some("172"), Some(n), Some("0"), Some("1"), None) = (
         parts.next(),

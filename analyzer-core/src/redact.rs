@@ -9,8 +9,10 @@
 //! still tells the same story, and diagnosing it names the same causes.
 //!
 //! What is replaced:
-//! - IPv4 and IPv6 addresses → `ip-N`; loopback (`127.0.0.0/8`, `::1`) and
-//!   unspecified (`0.0.0.0`, `::`) addresses and every port stay;
+//! - IPv4 and IPv6 addresses → `ip-N`; loopback (`127.0.0.0/8`, `::1`),
+//!   unspecified (`0.0.0.0`, `::`) and Docker bridge gateway (`172.17.0.1`
+//!   … `172.31.0.1`: the same on every Docker host, and the sign that nginx
+//!   runs in a container) addresses and every port stay;
 //! - host and domain names → `host-N`: dotted names with a known top-level
 //!   domain anywhere, any name in a host position (URL host, error.log
 //!   `server:`/`host:`, `Host:` header, `server_name`, a journald line's host,
@@ -845,7 +847,10 @@ pub fn is_placeholder(s: &str) -> bool {
 
 fn keep_ip(addr: &str) -> bool {
     if let Ok(v4) = addr.parse::<Ipv4Addr>() {
-        return v4.is_loopback() || v4.is_unspecified() || v4.octets()[0] == 255;
+        return v4.is_loopback()
+            || v4.is_unspecified()
+            || v4.octets()[0] == 255
+            || crate::facts::is_docker_gateway(addr);
     }
     let a = addr.split('%').next().unwrap_or(addr);
     match a.parse::<Ipv6Addr>() {

@@ -241,8 +241,16 @@ fn header_sizes_are_measured_where_nginx_runs() {
         &["docker compose exec nginx curl -sS -o /dev/null -D - -H 'Host: app.example.com' http://web:8000/login/callback"],
         &[],
     );
+    // The Docker gateway as the client is enough to show nginx is in a
+    // container; any other client, and nothing shows it.
     check(
         TOO_BIG,
+        "header_too_big",
+        &["docker compose exec nginx curl -sS -o /dev/null -D - -H 'Host: app.example.com' http://172.18.0.3:8000/login/callback"],
+        &["kubectl"],
+    );
+    check(
+        &TOO_BIG.replace("client: 172.18.0.1", "client: 198.51.100.4"),
         "header_too_big",
         &["curl -sS -o /dev/null -D - -H 'Host: app.example.com' http://172.18.0.3:8000/login/callback"],
         &["docker compose exec", "kubectl"],

@@ -156,7 +156,10 @@ fn secrets_in(text: &str) -> Secrets {
     for raw in text.split(|c: char| !(c.is_ascii_hexdigit() || matches!(c, '.' | ':'))) {
         let t = raw.trim_matches(|c| c == '.' || c == ':');
         if let Ok(v4) = t.parse::<Ipv4Addr>() {
-            if !(v4.is_loopback() || v4.is_unspecified()) {
+            // A Docker bridge gateway is the same on every Docker host.
+            let [a, b, c, d] = v4.octets();
+            let gateway = a == 172 && (17..=31).contains(&b) && c == 0 && d == 1;
+            if !(v4.is_loopback() || v4.is_unspecified() || gateway) {
                 out.push(t.to_string());
             }
         }
