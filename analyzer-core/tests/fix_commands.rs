@@ -301,3 +301,99 @@ fn ingress_commands_name_the_pasted_controller() {
         &[],
     );
 }
+
+const WS_CLOSED: &str = "2024/08/21 19:22:05 [error] 918#918: *40211 upstream prematurely closed connection while reading response header from upstream, client: 203.0.113.77, server: chat.example.io, request: \"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\", upstream: \"http://127.0.0.1:4000/socket.io/?EIO=4&transport=websocket\", host: \"chat.example.io\"\n";
+
+#[test]
+fn websocket_handshakes_without_upgrade_get_the_upgrade_headers() {
+    let bare = format!(
+        "{WS_CLOSED}\nserver {{\n    listen 80;\n    server_name chat.example.io;\n    location / {{\n        proxy_pass http://127.0.0.1:4000;\n        proxy_set_header Host $host;\n    }}\n}}\n"
+    );
+    check(
+        &bare,
+        "upstream_closed_early",
+        &[
+            "proxy_set_header Upgrade $http_upgrade;",
+            "WebSocket handshakes that nginx does not forward",
+        ],
+        &[],
+    );
+    let upgraded = bare.replace(
+        "proxy_set_header Host $host;",
+        "proxy_http_version 1.1;\n        proxy_set_header Upgrade $http_upgrade;\n        proxy_set_header Connection \"upgrade\";",
+    );
+    check(
+        &upgraded,
+        "upstream_closed_early",
+        &["the location forwards `Upgrade`"],
+        &["proxy_set_header Upgrade $http_upgrade;"],
+    );
+    // Not a WebSocket path: no such advice.
+    check(
+        &WS_CLOSED.replace("/socket.io/?EIO=4&transport=websocket", "/api/orders"),
+        "upstream_closed_early",
+        &[],
+        &["Upgrade"],
+    );
+}
+
+#[test]
+fn upload_failures_point_at_the_backend_body_limit_and_plain_posts_do_not() {
+    let upload = WS_CLOSED
+        .replace(
+            "GET /socket.io/?EIO=4&transport=websocket",
+            "POST /api/media/upload",
+        )
+        .replace(
+            "/socket.io/?EIO=4&transport=websocket\"",
+            "/api/media/upload\"",
+        );
+    check(
+        &upload,
+        "upstream_closed_early",
+        &["request body limit", "every failing request is a POST"],
+        &[],
+    );
+    let post = upload.replace("/api/media/upload", "/api/orders");
+    check(&post, "upstream_closed_early", &[], &["request body limit"]);
+}
+
+#[test]
+fn windows_netstat_shows_the_port_the_backend_uses() {
+    let paste = "2024/10/07 08:31:55 [error] 4412#5120: *9 connect() failed (10061: No connection could be made because the target machine actively refused it) while connecting to upstream, client: 192.168.0.14, server: localhost, request: \"GET /api HTTP/1.1\", upstream: \"http://127.0.0.1:8081/api\", host: \"192.168.0.10\"\r\n\r\n  TCP    0.0.0.0:8080           0.0.0.0:0              LISTENING       7720\r\n";
+    check(
+        paste,
+        "wrong_port",
+        &[
+            "proxy_pass http://127.0.0.1:8080;",
+            "tasklist /FI \"PID eq 7720\"",
+            "findstr",
+        ],
+        &["sudo", "/dev/null", "/etc/nginx"],
+    );
+}
+
+#[test]
+fn a_missing_compose_name_points_at_the_service_that_exists() {
+    let paste = "nginx-1  | 2024/11/25 22:06:58 [emerg] 1#1: host not found in upstream \"php-fpm\" in /etc/nginx/conf.d/default.conf:14\n\n\
+NAME              IMAGE           COMMAND                  SERVICE   CREATED        STATUS                      PORTS\n\
+site-nginx-1      nginx:1.27      \"/docker-entrypoint.…\"   nginx     2 hours ago    Exited (1) 3 minutes ago\n\
+site-php-1        php:8.3-fpm     \"docker-php-entrypoi…\"   php       2 hours ago    Up 2 hours                  9000/tcp\n";
+    check(
+        paste,
+        "dns_resolution",
+        &["none is named `php-fpm`", "fastcgi_pass php:9000;"],
+        &["proxy_pass $app_upstream"],
+    );
+}
+
+#[test]
+fn grpc_sites_are_checked_with_grpcurl() {
+    let paste = "2024/09/12 16:40:02 [error] 2231#2231: *884 connect() failed (111: Connection refused) while connecting to upstream, client: 10.20.0.4, server: grpc.example.net, request: \"POST /inv.v1.Inv/Get HTTP/2.0\", upstream: \"grpc://127.0.0.1:50051\", host: \"grpc.example.net:443\"\n";
+    check(
+        paste,
+        "upstream_down",
+        &["grpcurl -insecure -authority grpc.example.net 127.0.0.1:443 list"],
+        &["curl -sS"],
+    );
+}

@@ -104,6 +104,17 @@ fn is_netstat_row(toks: &[&str]) -> bool {
     }
 }
 
+/// Windows' `netstat -ano`: `TCP    0.0.0.0:8080    0.0.0.0:0    LISTENING    7720`
+/// (`[::]:8080` for IPv6; the last column is the pid).
+fn is_windows_netstat_row(toks: &[&str]) -> bool {
+    toks.len() == 5
+        && toks[0] == "TCP"
+        && toks[1].contains(':')
+        && toks[2].contains(':')
+        && toks[3] == "LISTENING"
+        && is_num(toks[4])
+}
+
 /// `node 4567 deploy 19u IPv4 123 0t0 TCP 127.0.0.1:3000 (LISTEN)`.
 fn is_lsof_row(toks: &[&str]) -> bool {
     toks.len() >= 8
@@ -129,6 +140,9 @@ pub fn starts(line: &str) -> bool {
     {
         return is_ss_row(&toks) || is_netstat_row(&toks);
     }
+    if first == "TCP" {
+        return is_windows_netstat_row(&toks);
+    }
     t.ends_with("(LISTEN)") && is_lsof_row(&toks)
 }
 
@@ -138,7 +152,7 @@ pub fn continues(line: &str) -> bool {
         return true;
     }
     let toks: Vec<&str> = t.split_whitespace().take(12).collect();
-    is_ss_row(&toks) || is_netstat_row(&toks) || is_lsof_row(&toks)
+    is_ss_row(&toks) || is_netstat_row(&toks) || is_lsof_row(&toks) || is_windows_netstat_row(&toks)
 }
 
 /// Well-known service names printed when `-n` was left out.
@@ -248,6 +262,20 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
             pid,
             recv_q: toks[at + 1].parse().ok(),
             send_q: toks[at + 2].parse().ok(),
+            line: no,
+        });
+        return true;
+    }
+    if is_windows_netstat_row(&toks) {
+        let Some(addr) = parse_local(toks[1]) else {
+            return false;
+        };
+        facts.listeners.push(Listener {
+            addr,
+            process: None,
+            pid: toks[4].parse().ok(),
+            recv_q: None,
+            send_q: None,
             line: no,
         });
         return true;
@@ -400,6 +428,23 @@ node    4567 deploy   20u  IPv4 123457      0t0  TCP 127.0.0.1:3000->127.0.0.1:5
         assert_eq!(f.listeners[2].pid, Some(1234));
         assert_eq!(f.listeners[3].process, None);
         assert_eq!(f.listeners[4].process.as_deref(), Some("node"));
+    }
+
+    #[test]
+    fn windows_netstat_ano() {
+        let f = run(
+            "  TCP    0.0.0.0:8080           0.0.0.0:0              LISTENING       7720\n\
+  TCP    [::]:8080              [::]:0                 LISTENING       7720\n\
+  TCP    127.0.0.1:8080         127.0.0.1:51234        ESTABLISHED     7720\n\
+  UDP    0.0.0.0:5353           *:*                                    2044",
+        );
+        let d: Vec<String> = f.listeners.iter().map(|l| l.addr.display()).collect();
+        assert_eq!(d, ["0.0.0.0:8080", "[::]:8080"]);
+        assert_eq!(f.listeners[0].pid, Some(7720));
+        assert!(starts("  TCP    0.0.0.0:80    0.0.0.0:0    LISTENING    4"));
+        assert!(!starts(
+            "  TCP    10.0.0.5:80    10.0.0.9:5000    ESTABLISHED    4"
+        ));
     }
 
     #[test]

@@ -434,6 +434,91 @@ pub fn ingress_annotate(
     ]
 }
 
+/// When every failing request sends a body (POST/PUT/PATCH), an upload by
+/// its path or to a location with its own `client_max_body_size`, and no
+/// backend-side cause is in the paste: a backend that refuses a body over
+/// its own limit closes the connection with bytes unread (a reset, or a
+/// close before any answer). Says so in `f` and offers raising the
+/// backend's limit to nginx's `client_max_body_size`; returns whether it did.
+pub fn body_limit_hint(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding) -> bool {
+    let methods = methods(groups);
+    let with_body = partner_names(ctx).is_empty()
+        && !methods.is_empty()
+        && methods
+            .iter()
+            .all(|m| matches!(m.as_str(), "POST" | "PUT" | "PATCH"));
+    if !with_body {
+        return false;
+    }
+    // What nginx lets through for that location, when the config says.
+    let nginx_limit = upstream_of(groups)
+        .and_then(|u| pass_for(ctx, &u))
+        .and_then(|p| {
+            let d = ctx
+                .facts
+                .config
+                .as_ref()?
+                .effective(&p, "client_max_body_size")?;
+            Some((d.arg(0)?.to_string(), d.line))
+        });
+    // Bodies big enough to meet a limit: uploads by their path, or a
+    // location whose client_max_body_size was raised for them. (POSTs alone
+    // are also what a keepalive race fails on: nginx retries no POST.)
+    let uploads = groups.iter().flat_map(|g| g.requests.iter()).any(|r| {
+        r.split_whitespace().nth(1).is_some_and(|uri| {
+            let uri = uri.to_ascii_lowercase();
+            [
+                "upload", "import", "attach", "media", "file", "avatar", "image", "video",
+            ]
+            .iter()
+            .any(|k| uri.contains(k))
+        })
+    });
+    if !uploads && nginx_limit.is_none() {
+        return false;
+    }
+    f.reasoning.push(format!(
+        "every failing request is a {} with a body: a backend that rejects a body over its own size limit closes the connection with bytes unread",
+        methods.join("/")
+    ));
+    let lets_through = match &nginx_limit {
+        Some((size, line)) => {
+            f.reasoning.push(format!(
+                "nginx accepts bodies up to {size} here (line {line}), so the backend is the one refusing"
+            ));
+            format!("{size}, nginx's client_max_body_size here")
+        }
+        None => "nginx's client_max_body_size".to_string(),
+    };
+    f.fixes.push(super::fixes::review(
+        format!("# raise the backend's own request body limit to {lets_through}: Kestrel MaxRequestBodySize (30 MB by default) or IIS maxAllowedContentLength, PHP post_max_size/upload_max_filesize, Express/body-parser limit (100kb by default), Django DATA_UPLOAD_MAX_MEMORY_SIZE, Spring spring.servlet.multipart.max-request-size, Rails/Rack and gunicorn have none"),
+        "the upload is accepted by nginx and refused by the backend, which closes the connection mid-body",
+    ));
+    true
+}
+
+/// The failing requests are WebSocket handshakes: socket.io's
+/// `transport=websocket`, a `/ws` or `/websocket` path, Rails' `/cable`,
+/// SignalR hubs, SockJS.
+pub fn websocket_requests(groups: &[&EventGroup]) -> bool {
+    groups.iter().flat_map(|g| g.requests.iter()).any(|r| {
+        let Some(uri) = r.split_whitespace().nth(1) else {
+            return false;
+        };
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let path = path.to_ascii_lowercase();
+        query.contains("transport=websocket")
+            || path.split('/').any(|seg| {
+                matches!(
+                    seg,
+                    "ws" | "wss" | "websocket" | "websockets" | "cable" | "sockjs"
+                )
+            })
+            || path.contains("/hubs/")
+            || path.ends_with("/hub")
+    })
+}
+
 /// A size as nginx writes it (`4k`, `16K`, `1m`, `8192`) in KiB.
 pub fn size_kb(v: &str) -> Option<u32> {
     let v = v.trim();

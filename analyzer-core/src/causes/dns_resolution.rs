@@ -211,6 +211,33 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                  The configuration is rejected, so nginx does not start (or keeps its old configuration).",
                 if container { " on the nginx container's network" } else { "" }
             );
+            // A PHP-FPM name is reached with fastcgi_pass, on FPM's port.
+            let fpm = host.contains("php") || host.contains("fpm");
+            let port = if fpm && port.starts_with('{') {
+                "9000".to_string()
+            } else {
+                port.clone()
+            };
+            let pass_to = |name: &str| {
+                if fpm {
+                    format!("fastcgi_pass {name}:{port};")
+                } else {
+                    format!("proxy_pass http://{name}:{port};")
+                }
+            };
+            if let Some((services, guess)) = other_services(ctx, &host) {
+                f.confidence += 0.02;
+                f.reasoning.push(format!(
+                    "the pasted services are {}: none is named `{host}`",
+                    services.join(", ")
+                ));
+                if let Some(g) = guess {
+                    f.fixes.push(review(
+                        format!("# in nginx's config, name the service as compose does:\n{}", pass_to(&g)),
+                        format!("`{host}` is no service of this project; `{g}` is the one nginx means, and compose services resolve by their own name"),
+                    ));
+                }
+            }
             if compose_like {
                 f.fixes.push(safe("docker compose ps", format!("is the `{host}` service running? nginx can only resolve it once the container exists")));
                 f.fixes.push(safe(ctx.in_nginx_container(&format!("getent hosts {host}")), "empty output: the two containers share no network, or the service name differs"));
@@ -219,7 +246,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     "start nginx after the backend, on a network where its name resolves",
                 ));
                 f.fixes.push(review(
-                    format!("# nginx config, to resolve per request instead of at start:\nresolver 127.0.0.11 valid=10s ipv6=off;\nset $app_upstream http://{host}:{port};\nproxy_pass $app_upstream;"),
+                    if fpm {
+                        format!("# nginx config, to resolve per request instead of at start:\nresolver 127.0.0.11 valid=10s ipv6=off;\nset $php_upstream {host}:{port};\nfastcgi_pass $php_upstream;")
+                    } else {
+                        format!("# nginx config, to resolve per request instead of at start:\nresolver 127.0.0.11 valid=10s ipv6=off;\nset $app_upstream http://{host}:{port};\nproxy_pass $app_upstream;")
+                    },
                     "nginx then starts even while the backend is down and follows its address when it is recreated (a variable proxy_pass no longer rewrites the URI)",
                 ));
                 f.fixes.push(disruptive(
@@ -360,4 +391,46 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// The compose services (or containers) the paste shows, when none is
+/// `host`: their names, and the one nginx most likely means (an FPM image
+/// for a PHP-FPM name, else a service whose name is part of `host` or the
+/// other way round), not nginx's own.
+fn other_services(ctx: &Ctx, host: &str) -> Option<(Vec<String>, Option<String>)> {
+    let f = ctx.facts;
+    let mut services: Vec<(String, String)> = f
+        .compose_services
+        .iter()
+        .map(|s| (s.name.clone(), s.image.clone().unwrap_or_default()))
+        .collect();
+    for c in &f.containers {
+        let name = super::ctx::compose_service(&c.name).to_string();
+        if !services.iter().any(|(n, _)| *n == name) {
+            services.push((name, c.image.clone().unwrap_or_default()));
+        }
+    }
+    if services.is_empty()
+        || services.iter().any(|(n, _)| n == host)
+        || f.containers
+            .iter()
+            .any(|c| super::ctx::is_container_of(&c.name, host))
+    {
+        return None;
+    }
+    let nginx = ctx.nginx_service();
+    let candidates = || {
+        services
+            .iter()
+            .filter(|(n, i)| n != nginx && !i.contains("nginx") && !n.contains("nginx"))
+    };
+    let fpm_name = host.contains("php") || host.contains("fpm");
+    let guess = candidates()
+        .find(|(_, image)| fpm_name && image.contains("fpm"))
+        .or_else(|| {
+            candidates()
+                .find(|(n, _)| n.len() >= 2 && (host.contains(n.as_str()) || n.contains(host)))
+        })
+        .map(|(n, _)| n.clone());
+    Some((services.into_iter().map(|(n, _)| n).collect(), guess))
 }

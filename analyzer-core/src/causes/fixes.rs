@@ -37,11 +37,24 @@ pub fn next(paste: impl Into<String>, why: impl Into<String>) -> NextStep {
 /// `localhost` or an address (the default server answers those).
 fn host_header(server: Option<&str>) -> String {
     match server {
-        Some(s) if !s.is_empty() && s != "_" && s != "localhost" && !s.contains(':') => {
-            format!(" -H 'Host: {s}'")
-        }
+        Some(s) if is_site_name(s) => format!(" -H 'Host: {s}'"),
         _ => String::new(),
     }
+}
+
+/// A name nginx could pick a server block by (an IPv4 address too, for
+/// `server_name 203.0.113.10;`): not empty, `_`, `localhost`, loopback, an address
+/// with a port, or a redacted stand-in (`***.com`, `<redacted>`, `x.x.x.x`).
+fn is_site_name(s: &str) -> bool {
+    !s.is_empty()
+        && s != "_"
+        && s != "localhost"
+        && !s.starts_with("127.")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        && !s
+            .split('.')
+            .all(|label| label.bytes().all(|b| b == b'x' || b == b'X'))
 }
 
 /// How to reach a finding's site through nginx with curl: the program,
@@ -55,18 +68,42 @@ struct Through {
     null: &'static str,
     opts: String,
     base: String,
+    /// gRPC through nginx: `grpcurl` with its options and `host:port`
+    /// instead of curl (an HTTP/1 request tells nothing about gRPC).
+    grpc: Option<String>,
 }
 
-fn through_nginx(ctx: &super::Ctx, f: &super::Finding) -> Through {
-    let windows = ctx.host_os() == super::ctx::HostOs::Windows;
-    let (curl, null) = if windows {
+/// curl and the file that discards its output here: `curl.exe` and `NUL`
+/// on Windows (PowerShell's `curl` is another command), else `curl` and
+/// `/dev/null`.
+pub fn curl_and_null(ctx: &super::Ctx) -> (&'static str, &'static str) {
+    if ctx.host_os() == super::ctx::HostOs::Windows {
         ("curl.exe", "NUL")
     } else {
         ("curl", "/dev/null")
-    };
-    let server = f.servers.first().map(String::as_str);
-    let listen = site_pass(ctx, f).and_then(|p| pick_listen(&p));
-    let (ip, port, tls) = listen.unwrap_or_else(|| ("127.0.0.1".into(), 80, false));
+    }
+}
+
+fn through_nginx(ctx: &super::Ctx, f: &super::Finding) -> Through {
+    let (curl, null) = curl_and_null(ctx);
+    // A Host header's port (`example.com:8443`) is not part of the name.
+    let server = f.servers.first().map(|s| match s.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => s.as_str(),
+    });
+    let pass = site_pass(ctx, f);
+    let grpc = pass.as_ref().is_some_and(|p| p.directive == "grpc_pass")
+        || ctx.facts.groups.iter().any(|g| {
+            g.key.upstream.as_ref().is_some_and(|u| {
+                u.scheme.starts_with("grpc") && f.upstreams.contains(&u.addr.display())
+            })
+        });
+    let listen = pass.as_ref().and_then(pick_listen);
+    // gRPC clients reach nginx over TLS on 443 unless the config says otherwise.
+    let (ip, port, tls) =
+        listen.unwrap_or_else(|| ("127.0.0.1".into(), if grpc { 443 } else { 80 }, grpc));
     let port = if ctx.facts.nginx_in_container {
         published_port(ctx, port).unwrap_or(port)
     } else {
@@ -88,11 +125,21 @@ fn through_nginx(ctx: &super::Ctx, f: &super::Finding) -> Through {
         (true, _) => (" -k".to_string(), format!("https://{ip}{port_part}")),
         (false, _) => (host_header(server), format!("http://{ip}{port_part}")),
     };
+    let grpc = grpc.then(|| {
+        let authority = if named {
+            format!(" -authority {}", server.unwrap_or_default())
+        } else {
+            String::new()
+        };
+        let tls = if tls { " -insecure" } else { " -plaintext" };
+        format!("grpcurl{tls}{authority} {ip}:{port}")
+    });
     Through {
         curl,
         null,
         opts,
         base,
+        grpc,
     }
 }
 
@@ -197,6 +244,9 @@ pub fn curl_through_nginx(ctx: &super::Ctx, f: &super::Finding) -> String {
 /// [`curl_through_nginx`]): the status and how long it took.
 pub fn curl_timed(ctx: &super::Ctx, f: &super::Finding, path: &str, expect: &str) -> String {
     let t = through_nginx(ctx, f);
+    if let Some(g) = &t.grpc {
+        return grpc_check(g);
+    }
     format!(
         "{} -sS -o {} -w '%{{http_code}} %{{time_total}}s\\n'{} {}{path}   # {expect}",
         t.curl, t.null, t.opts, t.base
@@ -206,10 +256,19 @@ pub fn curl_timed(ctx: &super::Ctx, f: &super::Finding, path: &str, expect: &str
 /// The status of one request to `path` through nginx.
 pub fn curl_status(ctx: &super::Ctx, f: &super::Finding, path: &str, expect: &str) -> String {
     let t = through_nginx(ctx, f);
+    if let Some(g) = &t.grpc {
+        return grpc_check(g);
+    }
     format!(
         "{} -sS -o {} -w '%{{http_code}}\\n'{} {}{path}   # {expect}",
         t.curl, t.null, t.opts, t.base
     )
+}
+
+/// A gRPC call through nginx: listing the services needs server
+/// reflection; without it, any call of the app's (`grpcurl … <service>/<method>`).
+fn grpc_check(grpcurl: &str) -> String {
+    format!("{grpcurl} list   # expect the service names (or `server does not support the reflection API`), not `Unavailable` or 502")
 }
 
 /// Watch the error log for the same message.

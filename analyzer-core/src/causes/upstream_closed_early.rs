@@ -108,6 +108,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             partners.join(", ")
         )
     };
+    websocket_upgrade(ctx, &groups, up.as_ref(), &mut f);
     let since = f
         .first_time
         .map(|t| format!(" --since '{}'", crate::time::format_time(t - 60)))
@@ -160,6 +161,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else {
         "sudo grep -c 'prematurely closed' /var/log/nginx/error.log   # run twice under the same traffic: expect no growth".into()
     });
+    super::common::body_limit_hint(ctx, &groups, &mut f);
     let through = super::fixes::curl_through_nginx(ctx, &f);
     f.verify.push(through);
     if partners.is_empty() {
@@ -186,4 +188,71 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     vec![f]
+}
+
+/// WebSocket handshakes that end in a premature close: nginx forwards the
+/// `Upgrade` request only when told to (`proxy_http_version 1.1` and the
+/// `Upgrade`/`Connection` headers); otherwise the backend gets a plain GET
+/// on its WebSocket endpoint and drops it. Checked against the pasted
+/// location when there is one.
+fn websocket_upgrade(
+    ctx: &Ctx,
+    groups: &[&crate::facts::EventGroup],
+    up: Option<&crate::facts::Upstream>,
+    f: &mut Finding,
+) {
+    if !super::common::websocket_requests(groups) {
+        return;
+    }
+    let pass = up.and_then(|u| super::common::pass_for(ctx, u));
+    let forwards = pass.as_ref().and_then(|p| {
+        let cfg = ctx.facts.config.as_ref()?;
+        Some(
+            cfg.effective_all(p, "proxy_set_header")
+                .iter()
+                .any(|d| d.arg(0).is_some_and(|h| h.eq_ignore_ascii_case("upgrade"))),
+        )
+    });
+    if forwards == Some(true) {
+        f.reasoning.push(
+            "the failing requests are WebSocket handshakes, and the location forwards `Upgrade`: the backend itself closes them".into(),
+        );
+        return;
+    }
+    let place = match &pass {
+        Some(p) => format!(
+            "in the location {} ({}), next to proxy_pass",
+            p.location.as_deref().unwrap_or("/"),
+            p.place()
+        ),
+        None => "in the location that serves the WebSocket path, next to proxy_pass".into(),
+    };
+    if forwards == Some(false) {
+        f.confidence += 0.12;
+        f.reasoning.push(format!(
+            "the failing requests are WebSocket handshakes, and the location that serves them ({}) sets no `proxy_set_header Upgrade`: nginx sends them on as plain HTTP/1.0 GETs",
+            pass.as_ref().map(|p| p.place()).unwrap_or_default()
+        ));
+        let target = up
+            .map(|u| u.addr.display())
+            .unwrap_or_else(|| "the backend".into());
+        f.title =
+            format!("{target} closes WebSocket handshakes that nginx does not forward as upgrades");
+        f.summary = format!(
+            "The failing requests are WebSocket handshakes. Without `proxy_http_version 1.1` and the `Upgrade`/`Connection` \
+             headers nginx sends them to {target} as plain requests, and the backend closes the connection without an answer, \
+             so nginx answers 502."
+        );
+    } else {
+        f.reasoning.push(
+            "the failing requests are WebSocket handshakes: nginx forwards them only with `Upgrade`/`Connection` set (the config is not in the paste)".into(),
+        );
+    }
+    f.fixes.push(super::fixes::review(
+        format!(
+            "# {place}:\nproxy_http_version 1.1;\nproxy_set_header Upgrade $http_upgrade;\nproxy_set_header Connection $connection_upgrade;\nproxy_read_timeout 1h;\n# and once in the http {{}} block:\nmap $http_upgrade $connection_upgrade {{\n    default upgrade;\n    ''      close;\n}}"
+        ),
+        "forward the WebSocket upgrade (a location that sets any proxy_set_header inherits none from above, so keep Host and the others there too); the longer read timeout keeps idle sockets open",
+    ));
+    f.fixes.push(super::fixes::reload(ctx));
 }

@@ -109,20 +109,6 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "(104: Connection reset by peer)"
         }
     ));
-    // Every failing request sends a body: a backend that refuses a body over
-    // its own limit closes with bytes unread, which the kernel sends as a reset.
-    let methods = super::common::methods(&groups);
-    let with_body = partner_names(ctx).is_empty()
-        && !methods.is_empty()
-        && methods
-            .iter()
-            .all(|m| matches!(m.as_str(), "POST" | "PUT" | "PATCH"));
-    if with_body {
-        f.reasoning.push(format!(
-            "every failing request is a {} with a body: a backend that rejects a body over its own size limit closes the connection with bytes unread, and that close is a reset",
-            methods.join("/")
-        ));
-    }
     let partners = partner_names(ctx);
     if partners.is_empty() {
         f.reasoning.push("no backend-side partner (crash, OOM kill, watchdog kill, protocol mismatch) is in the paste".into());
@@ -157,12 +143,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "the backend's log at the time of the reset (a crash, a kill, a rejected client)",
         ));
     }
-    if with_body {
-        f.fixes.push(review(
-            "# raise the backend's own request body limit to what nginx lets through (client_max_body_size): Kestrel MaxRequestBodySize (30 MB by default) or IIS maxAllowedContentLength, PHP post_max_size/upload_max_filesize, Express/body-parser limit, Django DATA_UPLOAD_MAX_MEMORY_SIZE, Spring spring.servlet.multipart.max-request-size",
-            "the upload is accepted by nginx and refused by the backend, which closes the connection mid-body",
-        ));
-    }
+    super::common::body_limit_hint(ctx, &groups, &mut f);
     let linux = super::common::on_linux(ctx);
     if linux {
         f.fixes.push(safe(

@@ -169,6 +169,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if let Some((h, _)) = harakiri {
             secs = secs.max(h);
         }
+        // A gRPC stream cut mid-way: nginx's read timeout is the longest
+        // silence between two messages, which a quiet stream can exceed.
+        let grpc_stream = prefix == "grpc"
+            && groups
+                .iter()
+                .any(|g| g.key.action == Some(crate::facts::Action::ReadingUpstream));
+        if grpc_stream {
+            f.reasoning.push(
+                "gRPC streams were cut `while reading upstream`: grpc_read_timeout is the longest silence allowed between two messages of a stream, so a quiet server-streaming call ends with it".into(),
+            );
+            secs = secs.max(3600);
+        }
         let place = match &pass {
             Some(ps) => format!(
                 "# in `location {}` ({}), next to `{} {};`:",

@@ -479,6 +479,18 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             .push(format!("nginx connects to {} and fails", up.addr.display()));
     }
     f.reasoning.push(why.clone());
+    if let Some((l, pid)) = listener
+        .filter(|l| l.process.is_none() && ctx.host_os() == super::ctx::HostOs::Windows)
+        .and_then(|l| Some((l, l.pid?)))
+    {
+        f.next.push(next(
+            format!("tasklist /FI \"PID eq {pid}\""),
+            format!(
+                "names the process listening on {}: make sure it is the backend",
+                l.addr.display()
+            ),
+        ));
+    }
     if let Some(l) = listener {
         f.add_evidence(EvidenceLine::marked(
             l.line,
@@ -556,11 +568,18 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             }
         }
         None => {
+            let windows = ctx.host_os() == super::ctx::HostOs::Windows;
             f.fixes.push(review(
-                format!(
-                    "sudo grep -rn '{}' /etc/nginx/   # find the line to change",
-                    old_s.trim_start_matches("unix:")
-                ),
+                if windows {
+                    format!(
+                        "findstr /s /n /c:\"{old_s}\" conf\\*.conf   # cmd.exe, in nginx's folder: find the line to change"
+                    )
+                } else {
+                    format!(
+                        "sudo grep -rn '{}' /etc/nginx/   # find the line to change",
+                        old_s.trim_start_matches("unix:")
+                    )
+                },
                 "shows the file and line that names the old address",
             ));
             f.fixes.push(review(
@@ -572,7 +591,11 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             ));
             if ctx.facts.config.is_none() {
                 f.next.push(next(
-                    "sudo nginx -T",
+                    if windows {
+                        "nginx.exe -T   # cmd.exe, in nginx's folder"
+                    } else {
+                        "sudo nginx -T"
+                    },
                     "shows the file and line of the *_pass directive, so the fix can name them",
                 ));
             }
@@ -594,7 +617,8 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             if up.scheme == "fastcgi" {
                 format!("sudo ss -tlnp | grep ':{p} '   # expect php-fpm listening")
             } else {
-                format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{h}:{p}/   # the backend answers directly")
+                let (curl, null) = super::fixes::curl_and_null(ctx);
+                format!("{curl} -sS -o {null} -w '%{{http_code}}\\n' http://{h}:{p}/   # the backend answers directly")
             }
         }
         Address::Unix { path } => {
