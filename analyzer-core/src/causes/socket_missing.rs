@@ -153,6 +153,28 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ctx.reload_nginx(),
             "after changing the config: check it, then reload",
         ));
+    } else if let Some(domain) = plesk_domain(&path) {
+        // Plesk writes each domain's pool and nginx config itself: have it
+        // write them again rather than guess the PHP version's unit.
+        f.summary = format!(
+            "nginx connects to {path}, the PHP-FPM socket Plesk creates for {domain}, and there is no such file: \
+             the domain's PHP handler (plesk-php<version>-fpm) is stopped, or its pool was not written when the \
+             handler changed. nginx answers 502 at once."
+        );
+        f.fixes.push(safe(
+            "systemctl list-units 'plesk-php*' --all --no-pager",
+            "which Plesk PHP-FPM services exist and whether they run",
+        ));
+        f.fixes.push(review(
+            format!("sudo plesk repair web {domain} -y"),
+            format!(
+                "Plesk writes {domain}'s PHP-FPM pool and web server config again, socket included"
+            ),
+        ));
+        f.fixes.push(disruptive(
+            "sudo systemctl restart 'plesk-php*-fpm'",
+            "start the handlers again so the socket is created",
+        ));
     } else {
         f.summary = format!(
             "nginx connects to the unix socket {path}, and there is no such file: the backend that should create it \
@@ -186,7 +208,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         };
         f.next.push(next(format!("ls -la {}", parent(&path)), why));
     }
-    if ctx.facts.services.is_empty() && svc.manager == super::ctx::Manager::Systemd {
+    if ctx.facts.services.is_empty()
+        && svc.manager == super::ctx::Manager::Systemd
+        && plesk_domain(&path).is_none()
+    {
         f.next.push(next(
             format!("systemctl status {}", svc.name),
             "shows whether the backend runs",
@@ -214,4 +239,11 @@ fn parent(p: &str) -> &str {
         Some(i) => &p[..=i],
         None => p,
     }
+}
+
+/// The domain of a Plesk per-domain socket: `/var/www/vhosts/system/<domain>/php-fpm.sock`.
+fn plesk_domain(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/var/www/vhosts/system/")?;
+    let (domain, _) = rest.split_once('/')?;
+    (!domain.is_empty()).then_some(domain)
 }

@@ -68,8 +68,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let svc = ctx.service_for(up.as_ref());
     f.confidence = 0.72 + if f.events >= 3 { 0.05 } else { 0.0 };
     f.reasoning.push(format!(
-        "{} of `connect() … (111: Connection refused)` towards {target_s}",
-        plural(f.events, "line", "lines")
+        "{} of `connect() … {}` towards {target_s}",
+        plural(f.events, "line", "lines"),
+        match ctx.host_os() {
+            super::ctx::HostOs::Windows => "(10061: No connection could be made …)",
+            super::ctx::HostOs::Mac => "(61: Connection refused)",
+            super::ctx::HostOs::Linux => "(111: Connection refused)",
+        }
     ));
 
     // Corroborate with the listeners and the service state.
