@@ -866,10 +866,13 @@ pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
             .and_then(|s| time::parse_nginx(text.get(s..s + 19)?));
         return event_from(line_no, text, &text[at..], level, time, pid);
     }
-    let (at, _) = HEADLESS_NEEDLES
+    let Some((at, _)) = HEADLESS_NEEDLES
         .iter()
         .filter_map(|n| text.find(n).map(|i| (i, n)))
-        .min_by_key(|(i, _)| *i)?;
+        .min_by_key(|(i, _)| *i)
+    else {
+        return left_cut(line_no, text);
+    };
     let before = &text[..at];
     let level = before
         .rfind('[')
@@ -886,6 +889,39 @@ pub fn parse_headless(line_no: u64, text: &str) -> Option<Event> {
 /// (see [`embedded_header`]).
 pub(crate) fn has_embedded_header(text: &str) -> bool {
     embedded_header(text).is_some()
+}
+
+/// A message whose start was cut off with the header (a terminal too
+/// narrow, a copy from the middle of a line): `ect() failed (111: …) while
+/// connecting to upstream, client: …`. The line must begin with the end of
+/// a known message (at least 8 of its bytes); when several messages end so
+/// (`() failed (`), the action says which call it was.
+fn left_cut(line_no: u64, text: &str) -> Option<Event> {
+    let t = text
+        .trim_start()
+        .trim_start_matches("...")
+        .trim_start_matches('…');
+    let mut best: Option<(usize, &str)> = None;
+    for n in HEADLESS_NEEDLES {
+        // The longest end of `n` the line starts with (the whole of it was
+        // looked for already).
+        let Some(cut) = (1..n.len().saturating_sub(7)).find(|&i| t.starts_with(&n[i..])) else {
+            continue;
+        };
+        let kept = n.len() - cut;
+        let preferred = |n: &str| {
+            (t.contains("while connecting to upstream") && n.starts_with("connect()"))
+                || (t.contains("while reading") && n.starts_with("recv()"))
+                || (t.contains("while sending") && n.starts_with("writev()"))
+        };
+        match best {
+            Some((k, b)) if k > kept || (k == kept && (preferred(b) || !preferred(n))) => {}
+            _ => best = Some((kept, n)),
+        }
+    }
+    let (kept, n) = best?;
+    let message = format!("{}{}", &n[..n.len() - kept], t);
+    event_from(line_no, text, &message, Level::Error, None, None)
 }
 
 /// Where an embedded `[level] 1234#1234: *56 ` header opens and where the
@@ -1421,6 +1457,45 @@ mod tests {
         );
         assert!(parse_headless(1, "I get connect() failed errors sometimes").is_none());
         assert!(parse_headless(1, "location / { proxy_pass http://upstream_app; }").is_none());
+    }
+
+    #[test]
+    fn left_cut_lines() {
+        let ctx = ", client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"x\"";
+        for (line, signal) in [
+            (
+                format!("ect() failed (111: Connection refused) while connecting to upstream{ctx}"),
+                Signal::ConnectFailed { errno: 111 },
+            ),
+            // `() failed (` ends several calls: the action picks the call.
+            (
+                format!("() failed (111: Connection refused) while connecting to upstream{ctx}"),
+                Signal::ConnectFailed { errno: 111 },
+            ),
+            (
+                format!("() failed (104: Connection reset by peer) while reading response header from upstream{ctx}"),
+                Signal::IoFailed { call: "recv".into(), errno: 104 },
+            ),
+            (
+                format!("ream timed out (110: Connection timed out) while reading response header from upstream{ctx}"),
+                Signal::UpstreamTimedOut,
+            ),
+            (
+                format!("…rematurely closed connection while reading response header from upstream{ctx}"),
+                Signal::PrematureClose,
+            ),
+        ] {
+            let e = parse_headless(7, &line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(e.key.signal, signal, "{line}");
+            assert_eq!(e.text, line);
+            assert!(e.key.upstream.is_some(), "{line}");
+        }
+        // Too little left to tell the message.
+        assert!(parse_headless(
+            1,
+            &format!("d (111: Connection refused) while connecting to upstream{ctx}")
+        )
+        .is_none());
     }
 
     /// The streaming parser (shapes remembered, text borrowed) must give
