@@ -397,3 +397,17 @@ fn grpc_sites_are_checked_with_grpcurl() {
         &["curl -sS"],
     );
 }
+
+#[test]
+fn ingress_sites_are_checked_by_name_and_pods_by_kubectl() {
+    let paste = "$ kubectl -n ingress-nginx logs ingress-nginx-controller-6c7b9d5f8-tq2zk --tail 1\n2024/11/26 11:40:10 [error] 40#40: *77120 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 10.244.0.1, server: shop.example.com, request: \"POST /pay HTTP/1.1\", upstream: \"http://10.244.2.31:8000/pay\", host: \"shop.example.com\"\n";
+    check(
+        paste,
+        "upstream_timeout",
+        &[
+            "https://shop.example.com/pay",
+            "kubectl get pods -A -o wide | grep -F '10.244.2.31'",
+        ],
+        &["journalctl", "http://127.0.0.1/pay"],
+    );
+}

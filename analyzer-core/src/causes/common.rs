@@ -304,6 +304,23 @@ pub fn on_linux(ctx: &Ctx) -> bool {
 /// nginx runs in a container and the backend's unit is unknown (then the
 /// backend is most likely a container too), else the service's own log.
 pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
+    // Under Kubernetes the backend is a pod: its log is kubectl's, found
+    // by the pod address nginx logged.
+    if (ctx.facts.ingress_nginx || ctx.facts.kubernetes) && !svc.known {
+        let ip = nginx_upstream(ctx, |_| true)
+            .and_then(|u| u.addr.host().map(str::to_string))
+            .filter(|h| h.parse::<std::net::IpAddr>().is_ok());
+        let ns = ctx
+            .pod_namespace()
+            .filter(|n| *n != ctx.ingress_controller().namespace)
+            .unwrap_or("{namespace}");
+        return match ip {
+            Some(ip) => format!(
+                "kubectl logs -n {ns} {{pod}} --tail 200   # the pod at {ip}: kubectl get pods -A -o wide | grep -F '{ip}'"
+            ),
+            None => format!("kubectl logs -n {ns} {{pod}} --tail 200"),
+        };
+    }
     if !on_linux(ctx) && !svc.known {
         return "# the backend's own output at that time: the terminal or service it runs in, or its log file".into();
     }

@@ -101,6 +101,7 @@ fn through_nginx(ctx: &super::Ctx, f: &super::Finding) -> Through {
             })
         });
     let listen = pass.as_ref().and_then(pick_listen);
+    let config_listen = listen.is_some();
     // gRPC clients reach nginx over TLS on 443 unless the config says otherwise.
     let (ip, port, tls) =
         listen.unwrap_or_else(|| ("127.0.0.1".into(), if grpc { 443 } else { 80 }, grpc));
@@ -116,7 +117,11 @@ fn through_nginx(ctx: &super::Ctx, f: &super::Finding) -> Through {
         format!(":{port}")
     };
     let named = !host_header(server).is_empty();
+    // ingress-nginx runs in the cluster: the site is reached by its name,
+    // through the load balancer, not on this machine's loopback.
+    let ingress = ctx.facts.ingress_nginx && named && !config_listen;
     let (opts, base) = match (tls, server) {
+        (_, Some(name)) if ingress => (String::new(), format!("https://{name}")),
         // The name in the URL, so SNI picks the site's certificate too.
         (true, Some(name)) if named => (
             format!(" -k --resolve {name}:{port}:{ip}"),
