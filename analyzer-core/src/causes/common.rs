@@ -536,6 +536,13 @@ pub fn websocket_requests(groups: &[&EventGroup]) -> bool {
     })
 }
 
+/// Start php-cgi.exe, nginx's FastCGI backend on Windows, so it stays up:
+/// it exits after 500 requests unless PHP_FCGI_MAX_REQUESTS is 0, and
+/// nothing on Windows starts it again.
+pub fn php_cgi_start(port: &str) -> String {
+    format!("set \"PHP_FCGI_MAX_REQUESTS=0\" && php-cgi.exe -b 127.0.0.1:{port}   # cmd.exe, in the PHP folder; run it as a service (NSSM, WinSW) so it is started again")
+}
+
 /// A size as nginx writes it (`4k`, `16K`, `1m`, `8192`) in KiB.
 pub fn size_kb(v: &str) -> Option<u32> {
     let v = v.trim();

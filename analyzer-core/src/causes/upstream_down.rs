@@ -187,11 +187,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         let fastcgi = up.as_ref().is_some_and(|u| u.scheme == "fastcgi");
         f.fixes.push(super::fixes::review(
             if windows && fastcgi {
-                format!("php-cgi.exe -b 127.0.0.1:{port}   # in the PHP folder; keep it running (a service wrapper such as NSSM or WinSW)")
+                super::common::php_cgi_start(&port.to_string())
+            } else if windows {
+                "# start the app in its own console, or as a Windows service (NSSM, WinSW) so it survives logoff and reboots".to_string()
             } else {
                 "# start the app in its own terminal or under its process manager (npm run dev / npm start, pm2 start, brew services start <name>)".to_string()
             },
-            "nginx only forwards: the backend itself must be running and listening on that port",
+            if windows && fastcgi {
+                "nginx only forwards: php-cgi must be running on that port (it exits after 500 requests unless PHP_FCGI_MAX_REQUESTS is 0)"
+            } else {
+                "nginx only forwards: the backend itself must be running and listening on that port"
+            },
         ));
         f.verify
             .push(format!("{listening}   # expect the backend's process"));

@@ -231,7 +231,7 @@ fn windows_fixes(f: &mut Finding, up: Option<&crate::facts::Upstream>, port: Opt
     ));
     if up.is_some_and(|u| u.scheme == "fastcgi") {
         f.fixes.push(review(
-            format!("set \"PHP_FCGI_MAX_REQUESTS=0\" && php-cgi.exe -b 127.0.0.1:{port}   # cmd.exe, in the PHP folder; run it as a service (NSSM, WinSW) so it is restarted"),
+            super::common::php_cgi_start(&port),
             "php-cgi.exe exits after 500 requests by default (PHP_FCGI_MAX_REQUESTS), resetting what it was serving, and nothing on Windows starts it again",
         ));
     } else {
