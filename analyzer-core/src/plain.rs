@@ -330,7 +330,7 @@ mod tests {
             x = crate::text::xorshift(x);
             let len = (x % 40) as usize;
             let v: Vec<u8> = (0..len)
-                .map(|i| bytes[((x >> (i % 50)) as usize ^ i * 7) % bytes.len()])
+                .map(|i| bytes[((x >> (i % 50)) as usize ^ (i * 7)) % bytes.len()])
                 .collect();
             let mut w = v.clone();
             w.insert(0, b'1');
