@@ -111,7 +111,7 @@ fn has_client(text: &[u8]) -> bool {
     let mut from = 0;
     while let Some(i) = crate::text::find_byte(b',', &text[from..]) {
         from += i + 1;
-        if text[from..].starts_with(b" client: ") {
+        if crate::text::has_prefix(&text[from..], b" client: ") {
             return true;
         }
     }

@@ -188,6 +188,26 @@ pub(crate) fn rfind_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     memchr::memrchr(needle, haystack)
 }
 
+/// `b.starts_with(p)` for a literal `p` of 4 to 16 bytes (a context field
+/// name such as `" client: "`): two overlapping words compared, where a
+/// slice comparison calls `memcmp`, which in WebAssembly goes byte by byte.
+/// Other lengths compare as slices.
+#[inline(always)]
+pub(crate) fn has_prefix(b: &[u8], p: &[u8]) -> bool {
+    let n = p.len();
+    if b.len() < n {
+        return false;
+    }
+    if (8..=16).contains(&n) {
+        word(&b[..8]) == word(&p[..8]) && word(&b[n - 8..n]) == word(&p[n - 8..])
+    } else if (4..8).contains(&n) {
+        let w4 = |w: &[u8]| u32::from_le_bytes(w.try_into().unwrap_or_default());
+        w4(&b[..4]) == w4(&p[..4]) && w4(&b[n - 4..n]) == w4(&p[n - 4..])
+    } else {
+        b[..n] == *p
+    }
+}
+
 /// A word of eight bytes (`w` has eight).
 #[inline(always)]
 fn word(w: &[u8]) -> u64 {
@@ -589,6 +609,20 @@ pub(crate) fn xorshift(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_prefix_is_starts_with() {
+        let text = b"a, client: 1.2.3.4, upstream: \"http://x\", host: \"h\"";
+        for from in 0..text.len() {
+            for to in from..=text.len() {
+                let p = &text[from..to];
+                for at in 0..text.len() {
+                    let b = &text[at..];
+                    assert_eq!(has_prefix(b, p), b.starts_with(p), "{from} {to} {at}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn leading_digits_are_counted_as_take_while_counts() {

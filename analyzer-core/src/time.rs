@@ -99,7 +99,8 @@ impl NginxClock {
     pub fn parse(&mut self, s: &str) -> Option<i64> {
         let b = s.as_bytes();
         if let (Some(m), Some(stamp)) = (self.minute, b.get(..19)) {
-            if stamp[..16] == self.minute_stamp {
+            // Word compares: a slice compare is a byte-by-byte `memcmp` in WebAssembly.
+            if crate::text::has_prefix(stamp, &self.minute_stamp) {
                 // `hms` on `HH:MM:SS` with `HH:MM` known good.
                 let (c, s1, s2) = (stamp[16], stamp[17], stamp[18]);
                 if c != b':' || !s1.is_ascii_digit() || !s2.is_ascii_digit() {
@@ -119,7 +120,7 @@ impl NginxClock {
     fn parse_new_minute(&mut self, s: &str) -> Option<i64> {
         let b = s.as_bytes();
         if let Some(m) = self.midnight {
-            if b.len() >= 19 && b[..11] == self.date {
+            if b.len() >= 19 && crate::text::has_prefix(b, &self.date) {
                 return Some(m + hms(&b[11..19])?);
             }
         }

@@ -9,7 +9,7 @@
 use crate::facts::{
     Action, Event, EventKey, Facts, Level, Occurrence, Signal, SliceHasher, Source, Upstream,
 };
-use crate::text::{find_byte, rfind_byte};
+use crate::text::{find_byte, has_prefix, rfind_byte};
 use crate::text::{
     find_pair, find_with, finder, finder_rev, leading_digits, parse_errno, rfind_with, trim,
     trim_start,
@@ -255,13 +255,13 @@ impl<'a> Context<'a> {
             }
             let rest = &rest[1..];
             match rest.first() {
-                Some(b'c') if client.is_none() && rest.starts_with(b"client: ") => client = Some(p),
-                Some(b's') if server.is_none() && rest.starts_with(b"server: ") => server = Some(p),
-                Some(b'r') if request.is_none() && rest.starts_with(b"request: ") => {
+                Some(b'c') if client.is_none() && has_prefix(rest, b"client: ") => client = Some(p),
+                Some(b's') if server.is_none() && has_prefix(rest, b"server: ") => server = Some(p),
+                Some(b'r') if request.is_none() && has_prefix(rest, b"request: ") => {
                     request = Some(p)
                 }
-                Some(b'u') if rest.starts_with(b"upstream: \"") => upstream = Some(p),
-                Some(b'h') if rest.starts_with(b"host: \"") => host = Some(p),
+                Some(b'u') if has_prefix(rest, b"upstream: \"") => upstream = Some(p),
+                Some(b'h') if has_prefix(rest, b"host: \"") => host = Some(p),
                 _ => {}
             }
         }
@@ -332,11 +332,11 @@ impl<'a> Split<'a> {
         while let Some(i) = find_byte(b',', &b[from..]) {
             let p = from + i;
             let rest = &b[p + 1..];
-            if rest.starts_with(b" client: ") {
+            if has_prefix(rest, b" client: ") {
                 split = Some(p);
                 break;
             }
-            if server.is_none() && rest.starts_with(b" server: ") {
+            if server.is_none() && has_prefix(rest, b" server: ") {
                 server = Some(p);
             }
             from = p + 1;
@@ -353,11 +353,11 @@ impl<'a> Split<'a> {
         while let Some(i) = rfind_byte(b',', &b[split + 1..end]) {
             let p = split + 1 + i;
             let rest = &b[p + 1..];
-            if rest.starts_with(b" upstream: \"") {
+            if has_prefix(rest, b" upstream: \"") {
                 upstream = Some(p);
                 break;
             }
-            if host.is_none() && rest.starts_with(b" host: \"") {
+            if host.is_none() && has_prefix(rest, b" host: \"") {
                 host = Some(p);
             }
             end = p;
@@ -1179,15 +1179,22 @@ impl PartialEq for Shape {
 }
 
 /// `a == b`, sixteen bytes at a time (for WebAssembly, whose `memcmp`
-/// goes one byte at a time).
+/// goes one byte at a time): the whole blocks, then the last sixteen bytes
+/// (overlapping the last block) rather than a shorter remainder, which a
+/// slice compare would hand to `memcmp`.
 fn words_equal(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let (wa, wb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let rest = wa.remainder() == wb.remainder();
+    let n = a.len();
+    if n < 16 {
+        return a == b;
+    }
     let word = |w: &[u8]| u128::from_le_bytes(w.try_into().unwrap_or([0; 16]));
-    rest && wa.zip(wb).all(|(x, y)| word(x) == word(y))
+    word(&a[n - 16..]) == word(&b[n - 16..])
+        && a.chunks_exact(16)
+            .zip(b.chunks_exact(16))
+            .all(|(x, y)| word(x) == word(y))
 }
 
 impl Eq for Shape {}
