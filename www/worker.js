@@ -2,9 +2,9 @@
 // the page. Message protocol (documented in web-ui/src/protocol.rs):
 //   page -> worker: {type:'start', job, total, overrides?, files?} | {type:'chunk', job, data}
 //                   | {type:'finish', job} | {type:'cancel', job}
-//   worker -> page: {type:'ready'} | {type:'progress', job, bytes, total, elapsed_ms, file}
+//   worker -> page: {type:'ready'} | {type:'warm'} | {type:'progress', job, bytes, total, elapsed_ms, file}
 //                   | {type:'report', job, report} | {type:'error', job, message}
-import init, { WorkerAnalyzer, worker_init } from './pkg/web_ui.js';
+import init, { WorkerAnalyzer, worker_init, worker_warm_up_log } from './pkg/web_ui.js';
 
 // Messages that arrive before the wasm is ready wait here, in order.
 const queue = [];
@@ -282,12 +282,45 @@ function handle(msg) {
   }
 }
 
+// Warm-up (web-ui/src/warm.rs): before the first file, the engine runs
+// twice over a small made-up log, in pieces with a yield between them, so
+// the browser's optimising compiler has compiled its hot code by the time
+// a person has chosen a file. It stops at once when a job starts (the job
+// is never delayed by more than one piece), and says {type:'warm'} when it
+// ran to the end.
+const WARM_BYTES = 512 << 10;
+const WARM_PIECE = 64 << 10;
+const WARM_ROUNDS = 2;
+const pause = () => new Promise((ok) => setTimeout(ok, 0));
+
+async function warmUp() {
+  await pause();
+  const text = worker_warm_up_log(WARM_BYTES);
+  for (let round = 0; round < WARM_ROUNDS; round++) {
+    if (jobs.size || broken) return;
+    const a = new WorkerAnalyzer();
+    try {
+      for (let at = 0; at < text.length; at += WARM_PIECE) {
+        if (jobs.size) return;
+        a.feed(text.subarray(at, at + WARM_PIECE));
+        await pause();
+        if (jobs.size) return;
+      }
+      a.finish();
+    } finally {
+      try { a.free(); } catch (_) { /* consumed by finish */ }
+    }
+  }
+  post({ type: 'warm' });
+}
+
 init()
   .then(() => {
     worker_init();
     ready = true;
     post({ type: 'ready' });
     keepSpareReader();
+    warmUp().catch(() => { /* a failed warm-up costs only speed */ });
   })
   .catch((err) => {
     broken = `the analyzer could not load: ${describe(err)}`;

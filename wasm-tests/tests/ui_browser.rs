@@ -149,6 +149,7 @@ fn protocol_round_trips_through_js() {
     let report = analyze(web_ui::SAMPLE.as_bytes());
     let msgs = vec![
         FromWorker::Ready,
+        FromWorker::Warm,
         FromWorker::Progress {
             job: 3,
             bytes: 1024.0,

@@ -108,7 +108,7 @@ impl Drop for Bridge {
 
 fn handle(d: &UseReducerDispatcher<AppState>, dead: &Cell<bool>, msg: FromWorker) {
     match msg {
-        FromWorker::Ready => {}
+        FromWorker::Ready | FromWorker::Warm => {}
         FromWorker::Progress {
             job,
             bytes,

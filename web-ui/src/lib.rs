@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod route;
 pub mod sharing;
 pub mod state;
+pub mod warm;
 
 use wasm_bindgen::prelude::*;
 
@@ -69,6 +70,12 @@ pub fn worker_init() {
             let _ = scope.post_message(&v);
         }
     }));
+}
+
+/// The worker's warm-up text ([`warm::warm_up_log`]), as bytes to feed.
+#[wasm_bindgen]
+pub fn worker_warm_up_log(bytes: usize) -> Vec<u8> {
+    warm::warm_up_log(bytes).into_bytes()
 }
 
 /// One streaming diagnosis, driven from the worker.

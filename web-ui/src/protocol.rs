@@ -19,6 +19,7 @@
 //! | `type`     | fields                                        | meaning                                   |
 //! |------------|-----------------------------------------------|-------------------------------------------|
 //! | `ready`    |                                               | wasm loaded; queued messages now run      |
+//! | `warm`     |                                               | the warm-up run is over (`crate::warm`); sent once, not sent when a job started first |
 //! | `progress` | `job`, `bytes`, `total`, `elapsed_ms`, `file` | bytes read so far (before decompression)  |
 //! | `report`   | `job`, `report` (the JSON report, as text)    | the diagnosis                             |
 //! | `error`    | `job` (or `null`), `message`                  | the job failed, or the worker did         |
@@ -66,6 +67,9 @@ pub enum ToWorker {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FromWorker {
     Ready,
+    /// The engine's warm-up is done ([`crate::warm`]): nothing to do, the
+    /// bench waits for it.
+    Warm,
     Progress {
         job: u32,
         /// Bytes read so far (compressed bytes for `.gz` files).
@@ -151,6 +155,7 @@ mod js {
             let ty = get("type").as_string().unwrap_or_default();
             Ok(match ty.as_str() {
                 "ready" => FromWorker::Ready,
+                "warm" => FromWorker::Warm,
                 "progress" => FromWorker::Progress {
                     job: job()?,
                     bytes: num("bytes").unwrap_or(0.0),
@@ -211,6 +216,7 @@ mod tests {
         round_trip(ToWorker::Finish { job: 1 });
         round_trip(ToWorker::Cancel { job: 1 });
         round_trip(FromWorker::Ready);
+        round_trip(FromWorker::Warm);
         round_trip(FromWorker::Progress {
             job: 2,
             bytes: 5.0,
