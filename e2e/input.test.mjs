@@ -144,6 +144,53 @@ test('dropped files are diagnosed', async () => {
   await context.close();
 });
 
+// Records what the app's worker says, before the page's own scripts run.
+const RECORD_WORKER = () => {
+  window.__workerSaid = [];
+  const Native = window.Worker;
+  window.Worker = class extends Native {
+    constructor(...a) {
+      super(...a);
+      this.addEventListener('message', (e) => {
+        if (e.data && typeof e.data === 'object') window.__workerSaid.push(e.data.type);
+      });
+    }
+  };
+};
+
+test('the worker warms its engine up once, and a file given during the warm-up gets its own diagnosis', async () => {
+  const expected = await engineReport(text);
+  // Left alone, the worker warms up after 'ready' and says 'warm', once,
+  // with no job messages of its own.
+  {
+    const context = await browser.newContext();
+    await context.addInitScript(RECORD_WORKER);
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.__workerSaid.includes('warm'), null, { timeout: 30000 });
+    const said = await page.evaluate(() => window.__workerSaid);
+    assert.ok(said.indexOf('ready') < said.indexOf('warm'), said.join(' '));
+    assert.deepEqual(said.filter((t) => t !== 'ready' && t !== 'warm'), [], said.join(' '));
+    assert.equal(said.filter((t) => t === 'warm').length, 1);
+    await context.close();
+  }
+  // A file given as soon as the worker is ready (the warm-up then stops
+  // where it is, or has just ended) gets its own diagnosis, unchanged.
+  const context = await browser.newContext();
+  await context.addInitScript(RECORD_WORKER);
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.__workerSaid.includes('ready'), null, { timeout: 30000 });
+  await page.setInputFiles('#files', { name: 'early.log', mimeType: 'text/plain', buffer: Buffer.from(text) });
+  await waitForRows(page, expected.causes.length);
+  assert.deepEqual(await rowIds(page), expected.causes.map((c) => c.id));
+  assert.match(await page.locator('.stats').innerText(), /early\.log/);
+  const said = await page.evaluate(() => window.__workerSaid);
+  assert.ok(said.filter((t) => t === 'warm').length <= 1, said.join(' '));
+  assert.equal(said.filter((t) => t === 'report').length, 1, said.join(' '));
+  await context.close();
+});
+
 test('a big file shows progress and can be cancelled', async () => {
   // ~120 MB of log lines, ~1 MB gzipped: slow enough to watch.
   const line = '2024/05/14 09:12:01 [error] 1234#1234: *101 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.7, server: shop.example.com, request: "GET / HTTP/1.1", upstream: "http://127.0.0.1:3000/", host: "shop.example.com"\n';
