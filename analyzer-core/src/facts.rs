@@ -904,7 +904,9 @@ impl EventGroup {
                 self.pids.push(p);
             }
         }
-        let mark = ev.mark.filter(|&(_, e)| e <= 600);
+        // An empty mark (a message whose signal names no words of its own)
+        // marks nothing.
+        let mark = ev.mark.filter(|&(a, e)| a < e && e <= 600);
         if self.head.len() < SAMPLE_HEAD {
             self.head.push(EvidenceLine {
                 line: ev.line,

@@ -981,7 +981,10 @@ fn event_from(
     let head = f.head;
     let (signal, target, mark_text) = classify(head, level)?;
     let key = key_of(signal, target, head, f.upstream);
-    let mark = text.find(mark_text).map(|i| (i, i + mark_text.len()));
+    let mark = (!mark_text.is_empty())
+        .then(|| text.find(mark_text))
+        .flatten()
+        .map(|i| (i, i + mark_text.len()));
     Some(Event {
         key,
         line: line_no,
@@ -1037,7 +1040,7 @@ enum Memo {
 /// Where the mark of a remembered shape is, found as `text.find(mark)`
 /// finds it.
 enum Mark {
-    /// An empty mark: at 0.
+    /// An empty mark: none.
     Empty,
     /// The mark's first occurrence in the message head is at `at`: every line
     /// of the shape has the same head, so the line's own bytes are the
@@ -1075,7 +1078,7 @@ impl Mark {
     fn find(&self, text: &str, head_at: usize, plain: bool) -> Option<(usize, usize)> {
         let b = text.as_bytes();
         match *self {
-            Mark::Empty => Some((0, 0)),
+            Mark::Empty => None,
             Mark::InHead { at, len, .. } if plain && !self.before_plain() => {
                 let i = head_at + at;
                 Some((i, i + len))
@@ -1872,7 +1875,7 @@ mod tests {
         assert_eq!(m.find("x ab zz", 2, false), Some((5, 7)));
         assert_eq!(
             Mark::new("", "ab", Level::Error).find("x ab", 2, false),
-            Some((0, 0))
+            None
         );
     }
 
