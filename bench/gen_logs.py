@@ -11,11 +11,20 @@ import random
 import sys
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
+    args = sys.argv[1:]
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(0 if args else 2)
+    try:
+        target = int(float(args[0]) * 1024 * 1024)
+        seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 42
+    except (ValueError, IndexError):
+        print(f"gen_logs.py: expected a size in MiB and optionally --seed N, got {' '.join(args)!r}\n", file=sys.stderr)
+        print(__doc__.strip(), file=sys.stderr)
         sys.exit(2)
-    target = int(float(sys.argv[1]) * 1024 * 1024)
-    seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 42
+    if target <= 0:
+        print("gen_logs.py: the size must be more than 0 MiB", file=sys.stderr)
+        sys.exit(2)
     rnd = random.Random(seed)
     upstreams = [f"http://10.0.{i // 8}.{i % 8 + 10}:{8000 + i % 5}" for i in range(40)] + [
         "http://127.0.0.1:3000", "http://[::1]:3000", "fastcgi://unix:/run/php/php8.1-fpm.sock:",
