@@ -65,14 +65,14 @@ function finish(job) {
   }
 }
 
-// Files are read by a reader worker of their own (reader.js), in pieces of
-// about SLICE bytes (decompressed, for .gz), up to AHEAD pieces ahead: the
-// browser completes a read on the thread that asked for it, so reading here
-// would stop while the engine scans. Where workers cannot start workers,
-// they are read here instead, with the next reads requested before a piece
-// is fed.
-const SLICE = 4 << 20;
-const AHEAD = 3;
+// Files are read by a reader worker of their own (reader.js) with
+// file.stream(), in batches of at least BATCH bytes (decompressed, for
+// .gz), up to AHEAD bytes ahead: the browser completes a read on the thread
+// that asked for it, so reading here would stop while the engine scans.
+// Where workers cannot start workers, they are read here instead, with the
+// next read requested before a piece is fed.
+const BATCH = 2 << 20;
+const AHEAD = 16 << 20;
 const isGzip = (file) => /\.gz$/i.test(file.name);
 
 // One reader worker is started ahead of need (when this worker starts, and
@@ -117,7 +117,7 @@ async function* fromReader(file, j, onRead) {
   };
   reader.onmessage = (e) => {
     const d = e.data;
-    if (d.buf) queue.push(d);
+    if (d.bufs) queue.push(d);
     else if (d.done) done = true;
     else if (d.error) error = d.error;
     notify();
@@ -127,14 +127,14 @@ async function* fromReader(file, j, onRead) {
     error = e.message || 'the file reader stopped';
     notify();
   };
-  reader.postMessage({ file, gzip: isGzip(file), slice: SLICE, ahead: AHEAD });
+  reader.postMessage({ file, gzip: isGzip(file), batch: BATCH, ahead: AHEAD });
   try {
     for (;;) {
       if (queue.length) {
-        const { buf, read } = queue.shift();
-        reader.postMessage({ ack: true });
+        const { bufs, read } = queue.shift();
+        reader.postMessage({ ack: bufs.reduce((n, b) => n + b.byteLength, 0) });
         onRead(read);
-        yield new Uint8Array(buf);
+        for (const buf of bufs) yield new Uint8Array(buf);
       } else if (error) {
         throw new Error(error);
       } else if (done) {
@@ -150,37 +150,19 @@ async function* fromReader(file, j, onRead) {
   }
 }
 
-/** Pieces of a plain `file` read on this thread, AHEAD requested ahead. */
-async function* fromSlices(file, onRead) {
-  let at = 0;
-  const read = () => {
-    const slice = file.slice(at, at + SLICE);
-    at += SLICE;
-    const p = slice.arrayBuffer();
-    // A read left behind by a cancel must not report an unhandled error;
-    // awaiting it still throws.
-    p.catch(() => {});
-    return p;
-  };
-  const queue = [];
-  while (queue.length < AHEAD && at < file.size) queue.push(read());
-  while (queue.length) {
-    const buf = await queue.shift();
-    if (at < file.size) queue.push(read());
-    onRead(buf.byteLength);
-    yield new Uint8Array(buf);
+/** `file` read (and decompressed, for .gz) on this thread with
+ *  file.stream(), one read() kept in flight. */
+async function* fromStream(file, j, onRead) {
+  let stream = file.stream();
+  if (isGzip(file)) {
+    stream = stream.pipeThrough(new TransformStream({
+      transform(chunk, ctl) {
+        onRead(chunk.byteLength);
+        ctl.enqueue(chunk);
+      },
+    })).pipeThrough(new DecompressionStream('gzip'));
   }
-}
-
-/** A .gz `file` decompressed on this thread, one read() kept in flight. */
-async function* fromGzipStream(file, j, onRead) {
-  const counted = file.stream().pipeThrough(new TransformStream({
-    transform(chunk, ctl) {
-      onRead(chunk.byteLength);
-      ctl.enqueue(chunk);
-    },
-  }));
-  const reader = counted.pipeThrough(new DecompressionStream('gzip')).getReader();
+  const reader = stream.getReader();
   j.reader = reader;
   try {
     let next = reader.read();
@@ -190,6 +172,7 @@ async function* fromGzipStream(file, j, onRead) {
       next = reader.read();
       // A rejected read-ahead is reported by the next await, not here.
       next.catch(() => {});
+      if (!isGzip(file)) onRead(value.byteLength);
       yield value;
     }
   } finally {
@@ -204,7 +187,7 @@ async function* fromGzipStream(file, j, onRead) {
  */
 function pieces(file, j, onRead) {
   if (typeof Worker === 'function') return fromReader(file, j, onRead);
-  return isGzip(file) ? fromGzipStream(file, j, onRead) : fromSlices(file, onRead);
+  return fromStream(file, j, onRead);
 }
 
 async function streamFiles(job, files) {
