@@ -50,7 +50,8 @@ async function nextBatch(j) {
   const bufs = [];
   let n = 0;
   let last = false;
-  while (n < j.batch) {
+  // At least one chunk, whatever `batch` says.
+  do {
     const { done, value } = await j.reader.read();
     if (done) {
       last = true;
@@ -60,7 +61,7 @@ async function nextBatch(j) {
     const buf = own(value);
     bufs.push(buf);
     n += buf.byteLength;
-  }
+  } while (n < j.batch);
   if (!j.gzip) j.consumed += n;
   const read = j.consumed - j.taken;
   j.taken = j.consumed;
