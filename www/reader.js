@@ -3,23 +3,34 @@
 // on the thread that asked for it, so a worker busy scanning cannot also be
 // reading; this worker reads (and decompresses) ahead while the diagnosis
 // worker scans, and hands the bytes over without a copy (transferred).
-//   worker.js -> reader: {file, gzip, batch, ahead}, then {ack: n} for each
-//                        batch taken (n = the batch's bytes)
-//   reader -> worker.js: {bufs, read} (bufs: ArrayBuffers, transferred, in
-//                        order; read = bytes of the file itself consumed
-//                        for them) ..., then {done} | {error}
-// The file is read with file.stream(), not with slice().arrayBuffer(): in
-// bench/browser-bench.mjs 4 MiB slices one after another came in at 330-560
-// MB/s where the stream gave 450-1100. The stream's chunks are gathered
-// into batches of at least `batch` bytes (one message each, not one per
-// chunk) and at most `ahead` bytes wait to be taken, which bounds memory.
+//   worker.js -> reader: {file, gzip, batch, ahead}, then {ack: n, back}
+//                        once a batch of n bytes has been scanned (back: its
+//                        buffers, transferred back for reuse)
+//   reader -> worker.js: {bufs, lens, read} (bufs: ArrayBuffers, transferred,
+//                        in order, the first lens[i] bytes of each meant;
+//                        read = bytes of the file itself consumed for them)
+//                        ..., then {done} | {error}
+// At most `ahead` bytes are read and not yet scanned, which bounds memory.
+//
+// A plain file is read with file.stream() into buffers of `batch` bytes
+// that worker.js hands back once scanned (a "bring your own buffer"
+// reader), so reading a gigabyte allocates 16 MiB, not thousands of
+// chunks for the collector. In bench/browser-bench.mjs 4 MiB
+// slice().arrayBuffer() reads one after another came in at 330-560 MB/s
+// where the stream gave 450-1100. A .gz file (decompressed output is not a
+// byte stream), or a browser without such readers, gathers the stream's own
+// chunks into batches of at least `batch` bytes instead: one message per
+// batch, not per chunk.
 let job = null;
 
 self.onmessage = (event) => {
   const msg = event.data;
   if (msg.file) {
+    const j = {
+      ...msg, waiting: 0, busy: false, done: false, consumed: 0, taken: 0,
+      reader: null, byob: false, pool: [],
+    };
     let stream = msg.file.stream();
-    const j = { ...msg, waiting: 0, busy: false, done: false, consumed: 0, taken: 0, reader: null };
     if (msg.gzip) {
       stream = stream.pipeThrough(new TransformStream({
         transform(chunk, ctl) {
@@ -27,12 +38,22 @@ self.onmessage = (event) => {
           ctl.enqueue(chunk);
         },
       })).pipeThrough(new DecompressionStream('gzip'));
+    } else {
+      try {
+        j.reader = stream.getReader({ mode: 'byob' });
+        j.byob = true;
+      } catch (_) {
+        // Not a byte stream here: its own chunks, batched.
+      }
     }
-    j.reader = stream.getReader();
+    if (!j.reader) j.reader = stream.getReader();
     job = j;
     pump(j);
   } else if (msg.ack && job) {
     job.waiting -= msg.ack;
+    if (job.byob && Array.isArray(msg.back)) {
+      for (const b of msg.back) if (b.byteLength === job.batch) job.pool.push(b);
+    }
     pump(job);
   }
 };
@@ -44,13 +65,14 @@ function own(chunk) {
   return chunk.slice().buffer;
 }
 
-/** The next batch: chunks adding up to at least `batch` bytes (fewer at the
- *  end of the file); `last` once the stream has ended. */
-async function nextBatch(j) {
+/** The next batch from the stream's own chunks: at least `batch` bytes
+ *  (fewer at the end of the file, at least one chunk); `last` once the
+ *  stream has ended. */
+async function chunkBatch(j) {
   const bufs = [];
+  const lens = [];
   let n = 0;
   let last = false;
-  // At least one chunk, whatever `batch` says.
   do {
     const { done, value } = await j.reader.read();
     if (done) {
@@ -60,12 +82,29 @@ async function nextBatch(j) {
     if (value.byteLength === 0) continue;
     const buf = own(value);
     bufs.push(buf);
+    lens.push(buf.byteLength);
     n += buf.byteLength;
   } while (n < j.batch);
-  if (!j.gzip) j.consumed += n;
-  const read = j.consumed - j.taken;
-  j.taken = j.consumed;
-  return { bufs, n, read, last };
+  return { bufs, lens, n, last };
+}
+
+/** The next batch read into one `batch`-byte buffer (a reused one when
+ *  worker.js has handed one back), filled unless the file ends first. */
+async function byobBatch(j) {
+  let buf = j.pool.pop() || new ArrayBuffer(Math.max(1, j.batch));
+  let n = 0;
+  let last = false;
+  while (n < buf.byteLength) {
+    const { done, value } = await j.reader.read(new Uint8Array(buf, n, buf.byteLength - n));
+    // The buffer moves into each read and comes back with its result.
+    if (value) buf = value.buffer;
+    if (done) {
+      last = true;
+      break;
+    }
+    n += value.byteLength;
+  }
+  return n > 0 ? { bufs: [buf], lens: [n], n, last } : { bufs: [], lens: [], n, last };
 }
 
 async function pump(j) {
@@ -73,10 +112,13 @@ async function pump(j) {
   j.busy = true;
   try {
     while (j.waiting < j.ahead) {
-      const { bufs, n, read, last } = await nextBatch(j);
+      const { bufs, lens, n, last } = await (j.byob ? byobBatch(j) : chunkBatch(j));
+      if (!j.gzip) j.consumed += n;
+      const read = j.consumed - j.taken;
+      j.taken = j.consumed;
       if (n > 0) {
         j.waiting += n;
-        self.postMessage({ bufs, read }, bufs);
+        self.postMessage({ bufs, lens, read }, bufs);
       }
       if (last) {
         j.done = true;

@@ -103,7 +103,8 @@ function takeReader() {
   return reader;
 }
 
-/** Pieces of `file` from reader.js, each acknowledged when taken. */
+/** Pieces of `file` from reader.js, each batch acknowledged (and its
+ *  buffers handed back) once scanned. */
 async function* fromReader(file, j, onRead) {
   const reader = takeReader();
   j.readerWorker = reader;
@@ -131,10 +132,12 @@ async function* fromReader(file, j, onRead) {
   try {
     for (;;) {
       if (queue.length) {
-        const { bufs, read } = queue.shift();
-        reader.postMessage({ ack: bufs.reduce((n, b) => n + b.byteLength, 0) });
+        const { bufs, lens, read } = queue.shift();
         onRead(read);
-        for (const buf of bufs) yield new Uint8Array(buf);
+        for (let i = 0; i < bufs.length; i++) yield new Uint8Array(bufs[i], 0, lens[i]);
+        // Scanned (the engine copies what it is fed): the buffers go back
+        // to the reader to be filled again.
+        reader.postMessage({ ack: lens.reduce((n, l) => n + l, 0), back: bufs }, bufs);
       } else if (error) {
         throw new Error(error);
       } else if (done) {
