@@ -3,6 +3,7 @@
 //! hosts, pids, samples, minute buckets), in the number of groups and in the
 //! number of artifacts listed. Sizes are asserted, never times.
 
+use analyzer_core::artifacts::access_log::ACCESS_KEYS_KEEP;
 use analyzer_core::facts::{DISTINCT_KEEP, MAX_BUCKETS, MAX_GROUPS, SAMPLE_HEAD, SAMPLE_TAIL};
 use analyzer_core::segment::{Segmenter, MAX_ARTIFACTS};
 
@@ -39,6 +40,38 @@ fn one_group_stays_small_over_200k_distinct_events() {
     assert!(g.per_minute.len() <= MAX_BUCKETS);
     assert_eq!(g.per_minute.iter().map(|(_, c)| *c).sum::<u64>(), n);
     assert_eq!(g.tail.last().map(|e| e.line), Some(n));
+}
+
+#[test]
+fn access_log_tallies_stay_small_when_every_line_names_another_upstream() {
+    let mut seg = Segmenter::new();
+    let n = 3 * ACCESS_KEYS_KEEP as u64;
+    let first = "10.9.0.0:8000";
+    for i in 0..n {
+        // A new upstream address, $upstream_status and response time on
+        // each 502; the first address comes back on every other line.
+        let addr = if i % 2 == 0 {
+            first.to_string()
+        } else {
+            format!("10.9.{}.{}:8000", i >> 8 & 255, i & 255)
+        };
+        seg.line(
+            i + 1,
+            &format!(
+                "203.0.113.5 - - [02/Jun/2024:14:02:{:02} +0000] \"GET /x HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\" rt={i}.250 ua=\"{addr}\" us=\"{}\" urt=\"{i}.250\"",
+                i % 60,
+                600 + i,
+            ),
+        );
+    }
+    seg.finish();
+    let a = &seg.facts.access;
+    assert_eq!(a.count_5xx(502), n, "every line is still counted");
+    assert!(a.upstream_addr_5xx.len() <= ACCESS_KEYS_KEEP);
+    assert!(a.upstream_status.len() <= ACCESS_KEYS_KEEP);
+    assert!(a.time_5xx_seconds.len() <= ACCESS_KEYS_KEEP);
+    // A key kept before the cap goes on being tallied after it.
+    assert_eq!(a.upstream_addr_5xx.get(first), Some(&(n / 2)));
 }
 
 #[test]

@@ -230,15 +230,24 @@ fn scan_pairs(tail: &str) -> Timing<'_> {
 }
 
 /// One more `key`: allocates only for a key not seen before (`entry`
-/// would take an owned key on every 5xx line).
+/// would take an owned key on every 5xx line). A key past the first
+/// [`ACCESS_KEYS_KEEP`] is not tallied: a log whose every line names
+/// another upstream must not grow memory with its size.
 fn bump(map: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+    let full = map.len() >= ACCESS_KEYS_KEEP;
     match map.get_mut(key) {
         Some(n) => *n += 1,
-        None => {
+        None if !full => {
             map.insert(key.to_string(), 1);
         }
+        None => {}
     }
 }
+
+/// Distinct keys each access-log tally keeps (`$upstream_status` values,
+/// upstream addresses, whole seconds of 5xx answers). Real logs name a few
+/// dozen; the cap bounds memory for the rest.
+pub const ACCESS_KEYS_KEEP: usize = 1024;
 
 fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut Facts) {
     let a = &mut facts.access;
@@ -258,7 +267,15 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
     if let Some(s) = secs {
         let ms = (s * 1000.0).round().min(u64::MAX as f64) as u64;
         a.max_5xx_time_ms = Some(a.max_5xx_time_ms.map_or(ms, |m| m.max(ms)));
-        *a.time_5xx_seconds.entry((ms + 500) / 1000).or_insert(0) += 1;
+        let secs = (ms + 500) / 1000;
+        let full = a.time_5xx_seconds.len() >= ACCESS_KEYS_KEEP;
+        match a.time_5xx_seconds.get_mut(&secs) {
+            Some(n) => *n += 1,
+            None if !full => {
+                a.time_5xx_seconds.insert(secs, 1);
+            }
+            None => {}
+        }
     }
     if let Some(us) = t.upstream_status {
         if !us.bytes().any(|c| c == b',' || c == b':') {
