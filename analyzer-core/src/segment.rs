@@ -20,6 +20,15 @@ use serde::{Deserialize, Serialize};
 
 /// Most lines a single block buffers; a longer block is parsed in pieces.
 pub const MAX_BLOCK_LINES: usize = 50_000;
+/// Most bytes a single block buffers; past them it is parsed in pieces too
+/// (50,000 lines of 64 KB would otherwise be 3 GB).
+pub const MAX_BLOCK_BYTES: usize = 8 << 20;
+/// Most lines of one kind of block (a configuration, a listing, a status)
+/// that are parsed. What they hold is kept whole, not grouped like log
+/// lines, so an endless one would grow memory with the input (a 44 MB
+/// made-up `nginx -T` held 1.3 GB); the real ones are a few thousand lines.
+/// Past this many, the rest is not read and a warning says so.
+pub const MAX_PARSED_BLOCK_LINES: usize = 50_000;
 /// Longest line kept (bytes); the rest of a longer line is dropped.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Most artifacts listed. Interleaved logs (error.log and access.log lines
@@ -30,6 +39,8 @@ pub const MAX_ARTIFACTS: usize = 256;
 struct OpenBlock {
     kind: Kind,
     lines: Vec<BlockLine>,
+    /// Bytes of text in `lines`.
+    bytes: usize,
     state: BlockState,
     /// Opened because a prompt or marker announced it.
     announced: bool,
@@ -66,6 +77,8 @@ pub struct Segmenter {
     pub events: u64,
     /// Lines that joined an earlier artifact because of [`MAX_ARTIFACTS`].
     pub merged_artifact_lines: u64,
+    /// Block lines parsed so far, by kind (see [`MAX_PARSED_BLOCK_LINES`]).
+    parsed_block_lines: Vec<(Kind, usize)>,
     /// The error.log parser's memory of line shapes.
     error_log: error_log::Stream,
     /// The user's kind corrections, by first line.
@@ -446,6 +459,7 @@ impl Segmenter {
             error_log_lines: 0,
             events: 0,
             merged_artifact_lines: 0,
+            parsed_block_lines: Vec::new(),
             error_log: error_log::Stream::new(),
             overrides: Vec::new(),
             in_override: None,
@@ -613,16 +627,46 @@ impl Segmenter {
                     }
                 }
             }
-            for l in &b.lines {
-                self.facts.remember_line(l.no, &l.text);
-            }
-            parse_block(
-                b.kind,
-                &with_command(&b),
-                &mut self.facts,
-                &mut self.warnings,
-            );
+            let lines = with_command(&b);
+            self.parse_piece(b.kind, &b.lines, &lines);
         }
+    }
+
+    /// Parse a block (or a piece of a long one) into facts, within the
+    /// kind's [`MAX_PARSED_BLOCK_LINES`]: the first piece that would go
+    /// past it is dropped with a warning, the next ones silently. `own` are the
+    /// block's own lines, `lines` the same with what the command adds.
+    fn parse_piece(&mut self, kind: Kind, own: &[BlockLine], lines: &[BlockLine]) {
+        let at = match self.parsed_block_lines.iter().position(|(k, _)| *k == kind) {
+            Some(i) => i,
+            None => {
+                self.parsed_block_lines.push((kind, 0));
+                self.parsed_block_lines.len() - 1
+            }
+        };
+        let before = self.parsed_block_lines[at].1;
+        let after = before.saturating_add(own.len());
+        self.parsed_block_lines[at].1 = after;
+        if after > MAX_PARSED_BLOCK_LINES {
+            if before > MAX_PARSED_BLOCK_LINES {
+                return;
+            }
+            self.warnings.push(ParseWarning {
+                line: own.first().map_or(0, |l| l.no),
+                message: format!(
+                    "{} goes on for more than {MAX_PARSED_BLOCK_LINES} lines: \
+                     it was read up to line {}, the rest was not. If the part \
+                     that matters comes later, paste that part alone",
+                    kind.label(),
+                    own.first().map_or(0, |l| l.no.saturating_sub(1)),
+                ),
+            });
+            return;
+        }
+        for l in own {
+            self.facts.remember_line(l.no, &l.text);
+        }
+        parse_block(kind, lines, &mut self.facts, &mut self.warnings);
     }
 
     fn open_block(&mut self, kind: Kind, announced: bool) {
@@ -634,6 +678,7 @@ impl Segmenter {
         self.block = Some(OpenBlock {
             kind,
             lines: Vec::new(),
+            bytes: 0,
             state: BlockState::default(),
             announced,
             command: command.map(str::to_string),
@@ -648,8 +693,9 @@ impl Segmenter {
                     no,
                     text: text.to_string(),
                 });
+                b.bytes += text.len();
                 b.state.lines += 1;
-                b.lines.len() >= MAX_BLOCK_LINES
+                b.lines.len() >= MAX_BLOCK_LINES || b.bytes >= MAX_BLOCK_BYTES
             }
             None => return,
         };
@@ -661,13 +707,12 @@ impl Segmenter {
         self.note(kind, no);
         if full {
             // Parse what we have and go on with a fresh buffer of the same kind.
-            if let Some(b) = &mut self.block {
-                for l in &b.lines {
-                    self.facts.remember_line(l.no, &l.text);
-                }
-                let lines = with_command(b);
+            if let Some(mut b) = self.block.take() {
+                let lines = with_command(&b);
+                self.parse_piece(b.kind, &b.lines, &lines);
                 b.lines.clear();
-                parse_block(b.kind, &lines, &mut self.facts, &mut self.warnings);
+                b.bytes = 0;
+                self.block = Some(b);
             }
         }
     }

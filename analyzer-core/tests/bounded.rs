@@ -5,7 +5,7 @@
 
 use analyzer_core::artifacts::access_log::ACCESS_KEYS_KEEP;
 use analyzer_core::facts::{DISTINCT_KEEP, MAX_BUCKETS, MAX_GROUPS, SAMPLE_HEAD, SAMPLE_TAIL};
-use analyzer_core::segment::{Segmenter, MAX_ARTIFACTS};
+use analyzer_core::segment::{Segmenter, MAX_ARTIFACTS, MAX_PARSED_BLOCK_LINES};
 
 fn error_line(i: u64, upstream_port: u64) -> String {
     // A new minute every few lines, a new request, client and host each line.
@@ -72,6 +72,53 @@ fn access_log_tallies_stay_small_when_every_line_names_another_upstream() {
     assert!(a.time_5xx_seconds.len() <= ACCESS_KEYS_KEEP);
     // A key kept before the cap goes on being tallied after it.
     assert_eq!(a.upstream_addr_5xx.get(first), Some(&(n / 2)));
+}
+
+#[test]
+fn an_endless_listing_or_config_is_read_up_to_a_bound_and_says_so() {
+    let n = MAX_PARSED_BLOCK_LINES as u64 + 20_000;
+    // `ss -tlnp` of every port there is, and more.
+    let mut seg = Segmenter::new();
+    seg.line(1, "$ ss -tlnp");
+    seg.line(
+        2,
+        "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process",
+    );
+    for i in 0..n {
+        seg.line(
+            i + 3,
+            &format!("LISTEN 0      511    127.0.{}.{}:{}      0.0.0.0:*    users:((\"node\",pid={i},fd=18))", i >> 8 & 255, i & 255, 1 + i % 60_000),
+        );
+    }
+    seg.finish();
+    assert!(!seg.facts.listeners.is_empty());
+    assert!(seg.facts.listeners.len() <= MAX_PARSED_BLOCK_LINES);
+    let warned: Vec<_> = seg
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("goes on for more than"))
+        .collect();
+    assert_eq!(
+        warned.len(),
+        1,
+        "one warning, not one per piece: {warned:?}"
+    );
+
+    // An nginx -T of endless server blocks: the first ones are read.
+    let mut seg = Segmenter::new();
+    seg.line(1, "# configuration file /etc/nginx/nginx.conf:");
+    seg.line(2, "http {");
+    for i in 0..n {
+        seg.line(i + 3, &format!("server {{ listen {}; server_name s{i}.example.com; location / {{ proxy_pass http://127.0.0.1:{}; }} }}", 1 + i % 60_000, 1 + i % 60_000));
+    }
+    seg.line(n + 3, "}");
+    seg.finish();
+    let cfg = seg.facts.config.as_ref().expect("the first lines are read");
+    assert!(!cfg.is_empty());
+    assert!(seg
+        .warnings
+        .iter()
+        .any(|w| w.message.starts_with("nginx config goes on for more than")));
 }
 
 #[test]
