@@ -528,6 +528,17 @@ pub enum Signal {
     PythonException {
         name: String,
     },
+    /// An app server or its loader gave up while starting, before it could
+    /// listen: Bundler (`bundler: failed to load command: puma`, `Could not
+    /// find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)`,
+    /// `(Gem::LoadError)`), Puma (`! Unable to load application: …`), Rails
+    /// (`A server is already running. Check …/server.pid.`), uvicorn (`Error
+    /// loading ASGI app.`). `app`: `bundler`, `ruby`, `puma`, `rails`,
+    /// `uvicorn`; `what`: `missing_gem`, `load_error`, `stale_pid`, `import`.
+    BootFailed {
+        app: String,
+        what: String,
+    },
     /// An app server says it listens on a loopback address (`Listening at:
     /// http://127.0.0.1:8000`, `Uvicorn running on http://127.0.0.1:8000`,
     /// ` * Running on http://127.0.0.1:5000`). `in_container`: the line came
@@ -1346,6 +1357,12 @@ pub struct Facts {
     /// of its log lines, else a `docker ps` row. Fix commands say
     /// `docker compose exec <it>`.
     pub nginx_service: Option<String>,
+    /// Units of pasted `journalctl -u <unit>` commands (without `.service`),
+    /// in order of appearance.
+    pub journal_units: Vec<String>,
+    /// Namespaces of pasted `kubectl … -n <ns>` commands other than
+    /// ingress-nginx's own, in order of appearance.
+    pub kubectl_namespaces: Vec<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).

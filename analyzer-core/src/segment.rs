@@ -750,6 +750,44 @@ impl Segmenter {
         }
     }
 
+    /// What a pasted command names for the fix commands: the unit of
+    /// `journalctl -u <unit>`, the namespace of `kubectl … -n <ns>` (not
+    /// the ingress controller's).
+    fn note_command(&mut self, cmd: &str) {
+        let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
+        match words.next() {
+            Some("journalctl") => {
+                let mut prev = "";
+                for w in words {
+                    let unit = if prev == "-u" || prev == "--unit" {
+                        Some(w)
+                    } else {
+                        w.strip_prefix("--unit=")
+                            .or_else(|| w.strip_prefix("-u").filter(|u| !u.is_empty()))
+                    };
+                    if let Some(u) = unit {
+                        let u = u.trim_matches(['\'', '"']).trim_end_matches(".service");
+                        let ok = !u.is_empty()
+                            && u.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b));
+                        if ok && !self.facts.journal_units.iter().any(|x| x == u) {
+                            self.facts.journal_units.push(u.to_string());
+                        }
+                    }
+                    prev = w;
+                }
+            }
+            Some("kubectl") => {
+                if let Some(ns) = artifacts::docker::kubectl_namespace(cmd) {
+                    if !ns.contains("ingress") && !self.facts.kubectl_namespaces.contains(&ns) {
+                        self.facts.kubectl_namespaces.push(ns);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Try the self-recognising line kinds. Returns the kind when matched.
     fn line_kind(&mut self, no: u64, text: &str, wrapper: &crate::text::Wrapper) -> Option<Kind> {
         if error_log::looks_like(text) && self.error_log_line(no, text) {
@@ -947,6 +985,7 @@ impl Segmenter {
         // A chat quote (`> root@web:~# systemctl status …`) hides a prompt too.
         let unquoted = text.strip_prefix("> ").unwrap_or(text);
         if let Some(cmd) = parse_prompt(unquoted).or_else(|| bare_command(unquoted)) {
+            self.note_command(cmd);
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;
             } else if let Some(c) = artifacts::docker::nginx_logs_container(cmd) {

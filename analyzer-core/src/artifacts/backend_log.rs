@@ -500,8 +500,9 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
         b' ' | b'\t' => indented(text),
         b'-' => dashes(text),
         b'<' => angle(text),
-        b'/' => pm2_banner(text),
-        b'!' => uwsgi_bang(text),
+        b'/' => pm2_banner(text).or_else(|| ruby_error(text)),
+        b'!' => uwsgi_bang(text).or_else(|| puma_bang(text)),
+        b'=' => rails_banner(text),
         b'(' => node_warning(text),
         b'0'..=b'9' => numeric(text, hint),
         b'a'..=b'z' | b'A'..=b'Z' => word(text, hint),
@@ -1020,6 +1021,115 @@ fn pm2_banner(text: &str) -> Option<Found<'_>> {
     None
 }
 
+// ---------------------------------------------------------------- Ruby
+
+/// What a Ruby exception class says about a failed start: a gem that is
+/// not installed (or not the version the Gemfile.lock wants).
+fn ruby_missing_gem(message: &str) -> bool {
+    message.contains("GemNotFound")
+        || message.contains("Gem::LoadError")
+        || message.contains("Gem::MissingSpec")
+        || message.contains("cannot load such file")
+        || message.contains("in locally installed gems")
+}
+
+/// A Ruby exception as the interpreter prints it when it dies:
+/// `/usr/local/lib/ruby/3.2.0/bundler/definition.rb:540:in `materialize':
+/// Could not find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)`.
+/// Only the classes that mean a missing gem are taken; any other (such as
+/// Puma's `(Errno::EADDRINUSE)`) is left to the later checks.
+fn ruby_error(text: &str) -> Option<Found<'_>> {
+    let t = text.trim_end();
+    if !t.ends_with(')') {
+        return None;
+    }
+    let open = t.rfind(" (")?;
+    let at = t.find(".rb:").filter(|&a| a < open)?;
+    let class = &t[open + 2..t.len() - 1];
+    let missing = matches!(
+        class,
+        "Bundler::GemNotFound"
+            | "Gem::LoadError"
+            | "Gem::MissingSpecError"
+            | "Gem::MissingSpecVersionError"
+            | "Gem::ConflictError"
+    ) || (class == "LoadError" && t.contains("cannot load such file"));
+    if !missing {
+        return None;
+    }
+    let from = t[at..open].find("': ").map_or(at, |i| at + i + 3);
+    let signal = Signal::BootFailed {
+        app: "ruby".into(),
+        what: "missing_gem".into(),
+    };
+    Some(Found::sig(Kind::AppLog, Source::Other, signal, &t[from..]))
+}
+
+/// Puma's `! Unable to load application: NameError: uninitialized constant X`.
+fn puma_bang(text: &str) -> Option<Found<'_>> {
+    let msg = sp(text, "! Unable to load application")?;
+    let what = if ruby_missing_gem(msg) {
+        "missing_gem"
+    } else {
+        "load_error"
+    };
+    let signal = Signal::BootFailed {
+        app: "puma".into(),
+        what: what.into(),
+    };
+    Some(Found::sig(
+        Kind::AppLog,
+        Source::Other,
+        signal,
+        text[2..].trim_end(),
+    ))
+}
+
+/// Rails' boot banner (`=> Booting Puma`, `=> Rails 7.1.3 application starting in production`).
+fn rails_banner(text: &str) -> Option<Found<'_>> {
+    (sw(text, "=> Booting ") || (sw(text, "=> Rails ") && text.contains(" application starting")))
+        .then(|| Found::quiet(Kind::AppLog, Source::Other))
+}
+
+/// Ruby lines that start with a word: Bundler giving up on the server's
+/// command, Rails refusing to start over a stale pid file, the exception
+/// line of a `Gem::LoadError`, Puma's start banner.
+fn ruby_word(text: &str) -> Option<Found<'_>> {
+    let k = Kind::AppLog;
+    let s = Source::Other;
+    let boot = |app: &str, what: &str, mark| {
+        let signal = Signal::BootFailed {
+            app: app.into(),
+            what: what.into(),
+        };
+        Some(Found::sig(k, s, signal, mark))
+    };
+    match text.as_bytes()[0] {
+        b'b' if sw(text, "bundler: failed to load command: ") => {
+            // `bundler: failed to load command: puma (/usr/local/bundle/bin/puma)`
+            let cmd = &text["bundler: failed to load command: ".len()..];
+            let end = cmd.find(" (").unwrap_or(cmd.len());
+            // Bundler says this whatever made the command exit: the reason is
+            // on the lines around it.
+            boot(
+                "bundler",
+                "command",
+                text[..text.len() - cmd.len() + end].trim_end(),
+            )
+        }
+        b'A' if sw(text, "A server is already running") => {
+            // Rails: `A server is already running. Check /app/tmp/pids/server.pid.`
+            // (6.x) or `… running (pid: 1, file: /app/tmp/pids/server.pid).` (7.x)
+            boot("rails", "stale_pid", text.trim_end())
+        }
+        b'G' | b'B' if sw(text, "Gem::LoadError: ") || sw(text, "Bundler::GemNotFound: ") => {
+            boot("ruby", "missing_gem", text.trim_end())
+        }
+        b'P' if sw(text, "Puma starting in ") => Some(Found::quiet(k, s)),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------- Python
 
 /// A Python exception line: `ValueError: x`, `django.db.utils.OperationalError: …`,
@@ -1074,6 +1184,10 @@ fn indented(text: &str) -> Option<Found<'_>> {
     let t = text.trim_start();
     if sw(t, "File \"") && t.contains("\", line ") {
         return Some(Found::quiet(Kind::PythonTraceback, Source::Python));
+    }
+    if sw(t, "from ") && t.contains(".rb:") {
+        // A Ruby backtrace frame: `\tfrom /usr/local/lib/ruby/3.2.0/bundler/runtime.rb:18:in `setup'`
+        return Some(Found::quiet(Kind::AppLog, Source::Other));
     }
     if let Some(r) = sp(t, "at ") {
         // `at Server.setupListenHandle [as _listen2] (node:net:1817:16)`, `at /srv/x.js:1:2`
@@ -1244,6 +1358,9 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     if let Some(f) = uwsgi_word(text) {
         return Some(f);
     }
+    if let Some(f) = ruby_word(text) {
+        return Some(f);
+    }
     if let Some(f) = node_word(text, hint) {
         return Some(f);
     }
@@ -1345,6 +1462,15 @@ fn uvicorn(text: &str) -> Option<Found<'_>> {
     }
     if sw(msg, "Uvicorn running on ") {
         return loopback_listen(msg, Kind::AppLog, Source::Python).map(|f| f.level(Some(level)));
+    }
+    if sw(msg, "Error loading ASGI app") {
+        // `Error loading ASGI app. Could not import module "main".`: uvicorn exits.
+        let signal = Signal::BootFailed {
+            app: "uvicorn".into(),
+            what: "import".into(),
+        };
+        let f = Found::sig(Kind::AppLog, Source::Python, signal, msg.trim_end());
+        return Some(f.level(Some(level)));
     }
     let i = msg.find("[Errno 98]")?;
     let port = msg.find("address (").and_then(|j| {
@@ -2133,6 +2259,95 @@ mod tests {
             None,
             None,
         );
+    }
+
+    #[test]
+    fn ruby_and_uvicorn_start_failures() {
+        let none = Wrapper::default();
+        let boot = |app: &str, what: &str| {
+            Some(Signal::BootFailed {
+                app: app.into(),
+                what: what.into(),
+            })
+        };
+        check(
+            "bundler: failed to load command: puma (/usr/local/bundle/bin/puma)",
+            &none,
+            Kind::AppLog,
+            boot("bundler", "command"),
+            Some("bundler: failed to load command: puma"),
+        );
+        check(
+            "/usr/local/lib/ruby/3.2.0/bundler/definition.rb:540:in `materialize': Could not find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)",
+            &none,
+            Kind::AppLog,
+            boot("ruby", "missing_gem"),
+            Some("Could not find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)"),
+        );
+        check(
+            "/app/vendor/bundle/ruby/3.4.0/gems/bootsnap-1.18.3/lib/bootsnap.rb:12:in 'Kernel#require': cannot load such file -- bootsnap/setup (LoadError)",
+            &none,
+            Kind::AppLog,
+            boot("ruby", "missing_gem"),
+            Some("cannot load such file -- bootsnap/setup (LoadError)"),
+        );
+        check(
+            "! Unable to load application: NameError: uninitialized constant Api::V2::OrdersController",
+            &none,
+            Kind::AppLog,
+            boot("puma", "load_error"),
+            Some("Unable to load application: NameError: uninitialized constant Api::V2::OrdersController"),
+        );
+        check(
+            "! Unable to load application: Bundler::GemNotFound: Could not find rake-13.1.0 in locally installed gems",
+            &none,
+            Kind::AppLog,
+            boot("puma", "missing_gem"),
+            None,
+        );
+        check(
+            "A server is already running (pid: 1, file: /rails/tmp/pids/server.pid).",
+            &none,
+            Kind::AppLog,
+            boot("rails", "stale_pid"),
+            None,
+        );
+        check(
+            "ERROR:    Error loading ASGI app. Could not import module \"main\".",
+            &none,
+            Kind::AppLog,
+            boot("uvicorn", "import"),
+            Some("Error loading ASGI app. Could not import module \"main\"."),
+        );
+        check("=> Booting Puma", &none, Kind::AppLog, None, None);
+        check(
+            "\tfrom /usr/local/lib/ruby/3.2.0/bundler/runtime.rb:18:in `setup'",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        // Puma's port taken stays a port_in_use signal.
+        check(
+            "/srv/app/vendor/bundle/ruby/3.1.0/gems/puma-6.4.0/lib/puma/binder.rb:334:in `initialize': Address already in use - bind(2) for \"0.0.0.0\" port 3000 (Errno::EADDRINUSE)",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AddrInUse { port: Some(3000) }),
+            None,
+        );
+        // Other Ruby exceptions, and look-alikes, are not start failures.
+        for t in [
+            "/srv/app/app/models/user.rb:3:in `name': undefined method `x' (NoMethodError)",
+            "! Unable to connect",
+            "=> Booting",
+            "A server is running fine",
+        ] {
+            let got = parse_line(1, t, &none).and_then(|(_, e)| e);
+            assert!(
+                !matches!(got.map(|e| e.key.signal), Some(Signal::BootFailed { .. })),
+                "{t}"
+            );
+        }
     }
 
     #[test]

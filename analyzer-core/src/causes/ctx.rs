@@ -693,6 +693,18 @@ impl<'a> Ctx<'a> {
                     known: true,
                 };
             }
+            // The unit of a pasted `journalctl -u`.
+            if let Some(u) = f
+                .journal_units
+                .iter()
+                .find(|u| !u.starts_with("nginx") && u.contains("php") == is_fpm)
+            {
+                return ServiceGuess {
+                    name: u.clone(),
+                    manager: Manager::Systemd,
+                    known: true,
+                };
+            }
             if is_fpm {
                 if let Some(s) = self.non_nginx_services().find(|s| s.name.contains("php")) {
                     return ServiceGuess {
