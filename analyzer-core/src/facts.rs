@@ -549,6 +549,16 @@ pub enum Signal {
         port: u16,
         in_container: bool,
     },
+    /// ASP.NET Core's Kestrel announcing an address it listens on (`Now
+    /// listening on: http://[::]:8080`, any address, loopback or not). The
+    /// segmenter also makes it a [`Listener`] (process `dotnet`): Kestrel
+    /// writes it once the socket is bound. `host` as written (`localhost`,
+    /// `::`, `*` for `+`/`*`); `in_container` as for [`Signal::AppBoundLoopback`].
+    AppListening {
+        host: String,
+        port: u16,
+        in_container: bool,
+    },
     // ---- Node / pm2 ----
     /// EADDRINUSE from Node, Python (`[Errno 98]`), gunicorn (`Connection in
     /// use`) or uWSGI; PHP-FPM's bind failure is [`Signal::FpmBindFailed`].

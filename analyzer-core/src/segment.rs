@@ -87,6 +87,9 @@ pub struct Segmenter {
     /// next lines are tried as its continuation. Its line number, the text
     /// so far and how many lines were joined to it.
     held: Option<(u64, String, u8)>,
+    /// The app container of the last pasted `docker logs <name>` command:
+    /// its lines come from inside that container (as if prefixed).
+    logs_of: Option<String>,
 }
 
 /// Most continuation lines joined to one wrapped error.log line.
@@ -453,6 +456,7 @@ impl Segmenter {
             fast: true,
             wrapped: None,
             held: None,
+            logs_of: None,
         }
     }
 
@@ -750,6 +754,32 @@ impl Segmenter {
         }
     }
 
+    /// Kestrel said it listens on `host:port`: a listener of `dotnet`
+    /// (`localhost` is both loopbacks, as Kestrel binds them).
+    fn kestrel_listener(&mut self, no: u64, text: &str, host: &str, port: u16) {
+        let hosts: &[&str] = match host {
+            "localhost" => &["127.0.0.1", "::1"],
+            h => &[h],
+        };
+        for h in hosts {
+            let l = crate::facts::Listener {
+                addr: crate::facts::Address::Tcp {
+                    host: (*h).to_string(),
+                    port: Some(port),
+                },
+                process: Some("dotnet".into()),
+                pid: None,
+                recv_q: None,
+                send_q: None,
+                line: no,
+            };
+            if !self.facts.listeners.contains(&l) {
+                self.facts.listeners.push(l);
+            }
+        }
+        self.facts.remember_line(no, text);
+    }
+
     /// What a pasted command names for the fix commands: the unit of
     /// `journalctl -u <unit>`, the namespace of `kubectl … -n <ns>` (not
     /// the ingress controller's).
@@ -835,6 +865,9 @@ impl Segmenter {
                 }
             }
             if let Some(ev) = ev {
+                if let crate::facts::Signal::AppListening { host, port, .. } = &ev.key.signal {
+                    self.kestrel_listener(no, text, host, *port);
+                }
                 self.events += 1;
                 self.facts.add_event(ev);
             }
@@ -986,6 +1019,7 @@ impl Segmenter {
         let unquoted = text.strip_prefix("> ").unwrap_or(text);
         if let Some(cmd) = parse_prompt(unquoted).or_else(|| bare_command(unquoted)) {
             self.note_command(cmd);
+            self.logs_of = artifacts::docker::app_logs_container(cmd).map(str::to_string);
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;
             } else if let Some(c) = artifacts::docker::nginx_logs_container(cmd) {
@@ -1001,9 +1035,12 @@ impl Segmenter {
             }
             return;
         }
-        let (inner, wrapper) = unwrap_line(text);
+        let (inner, mut wrapper) = unwrap_line(text);
         if is_blank(inner) {
             return;
+        }
+        if wrapper.container.is_none() && wrapper.ident.is_none() {
+            wrapper.container.clone_from(&self.logs_of);
         }
         self.classify(no, inner, &wrapper);
     }

@@ -206,7 +206,9 @@ pub fn parse_line(line_no: u64, text: &str, wrapper: &Wrapper) -> Option<(Kind, 
         sig,
     } = found;
     let sig = sig.map(|mut s| {
-        if let Signal::AppBoundLoopback { in_container, .. } = &mut s.signal {
+        if let Signal::AppBoundLoopback { in_container, .. }
+        | Signal::AppListening { in_container, .. } = &mut s.signal
+        {
             *in_container = wrapper.container.is_some();
         }
         s
@@ -511,7 +513,77 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
     found
         .or_else(|| grpc_anywhere(text))
         .or_else(|| other_addr_in_use(text))
+        .or_else(|| kestrel_listen(text))
         .or_else(|| loopback_listen(text, Kind::AppLog, Source::Other))
+}
+
+/// Kestrel's `Now listening on: http://localhost:5000` (ASP.NET Core's
+/// `Microsoft.Hosting.Lifetime` message: on the line after `info:
+/// Microsoft.Hosting.Lifetime[14]`, on the same line, or in a JSON
+/// message). Every address, not only loopback: it is a listener.
+fn kestrel_listen(text: &str) -> Option<Found<'_>> {
+    const PHRASE: &str = "Now listening on: ";
+    static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let at = FINDER
+        .get_or_init(|| memmem::Finder::new(PHRASE))
+        .find(text.as_bytes())?;
+    let rest = &text[at + PHRASE.len()..];
+    let url = rest
+        .split(|c: char| c.is_whitespace() || c == '"' || c == ',')
+        .next()
+        .unwrap_or("");
+    let (scheme, hostport) = url.split_once("://")?;
+    if !scheme.starts_with("http") {
+        return None;
+    }
+    let hostport = hostport.trim_end_matches('/');
+    let hostport = hostport.split('/').next().unwrap_or(hostport);
+    let (host, port) = hostport.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = match host {
+        "+" | "*" | "" => "*",
+        h => h,
+    };
+    let plain = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':' | b'*');
+    if !host.bytes().all(plain) {
+        return None;
+    }
+    let signal = Signal::AppListening {
+        host: host.to_string(),
+        port,
+        in_container: false,
+    };
+    let mark = &text[at..at + PHRASE.len() + url.len()];
+    Some(Found::sig(Kind::AppLog, Source::Other, signal, mark))
+}
+
+/// .NET's console logger header: `info: Microsoft.Hosting.Lifetime[14]`,
+/// `fail: Microsoft.AspNetCore.Server.Kestrel[13]` (the message is on the
+/// next line, indented, or after it on the same line).
+fn dotnet_header(text: &str) -> Option<Found<'_>> {
+    let b = text.as_bytes();
+    if b.len() < 8 || b[4] != b':' || b[5] != b' ' {
+        return None;
+    }
+    if !matches!(
+        &b[..4],
+        b"trce" | b"dbug" | b"info" | b"warn" | b"fail" | b"crit"
+    ) {
+        return None;
+    }
+    let cat = &text[6..];
+    let open = cat.find('[')?;
+    let name = &cat[..open];
+    let ok = !name.is_empty()
+        && name.contains('.')
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_');
+    if !ok {
+        return None;
+    }
+    Some(kestrel_listen(text).unwrap_or_else(|| Found::quiet(Kind::AppLog, Source::Other)))
 }
 
 /// Phrases app servers print with the address they listen on.
@@ -1359,6 +1431,9 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
         return Some(f);
     }
     if let Some(f) = ruby_word(text) {
+        return Some(f);
+    }
+    if let Some(f) = dotnet_header(text) {
         return Some(f);
     }
     if let Some(f) = node_word(text, hint) {
@@ -2345,6 +2420,73 @@ mod tests {
             let got = parse_line(1, t, &none).and_then(|(_, e)| e);
             assert!(
                 !matches!(got.map(|e| e.key.signal), Some(Signal::BootFailed { .. })),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn kestrel_listening_lines() {
+        let none = Wrapper::default();
+        let listening = |host: &str, port| {
+            Some(Signal::AppListening {
+                host: host.into(),
+                port,
+                in_container: false,
+            })
+        };
+        check(
+            "      Now listening on: http://[::]:8080",
+            &none,
+            Kind::AppLog,
+            listening("::", 8080),
+            Some("Now listening on: http://[::]:8080"),
+        );
+        check(
+            "info: Microsoft.Hosting.Lifetime[14] Now listening on: http://localhost:5000",
+            &none,
+            Kind::AppLog,
+            listening("localhost", 5000),
+            None,
+        );
+        check(
+            "{\"EventId\":14,\"LogLevel\":\"Information\",\"Category\":\"Microsoft.Hosting.Lifetime\",\"Message\":\"Now listening on: http://[::]:80\"}",
+            &none,
+            Kind::AppLog,
+            listening("::", 80),
+            None,
+        );
+        check(
+            "      Now listening on: https://+:7001",
+            &none,
+            Kind::AppLog,
+            listening("*", 7001),
+            None,
+        );
+        check(
+            "info: Microsoft.Hosting.Lifetime[0]",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        check(
+            "fail: Microsoft.AspNetCore.Server.Kestrel[13]",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        for t in [
+            "info: x[1]",
+            "Now listening on: nothing",
+            "Now listening on: http://host:notaport",
+            "Now listening on: ",
+            "Now listening on: http://\\u002B:80",
+        ] {
+            let got = parse_line(1, t, &none).and_then(|(_, e)| e);
+            assert!(
+                !matches!(got.map(|e| e.key.signal), Some(Signal::AppListening { .. })),
                 "{t}"
             );
         }

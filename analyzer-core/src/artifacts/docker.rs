@@ -176,6 +176,34 @@ pub fn nginx_logs_container(cmd: &str) -> Option<&str> {
         .copied()
 }
 
+/// `docker logs webapp`, `docker compose logs --tail 50 api`: the one
+/// container (or compose service) whose log follows, when it is not nginx.
+/// Its lines carry no compose prefix, but they come from inside it.
+pub fn app_logs_container(cmd: &str) -> Option<&str> {
+    let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
+    if !matches!(words.next()?, "docker" | "docker-compose" | "podman") {
+        return None;
+    }
+    let mut after = words.skip_while(|w| *w != "logs").skip(1);
+    let mut names = Vec::new();
+    while let Some(w) = after.next() {
+        if w.starts_with('|') || w.starts_with('>') || w == "2>&1" {
+            break;
+        }
+        if w.starts_with('-') {
+            if matches!(w, "--tail" | "-n" | "--since" | "--until") {
+                after.next();
+            }
+            continue;
+        }
+        names.push(w);
+    }
+    match names.as_slice() {
+        [one] if !one.contains("nginx") => Some(one),
+        _ => None,
+    }
+}
+
 /// `kubectl … -n shop`, `--namespace shop`, `--namespace=shop`.
 pub fn kubectl_namespace(cmd: &str) -> Option<String> {
     let mut words = cmd.split_whitespace();

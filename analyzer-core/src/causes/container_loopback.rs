@@ -203,15 +203,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
 /// that container listens on its own loopback: Docker forwards to the
 /// container's network address, where nothing listens.
 fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
-    let binds: Vec<&EventGroup> = ctx.groups(|s| {
-        matches!(
-            s,
-            Signal::AppBoundLoopback {
-                in_container: true,
-                ..
-            }
-        )
-    });
+    let binds: Vec<&EventGroup> = ctx.groups(|s| bound_loopback(s).is_some());
     if binds.is_empty() {
         return vec![];
     }
@@ -250,9 +242,10 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
         };
         let inner = published(port);
         let target = inner.map(|(cp, _)| cp).unwrap_or(port);
-        if let Some(b) = binds.iter().find(
-            |b| matches!(&b.key.signal, Signal::AppBoundLoopback { port: p, .. } if *p == target),
-        ) {
+        if let Some(b) = binds
+            .iter()
+            .find(|b| bound_loopback(&b.key.signal).is_some_and(|(_, p)| p == target))
+        {
             found = Some((*g, *b, port, target, inner.map(|(_, c)| c)));
             break;
         }
@@ -260,9 +253,10 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     let Some((g, bind, port, target, container)) = found else {
         return vec![];
     };
-    let Signal::AppBoundLoopback { host, .. } = &bind.key.signal else {
+    let Some((host, _)) = bound_loopback(&bind.key.signal) else {
         return vec![];
     };
+    let kestrel = matches!(bind.key.signal, Signal::AppListening { .. });
     let mut f = Finding::from_groups(&[g, bind]);
     f.status = Some(502);
     f.confidence = 0.9;
@@ -297,10 +291,17 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
          network address, not to its loopback, so the connection is accepted on the host and then dropped: nginx answers 502. \
          The app must listen on 0.0.0.0 inside the container."
     );
-    f.fixes.push(review(
+    if kestrel {
+        f.fixes.push(review(
+            format!("# in the app's compose service (or Dockerfile ENV): Kestrel listens on every interface of the container\nenvironment:\n  - ASPNETCORE_URLS=http://+:{target}"),
+            "`localhost` in ASPNETCORE_URLS or launchSettings.json binds the container's loopback only; `+` is every address (an explicit UseUrls/ListenLocalhost in Program.cs wins over it: change it there)",
+        ));
+    } else {
+        f.fixes.push(review(
         format!("# the app's command in the compose file or Dockerfile: listen on all interfaces of the container\n#   uvicorn main:app --host 0.0.0.0 --port {target}\n#   gunicorn --bind 0.0.0.0:{target} app.wsgi\n#   flask run --host 0.0.0.0 --port {target}   |   python manage.py runserver 0.0.0.0:{target}\n#   Node: app.listen({target}, '0.0.0.0')   |   next start -H 0.0.0.0 -p {target}"),
         "0.0.0.0 inside the container is still private to Docker's network",
     ));
+    }
     f.fixes.push(review(
         format!("# keep the published port private to the host (compose):\nports:\n  - \"127.0.0.1:{port}:{target}\""),
         "nginx reaches it on the host's loopback; the world does not",
@@ -322,4 +323,22 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// An app's own line saying it listens on a loopback address inside its
+/// container: `(host, port)`.
+fn bound_loopback(s: &Signal) -> Option<(&str, u16)> {
+    match s {
+        Signal::AppBoundLoopback {
+            host,
+            port,
+            in_container: true,
+        } => Some((host, *port)),
+        Signal::AppListening {
+            host,
+            port,
+            in_container: true,
+        } if crate::facts::is_loopback_host(host) => Some((host, *port)),
+        _ => None,
+    }
 }
