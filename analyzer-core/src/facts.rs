@@ -1223,6 +1223,18 @@ pub struct Container {
     pub line: u64,
 }
 
+/// An Ingress row of `kubectl get ingress`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IngressRow {
+    pub name: String,
+    /// The NAMESPACE column (`-A`), else the `-n` of the pasted command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The HOSTS column split on commas (`*` for any host).
+    pub hosts: Vec<String>,
+    pub line: u64,
+}
+
 /// A service of a pasted `docker-compose.yml` / `compose.yaml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ComposeService {
@@ -1340,6 +1352,8 @@ pub struct Facts {
     /// Programs of `supervisorctl status`.
     pub supervisor: Vec<SupervisorProgram>,
     pub containers: Vec<Container>,
+    /// Rows of a pasted `kubectl get ingress`.
+    pub ingresses: Vec<IngressRow>,
     /// Services of pasted compose files.
     pub compose_services: Vec<ComposeService>,
     pub curl: Vec<CurlResult>,
@@ -1373,6 +1387,9 @@ pub struct Facts {
     /// Namespaces of pasted `kubectl … -n <ns>` commands other than
     /// ingress-nginx's own, in order of appearance.
     pub kubectl_namespaces: Vec<String>,
+    /// Deployments named by pasted `kubectl logs deploy/<name>` commands
+    /// (not the ingress controller's).
+    pub kubectl_deployments: Vec<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).

@@ -377,7 +377,10 @@ fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
     }
     // `kubectl get pods -n shop`: the pods' namespace; `cat app.ini`: the
     // uWSGI ini's path. Their parsers read a `$ command` first line.
-    if matches!(b.kind, Kind::KubectlPods | Kind::UwsgiIni) {
+    if matches!(
+        b.kind,
+        Kind::KubectlPods | Kind::KubectlIngress | Kind::UwsgiIni
+    ) {
         if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {
             out.push(BlockLine {
                 no: first.no,
@@ -811,6 +814,16 @@ impl Segmenter {
                 if let Some(ns) = artifacts::docker::kubectl_namespace(cmd) {
                     if !ns.contains("ingress") && !self.facts.kubectl_namespaces.contains(&ns) {
                         self.facts.kubectl_namespaces.push(ns);
+                    }
+                }
+                let deployment = cmd.split_whitespace().find_map(|w| {
+                    w.strip_prefix("deploy/")
+                        .or_else(|| w.strip_prefix("deployment/"))
+                        .or_else(|| w.strip_prefix("deployments/"))
+                });
+                if let Some(d) = deployment.filter(|d| !d.is_empty() && !d.contains("ingress")) {
+                    if !self.facts.kubectl_deployments.iter().any(|x| x == d) {
+                        self.facts.kubectl_deployments.push(d.to_string());
                     }
                 }
             }

@@ -186,8 +186,12 @@ pub fn explain(
             format!("kubectl logs{n} {pod} --previous --tail 100"),
             "the start-up error with its whole backtrace",
         ));
+        let deployment = match ctx.facts.kubectl_deployments.as_slice() {
+            [one] => one.as_str(),
+            _ => "{deployment}",
+        };
         f.fixes.push(review(
-            format!("# rebuild and push the image, then:\nkubectl rollout restart{n} deployment/{{deployment}}"),
+            format!("# rebuild and push the image, then:\nkubectl rollout restart{n} deployment/{deployment}"),
             what,
         ));
         return;

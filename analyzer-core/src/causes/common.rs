@@ -426,6 +426,25 @@ pub fn ingress_annotate(
     why: &str,
 ) -> Vec<crate::report::Fix> {
     let host = host.filter(|h| !h.is_empty() && *h != "_" && !h.contains(':'));
+    // The pasted `kubectl get ingress` names it.
+    if let Some(ing) = ctx.ingress_for(host) {
+        let ns = ing
+            .namespace
+            .as_deref()
+            .or_else(|| ctx.pod_namespace())
+            .unwrap_or("{namespace}");
+        return vec![super::fixes::review(
+            format!(
+                "kubectl annotate ingress {} -n {ns} --overwrite {annotations}",
+                ing.name
+            ),
+            format!(
+                "{why} (the Ingress `{}` serves {})",
+                ing.name,
+                ing.hosts.join(", ")
+            ),
+        )];
+    }
     let find = match host {
         Some(h) => format!("kubectl get ingress -A | grep -F '{h}'"),
         None => "kubectl get ingress -A".to_string(),

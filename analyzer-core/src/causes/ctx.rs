@@ -298,14 +298,39 @@ impl<'a> Ctx<'a> {
 
     /// The one namespace of every pasted pod (`kubectl get pods -n shop`),
     /// if they name one and only one.
+    /// Without pods, the one namespace the pasted kubectl commands name
+    /// (`kubectl logs -n shop deploy/api`), other than the controller's.
     pub fn pod_namespace(&self) -> Option<&'a str> {
         let mut all = self
             .facts
             .containers
             .iter()
             .filter_map(|c| c.namespace.as_deref());
-        let first = all.next()?;
-        all.all(|n| n == first).then_some(first)
+        if let Some(first) = all.next() {
+            return all.all(|n| n == first).then_some(first);
+        }
+        if let [one] = self.facts.kubectl_namespaces.as_slice() {
+            return Some(one.as_str());
+        }
+        // An Ingress sends to Services (and pods) of its own namespace.
+        let mut ns = self
+            .facts
+            .ingresses
+            .iter()
+            .filter_map(|i| i.namespace.as_deref());
+        let first = ns.next()?;
+        ns.all(|n| n == first).then_some(first)
+    }
+
+    /// The Ingress of a pasted `kubectl get ingress` that serves `host`,
+    /// else the only one pasted.
+    pub fn ingress_for(&self, host: Option<&str>) -> Option<&'a crate::facts::IngressRow> {
+        let all = &self.facts.ingresses;
+        host.and_then(|h| all.iter().find(|i| i.hosts.iter().any(|x| x == h)))
+            .or(match all.as_slice() {
+                [one] => Some(one),
+                _ => None,
+            })
     }
 
     /// The namespace of kubectl commands about `pod`: its own, else the
