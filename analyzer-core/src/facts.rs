@@ -1373,6 +1373,11 @@ pub struct Facts {
     pub ingress_nginx: bool,
     /// A `kubectl get pods` table was pasted: the backends are pods.
     pub kubernetes: bool,
+    /// nginx is Nginx Proxy Manager's (its log paths `/data/logs/proxy-host-N_error.log`,
+    /// its generated `/data/nginx/proxy_host/N.conf`, its image, or the
+    /// paste says so): proxy hosts are edited in its web UI, and it runs
+    /// in a container.
+    pub npm: bool,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,
@@ -1427,6 +1432,20 @@ impl Facts {
     /// nginx runs in a container even when no prefix or `docker ps` says
     /// so, and its `127.0.0.1` is its own container.
     pub fn settle(&mut self) {
+        let npm_image = |i: &Option<String>| {
+            i.as_deref()
+                .is_some_and(|i| i.contains("nginx-proxy-manager"))
+        };
+        self.npm = self.npm
+            || self.containers.iter().any(|c| npm_image(&c.image))
+            || self.compose_services.iter().any(|c| npm_image(&c.image))
+            || self
+                .config
+                .as_ref()
+                .is_some_and(|c| c.passes().iter().any(|p| p.npm));
+        if self.npm {
+            self.nginx_in_container = true;
+        }
         // Kubernetes has its own commands; the gateway says nothing there.
         if self.nginx_in_container || self.ingress_nginx || self.kubernetes {
             return;

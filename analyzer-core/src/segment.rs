@@ -786,7 +786,25 @@ impl Segmenter {
     /// What a pasted command names for the fix commands: the unit of
     /// `journalctl -u <unit>`, the namespace of `kubectl … -n <ns>` (not
     /// the ingress controller's).
+    /// A caption, a command or a file marker naming Nginx Proxy Manager's
+    /// files or the product (`/data/logs/proxy-host-3_error.log:`, `I use
+    /// Nginx Proxy Manager`). Only unrecognised lines, commands and
+    /// config markers come here, never log lines.
+    fn note_npm(&mut self, text: &str) {
+        if self.facts.npm || text.len() > 2048 {
+            return;
+        }
+        let b = text.as_bytes();
+        let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+        self.facts.npm = has("/data/logs/proxy-host-")
+            || (has("proxy-host-") && (has("_error.log") || has("_access.log")))
+            || has("/data/nginx/proxy_host/")
+            || has("nginx-proxy-manager")
+            || (has("roxy") && text.to_ascii_lowercase().contains("nginx proxy manager"));
+    }
+
     fn note_command(&mut self, cmd: &str) {
+        self.note_npm(cmd);
         let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
         match words.next() {
             Some("journalctl") => {
@@ -1019,6 +1037,7 @@ impl Segmenter {
             return;
         }
         if hash && trimmed.starts_with("# configuration file ") && trimmed.ends_with(':') {
+            self.note_npm(trimmed);
             if !matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig) {
                 self.open_block(Kind::NginxConfig, true);
             }
@@ -1121,6 +1140,7 @@ impl Segmenter {
                         return;
                     }
                 }
+                self.note_npm(inner);
                 self.note(Kind::Unrecognised, no);
             }
         }

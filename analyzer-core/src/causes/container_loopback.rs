@@ -55,7 +55,7 @@ to forward it, so nginx sees a reset or an early close, not a refusal.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
-    if !ctx.facts.nginx_in_container {
+    if !ctx.facts.nginx_in_container || ctx.nginx_host_network() {
         return app_bound_to_its_loopback(ctx);
     }
     // Only a Docker gateway as the client says nginx is in a container:
@@ -167,14 +167,32 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             super::common::directive_prefix(other)
         ),
     };
-    f.fixes.push(review(
-        format!(
-            "# in the nginx config inside the container:\n{}",
-            pass_to(&service)
-        ),
-        "containers reach each other by service name on a shared compose network",
-    ));
-    if unknown_app {
+    if ctx.facts.npm {
+        // NPM writes the config from its proxy host settings: the forward
+        // address is changed there, not in the files.
+        let site = ctx.site_of(&groups);
+        f.reasoning.push(
+            "this is Nginx Proxy Manager: the forward address comes from the proxy host's settings"
+                .into(),
+        );
+        f.fixes.push(review(
+            ctx.npm_forward(site.as_deref(), &service, &port.to_string()),
+            "an app in another container: its container or service name, with NPM and the app on one Docker network (`docker network connect <network> <npm container>`), and the port inside the container",
+        ));
+        f.fixes.push(review(
+            ctx.npm_forward(site.as_deref(), "{docker host's LAN IP}", &port.to_string()),
+            "an app on the Docker host itself (or published from it): the host's own address, never 127.0.0.1 or localhost, which are NPM's container; host.docker.internal also works with `extra_hosts: [\"host.docker.internal:host-gateway\"]` in NPM's compose service",
+        ));
+    } else {
+        f.fixes.push(review(
+            format!(
+                "# in the nginx config inside the container:\n{}",
+                pass_to(&service)
+            ),
+            "containers reach each other by service name on a shared compose network",
+        ));
+    }
+    if unknown_app && !ctx.facts.npm {
         f.fixes.push(review(
             format!("# or, when the app runs on the host itself (not in a container):\n{}\n# and, on Linux, in nginx's compose service:\nextra_hosts:\n  - \"host.docker.internal:host-gateway\"", pass_to("host.docker.internal")),
             "the host is not localhost from inside a container; Docker Desktop knows the name, Linux needs the mapping",
@@ -184,10 +202,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "# in the app: listen on 0.0.0.0 (Node: app.listen(PORT, '0.0.0.0'); gunicorn --bind 0.0.0.0:8000; Vite --host 0.0.0.0)",
         "an app bound to 127.0.0.1 inside its container cannot be reached from outside it",
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check and reload nginx inside its container",
-    ));
+    if !ctx.facts.npm {
+        f.fixes.push(disruptive(
+            ctx.reload_nginx(),
+            "check and reload nginx inside its container",
+        ));
+    }
     f.verify.push(format!(
         "{}   # expect the app's content",
         ctx.in_nginx_container(&format!("wget -qO- http://{service}:{port}/ | head -c 200"))

@@ -513,6 +513,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// nginx's container shares the host's network (`network_mode: host` on
+    /// its compose service, or on an nginx / Nginx Proxy Manager image):
+    /// its 127.0.0.1 is the host's.
+    pub fn nginx_host_network(&self) -> bool {
+        let f = self.facts;
+        f.compose_services.iter().any(|s| {
+            s.network_mode.as_deref() == Some("host")
+                && (f.nginx_service.as_deref() == Some(s.name.as_str())
+                    || s.image.as_deref().is_some_and(|i| i.contains("nginx")))
+        })
+    }
+
     /// The compose service nginx runs as (`nginx` when the paste does not say).
     pub fn nginx_service(&self) -> &str {
         self.facts.nginx_service.as_deref().unwrap_or("nginx")
@@ -523,10 +535,39 @@ impl<'a> Ctx<'a> {
         format!("docker compose exec {} {cmd}", self.nginx_service())
     }
 
+    /// Nginx Proxy Manager's proxy host dialog, where its forward address
+    /// is set (the config NPM generates is overwritten at every save).
+    pub fn npm_forward(&self, site: Option<&str>, host: &str, port: &str) -> String {
+        format!(
+            "# Nginx Proxy Manager: Hosts → Proxy Hosts → {} → Edit → Details:\n#   Forward Hostname / IP: {host}\n#   Forward Port: {port}\n# then Save (NPM rewrites its config and reloads nginx)",
+            site.unwrap_or("the proxy host")
+        )
+    }
+
+    /// The site a failing request asked for (`host:` of nginx's lines,
+    /// else its `server:`), for naming NPM's proxy host.
+    pub fn site_of(&self, groups: &[&EventGroup]) -> Option<String> {
+        groups
+            .iter()
+            .flat_map(|g| g.hosts.iter())
+            .map(|h| h.split(':').next().unwrap_or(h))
+            .find(|h| !h.is_empty() && *h != "_" && *h != "localhost")
+            .map(str::to_string)
+            .or_else(|| match self.passes().as_slice() {
+                [p] => p.server_names.first().cloned(),
+                _ => None,
+            })
+    }
+
     /// The command that checks and reloads nginx here.
     pub fn reload_nginx(&self) -> String {
         if self.facts.ingress_nginx {
             self.ingress_controller().reload_check()
+        } else if self.facts.npm {
+            format!(
+                "{}   # Nginx Proxy Manager reloads nginx itself when a proxy host is saved",
+                self.in_nginx_container("nginx -t")
+            )
         } else if self.facts.nginx_in_container {
             format!(
                 "{} && {}",

@@ -1,6 +1,6 @@
 //! `upstream_down`: nothing accepts connections at the upstream address.
 
-use super::fixes::{disruptive, next, safe};
+use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{Address, EvidenceLine, Signal};
 
@@ -57,11 +57,27 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut f = Finding::from_groups(&groups);
     f.status = Some(502);
     let up = groups.iter().find_map(|g| g.key.upstream.clone());
-    let target: Option<Address> = up.as_ref().map(|u| u.addr.clone()).or_else(|| {
-        groups
-            .iter()
-            .find_map(|g| g.key.server.as_deref().and_then(Address::parse))
-    });
+    let target: Option<Address> = up
+        .as_ref()
+        .map(|u| u.addr.clone())
+        .or_else(|| {
+            groups
+                .iter()
+                .find_map(|g| g.key.server.as_deref().and_then(Address::parse))
+        })
+        .or_else(|| {
+            // Lines cut before `upstream:`: the config's one target, when
+            // it has only one (an NPM proxy host's `set $server`/`$port`).
+            let passes = ctx.passes();
+            match passes.as_slice() {
+                [p] => p
+                    .upstream
+                    .as_ref()
+                    .filter(|u| u.addr.port().is_some())
+                    .map(|u| u.addr.clone()),
+                _ => None,
+            }
+        });
     let target_s = target
         .as_ref()
         .map(|a| a.display())
@@ -173,6 +189,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         pod_down(ctx, &mut f, &target_s, boot.as_ref());
         return vec![f];
     }
+    if ctx.facts.npm && !svc.known {
+        if let Some(Address::Tcp {
+            host,
+            port: Some(port),
+        }) = &target
+        {
+            npm_down(ctx, &mut f, &groups, host, *port);
+            return vec![f];
+        }
+    }
     // `kevent() reported that connect() failed`: nginx on macOS or a BSD;
     // `(10061: No connection could be made …)`: nginx on Windows. Neither
     // has systemctl, ss or journalctl.
@@ -193,7 +219,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "what listens on the port now (nothing: start the app; another port: fix the *_pass line)",
         ));
         let fastcgi = up.as_ref().is_some_and(|u| u.scheme == "fastcgi");
-        f.fixes.push(super::fixes::review(
+        f.fixes.push(review(
             if windows && fastcgi {
                 super::common::php_cgi_start(&port.to_string())
             } else if windows {
@@ -431,4 +457,43 @@ fn boot_only(ctx: &Ctx, b: &super::boot::Boot) -> Vec<Finding> {
         "nginx's lines name the address it sends requests to, to check it is this backend",
     ));
     vec![f]
+}
+
+/// Nginx Proxy Manager: the forward address of a proxy host refuses. The
+/// app is another container or another machine; NPM's container is where
+/// to test from, and the proxy host's settings are where to change it.
+fn npm_down(
+    ctx: &Ctx,
+    f: &mut Finding,
+    groups: &[&crate::facts::EventGroup],
+    host: &str,
+    port: u16,
+) {
+    let site = ctx.site_of(groups);
+    let npm = match ctx.facts.nginx_service.as_deref() {
+        Some(s) => s.to_string(),
+        None => "{npm_container}".to_string(),
+    };
+    f.reasoning.push(
+        "this is Nginx Proxy Manager: the address is the proxy host's Forward Hostname / IP and Forward Port".into(),
+    );
+    f.summary = format!(
+        "Nginx Proxy Manager forwards {} to {host}:{port} and the connection is refused: the app there is stopped, \
+         listens on another port, or listens on 127.0.0.1 only. Every request fails at once with 502.",
+        site.as_deref().unwrap_or("the proxy host")
+    );
+    f.fixes.push(safe(
+        format!("docker exec {npm} curl -sS -m 5 -o /dev/null -w '%{{http_code}}\\n' http://{host}:{port}/"),
+        "from inside NPM's container, as nginx connects: `Connection refused` means nothing answers there; a status code means it is back",
+    ));
+    f.fixes.push(safe(
+        format!("# on {host}: sudo ss -tlnp | grep ':{port} '   (a container: docker ps --filter publish={port})"),
+        "is the app running, on that port, and on an address other than 127.0.0.1?",
+    ));
+    f.fixes.push(review(
+        ctx.npm_forward(site.as_deref(), host, &format!("{port}   (the port the app really listens on)")),
+        "if the app moved (another IP after a DHCP renewal, another port after an update), change the forward address in NPM rather than in its files, which it overwrites",
+    ));
+    let through = super::fixes::curl_through_nginx(ctx, f);
+    f.verify.push(through);
 }

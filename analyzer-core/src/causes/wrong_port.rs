@@ -409,7 +409,7 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
         if up.addr.is_loopback() && is_ipv6_localhost_case(ctx, &up) {
             continue; // ipv6_localhost explains it
         }
-        if ctx.facts.nginx_in_container && up.addr.is_loopback() {
+        if ctx.facts.nginx_in_container && up.addr.is_loopback() && !ctx.nginx_host_network() {
             continue; // container_loopback explains it
         }
         if let Some((addr, l, why)) = candidate(ctx, &up) {
