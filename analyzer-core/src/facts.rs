@@ -587,6 +587,14 @@ pub enum Signal {
         pid: u32,
         comm: String,
     },
+    /// A web server's parent saying one of its worker processes died on a
+    /// signal: Apache's `AH00052: child pid 2345 exit signal Segmentation
+    /// fault (11)` (and `AH00051` with a core dump). `server`: `apache`.
+    /// Whatever the child was serving was cut off with it.
+    WorkerCrashed {
+        server: String,
+        signal: u16,
+    },
     /// Kernel `comm[pid]: segfault at …` / `traps: comm[pid] general protection fault`.
     Segfault {
         comm: String,

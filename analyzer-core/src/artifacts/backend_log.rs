@@ -660,6 +660,9 @@ fn bracketed(text: &str, hint: Hint) -> Option<Found<'_>> {
             None
         }
         b'A'..=b'Z' => {
+            if let Some(f) = apache_error(text) {
+                return Some(f);
+            }
             if let Some(f) = dmesg_ctime(text) {
                 return Some(f);
             }
@@ -700,6 +703,74 @@ fn dmesg_ctime(text: &str) -> Option<Found<'_>> {
     let (t, len) = parse_ctime(text.get(1..)?)?;
     let rest = text.get(1 + len..)?.strip_prefix(']')?;
     Some(kernel_message(rest.trim_start(), Some(t)))
+}
+
+// ---------------------------------------------------------------- Apache
+
+/// Apache's error log: `[Mon Nov 25 10:00:01.123456 2024] [core:notice]
+/// [pid 1234:tid 140] AH00052: child pid 2345 exit signal Segmentation
+/// fault (11)` (2.4), `[Mon Nov 25 10:00:01 2024] [notice] child pid 2345
+/// exit signal Segmentation fault (11)` (2.2). A child that died on a
+/// signal is an event; any other line of that log is a quiet app line.
+fn apache_error(text: &str) -> Option<Found<'_>> {
+    let close = text.get(..text.len().min(40))?.find("] [")?;
+    let stamp = &text[1..close];
+    // Apache 2.4 adds microseconds to the ctime stamp.
+    let t = match stamp.find('.') {
+        Some(dot) => {
+            let frac = stamp[dot + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let plain = format!("{}{}", &stamp[..dot], &stamp[dot + 1 + frac..]);
+            parse_ctime(&plain).map(|(t, _)| t)
+        }
+        None => parse_ctime(stamp).map(|(t, _)| t),
+    }?;
+    let rest = &text[close + 2..];
+    let level_end = rest.find(']')?;
+    let level_word_s = rest[1..level_end].rsplit(':').next().unwrap_or("");
+    let level = Level::parse(level_word_s);
+    // `[core:notice]`, `[notice]`, `[proxy:trace5]`: not a dmesg -T task table's `[  pid  ]`.
+    if level.is_none() && !level_word_s.starts_with("trace") {
+        return None;
+    }
+    // `[pid 1234:tid 140]`, `[client 1.2.3.4:5678]`: skip to the message.
+    let mut msg = rest[level_end + 1..].trim_start();
+    while msg.starts_with('[') {
+        match msg.find(']') {
+            Some(e) => msg = msg[e + 1..].trim_start(),
+            None => break,
+        }
+    }
+    let found = match msg.find("child pid ") {
+        Some(i) if msg.contains(" exit signal ") => {
+            let m = &msg[i..];
+            let m = m
+                .split(", possible coredump")
+                .next()
+                .unwrap_or(m)
+                .trim_end();
+            let signal = m
+                .rfind('(')
+                .and_then(|o| m[o + 1..].strip_suffix(')'))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let pid = num_after(m, "child pid ");
+            Found::sig(
+                Kind::AppLog,
+                Source::Other,
+                Signal::WorkerCrashed {
+                    server: "apache".into(),
+                    signal,
+                },
+                m,
+            )
+            .pid(pid)
+        }
+        _ => Found::quiet(Kind::AppLog, Source::Other),
+    };
+    Some(found.at(Some(t)).level(level))
 }
 
 // ---------------------------------------------------------------- PHP-FPM
@@ -2489,6 +2560,66 @@ mod tests {
                 !matches!(got.map(|e| e.key.signal), Some(Signal::AppListening { .. })),
                 "{t}"
             );
+        }
+    }
+
+    #[test]
+    fn apache_child_crashes() {
+        let none = Wrapper::default();
+        let crashed = |signal| {
+            Some(Signal::WorkerCrashed {
+                server: "apache".into(),
+                signal,
+            })
+        };
+        check(
+            "[Mon Nov 18 16:42:07.912344 2024] [core:notice] [pid 1187:tid 140321886746496] AH00052: child pid 30412 exit signal Segmentation fault (11)",
+            &none,
+            Kind::AppLog,
+            crashed(11),
+            Some("child pid 30412 exit signal Segmentation fault (11)"),
+        );
+        check(
+            "[Tue Feb 27 09:15:33.120558 2024] [core:notice] [pid 1022] AH00051: child pid 8841 exit signal Aborted (6), possible coredump in /etc/httpd",
+            &none,
+            Kind::AppLog,
+            crashed(6),
+            Some("child pid 8841 exit signal Aborted (6)"),
+        );
+        // Apache 2.2: no microseconds, no module.
+        check(
+            "[Sun Mar 03 10:00:01 2013] [notice] child pid 4242 exit signal Segmentation fault (11)",
+            &none,
+            Kind::AppLog,
+            crashed(11),
+            None,
+        );
+        check(
+            "[Mon Nov 18 16:45:02.337190 2024] [mpm_prefork:notice] [pid 1187] AH00169: caught SIGTERM, shutting down",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        let (_, ev) = parse_line(3, "[Mon Nov 18 16:42:07.912344 2024] [core:notice] [pid 1] AH00052: child pid 2 exit signal Segmentation fault (11)", &none).unwrap();
+        let ev = ev.unwrap();
+        assert_eq!(ev.pid, Some(2));
+        assert!(ev.time.is_some());
+        // dmesg -T lines stay kernel lines.
+        let (k, _) = parse_line(
+            1,
+            "[Mon Jan 15 10:23:45 2024] Out of memory: Killed process 123 (node)",
+            &none,
+        )
+        .unwrap();
+        assert_eq!(k, Kind::KernelLog);
+        for t in [
+            "[Mon Nov 18 16:42:07.9",
+            "[Mé] [x",
+            "[Mon Nov 18 16:42:07.912344 2024] [",
+            "[Mon Nov 18 16:42:07.912344 2024] [core:notice",
+        ] {
+            let _ = parse_line(1, t, &none);
         }
     }
 
