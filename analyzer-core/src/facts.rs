@@ -528,12 +528,33 @@ pub enum Signal {
     PythonException {
         name: String,
     },
+    /// An app server or its loader gave up while starting, before it could
+    /// listen: Bundler (`bundler: failed to load command: puma`, `Could not
+    /// find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)`,
+    /// `(Gem::LoadError)`), Puma (`! Unable to load application: …`), Rails
+    /// (`A server is already running. Check …/server.pid.`), uvicorn (`Error
+    /// loading ASGI app.`). `app`: `bundler`, `ruby`, `puma`, `rails`,
+    /// `uvicorn`; `what`: `missing_gem`, `load_error`, `stale_pid`, `import`.
+    BootFailed {
+        app: String,
+        what: String,
+    },
     /// An app server says it listens on a loopback address (`Listening at:
     /// http://127.0.0.1:8000`, `Uvicorn running on http://127.0.0.1:8000`,
     /// ` * Running on http://127.0.0.1:5000`). `in_container`: the line came
     /// through a `docker compose logs` prefix, so that loopback is the
     /// container's own.
     AppBoundLoopback {
+        host: String,
+        port: u16,
+        in_container: bool,
+    },
+    /// ASP.NET Core's Kestrel announcing an address it listens on (`Now
+    /// listening on: http://[::]:8080`, any address, loopback or not). The
+    /// segmenter also makes it a [`Listener`] (process `dotnet`): Kestrel
+    /// writes it once the socket is bound. `host` as written (`localhost`,
+    /// `::`, `*` for `+`/`*`); `in_container` as for [`Signal::AppBoundLoopback`].
+    AppListening {
         host: String,
         port: u16,
         in_container: bool,
@@ -565,6 +586,14 @@ pub enum Signal {
     OomKilled {
         pid: u32,
         comm: String,
+    },
+    /// A web server's parent saying one of its worker processes died on a
+    /// signal: Apache's `AH00052: child pid 2345 exit signal Segmentation
+    /// fault (11)` (and `AH00051` with a core dump). `server`: `apache`.
+    /// Whatever the child was serving was cut off with it.
+    WorkerCrashed {
+        server: String,
+        signal: u16,
     },
     /// Kernel `comm[pid]: segfault at …` / `traps: comm[pid] general protection fault`.
     Segfault {
@@ -1202,6 +1231,18 @@ pub struct Container {
     pub line: u64,
 }
 
+/// An Ingress row of `kubectl get ingress`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IngressRow {
+    pub name: String,
+    /// The NAMESPACE column (`-A`), else the `-n` of the pasted command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The HOSTS column split on commas (`*` for any host).
+    pub hosts: Vec<String>,
+    pub line: u64,
+}
+
 /// A service of a pasted `docker-compose.yml` / `compose.yaml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ComposeService {
@@ -1319,6 +1360,8 @@ pub struct Facts {
     /// Programs of `supervisorctl status`.
     pub supervisor: Vec<SupervisorProgram>,
     pub containers: Vec<Container>,
+    /// Rows of a pasted `kubectl get ingress`.
+    pub ingresses: Vec<IngressRow>,
     /// Services of pasted compose files.
     pub compose_services: Vec<ComposeService>,
     pub curl: Vec<CurlResult>,
@@ -1338,6 +1381,11 @@ pub struct Facts {
     pub ingress_nginx: bool,
     /// A `kubectl get pods` table was pasted: the backends are pods.
     pub kubernetes: bool,
+    /// nginx is Nginx Proxy Manager's (its log paths `/data/logs/proxy-host-N_error.log`,
+    /// its generated `/data/nginx/proxy_host/N.conf`, its image, or the
+    /// paste says so): proxy hosts are edited in its web UI, and it runs
+    /// in a container.
+    pub npm: bool,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,
@@ -1346,6 +1394,15 @@ pub struct Facts {
     /// of its log lines, else a `docker ps` row. Fix commands say
     /// `docker compose exec <it>`.
     pub nginx_service: Option<String>,
+    /// Units of pasted `journalctl -u <unit>` commands (without `.service`),
+    /// in order of appearance.
+    pub journal_units: Vec<String>,
+    /// Namespaces of pasted `kubectl … -n <ns>` commands other than
+    /// ingress-nginx's own, in order of appearance.
+    pub kubectl_namespaces: Vec<String>,
+    /// Deployments named by pasted `kubectl logs deploy/<name>` commands
+    /// (not the ingress controller's).
+    pub kubectl_deployments: Vec<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).
@@ -1383,6 +1440,20 @@ impl Facts {
     /// nginx runs in a container even when no prefix or `docker ps` says
     /// so, and its `127.0.0.1` is its own container.
     pub fn settle(&mut self) {
+        let npm_image = |i: &Option<String>| {
+            i.as_deref()
+                .is_some_and(|i| i.contains("nginx-proxy-manager"))
+        };
+        self.npm = self.npm
+            || self.containers.iter().any(|c| npm_image(&c.image))
+            || self.compose_services.iter().any(|c| npm_image(&c.image))
+            || self
+                .config
+                .as_ref()
+                .is_some_and(|c| c.passes().iter().any(|p| p.npm));
+        if self.npm {
+            self.nginx_in_container = true;
+        }
         // Kubernetes has its own commands; the gateway says nothing there.
         if self.nginx_in_container || self.ingress_nginx || self.kubernetes {
             return;

@@ -100,6 +100,9 @@ pub struct Segmenter {
     /// next lines are tried as its continuation. Its line number, the text
     /// so far and how many lines were joined to it.
     held: Option<(u64, String, u8)>,
+    /// The app container of the last pasted `docker logs <name>` command:
+    /// its lines come from inside that container (as if prefixed).
+    logs_of: Option<String>,
 }
 
 /// Most continuation lines joined to one wrapped error.log line.
@@ -387,7 +390,10 @@ fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
     }
     // `kubectl get pods -n shop`: the pods' namespace; `cat app.ini`: the
     // uWSGI ini's path. Their parsers read a `$ command` first line.
-    if matches!(b.kind, Kind::KubectlPods | Kind::UwsgiIni) {
+    if matches!(
+        b.kind,
+        Kind::KubectlPods | Kind::KubectlIngress | Kind::UwsgiIni
+    ) {
         if let (Some(cmd), Some(first)) = (&b.command, b.lines.first()) {
             out.push(BlockLine {
                 no: first.no,
@@ -467,6 +473,7 @@ impl Segmenter {
             fast: true,
             wrapped: None,
             held: None,
+            logs_of: None,
         }
     }
 
@@ -795,6 +802,98 @@ impl Segmenter {
         }
     }
 
+    /// Kestrel said it listens on `host:port`: a listener of `dotnet`
+    /// (`localhost` is both loopbacks, as Kestrel binds them).
+    fn kestrel_listener(&mut self, no: u64, text: &str, host: &str, port: u16) {
+        let hosts: &[&str] = match host {
+            "localhost" => &["127.0.0.1", "::1"],
+            h => &[h],
+        };
+        for h in hosts {
+            let l = crate::facts::Listener {
+                addr: crate::facts::Address::Tcp {
+                    host: (*h).to_string(),
+                    port: Some(port),
+                },
+                process: Some("dotnet".into()),
+                pid: None,
+                recv_q: None,
+                send_q: None,
+                line: no,
+            };
+            if !self.facts.listeners.contains(&l) {
+                self.facts.listeners.push(l);
+            }
+        }
+        self.facts.remember_line(no, text);
+    }
+
+    /// What a pasted command names for the fix commands: the unit of
+    /// `journalctl -u <unit>`, the namespace of `kubectl … -n <ns>` (not
+    /// the ingress controller's).
+    /// A caption, a command or a file marker naming Nginx Proxy Manager's
+    /// files or the product (`/data/logs/proxy-host-3_error.log:`, `I use
+    /// Nginx Proxy Manager`). Only unrecognised lines, commands and
+    /// config markers come here, never log lines.
+    fn note_npm(&mut self, text: &str) {
+        if self.facts.npm || text.len() > 2048 {
+            return;
+        }
+        let b = text.as_bytes();
+        let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+        self.facts.npm = has("/data/logs/proxy-host-")
+            || (has("proxy-host-") && (has("_error.log") || has("_access.log")))
+            || has("/data/nginx/proxy_host/")
+            || has("nginx-proxy-manager")
+            || (has("roxy") && text.to_ascii_lowercase().contains("nginx proxy manager"));
+    }
+
+    fn note_command(&mut self, cmd: &str) {
+        self.note_npm(cmd);
+        let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
+        match words.next() {
+            Some("journalctl") => {
+                let mut prev = "";
+                for w in words {
+                    let unit = if prev == "-u" || prev == "--unit" {
+                        Some(w)
+                    } else {
+                        w.strip_prefix("--unit=")
+                            .or_else(|| w.strip_prefix("-u").filter(|u| !u.is_empty()))
+                    };
+                    if let Some(u) = unit {
+                        let u = u.trim_matches(['\'', '"']).trim_end_matches(".service");
+                        let ok = !u.is_empty()
+                            && u.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b));
+                        if ok && !self.facts.journal_units.iter().any(|x| x == u) {
+                            self.facts.journal_units.push(u.to_string());
+                        }
+                    }
+                    prev = w;
+                }
+            }
+            Some("kubectl") => {
+                if let Some(ns) = artifacts::docker::kubectl_namespace(cmd) {
+                    if !ns.contains("ingress") && !self.facts.kubectl_namespaces.contains(&ns) {
+                        self.facts.kubectl_namespaces.push(ns);
+                    }
+                }
+                let deployment = cmd.split_whitespace().find_map(|w| {
+                    w.strip_prefix("deploy/")
+                        .or_else(|| w.strip_prefix("deployment/"))
+                        .or_else(|| w.strip_prefix("deployments/"))
+                });
+                if let Some(d) = deployment.filter(|d| !d.is_empty() && !d.contains("ingress")) {
+                    if !self.facts.kubectl_deployments.iter().any(|x| x == d) {
+                        self.facts.kubectl_deployments.push(d.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Try the self-recognising line kinds. Returns the kind when matched.
     fn line_kind(&mut self, no: u64, text: &str, wrapper: &crate::text::Wrapper) -> Option<Kind> {
         if error_log::looks_like(text) && self.error_log_line(no, text) {
@@ -842,6 +941,9 @@ impl Segmenter {
                 }
             }
             if let Some(ev) = ev {
+                if let crate::facts::Signal::AppListening { host, port, .. } = &ev.key.signal {
+                    self.kestrel_listener(no, text, host, *port);
+                }
                 self.events += 1;
                 self.facts.add_event(ev);
             }
@@ -980,6 +1082,7 @@ impl Segmenter {
             return;
         }
         if hash && trimmed.starts_with("# configuration file ") && trimmed.ends_with(':') {
+            self.note_npm(trimmed);
             if !matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig) {
                 self.open_block(Kind::NginxConfig, true);
             }
@@ -992,6 +1095,8 @@ impl Segmenter {
         // A chat quote (`> root@web:~# systemctl status …`) hides a prompt too.
         let unquoted = text.strip_prefix("> ").unwrap_or(text);
         if let Some(cmd) = parse_prompt(unquoted).or_else(|| bare_command(unquoted)) {
+            self.note_command(cmd);
+            self.logs_of = artifacts::docker::app_logs_container(cmd).map(str::to_string);
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;
             } else if let Some(c) = artifacts::docker::nginx_logs_container(cmd) {
@@ -1007,9 +1112,12 @@ impl Segmenter {
             }
             return;
         }
-        let (inner, wrapper) = unwrap_line(text);
+        let (inner, mut wrapper) = unwrap_line(text);
         if is_blank(inner) {
             return;
+        }
+        if wrapper.container.is_none() && wrapper.ident.is_none() {
+            wrapper.container.clone_from(&self.logs_of);
         }
         self.classify(no, inner, &wrapper);
     }
@@ -1077,6 +1185,7 @@ impl Segmenter {
                         return;
                     }
                 }
+                self.note_npm(inner);
                 self.note(Kind::Unrecognised, no);
             }
         }

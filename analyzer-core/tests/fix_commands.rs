@@ -411,3 +411,36 @@ fn ingress_sites_are_checked_by_name_and_pods_by_kubectl() {
         &["journalctl", "http://127.0.0.1/pay"],
     );
 }
+
+const INGRESS_TIMEOUT: &str = "2024/10/30 14:02:51 [error] 412#412: *18 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 10.12.4.19, server: api.shop.example, request: \"GET /export HTTP/2.0\", upstream: \"http://10.12.7.88:8080/export\", host: \"api.shop.example\"\n";
+
+#[test]
+fn ingress_annotations_name_the_pasted_ingress_and_namespace() {
+    // `kubectl get ingress -A`: the row whose HOSTS has the host, with its namespace.
+    let all = format!(
+        "$ kubectl get ingress -A\nNAMESPACE   NAME       CLASS   HOSTS              ADDRESS       PORTS     AGE\nshop        shop-web   nginx   www.shop.example   192.0.2.10    80, 443   5d\nshop-api    api        nginx   api.shop.example   192.0.2.10    80, 443   5d\n\n$ kubectl logs -n ingress-nginx deploy/ingress-nginx-controller\n{INGRESS_TIMEOUT}"
+    );
+    check(
+        &all,
+        "upstream_timeout",
+        &["kubectl annotate ingress api -n shop-api --overwrite"],
+        &[
+            "{ingress}",
+            "-n {namespace} --overwrite",
+            "kubectl get ingress -A |",
+        ],
+    );
+    // No ingress table: the `-n` of the app's pasted kubectl command.
+    let ns = format!(
+        "$ kubectl logs -n checkout deploy/api --tail 5\nINFO:     10.12.4.19:5012 - \"GET /export HTTP/1.1\" 200 OK\n$ kubectl logs -n ingress-nginx deploy/ingress-nginx-controller\n{INGRESS_TIMEOUT}"
+    );
+    check(
+        &ns,
+        "upstream_timeout",
+        &[
+            "kubectl annotate ingress {ingress} -n checkout",
+            "kubectl logs -n checkout",
+        ],
+        &["-n {namespace}"],
+    );
+}

@@ -239,7 +239,12 @@ fn docker_variable_pass_and_resolver() {
     let cfg = fixture("docker_compose_resolver.conf");
     let passes = cfg.passes();
     let api = passes.iter().find(|p| p.target == "$up").unwrap();
-    assert!(api.has_variable && api.upstream.is_none());
+    // `set $up http://api:8080;`: the variable is a constant, the address known.
+    assert!(api.has_variable);
+    assert_eq!(
+        api.upstream.as_ref().map(|u| u.display()),
+        Some("http://api:8080".to_string())
+    );
     assert_eq!(cfg.resolver_for(api).unwrap().args[0], "127.0.0.11");
     let grpc = passes.iter().find(|p| p.directive == "grpc_pass").unwrap();
     assert_eq!(cfg.resolver_for(grpc).unwrap().args[1], "valid=30s");
@@ -486,4 +491,34 @@ fn many_includes_do_not_explode() {
         assert!(!passes.is_empty());
         let _ = cfg.effective(&passes[0], "proxy_read_timeout");
     });
+}
+
+#[test]
+fn set_variables_and_npm_proxy_hosts_give_the_address() {
+    let cfg = NginxConfig::parse(&block_lines(
+        "server {\n  set $forward_scheme http;\n  set $server \"10.0.0.5\";\n  set $port 3002;\n  server_name status.example.com;\n  location / {\n    include conf.d/include/proxy.conf;\n  }\n  location /a {\n    proxy_pass http://$host:8080;\n  }\n  location /b {\n    set $b ${forward_scheme}://backend:81;\n    proxy_pass $b$request_uri;\n  }\n}\n",
+    ));
+    let passes = cfg.passes();
+    let npm = passes
+        .iter()
+        .find(|p| p.npm)
+        .expect("NPM's include is a pass");
+    assert_eq!(npm.directive, "proxy_pass");
+    assert_eq!(
+        npm.upstream.as_ref().map(|u| u.display()),
+        Some("http://10.0.0.5:3002".to_string())
+    );
+    assert_eq!(npm.server_names, ["status.example.com"]);
+    // `$host` is the request's: no address.
+    let a = passes
+        .iter()
+        .find(|p| p.location.as_deref() == Some("/a"))
+        .unwrap();
+    assert!(a.upstream.is_none() && !a.npm);
+    // A `set` whose value holds a variable is not followed.
+    let b = passes
+        .iter()
+        .find(|p| p.location.as_deref() == Some("/b"))
+        .unwrap();
+    assert!(b.upstream.is_none());
 }

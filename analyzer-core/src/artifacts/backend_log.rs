@@ -206,7 +206,9 @@ pub fn parse_line(line_no: u64, text: &str, wrapper: &Wrapper) -> Option<(Kind, 
         sig,
     } = found;
     let sig = sig.map(|mut s| {
-        if let Signal::AppBoundLoopback { in_container, .. } = &mut s.signal {
+        if let Signal::AppBoundLoopback { in_container, .. }
+        | Signal::AppListening { in_container, .. } = &mut s.signal
+        {
             *in_container = wrapper.container.is_some();
         }
         s
@@ -500,8 +502,9 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
         b' ' | b'\t' => indented(text),
         b'-' => dashes(text),
         b'<' => angle(text),
-        b'/' => pm2_banner(text),
-        b'!' => uwsgi_bang(text),
+        b'/' => pm2_banner(text).or_else(|| ruby_error(text)),
+        b'!' => uwsgi_bang(text).or_else(|| puma_bang(text)),
+        b'=' => rails_banner(text),
         b'(' => node_warning(text),
         b'0'..=b'9' => numeric(text, hint),
         b'a'..=b'z' | b'A'..=b'Z' => word(text, hint),
@@ -510,7 +513,77 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
     found
         .or_else(|| grpc_anywhere(text))
         .or_else(|| other_addr_in_use(text))
+        .or_else(|| kestrel_listen(text))
         .or_else(|| loopback_listen(text, Kind::AppLog, Source::Other))
+}
+
+/// Kestrel's `Now listening on: http://localhost:5000` (ASP.NET Core's
+/// `Microsoft.Hosting.Lifetime` message: on the line after `info:
+/// Microsoft.Hosting.Lifetime[14]`, on the same line, or in a JSON
+/// message). Every address, not only loopback: it is a listener.
+fn kestrel_listen(text: &str) -> Option<Found<'_>> {
+    const PHRASE: &str = "Now listening on: ";
+    static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let at = FINDER
+        .get_or_init(|| memmem::Finder::new(PHRASE))
+        .find(text.as_bytes())?;
+    let rest = &text[at + PHRASE.len()..];
+    let url = rest
+        .split(|c: char| c.is_whitespace() || c == '"' || c == ',')
+        .next()
+        .unwrap_or("");
+    let (scheme, hostport) = url.split_once("://")?;
+    if !scheme.starts_with("http") {
+        return None;
+    }
+    let hostport = hostport.trim_end_matches('/');
+    let hostport = hostport.split('/').next().unwrap_or(hostport);
+    let (host, port) = hostport.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = match host {
+        "+" | "*" | "" => "*",
+        h => h,
+    };
+    let plain = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':' | b'*');
+    if !host.bytes().all(plain) {
+        return None;
+    }
+    let signal = Signal::AppListening {
+        host: host.to_string(),
+        port,
+        in_container: false,
+    };
+    let mark = &text[at..at + PHRASE.len() + url.len()];
+    Some(Found::sig(Kind::AppLog, Source::Other, signal, mark))
+}
+
+/// .NET's console logger header: `info: Microsoft.Hosting.Lifetime[14]`,
+/// `fail: Microsoft.AspNetCore.Server.Kestrel[13]` (the message is on the
+/// next line, indented, or after it on the same line).
+fn dotnet_header(text: &str) -> Option<Found<'_>> {
+    let b = text.as_bytes();
+    if b.len() < 8 || b[4] != b':' || b[5] != b' ' {
+        return None;
+    }
+    if !matches!(
+        &b[..4],
+        b"trce" | b"dbug" | b"info" | b"warn" | b"fail" | b"crit"
+    ) {
+        return None;
+    }
+    let cat = &text[6..];
+    let open = cat.find('[')?;
+    let name = &cat[..open];
+    let ok = !name.is_empty()
+        && name.contains('.')
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_');
+    if !ok {
+        return None;
+    }
+    Some(kestrel_listen(text).unwrap_or_else(|| Found::quiet(Kind::AppLog, Source::Other)))
 }
 
 /// Phrases app servers print with the address they listen on.
@@ -587,6 +660,9 @@ fn bracketed(text: &str, hint: Hint) -> Option<Found<'_>> {
             None
         }
         b'A'..=b'Z' => {
+            if let Some(f) = apache_error(text) {
+                return Some(f);
+            }
             if let Some(f) = dmesg_ctime(text) {
                 return Some(f);
             }
@@ -627,6 +703,74 @@ fn dmesg_ctime(text: &str) -> Option<Found<'_>> {
     let (t, len) = parse_ctime(text.get(1..)?)?;
     let rest = text.get(1 + len..)?.strip_prefix(']')?;
     Some(kernel_message(rest.trim_start(), Some(t)))
+}
+
+// ---------------------------------------------------------------- Apache
+
+/// Apache's error log: `[Mon Nov 25 10:00:01.123456 2024] [core:notice]
+/// [pid 1234:tid 140] AH00052: child pid 2345 exit signal Segmentation
+/// fault (11)` (2.4), `[Mon Nov 25 10:00:01 2024] [notice] child pid 2345
+/// exit signal Segmentation fault (11)` (2.2). A child that died on a
+/// signal is an event; any other line of that log is a quiet app line.
+fn apache_error(text: &str) -> Option<Found<'_>> {
+    let close = text.get(..text.len().min(40))?.find("] [")?;
+    let stamp = &text[1..close];
+    // Apache 2.4 adds microseconds to the ctime stamp.
+    let t = match stamp.find('.') {
+        Some(dot) => {
+            let frac = stamp[dot + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let plain = format!("{}{}", &stamp[..dot], &stamp[dot + 1 + frac..]);
+            parse_ctime(&plain).map(|(t, _)| t)
+        }
+        None => parse_ctime(stamp).map(|(t, _)| t),
+    }?;
+    let rest = &text[close + 2..];
+    let level_end = rest.find(']')?;
+    let level_word_s = rest[1..level_end].rsplit(':').next().unwrap_or("");
+    let level = Level::parse(level_word_s);
+    // `[core:notice]`, `[notice]`, `[proxy:trace5]`: not a dmesg -T task table's `[  pid  ]`.
+    if level.is_none() && !level_word_s.starts_with("trace") {
+        return None;
+    }
+    // `[pid 1234:tid 140]`, `[client 1.2.3.4:5678]`: skip to the message.
+    let mut msg = rest[level_end + 1..].trim_start();
+    while msg.starts_with('[') {
+        match msg.find(']') {
+            Some(e) => msg = msg[e + 1..].trim_start(),
+            None => break,
+        }
+    }
+    let found = match msg.find("child pid ") {
+        Some(i) if msg.contains(" exit signal ") => {
+            let m = &msg[i..];
+            let m = m
+                .split(", possible coredump")
+                .next()
+                .unwrap_or(m)
+                .trim_end();
+            let signal = m
+                .rfind('(')
+                .and_then(|o| m[o + 1..].strip_suffix(')'))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let pid = num_after(m, "child pid ");
+            Found::sig(
+                Kind::AppLog,
+                Source::Other,
+                Signal::WorkerCrashed {
+                    server: "apache".into(),
+                    signal,
+                },
+                m,
+            )
+            .pid(pid)
+        }
+        _ => Found::quiet(Kind::AppLog, Source::Other),
+    };
+    Some(found.at(Some(t)).level(level))
 }
 
 // ---------------------------------------------------------------- PHP-FPM
@@ -1020,6 +1164,115 @@ fn pm2_banner(text: &str) -> Option<Found<'_>> {
     None
 }
 
+// ---------------------------------------------------------------- Ruby
+
+/// What a Ruby exception class says about a failed start: a gem that is
+/// not installed (or not the version the Gemfile.lock wants).
+fn ruby_missing_gem(message: &str) -> bool {
+    message.contains("GemNotFound")
+        || message.contains("Gem::LoadError")
+        || message.contains("Gem::MissingSpec")
+        || message.contains("cannot load such file")
+        || message.contains("in locally installed gems")
+}
+
+/// A Ruby exception as the interpreter prints it when it dies:
+/// `/usr/local/lib/ruby/3.2.0/bundler/definition.rb:540:in `materialize':
+/// Could not find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)`.
+/// Only the classes that mean a missing gem are taken; any other (such as
+/// Puma's `(Errno::EADDRINUSE)`) is left to the later checks.
+fn ruby_error(text: &str) -> Option<Found<'_>> {
+    let t = text.trim_end();
+    if !t.ends_with(')') {
+        return None;
+    }
+    let open = t.rfind(" (")?;
+    let at = t.find(".rb:").filter(|&a| a < open)?;
+    let class = &t[open + 2..t.len() - 1];
+    let missing = matches!(
+        class,
+        "Bundler::GemNotFound"
+            | "Gem::LoadError"
+            | "Gem::MissingSpecError"
+            | "Gem::MissingSpecVersionError"
+            | "Gem::ConflictError"
+    ) || (class == "LoadError" && t.contains("cannot load such file"));
+    if !missing {
+        return None;
+    }
+    let from = t[at..open].find("': ").map_or(at, |i| at + i + 3);
+    let signal = Signal::BootFailed {
+        app: "ruby".into(),
+        what: "missing_gem".into(),
+    };
+    Some(Found::sig(Kind::AppLog, Source::Other, signal, &t[from..]))
+}
+
+/// Puma's `! Unable to load application: NameError: uninitialized constant X`.
+fn puma_bang(text: &str) -> Option<Found<'_>> {
+    let msg = sp(text, "! Unable to load application")?;
+    let what = if ruby_missing_gem(msg) {
+        "missing_gem"
+    } else {
+        "load_error"
+    };
+    let signal = Signal::BootFailed {
+        app: "puma".into(),
+        what: what.into(),
+    };
+    Some(Found::sig(
+        Kind::AppLog,
+        Source::Other,
+        signal,
+        text[2..].trim_end(),
+    ))
+}
+
+/// Rails' boot banner (`=> Booting Puma`, `=> Rails 7.1.3 application starting in production`).
+fn rails_banner(text: &str) -> Option<Found<'_>> {
+    (sw(text, "=> Booting ") || (sw(text, "=> Rails ") && text.contains(" application starting")))
+        .then(|| Found::quiet(Kind::AppLog, Source::Other))
+}
+
+/// Ruby lines that start with a word: Bundler giving up on the server's
+/// command, Rails refusing to start over a stale pid file, the exception
+/// line of a `Gem::LoadError`, Puma's start banner.
+fn ruby_word(text: &str) -> Option<Found<'_>> {
+    let k = Kind::AppLog;
+    let s = Source::Other;
+    let boot = |app: &str, what: &str, mark| {
+        let signal = Signal::BootFailed {
+            app: app.into(),
+            what: what.into(),
+        };
+        Some(Found::sig(k, s, signal, mark))
+    };
+    match text.as_bytes()[0] {
+        b'b' if sw(text, "bundler: failed to load command: ") => {
+            // `bundler: failed to load command: puma (/usr/local/bundle/bin/puma)`
+            let cmd = &text["bundler: failed to load command: ".len()..];
+            let end = cmd.find(" (").unwrap_or(cmd.len());
+            // Bundler says this whatever made the command exit: the reason is
+            // on the lines around it.
+            boot(
+                "bundler",
+                "command",
+                text[..text.len() - cmd.len() + end].trim_end(),
+            )
+        }
+        b'A' if sw(text, "A server is already running") => {
+            // Rails: `A server is already running. Check /app/tmp/pids/server.pid.`
+            // (6.x) or `… running (pid: 1, file: /app/tmp/pids/server.pid).` (7.x)
+            boot("rails", "stale_pid", text.trim_end())
+        }
+        b'G' | b'B' if sw(text, "Gem::LoadError: ") || sw(text, "Bundler::GemNotFound: ") => {
+            boot("ruby", "missing_gem", text.trim_end())
+        }
+        b'P' if sw(text, "Puma starting in ") => Some(Found::quiet(k, s)),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------- Python
 
 /// A Python exception line: `ValueError: x`, `django.db.utils.OperationalError: …`,
@@ -1074,6 +1327,10 @@ fn indented(text: &str) -> Option<Found<'_>> {
     let t = text.trim_start();
     if sw(t, "File \"") && t.contains("\", line ") {
         return Some(Found::quiet(Kind::PythonTraceback, Source::Python));
+    }
+    if sw(t, "from ") && t.contains(".rb:") {
+        // A Ruby backtrace frame: `\tfrom /usr/local/lib/ruby/3.2.0/bundler/runtime.rb:18:in `setup'`
+        return Some(Found::quiet(Kind::AppLog, Source::Other));
     }
     if let Some(r) = sp(t, "at ") {
         // `at Server.setupListenHandle [as _listen2] (node:net:1817:16)`, `at /srv/x.js:1:2`
@@ -1244,6 +1501,12 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     if let Some(f) = uwsgi_word(text) {
         return Some(f);
     }
+    if let Some(f) = ruby_word(text) {
+        return Some(f);
+    }
+    if let Some(f) = dotnet_header(text) {
+        return Some(f);
+    }
     if let Some(f) = node_word(text, hint) {
         return Some(f);
     }
@@ -1345,6 +1608,15 @@ fn uvicorn(text: &str) -> Option<Found<'_>> {
     }
     if sw(msg, "Uvicorn running on ") {
         return loopback_listen(msg, Kind::AppLog, Source::Python).map(|f| f.level(Some(level)));
+    }
+    if sw(msg, "Error loading ASGI app") {
+        // `Error loading ASGI app. Could not import module "main".`: uvicorn exits.
+        let signal = Signal::BootFailed {
+            app: "uvicorn".into(),
+            what: "import".into(),
+        };
+        let f = Found::sig(Kind::AppLog, Source::Python, signal, msg.trim_end());
+        return Some(f.level(Some(level)));
     }
     let i = msg.find("[Errno 98]")?;
     let port = msg.find("address (").and_then(|j| {
@@ -2133,6 +2405,222 @@ mod tests {
             None,
             None,
         );
+    }
+
+    #[test]
+    fn ruby_and_uvicorn_start_failures() {
+        let none = Wrapper::default();
+        let boot = |app: &str, what: &str| {
+            Some(Signal::BootFailed {
+                app: app.into(),
+                what: what.into(),
+            })
+        };
+        check(
+            "bundler: failed to load command: puma (/usr/local/bundle/bin/puma)",
+            &none,
+            Kind::AppLog,
+            boot("bundler", "command"),
+            Some("bundler: failed to load command: puma"),
+        );
+        check(
+            "/usr/local/lib/ruby/3.2.0/bundler/definition.rb:540:in `materialize': Could not find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)",
+            &none,
+            Kind::AppLog,
+            boot("ruby", "missing_gem"),
+            Some("Could not find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)"),
+        );
+        check(
+            "/app/vendor/bundle/ruby/3.4.0/gems/bootsnap-1.18.3/lib/bootsnap.rb:12:in 'Kernel#require': cannot load such file -- bootsnap/setup (LoadError)",
+            &none,
+            Kind::AppLog,
+            boot("ruby", "missing_gem"),
+            Some("cannot load such file -- bootsnap/setup (LoadError)"),
+        );
+        check(
+            "! Unable to load application: NameError: uninitialized constant Api::V2::OrdersController",
+            &none,
+            Kind::AppLog,
+            boot("puma", "load_error"),
+            Some("Unable to load application: NameError: uninitialized constant Api::V2::OrdersController"),
+        );
+        check(
+            "! Unable to load application: Bundler::GemNotFound: Could not find rake-13.1.0 in locally installed gems",
+            &none,
+            Kind::AppLog,
+            boot("puma", "missing_gem"),
+            None,
+        );
+        check(
+            "A server is already running (pid: 1, file: /rails/tmp/pids/server.pid).",
+            &none,
+            Kind::AppLog,
+            boot("rails", "stale_pid"),
+            None,
+        );
+        check(
+            "ERROR:    Error loading ASGI app. Could not import module \"main\".",
+            &none,
+            Kind::AppLog,
+            boot("uvicorn", "import"),
+            Some("Error loading ASGI app. Could not import module \"main\"."),
+        );
+        check("=> Booting Puma", &none, Kind::AppLog, None, None);
+        check(
+            "\tfrom /usr/local/lib/ruby/3.2.0/bundler/runtime.rb:18:in `setup'",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        // Puma's port taken stays a port_in_use signal.
+        check(
+            "/srv/app/vendor/bundle/ruby/3.1.0/gems/puma-6.4.0/lib/puma/binder.rb:334:in `initialize': Address already in use - bind(2) for \"0.0.0.0\" port 3000 (Errno::EADDRINUSE)",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AddrInUse { port: Some(3000) }),
+            None,
+        );
+        // Other Ruby exceptions, and look-alikes, are not start failures.
+        for t in [
+            "/srv/app/app/models/user.rb:3:in `name': undefined method `x' (NoMethodError)",
+            "! Unable to connect",
+            "=> Booting",
+            "A server is running fine",
+        ] {
+            let got = parse_line(1, t, &none).and_then(|(_, e)| e);
+            assert!(
+                !matches!(got.map(|e| e.key.signal), Some(Signal::BootFailed { .. })),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn kestrel_listening_lines() {
+        let none = Wrapper::default();
+        let listening = |host: &str, port| {
+            Some(Signal::AppListening {
+                host: host.into(),
+                port,
+                in_container: false,
+            })
+        };
+        check(
+            "      Now listening on: http://[::]:8080",
+            &none,
+            Kind::AppLog,
+            listening("::", 8080),
+            Some("Now listening on: http://[::]:8080"),
+        );
+        check(
+            "info: Microsoft.Hosting.Lifetime[14] Now listening on: http://localhost:5000",
+            &none,
+            Kind::AppLog,
+            listening("localhost", 5000),
+            None,
+        );
+        check(
+            "{\"EventId\":14,\"LogLevel\":\"Information\",\"Category\":\"Microsoft.Hosting.Lifetime\",\"Message\":\"Now listening on: http://[::]:80\"}",
+            &none,
+            Kind::AppLog,
+            listening("::", 80),
+            None,
+        );
+        check(
+            "      Now listening on: https://+:7001",
+            &none,
+            Kind::AppLog,
+            listening("*", 7001),
+            None,
+        );
+        check(
+            "info: Microsoft.Hosting.Lifetime[0]",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        check(
+            "fail: Microsoft.AspNetCore.Server.Kestrel[13]",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        for t in [
+            "info: x[1]",
+            "Now listening on: nothing",
+            "Now listening on: http://host:notaport",
+            "Now listening on: ",
+            "Now listening on: http://\\u002B:80",
+        ] {
+            let got = parse_line(1, t, &none).and_then(|(_, e)| e);
+            assert!(
+                !matches!(got.map(|e| e.key.signal), Some(Signal::AppListening { .. })),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn apache_child_crashes() {
+        let none = Wrapper::default();
+        let crashed = |signal| {
+            Some(Signal::WorkerCrashed {
+                server: "apache".into(),
+                signal,
+            })
+        };
+        check(
+            "[Mon Nov 18 16:42:07.912344 2024] [core:notice] [pid 1187:tid 140321886746496] AH00052: child pid 30412 exit signal Segmentation fault (11)",
+            &none,
+            Kind::AppLog,
+            crashed(11),
+            Some("child pid 30412 exit signal Segmentation fault (11)"),
+        );
+        check(
+            "[Tue Feb 27 09:15:33.120558 2024] [core:notice] [pid 1022] AH00051: child pid 8841 exit signal Aborted (6), possible coredump in /etc/httpd",
+            &none,
+            Kind::AppLog,
+            crashed(6),
+            Some("child pid 8841 exit signal Aborted (6)"),
+        );
+        // Apache 2.2: no microseconds, no module.
+        check(
+            "[Sun Mar 03 10:00:01 2013] [notice] child pid 4242 exit signal Segmentation fault (11)",
+            &none,
+            Kind::AppLog,
+            crashed(11),
+            None,
+        );
+        check(
+            "[Mon Nov 18 16:45:02.337190 2024] [mpm_prefork:notice] [pid 1187] AH00169: caught SIGTERM, shutting down",
+            &none,
+            Kind::AppLog,
+            None,
+            None,
+        );
+        let (_, ev) = parse_line(3, "[Mon Nov 18 16:42:07.912344 2024] [core:notice] [pid 1] AH00052: child pid 2 exit signal Segmentation fault (11)", &none).unwrap();
+        let ev = ev.unwrap();
+        assert_eq!(ev.pid, Some(2));
+        assert!(ev.time.is_some());
+        // dmesg -T lines stay kernel lines.
+        let (k, _) = parse_line(
+            1,
+            "[Mon Jan 15 10:23:45 2024] Out of memory: Killed process 123 (node)",
+            &none,
+        )
+        .unwrap();
+        assert_eq!(k, Kind::KernelLog);
+        for t in [
+            "[Mon Nov 18 16:42:07.9",
+            "[Mé] [x",
+            "[Mon Nov 18 16:42:07.912344 2024] [",
+            "[Mon Nov 18 16:42:07.912344 2024] [core:notice",
+        ] {
+            let _ = parse_line(1, t, &none);
+        }
     }
 
     #[test]

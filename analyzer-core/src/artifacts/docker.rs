@@ -176,6 +176,104 @@ pub fn nginx_logs_container(cmd: &str) -> Option<&str> {
         .copied()
 }
 
+/// `kubectl get ingress` (`NAME CLASS HOSTS ADDRESS PORTS AGE`, with `-A`
+/// a NAMESPACE column first).
+pub fn is_ingress_header(line: &str) -> bool {
+    let t = line.trim();
+    (t.starts_with("NAME ") || t.starts_with("NAMESPACE "))
+        && t.contains(" HOSTS ")
+        && t.contains(" ADDRESS ")
+        && t.contains(" PORTS ")
+}
+
+/// A row of `kubectl get ingress`: five cells or more, the last an age
+/// (`41m`, `2d3h`, `<invalid>`).
+pub fn ingress_continues(line: &str) -> bool {
+    let t = line.trim();
+    if is_ingress_header(t) {
+        return true;
+    }
+    let cells: Vec<&str> = t.split_whitespace().collect();
+    let age = cells.last().is_some_and(|a| {
+        *a == "<invalid>"
+            || (a.as_bytes().first().is_some_and(u8::is_ascii_digit)
+                && a.bytes()
+                    .all(|b| b.is_ascii_digit() || b"smhdy".contains(&b)))
+    });
+    cells.len() >= 5 && age
+}
+
+/// `kubectl get ingress [-A | -n ns]` rows into [`Facts::ingresses`].
+pub fn parse_ingress(lines: &[BlockLine], facts: &mut Facts) {
+    let mut cols: Option<Vec<(String, usize)>> = None;
+    let mut namespace: Option<String> = None;
+    for l in lines {
+        let raw = l.text.trim_end();
+        let t = raw.trim();
+        if let Some(cmd) = t.strip_prefix("$ ") {
+            namespace = kubectl_namespace(cmd);
+            continue;
+        }
+        if is_ingress_header(raw) {
+            cols = Some(header_columns(raw));
+            continue;
+        }
+        let Some(cols) = cols.as_ref() else { continue };
+        // Cells hold no spaces but PORTS (`80, 443`): read by position,
+        // else by word.
+        let row = slice_row(raw, cols)
+            .unwrap_or_else(|| t.split_whitespace().map(str::to_string).collect());
+        let get = |name: &str| -> Option<String> {
+            let i = cols.iter().position(|(n, _)| n == name)?;
+            row.get(i).cloned().filter(|c| !c.is_empty())
+        };
+        let Some(name) = get("NAME") else { continue };
+        let hosts = get("HOSTS")
+            .map(|h| {
+                h.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        facts.ingresses.push(crate::facts::IngressRow {
+            name,
+            namespace: get("NAMESPACE").or_else(|| namespace.clone()),
+            hosts,
+            line: l.no,
+        });
+        facts.remember_line(l.no, raw);
+    }
+}
+
+/// `docker logs webapp`, `docker compose logs --tail 50 api`: the one
+/// container (or compose service) whose log follows, when it is not nginx.
+/// Its lines carry no compose prefix, but they come from inside it.
+pub fn app_logs_container(cmd: &str) -> Option<&str> {
+    let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
+    if !matches!(words.next()?, "docker" | "docker-compose" | "podman") {
+        return None;
+    }
+    let mut after = words.skip_while(|w| *w != "logs").skip(1);
+    let mut names = Vec::new();
+    while let Some(w) = after.next() {
+        if w.starts_with('|') || w.starts_with('>') || w == "2>&1" {
+            break;
+        }
+        if w.starts_with('-') {
+            if matches!(w, "--tail" | "-n" | "--since" | "--until") {
+                after.next();
+            }
+            continue;
+        }
+        names.push(w);
+    }
+    match names.as_slice() {
+        [one] if !one.contains("nginx") => Some(one),
+        _ => None,
+    }
+}
+
 /// `kubectl … -n shop`, `--namespace shop`, `--namespace=shop`.
 pub fn kubectl_namespace(cmd: &str) -> Option<String> {
     let mut words = cmd.split_whitespace();

@@ -62,6 +62,8 @@ pub enum Kind {
     DockerPs,
     /// `kubectl get pods`: read by the `docker ps` parser (pods are containers).
     KubectlPods,
+    /// `kubectl get ingress`: which Ingress serves which host.
+    KubectlIngress,
     ComposeFile,
     /// `/etc/os-release`, `uname`: which system this is.
     System,
@@ -96,6 +98,7 @@ impl Kind {
         Kind::Curl,
         Kind::DockerPs,
         Kind::KubectlPods,
+        Kind::KubectlIngress,
         Kind::ComposeFile,
         Kind::System,
         Kind::Unrecognised,
@@ -129,6 +132,7 @@ impl Kind {
             Kind::Curl => "curl",
             Kind::DockerPs => "docker_ps",
             Kind::KubectlPods => "kubectl_pods",
+            Kind::KubectlIngress => "kubectl_ingress",
             Kind::ComposeFile => "compose_file",
             Kind::System => "system",
             Kind::Unrecognised => "unrecognised",
@@ -168,6 +172,7 @@ impl Kind {
             Kind::Curl => "curl",
             Kind::DockerPs => "docker ps",
             Kind::KubectlPods => "kubectl get pods",
+            Kind::KubectlIngress => "kubectl get ingress",
             Kind::ComposeFile => "docker compose file",
             Kind::System => "system info",
             Kind::Unrecognised => "unrecognised",
@@ -213,6 +218,29 @@ pub struct ParseWarning {
     pub message: String,
 }
 
+/// The resource of `kubectl [opts] get [opts] <resource>`: the first word
+/// after `get` that is neither an option nor an option's value.
+fn kubectl_resource<'a>(rest: &[&'a str]) -> &'a str {
+    let mut words = rest.iter().skip_while(|w| **w != "get").skip(1);
+    while let Some(w) = words.next() {
+        if matches!(
+            *w,
+            "-n" | "--namespace" | "-l" | "--selector" | "-o" | "--output"
+        ) {
+            words.next();
+        } else if !w.starts_with('-') {
+            return w;
+        }
+    }
+    ""
+}
+
+fn is_ingress_resource(r: &str) -> bool {
+    let kind = r.split('/').next().unwrap_or(r);
+    kind.split(',')
+        .any(|k| matches!(k, "ingress" | "ingresses" | "ing") || k.starts_with("ingress."))
+}
+
 /// Does `line` open a block of some kind? In priority order.
 pub fn block_start(line: &str) -> Option<Kind> {
     if systemd::starts(line) {
@@ -223,6 +251,8 @@ pub fn block_start(line: &str) -> Option<Kind> {
         Some(Kind::Pm2List)
     } else if docker::is_kubectl_header(line) {
         Some(Kind::KubectlPods)
+    } else if docker::is_ingress_header(line) {
+        Some(Kind::KubectlIngress)
     } else if docker::starts(line) {
         Some(Kind::DockerPs)
     } else if curl::starts(line) {
@@ -261,6 +291,7 @@ pub fn block_continues(kind: Kind, line: &str, st: &mut BlockState) -> bool {
         Kind::Ls => ls::continues(line),
         Kind::Pm2List => pm2::continues(line),
         Kind::DockerPs | Kind::KubectlPods => docker::continues(line),
+        Kind::KubectlIngress => docker::ingress_continues(line),
         Kind::ComposeFile => docker::compose_continues(line),
         Kind::Curl => curl::continues(line),
         _ => false,
@@ -298,6 +329,7 @@ pub fn parse_block(
         Kind::Ls => ls::parse(lines, facts),
         Kind::Pm2List => pm2::parse(lines, facts),
         Kind::DockerPs | Kind::KubectlPods => docker::parse(lines, facts),
+        Kind::KubectlIngress => docker::parse_ingress(lines, facts),
         Kind::ComposeFile => docker::parse_compose(lines, facts),
         Kind::Curl => curl::parse(lines, facts),
         _ => {}
@@ -346,6 +378,9 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         "docker" | "docker-compose" | "podman" if has("ps") => Kind::DockerPs,
         "docker" | "podman" if has("inspect") && all.contains("OOMKilled") => Kind::DockerPs,
         "docker" | "docker-compose" | "kubectl" if has("logs") => return None,
+        "kubectl" if has("get") && is_ingress_resource(kubectl_resource(&rest)) => {
+            Kind::KubectlIngress
+        }
         "kubectl" if has("get") && has("pod") => Kind::KubectlPods,
         "curl" | "wget" | "http" => Kind::Curl,
         "dmesg" => Kind::KernelLog,

@@ -123,6 +123,12 @@ pub struct Pass {
     pub line: u64,
     pub file: Option<String>,
     pub file_line: Option<u32>,
+    /// Nginx Proxy Manager's pass: its `include conf.d/include/proxy.conf;`
+    /// (which holds `proxy_pass $forward_scheme://$server:$port$request_uri;`)
+    /// read with the proxy host's `set $server` / `set $port`. Such a
+    /// config is written by NPM from its UI: fixes are made there.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub npm: bool,
     /// Arguments of the innermost enclosing `location` (`/`, `~ \.php$`).
     pub location: Option<String>,
     /// All `server_name` arguments of the enclosing `server`.
@@ -307,10 +313,12 @@ impl NginxConfig {
                 let ix = Index::new(self);
                 let mut out = Vec::new();
                 walk(&self.directives, |d, parents| {
-                    if d.is_block() || !PASS_DIRECTIVES.contains(&d.name.as_str()) {
+                    let npm = is_npm_proxy_include(d);
+                    if d.is_block() || !(npm || PASS_DIRECTIVES.contains(&d.name.as_str())) {
                         return;
                     }
-                    let Some(target) = d.arg(0) else { return };
+                    let target = if npm { Some(NPM_PROXY_PASS) } else { d.arg(0) };
+                    let Some(target) = target else { return };
                     for pl in ix.placements(d.file.as_deref(), parents) {
                         out.push(ix.make_pass(d, target, &pl));
                     }
@@ -1123,6 +1131,59 @@ impl<'a> Index<'a> {
             }
         }
     }
+    /// `target` with each `$name` replaced by the constant a `set $name
+    /// value;` of the enclosing blocks gives it (innermost first); the
+    /// request's own URI variables are dropped (they are the path, not
+    /// the address). `None` when a variable is left.
+    fn resolve_set(&self, target: &str, pl: &Placement<'a>) -> Option<String> {
+        const URI_VARS: &[&str] = &["request_uri", "uri", "is_args", "args", "query_string"];
+        let mut out = String::new();
+        let mut rest = target;
+        let mut hops = 0;
+        while let Some(i) = rest.find('$') {
+            hops += 1;
+            if hops > 16 {
+                return None;
+            }
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            let (name, tail) = match after.strip_prefix('{') {
+                Some(b) => {
+                    let e = b.find('}')?;
+                    (&b[..e], &b[e + 1..])
+                }
+                None => {
+                    let n = after
+                        .bytes()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                        .count();
+                    (&after[..n], &after[n..])
+                }
+            };
+            if name.is_empty() {
+                return None;
+            }
+            if !URI_VARS.contains(&name) {
+                let value = pl.scopes.iter().find_map(|s| {
+                    let mut found = Vec::new();
+                    self.lookup(*s, "set", &mut found);
+                    found
+                        .iter()
+                        .rev()
+                        .find(|d| d.arg(0).is_some_and(|v| v.strip_prefix('$') == Some(name)))
+                        .and_then(|d| d.arg(1))
+                })?;
+                if value.contains('$') {
+                    return None;
+                }
+                out.push_str(value);
+            }
+            rest = tail;
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
     fn make_pass(&self, d: &'a Directive, target: &str, pl: &Placement<'a>) -> Pass {
         let block = |name: &str| {
             pl.scopes.iter().find_map(|s| match s {
@@ -1149,10 +1210,17 @@ impl<'a> Index<'a> {
                 .collect();
         }
         let has_variable = target.contains('$');
-        let upstream = if has_variable {
-            None
+        // Variables `set` to constants in the enclosing blocks (Nginx Proxy
+        // Manager's `set $server "app"; set $port 8080;`, a hand-written
+        // `set $backend http://app:3000;`) give the address nginx dials.
+        let resolved = if has_variable {
+            self.resolve_set(target, pl)
         } else {
-            Upstream::parse(target).map(|mut u| {
+            Some(target.to_string())
+        };
+        let upstream = match resolved {
+            None => None,
+            Some(target) => Upstream::parse(&target).map(|mut u| {
                 if u.scheme.is_empty() {
                     u.scheme = d.name.strip_suffix("_pass").unwrap_or("").to_string();
                     if u.scheme == "proxy" {
@@ -1160,10 +1228,16 @@ impl<'a> Index<'a> {
                     }
                 }
                 u
-            })
+            }),
         };
+        let npm = is_npm_proxy_include(d);
         Pass {
-            directive: d.name.clone(),
+            directive: if npm {
+                "proxy_pass".to_string()
+            } else {
+                d.name.clone()
+            },
+            npm,
             target: target.to_string(),
             upstream,
             has_variable,
@@ -1177,6 +1251,17 @@ impl<'a> Index<'a> {
             via_includes: pl.via.clone(),
         }
     }
+}
+
+/// What Nginx Proxy Manager's `conf.d/include/proxy.conf` passes to.
+const NPM_PROXY_PASS: &str = "$forward_scheme://$server:$port$request_uri";
+
+/// `include conf.d/include/proxy.conf;` in a location of an NPM proxy host.
+fn is_npm_proxy_include(d: &Directive) -> bool {
+    d.name == "include"
+        && !d.is_block()
+        && d.arg(0)
+            .is_some_and(|a| a.ends_with("conf.d/include/proxy.conf"))
 }
 
 /// Shell-style glob as `include` uses it: `*` and `?` never match `/`,

@@ -426,6 +426,25 @@ pub fn ingress_annotate(
     why: &str,
 ) -> Vec<crate::report::Fix> {
     let host = host.filter(|h| !h.is_empty() && *h != "_" && !h.contains(':'));
+    // The pasted `kubectl get ingress` names it.
+    if let Some(ing) = ctx.ingress_for(host) {
+        let ns = ing
+            .namespace
+            .as_deref()
+            .or_else(|| ctx.pod_namespace())
+            .unwrap_or("{namespace}");
+        return vec![super::fixes::review(
+            format!(
+                "kubectl annotate ingress {} -n {ns} --overwrite {annotations}",
+                ing.name
+            ),
+            format!(
+                "{why} (the Ingress `{}` serves {})",
+                ing.name,
+                ing.hosts.join(", ")
+            ),
+        )];
+    }
     let find = match host {
         Some(h) => format!("kubectl get ingress -A | grep -F '{h}'"),
         None => "kubectl get ingress -A".to_string(),
@@ -460,6 +479,7 @@ pub fn ingress_annotate(
 pub fn body_limit_hint(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding) -> bool {
     let methods = methods(groups);
     let with_body = partner_names(ctx).is_empty()
+        && worker_crash(ctx).is_none()
         && !methods.is_empty()
         && methods
             .iter()
@@ -572,6 +592,96 @@ pub fn uwsgi_restart(svc: &super::ctx::ServiceGuess) -> String {
         "sudo systemctl restart uwsgi".into()
     } else {
         svc.restart()
+    }
+}
+
+/// A backend worker that died on a signal while serving, other than a
+/// PHP-FPM child (`fpm_child_crash` names those): Apache's `AH00052: child
+/// pid N exit signal Segmentation fault (11)`, or the kernel's `segfault`
+/// line for another program (not nginx). The requests it served were cut
+/// off: nginx logs a premature close or a reset for them.
+pub fn worker_crash<'a>(ctx: &Ctx<'a>) -> Option<&'a EventGroup> {
+    ctx.facts.groups.iter().find(|g| match &g.key.signal {
+        // SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV (0: not said).
+        Signal::WorkerCrashed { signal, .. } => matches!(signal, 0 | 4 | 6 | 7 | 8 | 11),
+        Signal::Segfault { comm } => !comm.contains("php") && !comm.starts_with("nginx"),
+        _ => false,
+    })
+}
+
+/// Say in `f` that the backend's worker crashed (the group from
+/// [`worker_crash`]), and put the steps that find the crashing code first.
+pub fn crash_explain(ctx: &Ctx, f: &mut super::Finding, g: &EventGroup) {
+    use super::fixes::{review, safe};
+    f.confidence += 0.12;
+    for e in g.head.iter().take(2) {
+        f.add_evidence(e.clone());
+    }
+    let (what, apache) = match &g.key.signal {
+        Signal::WorkerCrashed { server, signal } => (
+            format!("a {server} worker process died on signal {signal}"),
+            server == "apache",
+        ),
+        Signal::Segfault { comm } => (format!("`{comm}` crashed (segfault)"), false),
+        _ => return,
+    };
+    f.reasoning.push(format!(
+        "the backend's own log shows {what} ({}, line {}): the request it was serving died with it",
+        crate::causes::plural(g.count, "time", "times"),
+        g.first_line
+    ));
+    f.summary = format!(
+        "The backend's worker crashed while serving the request ({what}), so the connection closed without a response \
+         and nginx answered 502. The crash is in the backend (a module or extension it loads), not in nginx."
+    );
+    if !apache {
+        return;
+    }
+    // httpd (RHEL family) or apache2 (Debian family).
+    let httpd = ctx.distro() == Distro::Rhel
+        || g.evidence().any(|e| e.text.contains("/etc/httpd"))
+        || ctx
+            .facts
+            .source_lines
+            .values()
+            .any(|l| l.contains("/var/log/httpd/") || l.contains("httpd.service"));
+    let (log, modules, conf, bin, unit, user) = if httpd {
+        (
+            "/var/log/httpd/error_log",
+            "sudo httpd -M | sort",
+            "/etc/httpd/conf/httpd.conf",
+            "/usr/sbin/httpd",
+            "httpd",
+            "apache",
+        )
+    } else {
+        (
+            "/var/log/apache2/error.log",
+            "sudo apachectl -M | sort",
+            "/etc/apache2/apache2.conf",
+            "/usr/sbin/apache2",
+            "apache2",
+            "www-data",
+        )
+    };
+    let steps = vec![
+        safe(
+            format!("sudo grep -E 'exit signal|AH0005[0-2]' {log} | tail -n 20"),
+            "how often children crash, and when: the times match nginx's 502s",
+        ),
+        safe(
+            modules,
+            "the modules every child loads: a crashing child points at one of them (mod_php with a PHP extension such as opcache, imagick or a PECL module, mod_perl, a third-party module); after an update, the one that changed",
+        ),
+        review(
+            format!("# in {conf}:\nCoreDumpDirectory /var/tmp/apache-cores\n# then:\nsudo mkdir -p /var/tmp/apache-cores && sudo chown {user} /var/tmp/apache-cores && sudo systemctl restart {unit}"),
+            format!("the next crash leaves a core: `sudo gdb {bin} /var/tmp/apache-cores/core.*` and `bt` name the module and function that crashed"),
+        ),
+    ];
+    // The crashing server is Apache: a guessed unit's journal says less than its log.
+    f.fixes.retain(|x| !x.command.contains("{service}"));
+    for (i, s) in steps.into_iter().enumerate() {
+        f.fixes.insert(i, s);
     }
 }
 

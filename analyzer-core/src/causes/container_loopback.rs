@@ -55,7 +55,7 @@ to forward it, so nginx sees a reset or an early close, not a refusal.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
-    if !ctx.facts.nginx_in_container {
+    if !ctx.facts.nginx_in_container || ctx.nginx_host_network() {
         return app_bound_to_its_loopback(ctx);
     }
     // Only a Docker gateway as the client says nginx is in a container:
@@ -167,14 +167,32 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             super::common::directive_prefix(other)
         ),
     };
-    f.fixes.push(review(
-        format!(
-            "# in the nginx config inside the container:\n{}",
-            pass_to(&service)
-        ),
-        "containers reach each other by service name on a shared compose network",
-    ));
-    if unknown_app {
+    if ctx.facts.npm {
+        // NPM writes the config from its proxy host settings: the forward
+        // address is changed there, not in the files.
+        let site = ctx.site_of(&groups);
+        f.reasoning.push(
+            "this is Nginx Proxy Manager: the forward address comes from the proxy host's settings"
+                .into(),
+        );
+        f.fixes.push(review(
+            ctx.npm_forward(site.as_deref(), &service, &port.to_string()),
+            "an app in another container: its container or service name, with NPM and the app on one Docker network (`docker network connect <network> <npm container>`), and the port inside the container",
+        ));
+        f.fixes.push(review(
+            ctx.npm_forward(site.as_deref(), "{docker host's LAN IP}", &port.to_string()),
+            "an app on the Docker host itself (or published from it): the host's own address, never 127.0.0.1 or localhost, which are NPM's container; host.docker.internal also works with `extra_hosts: [\"host.docker.internal:host-gateway\"]` in NPM's compose service",
+        ));
+    } else {
+        f.fixes.push(review(
+            format!(
+                "# in the nginx config inside the container:\n{}",
+                pass_to(&service)
+            ),
+            "containers reach each other by service name on a shared compose network",
+        ));
+    }
+    if unknown_app && !ctx.facts.npm {
         f.fixes.push(review(
             format!("# or, when the app runs on the host itself (not in a container):\n{}\n# and, on Linux, in nginx's compose service:\nextra_hosts:\n  - \"host.docker.internal:host-gateway\"", pass_to("host.docker.internal")),
             "the host is not localhost from inside a container; Docker Desktop knows the name, Linux needs the mapping",
@@ -184,10 +202,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "# in the app: listen on 0.0.0.0 (Node: app.listen(PORT, '0.0.0.0'); gunicorn --bind 0.0.0.0:8000; Vite --host 0.0.0.0)",
         "an app bound to 127.0.0.1 inside its container cannot be reached from outside it",
     ));
-    f.fixes.push(disruptive(
-        ctx.reload_nginx(),
-        "check and reload nginx inside its container",
-    ));
+    if !ctx.facts.npm {
+        f.fixes.push(disruptive(
+            ctx.reload_nginx(),
+            "check and reload nginx inside its container",
+        ));
+    }
     f.verify.push(format!(
         "{}   # expect the app's content",
         ctx.in_nginx_container(&format!("wget -qO- http://{service}:{port}/ | head -c 200"))
@@ -203,15 +223,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
 /// that container listens on its own loopback: Docker forwards to the
 /// container's network address, where nothing listens.
 fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
-    let binds: Vec<&EventGroup> = ctx.groups(|s| {
-        matches!(
-            s,
-            Signal::AppBoundLoopback {
-                in_container: true,
-                ..
-            }
-        )
-    });
+    let binds: Vec<&EventGroup> = ctx.groups(|s| bound_loopback(s).is_some());
     if binds.is_empty() {
         return vec![];
     }
@@ -250,9 +262,10 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
         };
         let inner = published(port);
         let target = inner.map(|(cp, _)| cp).unwrap_or(port);
-        if let Some(b) = binds.iter().find(
-            |b| matches!(&b.key.signal, Signal::AppBoundLoopback { port: p, .. } if *p == target),
-        ) {
+        if let Some(b) = binds
+            .iter()
+            .find(|b| bound_loopback(&b.key.signal).is_some_and(|(_, p)| p == target))
+        {
             found = Some((*g, *b, port, target, inner.map(|(_, c)| c)));
             break;
         }
@@ -260,9 +273,10 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     let Some((g, bind, port, target, container)) = found else {
         return vec![];
     };
-    let Signal::AppBoundLoopback { host, .. } = &bind.key.signal else {
+    let Some((host, _)) = bound_loopback(&bind.key.signal) else {
         return vec![];
     };
+    let kestrel = matches!(bind.key.signal, Signal::AppListening { .. });
     let mut f = Finding::from_groups(&[g, bind]);
     f.status = Some(502);
     f.confidence = 0.9;
@@ -297,10 +311,17 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
          network address, not to its loopback, so the connection is accepted on the host and then dropped: nginx answers 502. \
          The app must listen on 0.0.0.0 inside the container."
     );
-    f.fixes.push(review(
+    if kestrel {
+        f.fixes.push(review(
+            format!("# in the app's compose service (or Dockerfile ENV): Kestrel listens on every interface of the container\nenvironment:\n  - ASPNETCORE_URLS=http://+:{target}"),
+            "`localhost` in ASPNETCORE_URLS or launchSettings.json binds the container's loopback only; `+` is every address (an explicit UseUrls/ListenLocalhost in Program.cs wins over it: change it there)",
+        ));
+    } else {
+        f.fixes.push(review(
         format!("# the app's command in the compose file or Dockerfile: listen on all interfaces of the container\n#   uvicorn main:app --host 0.0.0.0 --port {target}\n#   gunicorn --bind 0.0.0.0:{target} app.wsgi\n#   flask run --host 0.0.0.0 --port {target}   |   python manage.py runserver 0.0.0.0:{target}\n#   Node: app.listen({target}, '0.0.0.0')   |   next start -H 0.0.0.0 -p {target}"),
         "0.0.0.0 inside the container is still private to Docker's network",
     ));
+    }
     f.fixes.push(review(
         format!("# keep the published port private to the host (compose):\nports:\n  - \"127.0.0.1:{port}:{target}\""),
         "nginx reaches it on the host's loopback; the world does not",
@@ -322,4 +343,22 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// An app's own line saying it listens on a loopback address inside its
+/// container: `(host, port)`.
+fn bound_loopback(s: &Signal) -> Option<(&str, u16)> {
+    match s {
+        Signal::AppBoundLoopback {
+            host,
+            port,
+            in_container: true,
+        } => Some((host, *port)),
+        Signal::AppListening {
+            host,
+            port,
+            in_container: true,
+        } if crate::facts::is_loopback_host(host) => Some((host, *port)),
+        _ => None,
+    }
 }

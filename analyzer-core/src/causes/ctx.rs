@@ -298,14 +298,39 @@ impl<'a> Ctx<'a> {
 
     /// The one namespace of every pasted pod (`kubectl get pods -n shop`),
     /// if they name one and only one.
+    /// Without pods, the one namespace the pasted kubectl commands name
+    /// (`kubectl logs -n shop deploy/api`), other than the controller's.
     pub fn pod_namespace(&self) -> Option<&'a str> {
         let mut all = self
             .facts
             .containers
             .iter()
             .filter_map(|c| c.namespace.as_deref());
-        let first = all.next()?;
-        all.all(|n| n == first).then_some(first)
+        if let Some(first) = all.next() {
+            return all.all(|n| n == first).then_some(first);
+        }
+        if let [one] = self.facts.kubectl_namespaces.as_slice() {
+            return Some(one.as_str());
+        }
+        // An Ingress sends to Services (and pods) of its own namespace.
+        let mut ns = self
+            .facts
+            .ingresses
+            .iter()
+            .filter_map(|i| i.namespace.as_deref());
+        let first = ns.next()?;
+        ns.all(|n| n == first).then_some(first)
+    }
+
+    /// The Ingress of a pasted `kubectl get ingress` that serves `host`,
+    /// else the only one pasted.
+    pub fn ingress_for(&self, host: Option<&str>) -> Option<&'a crate::facts::IngressRow> {
+        let all = &self.facts.ingresses;
+        host.and_then(|h| all.iter().find(|i| i.hosts.iter().any(|x| x == h)))
+            .or(match all.as_slice() {
+                [one] => Some(one),
+                _ => None,
+            })
     }
 
     /// The namespace of kubectl commands about `pod`: its own, else the
@@ -488,6 +513,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// nginx's container shares the host's network (`network_mode: host` on
+    /// its compose service, or on an nginx / Nginx Proxy Manager image):
+    /// its 127.0.0.1 is the host's.
+    pub fn nginx_host_network(&self) -> bool {
+        let f = self.facts;
+        f.compose_services.iter().any(|s| {
+            s.network_mode.as_deref() == Some("host")
+                && (f.nginx_service.as_deref() == Some(s.name.as_str())
+                    || s.image.as_deref().is_some_and(|i| i.contains("nginx")))
+        })
+    }
+
     /// The compose service nginx runs as (`nginx` when the paste does not say).
     pub fn nginx_service(&self) -> &str {
         self.facts.nginx_service.as_deref().unwrap_or("nginx")
@@ -498,10 +535,39 @@ impl<'a> Ctx<'a> {
         format!("docker compose exec {} {cmd}", self.nginx_service())
     }
 
+    /// Nginx Proxy Manager's proxy host dialog, where its forward address
+    /// is set (the config NPM generates is overwritten at every save).
+    pub fn npm_forward(&self, site: Option<&str>, host: &str, port: &str) -> String {
+        format!(
+            "# Nginx Proxy Manager: Hosts → Proxy Hosts → {} → Edit → Details:\n#   Forward Hostname / IP: {host}\n#   Forward Port: {port}\n# then Save (NPM rewrites its config and reloads nginx)",
+            site.unwrap_or("the proxy host")
+        )
+    }
+
+    /// The site a failing request asked for (`host:` of nginx's lines,
+    /// else its `server:`), for naming NPM's proxy host.
+    pub fn site_of(&self, groups: &[&EventGroup]) -> Option<String> {
+        groups
+            .iter()
+            .flat_map(|g| g.hosts.iter())
+            .map(|h| h.split(':').next().unwrap_or(h))
+            .find(|h| !h.is_empty() && *h != "_" && *h != "localhost")
+            .map(str::to_string)
+            .or_else(|| match self.passes().as_slice() {
+                [p] => p.server_names.first().cloned(),
+                _ => None,
+            })
+    }
+
     /// The command that checks and reloads nginx here.
     pub fn reload_nginx(&self) -> String {
         if self.facts.ingress_nginx {
             self.ingress_controller().reload_check()
+        } else if self.facts.npm {
+            format!(
+                "{}   # Nginx Proxy Manager reloads nginx itself when a proxy host is saved",
+                self.in_nginx_container("nginx -t")
+            )
         } else if self.facts.nginx_in_container {
             format!(
                 "{} && {}",
@@ -689,6 +755,18 @@ impl<'a> Ctx<'a> {
             }) {
                 return ServiceGuess {
                     name: unit,
+                    manager: Manager::Systemd,
+                    known: true,
+                };
+            }
+            // The unit of a pasted `journalctl -u`.
+            if let Some(u) = f
+                .journal_units
+                .iter()
+                .find(|u| !u.starts_with("nginx") && u.contains("php") == is_fpm)
+            {
+                return ServiceGuess {
+                    name: u.clone(),
                     manager: Manager::Systemd,
                     known: true,
                 };

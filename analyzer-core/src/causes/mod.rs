@@ -16,6 +16,7 @@ pub mod hints;
 
 // Rules added with the cause catalogue (§2.7–2.26); `common` holds their shared queries.
 mod backend_oom;
+mod boot;
 mod common;
 mod config_error;
 mod dns_resolution;

@@ -96,7 +96,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .and_then(|r| r.split('.').next())
         .and_then(|o| o.parse::<u8>().ok())
         .is_some_and(|o| (17..=31).contains(&o));
-    let container = ctx.facts.nginx_in_container || !ctx.facts.containers.is_empty();
+    // Nginx Proxy Manager forwards to addresses typed in its UI: a LAN
+    // address there is a machine, not a recreated container.
+    let container = (ctx.facts.nginx_in_container || !ctx.facts.containers.is_empty())
+        && (!ctx.facts.npm || docker_ip);
     f.confidence = 0.82;
     f.reasoning.push(format!(
         "{} of `connect() … ({})` towards {target_s}",
@@ -193,6 +196,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             format!("# on the backend host, if firewalld rejects the port:\nsudo firewall-cmd --permanent --add-port={port_s}/tcp && sudo firewall-cmd --reload"),
             "open the backend's port to nginx (restrict the source with a rich rule if the network is shared)",
         ));
+        if ctx.facts.npm {
+            let site = ctx.site_of(&groups);
+            f.fixes.push(review(
+                ctx.npm_forward(site.as_deref(), &format!("{host}   (or the machine's new address)"), &port_s),
+                "if the machine got another address (DHCP), give NPM the new one (a DHCP reservation keeps it)",
+            ));
+        }
     }
     f.verify.push(format!(
         "nc -vz -w 5 {host} {port_s}   # expect: succeeded / open"

@@ -181,6 +181,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
              ({}) is not running, or it listens on another path. nginx answers 502 at once.",
             svc.name
         );
+        // Its own log says why it does not start: that fix first.
+        if let Some(b) = super::boot::find(ctx) {
+            f.confidence += 0.05;
+            super::boot::explain(ctx, &mut f, &svc, &b, None);
+        }
         f.fixes.push(disruptive(
             svc.start_enable(),
             format!("start `{}`: it creates {path} when it starts", svc.name),

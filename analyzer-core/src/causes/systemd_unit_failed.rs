@@ -153,6 +153,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("sudo journalctl -u {unit} -b -n 200 --no-pager"),
         "the reason it stopped is in its journal",
     ));
+    if let Some(b) = super::boot::find(ctx) {
+        let svc = super::ctx::ServiceGuess {
+            name: unit.clone(),
+            manager: super::ctx::Manager::Systemd,
+            known: true,
+        };
+        super::boot::explain(ctx, &mut f, &svc, &b, None);
+    }
     if unit.contains("php") && unit.contains("fpm") {
         f.fixes.push(safe(
             super::socket_permission::fpm_test_cmd(&unit),

@@ -37,6 +37,9 @@ were already sent and the client gets a truncated response instead.
 - `upstream prematurely closed FastCGI stdout while reading upstream` (PHP died mid-response).
 - access log: 502 with a small `$upstream_response_time` (crash, race) or one equal to
   the backend's own timeout (killed by its watchdog).
+- the backend's own crash at the same time, when it is Apache (`AH00052: child pid
+  2345 exit signal Segmentation fault (11)`) or another program the kernel logs a
+  `segfault` for: a module or extension of the backend crashed its worker.
 
 ## Fix
 Follow the partner line: this report ranks the partner cause above this one
@@ -161,6 +164,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else {
         "sudo grep -c 'prematurely closed' /var/log/nginx/error.log   # run twice under the same traffic: expect no growth".into()
     });
+    if let Some(crash) = super::common::worker_crash(ctx) {
+        super::common::crash_explain(ctx, &mut f, crash);
+    }
     super::common::body_limit_hint(ctx, &groups, &mut f);
     let through = super::fixes::curl_through_nginx(ctx, &f);
     f.verify.push(through);

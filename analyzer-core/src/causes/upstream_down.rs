@@ -1,6 +1,6 @@
 //! `upstream_down`: nothing accepts connections at the upstream address.
 
-use super::fixes::{disruptive, next, safe};
+use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{Address, EvidenceLine, Signal};
 
@@ -50,17 +50,34 @@ listens on `127.0.0.1` is `wrong_port` (IPv6 localhost), not a dead backend.
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let groups = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
+    let boot = super::boot::find(ctx);
     if groups.is_empty() {
-        return vec![];
+        return boot.map(|b| boot_only(ctx, &b)).unwrap_or_default();
     }
     let mut f = Finding::from_groups(&groups);
     f.status = Some(502);
     let up = groups.iter().find_map(|g| g.key.upstream.clone());
-    let target: Option<Address> = up.as_ref().map(|u| u.addr.clone()).or_else(|| {
-        groups
-            .iter()
-            .find_map(|g| g.key.server.as_deref().and_then(Address::parse))
-    });
+    let target: Option<Address> = up
+        .as_ref()
+        .map(|u| u.addr.clone())
+        .or_else(|| {
+            groups
+                .iter()
+                .find_map(|g| g.key.server.as_deref().and_then(Address::parse))
+        })
+        .or_else(|| {
+            // Lines cut before `upstream:`: the config's one target, when
+            // it has only one (an NPM proxy host's `set $server`/`$port`).
+            let passes = ctx.passes();
+            match passes.as_slice() {
+                [p] => p
+                    .upstream
+                    .as_ref()
+                    .filter(|u| u.addr.port().is_some())
+                    .map(|u| u.addr.clone()),
+                _ => None,
+            }
+        });
     let target_s = target
         .as_ref()
         .map(|a| a.display())
@@ -161,9 +178,26 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "the socket file is left over from a process that is gone; remove it and let the service create a fresh one",
         ));
     }
+    if let Some(b) = &boot {
+        f.confidence += 0.1;
+        f.title = format!(
+            "The backend on {target_s} does not start: {}",
+            b.reason.short()
+        );
+    }
     if ctx.facts.ingress_nginx || ctx.facts.kubernetes {
-        pod_down(ctx, &mut f, &target_s);
+        pod_down(ctx, &mut f, &target_s, boot.as_ref());
         return vec![f];
+    }
+    if ctx.facts.npm && !svc.known {
+        if let Some(Address::Tcp {
+            host,
+            port: Some(port),
+        }) = &target
+        {
+            npm_down(ctx, &mut f, &groups, host, *port);
+            return vec![f];
+        }
     }
     // `kevent() reported that connect() failed`: nginx on macOS or a BSD;
     // `(10061: No connection could be made …)`: nginx on Windows. Neither
@@ -185,7 +219,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "what listens on the port now (nothing: start the app; another port: fix the *_pass line)",
         ));
         let fastcgi = up.as_ref().is_some_and(|u| u.scheme == "fastcgi");
-        f.fixes.push(super::fixes::review(
+        f.fixes.push(review(
             if windows && fastcgi {
                 super::common::php_cgi_start(&port.to_string())
             } else if windows {
@@ -224,13 +258,22 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .as_ref()
         .map(|(h, _)| format!("# on {h}:\n"))
         .unwrap_or_default();
+    if let Some(b) = &boot {
+        super::boot::explain(ctx, &mut f, &svc, b, None);
+    }
     if let Some((h, p)) = &remote {
         f.fixes.push(safe(
             format!("nc -vz -w 3 {h} {p}"),
             format!("from nginx's host: `refused` confirms that nothing listens on port {p} of {h} (or its firewall rejects); `succeeded` means it is back"),
         ));
     }
-    f.fixes.push(disruptive(
+    // A boot fix that already starts the service says it once.
+    let started = f
+        .fixes
+        .iter()
+        .any(|x| x.command.contains(&svc.start_enable()));
+    if !started {
+        f.fixes.push(disruptive(
         format!("{on}{}", svc.start_enable()),
         if docker {
             format!("start `{}` again (with `restart: unless-stopped` in the compose file it also comes back after a crash or a reboot)", svc.name)
@@ -238,6 +281,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             format!("start `{}` now and at every boot", svc.name)
         },
     ));
+    }
     f.fixes.push(safe(
         format!("{on}{}", svc.logs()),
         "if it stops again, its own log says why (a crash, a port already in use, a bad config)",
@@ -293,7 +337,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
 
 /// ingress-nginx: the upstream is a pod's address. A pasted `kubectl get
 /// pods` row that is not running names the pod; the commands are kubectl's.
-fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str) {
+fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot::Boot>) {
     let pod = ctx.facts.containers.iter().find(|c| c.status != "running");
     let ip = target.rsplit_once(':').map_or(target, |(h, _)| h);
     let name = match pod {
@@ -326,14 +370,20 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str) {
             "the pod behind the address nginx tries, with its state and restarts",
         ));
     }
-    f.fixes.push(safe(
-        format!("kubectl logs{n} {name} --previous --tail 100"),
-        if ns.is_some() {
-            "the crashed container's own last words"
-        } else {
-            "the crashed container's own last words (add -n <namespace>)"
-        },
-    ));
+    if let Some(b) = boot {
+        // The start-up error is in the paste: its fix, with the logs command.
+        let svc = ctx.service_for(None);
+        super::boot::explain(ctx, f, &svc, b, Some((&n, &name)));
+    } else {
+        f.fixes.push(safe(
+            format!("kubectl logs{n} {name} --previous --tail 100"),
+            if ns.is_some() {
+                "the crashed container's own last words"
+            } else {
+                "the crashed container's own last words (add -n <namespace>)"
+            },
+        ));
+    }
     f.fixes.push(safe(
         format!("kubectl describe pod{n} {name}"),
         "events: OOMKilled, failing probes, a bad image or a missing secret",
@@ -348,4 +398,102 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str) {
     f.verify.push(format!(
         "kubectl get pod{n} {name}   # expect READY 1/1, STATUS Running, RESTARTS not increasing"
     ));
+}
+
+/// No nginx line in the paste, but the backend's own log shows it gave up
+/// starting (a definitive line, not only an exception): whatever nginx
+/// logged, nothing listens where it sends requests.
+fn boot_only(ctx: &Ctx, b: &super::boot::Boot) -> Vec<Finding> {
+    // nginx's own connect errors, or a unit the paste shows down, are
+    // the other rules' to explain (they say why it does not start too).
+    let others = !ctx
+        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { .. }))
+        .is_empty()
+        || ctx
+            .facts
+            .services
+            .iter()
+            .any(|s| s.name != "nginx" && !s.is_running())
+        || !ctx
+            .groups(|s| matches!(s, Signal::UnitFailed { .. }))
+            .is_empty();
+    if !b.definitive || others {
+        return vec![];
+    }
+    let mut f = Finding::from_groups(&[b.group]);
+    f.status = Some(502);
+    f.confidence = 0.6;
+    let svc = super::boot::service_of_log(ctx);
+    f.title = format!("The backend does not start: {}", b.reason.short());
+    f.summary = "The backend's own log shows it stopped while starting, before it listened: \
+         every request nginx sends it is refused (502) until the reason is fixed and it is started again."
+        .to_string();
+    if ctx.facts.ingress_nginx || ctx.facts.kubernetes {
+        let pod = ctx.facts.containers.iter().find(|c| c.status != "running");
+        let n = ctx
+            .namespace_for(pod)
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        let name = pod.map_or("{pod}", |p| p.name.as_str());
+        super::boot::explain(ctx, &mut f, &svc, b, Some((&n, name)));
+        return vec![f];
+    }
+    super::boot::explain(ctx, &mut f, &svc, b, None);
+    if !f
+        .fixes
+        .iter()
+        .any(|x| x.command.contains(&svc.start_enable()))
+    {
+        f.fixes.push(disruptive(
+            svc.start_enable(),
+            "start it again once the reason is fixed",
+        ));
+    }
+    f.verify.push(svc.status_expect());
+    let through = super::fixes::curl_through_nginx(ctx, &f);
+    f.verify.push(through);
+    f.next.push(next(
+        "sudo tail -n 20 /var/log/nginx/error.log",
+        "nginx's lines name the address it sends requests to, to check it is this backend",
+    ));
+    vec![f]
+}
+
+/// Nginx Proxy Manager: the forward address of a proxy host refuses. The
+/// app is another container or another machine; NPM's container is where
+/// to test from, and the proxy host's settings are where to change it.
+fn npm_down(
+    ctx: &Ctx,
+    f: &mut Finding,
+    groups: &[&crate::facts::EventGroup],
+    host: &str,
+    port: u16,
+) {
+    let site = ctx.site_of(groups);
+    let npm = match ctx.facts.nginx_service.as_deref() {
+        Some(s) => s.to_string(),
+        None => "{npm_container}".to_string(),
+    };
+    f.reasoning.push(
+        "this is Nginx Proxy Manager: the address is the proxy host's Forward Hostname / IP and Forward Port".into(),
+    );
+    f.summary = format!(
+        "Nginx Proxy Manager forwards {} to {host}:{port} and the connection is refused: the app there is stopped, \
+         listens on another port, or listens on 127.0.0.1 only. Every request fails at once with 502.",
+        site.as_deref().unwrap_or("the proxy host")
+    );
+    f.fixes.push(safe(
+        format!("docker exec {npm} curl -sS -m 5 -o /dev/null -w '%{{http_code}}\\n' http://{host}:{port}/"),
+        "from inside NPM's container, as nginx connects: `Connection refused` means nothing answers there; a status code means it is back",
+    ));
+    f.fixes.push(safe(
+        format!("# on {host}: sudo ss -tlnp | grep ':{port} '   (a container: docker ps --filter publish={port})"),
+        "is the app running, on that port, and on an address other than 127.0.0.1?",
+    ));
+    f.fixes.push(review(
+        ctx.npm_forward(site.as_deref(), host, &format!("{port}   (the port the app really listens on)")),
+        "if the app moved (another IP after a DHCP renewal, another port after an update), change the forward address in NPM rather than in its files, which it overwrites",
+    ));
+    let through = super::fixes::curl_through_nginx(ctx, f);
+    f.verify.push(through);
 }

@@ -35,6 +35,9 @@ No response can be read from a reset connection: **502 Bad Gateway**.
 - `readv() failed (104: …) while reading upstream` (mid-body: a truncated response).
 - `connect() to 10.0.3.15:8080 failed (104: …) while connecting to upstream`
   (a full accept queue with `tcp_abort_on_overflow`, or a firewall sending resets).
+- the backend's own crash at the same time, when it is Apache (`AH00052: child pid
+  2345 exit signal Segmentation fault (11)`) or another program the kernel logs a
+  `segfault` for: a module or extension of the backend crashed its worker.
 
 ## Fix
 Follow the partner cause when the paste has one (a segfault, an OOM kill, a
@@ -142,6 +145,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             super::common::backend_log_cmd(ctx, &svc),
             "the backend's log at the time of the reset (a crash, a kill, a rejected client)",
         ));
+    }
+    if let Some(crash) = super::common::worker_crash(ctx) {
+        super::common::crash_explain(ctx, &mut f, crash);
     }
     super::common::body_limit_hint(ctx, &groups, &mut f);
     let linux = super::common::on_linux(ctx);

@@ -409,7 +409,7 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
         if up.addr.is_loopback() && is_ipv6_localhost_case(ctx, &up) {
             continue; // ipv6_localhost explains it
         }
-        if ctx.facts.nginx_in_container && up.addr.is_loopback() {
+        if ctx.facts.nginx_in_container && up.addr.is_loopback() && !ctx.nginx_host_network() {
             continue; // container_loopback explains it
         }
         if let Some((addr, l, why)) = candidate(ctx, &up) {
@@ -514,8 +514,18 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
     }
     // A listener on every address (`*:3001`, `0.0.0.0:3001`, `[::]:3001`)
     // is reached on loopback: that is what nginx should name.
+    // From nginx's container, another container's every-address listener
+    // is reached at the name or address nginx already uses: only the port
+    // changes.
     let listening = addr.display();
+    let wildcard = matches!(&addr, Address::Tcp { host, port: Some(_) } if matches!(host.as_str(), "*" | "0.0.0.0" | "::"));
+    let keep_host = wildcard && ctx.facts.nginx_in_container && !up.addr.is_loopback();
+    let new_port = addr.port();
     let addr = match addr {
+        Address::Tcp { port: Some(p), .. } if keep_host => Address::Tcp {
+            host: up.addr.host().unwrap_or("127.0.0.1").to_string(),
+            port: Some(p),
+        },
         Address::Tcp {
             host,
             port: Some(p),
@@ -542,7 +552,17 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             let written_line = format!("{} {};", cr.pass.directive, cr.written);
             f.add_evidence(EvidenceLine::marked(cr.line, &written_line, &cr.written));
             // Replace the address as written (`unix:/x.sock`, `127.0.0.1:8000`).
-            let (old_w, new_w) = if cr.written.contains(&old_s) {
+            let old_port = up.addr.port().map(|p| format!(":{p}"));
+            let port_only = old_port
+                .as_ref()
+                .zip(new_port)
+                .filter(|(o, _)| keep_host && cr.written.contains(o.as_str()));
+            let (old_w, new_w) = if let Some((o, n)) = port_only {
+                (
+                    cr.written.clone(),
+                    cr.written.replacen(o.as_str(), &format!(":{n}"), 1),
+                )
+            } else if cr.written.contains(&old_s) {
                 (old_s.clone(), new_s.clone())
             } else {
                 (
@@ -560,8 +580,13 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                 )),
                 None => f.fixes.push(review(
                     format!(
-                        "# at {}, replace\n#   {written_line}\n# with\n{to}",
-                        cr.place()
+                        "# at {}, replace\n#   {written_line}\n# with\n{}",
+                        cr.place(),
+                        if port_only.is_some() {
+                            format!("{} {new_w};", cr.pass.directive)
+                        } else {
+                            to.clone()
+                        }
                     ),
                     "make nginx use the address the backend really listens on",
                 )),
@@ -602,6 +627,20 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     f.fixes.push(super::fixes::reload(ctx));
+    // Kestrel's port comes from its environment: the other way round is to
+    // make the app listen where nginx looks (.NET 8 images moved to 8080).
+    if let (Some(l), Some(p)) = (
+        listener.filter(|l| l.process.as_deref() == Some("dotnet")),
+        up.addr.port(),
+    ) {
+        f.fixes.push(review(
+            format!("# or, instead, in the app's environment (compose `environment:`, the unit's Environment=):\nASPNETCORE_URLS=http://+:{p}"),
+            format!(
+                "Kestrel listens on {} because of ASPNETCORE_URLS / ASPNETCORE_HTTP_PORTS (or the image's default: 8080 since .NET 8); setting it moves the app to the port nginx uses",
+                l.addr.display()
+            ),
+        ));
+    }
     let verify_target = match &addr {
         Address::Tcp {
             host,
