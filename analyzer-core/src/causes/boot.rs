@@ -163,12 +163,25 @@ pub fn explain(
         g.first_line
     ));
     // The app's directory, from a path any start-up line shows.
+    // or from the app's socket that nginx dials (Capistrano's
+    // `…/shared/tmp/sockets/puma.sock`, a Rails app's `…/tmp/sockets/`).
     let dir = ctx
         .facts
         .groups
         .iter()
         .filter(|x| matches!(x.key.signal, Signal::BootFailed { .. }))
-        .find_map(|x| app_dir(first_text(x)));
+        .find_map(|x| app_dir(first_text(x)))
+        .or_else(|| {
+            let sock = ctx
+                .facts
+                .groups
+                .iter()
+                .find_map(|g| g.key.upstream.as_ref()?.addr.socket_path())?;
+            if let Some(i) = sock.find("/shared/") {
+                return Some(format!("{}/current", &sock[..i]));
+            }
+            sock.find("/tmp/sockets/").map(|i| sock[..i].to_string())
+        });
     let docker = svc.manager == Manager::Docker;
     let name = &svc.name;
     // Run a command as the app does: in a one-off container of its service,

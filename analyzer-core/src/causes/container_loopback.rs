@@ -333,8 +333,8 @@ fn nginx_own_loopback(ctx: &Ctx) -> Vec<Finding> {
                 .into(),
         );
         f.fixes.push(review(
-            ctx.npm_forward(site.as_deref(), &service, &port.to_string()),
-            "an app in another container: its container or service name, with NPM and the app on one Docker network (`docker network connect <network> <npm container>`), and the port inside the container",
+            ctx.npm_forward(site.as_deref(), &service, "{port inside the app's container}"),
+            "an app in another container: its container or service name, with NPM and the app on one Docker network (`docker network connect <network> <npm container>`), and the port the app listens on inside its container (the right-hand side of a `ports:` mapping such as 8081:80), not the published one",
         ));
         f.fixes.push(review(
             ctx.npm_forward(site.as_deref(), "{docker host's LAN IP}", &port.to_string()),
