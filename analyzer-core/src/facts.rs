@@ -587,6 +587,15 @@ pub enum Signal {
         pid: u32,
         comm: String,
     },
+    /// The backend refused a request body over its own size limit (and
+    /// closed the connection with the body unread): Kestrel's `Request body
+    /// too large. The max request body size is 30000000 bytes.`, Spring's
+    /// `MaxUploadSizeExceededException`, Tomcat's
+    /// `FileSizeLimitExceededException` / `SizeLimitExceededException`.
+    /// `server`: `kestrel`, `spring`, `tomcat`.
+    BodyTooLarge {
+        server: String,
+    },
     /// A web server's parent saying one of its worker processes died on a
     /// signal: Apache's `AH00052: child pid 2345 exit signal Segmentation
     /// fault (11)` (and `AH00051` with a core dump). `server`: `apache`.
