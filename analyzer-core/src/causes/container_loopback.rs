@@ -34,6 +34,13 @@ because the app only listens on its own loopback: **502 Bad Gateway**.
 - error.log lines with a `docker compose` prefix (`nginx-1  | `), a client
   from a bridge network (`172.18.0.1`), and `upstream: "http://127.0.0.1:3000/"`.
 - `docker ps` shows nginx and the app as separate containers.
+- nginx in a container refused by the app's container, while the app binds
+  its own loopback: its log (`Listening at: http://127.0.0.1:8000`, Kestrel's
+  `Now listening on: http://localhost:5000`) or its compose `command:`
+  (`--host 127.0.0.1`, `--bind 127.0.0.1:8000`) says so.
+- Nginx Proxy Manager (always in a container) with a proxy host forwarding
+  to `127.0.0.1` or `localhost`: set its Forward Hostname / IP to the app's
+  container name or the Docker host's address instead.
 
 ## Fix
 From the nginx container, use the app's compose **service name**:

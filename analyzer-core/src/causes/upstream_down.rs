@@ -31,6 +31,16 @@ immediately, without waiting for any timeout.
   `activating (auto-restart)`; `pm2 list` shows `errored`/`stopped`.
 - `ss -tlnp` has no LISTEN line for the port (if the app listens on another
   port, the cause is `wrong_port` instead).
+- the backend's own log shows why it does not start: Bundler's `Could not
+  find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)` or
+  `bundler: failed to load command: puma`, Puma's `! Unable to load
+  application: …`, Rails' `A server is already running. Check
+  …/tmp/pids/server.pid.`, Python's `ModuleNotFoundError: No module named
+  'x'` with gunicorn's `Worker failed to boot` or uvicorn's `Error loading
+  ASGI app`. The fix is then that reason's (rebuild the image, install the
+  gems or packages, remove the stale pid file), not only a restart.
+- behind Nginx Proxy Manager, the address is the proxy host's Forward
+  Hostname / IP and Forward Port: change it in NPM, which rewrites its files.
 
 ## Fix
 Start the backend and make it start at boot
