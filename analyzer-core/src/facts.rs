@@ -1022,6 +1022,10 @@ pub struct Listener {
     /// Backlog size (ss Send-Q of a LISTEN socket).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_q: Option<u32>,
+    /// Read from the app's own log (Kestrel's `Now listening on:`), not a
+    /// socket table: it listened then, which says nothing about now.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_log: bool,
     pub line: u64,
 }
 

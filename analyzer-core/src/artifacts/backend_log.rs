@@ -1371,6 +1371,14 @@ fn indented(text: &str) -> Option<Found<'_>> {
     if sw(t, "File \"") && t.contains("\", line ") {
         return Some(Found::quiet(Kind::PythonTraceback, Source::Python));
     }
+    // ASP.NET Core's lifetime messages, indented under `info: Microsoft.Hosting.Lifetime[0]`.
+    if sw(t, "Application started.")
+        || sw(t, "Application is shutting down")
+        || sw(t, "Hosting environment: ")
+        || sw(t, "Content root path: ")
+    {
+        return Some(Found::quiet(Kind::AppLog, Source::Other));
+    }
     if sw(t, "from ") && t.contains(".rb:") {
         // A Ruby backtrace frame: `\tfrom /usr/local/lib/ruby/3.2.0/bundler/runtime.rb:18:in `setup'`
         return Some(Found::quiet(Kind::AppLog, Source::Other));

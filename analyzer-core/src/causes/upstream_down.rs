@@ -105,10 +105,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     ));
 
     // Corroborate with the listeners and the service state.
-    let have_listeners = !ctx.facts.listeners.is_empty();
+    // A socket table says what listens now; an app's log line only what
+    // listened when it was written.
+    let have_listeners = ctx.facts.listeners.iter().any(|l| !l.from_log);
     if let Some(t) = &target {
         if have_listeners {
-            let covering = ctx.listeners_covering(t);
+            let covering: Vec<_> = ctx
+                .listeners_covering(t)
+                .into_iter()
+                .filter(|l| !l.from_log)
+                .collect();
             if covering.is_empty() {
                 f.confidence += 0.15;
                 f.reasoning.push(format!(
