@@ -464,11 +464,7 @@ fn nginx_proxy_manager_fixes_are_made_in_its_proxy_host_settings() {
     check(
         config,
         "upstream_down",
-        &[
-            "10.0.0.5:3002",
-            "Forward Port: 3002",
-            "docker exec",
-        ],
+        &["10.0.0.5:3002", "Forward Port: 3002", "docker exec"],
         &["systemctl enable", "/etc/nginx"],
     );
 }

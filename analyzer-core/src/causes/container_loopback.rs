@@ -388,7 +388,17 @@ fn nginx_own_loopback(ctx: &Ctx) -> Vec<Finding> {
 /// container's network address, where nothing listens.
 fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     let binds: Vec<&EventGroup> = ctx.groups(|s| bound_loopback(s).is_some());
-    if binds.is_empty() {
+    // A compose service whose command binds loopback says the same.
+    let commands: Vec<(&crate::facts::ComposeService, String, u16)> = ctx
+        .facts
+        .compose_services
+        .iter()
+        .filter_map(|s| {
+            let (h, p) = command_loopback(s)?;
+            Some((s, h, p?))
+        })
+        .collect();
+    if binds.is_empty() && commands.is_empty() {
         return vec![];
     }
     // The container port each published host port leads to.
@@ -430,18 +440,59 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
             .iter()
             .find(|b| bound_loopback(&b.key.signal).is_some_and(|(_, p)| p == target))
         {
-            found = Some((*g, *b, port, target, inner.map(|(_, c)| c)));
+            let Some((host, _)) = bound_loopback(&b.key.signal) else {
+                continue;
+            };
+            found = Some((
+                *g,
+                Bind::Log(b, host.to_string()),
+                port,
+                target,
+                inner.map(|(_, c)| c),
+            ));
+            break;
+        }
+        // Published as host:container in the compose file (`8000:8000`).
+        if let Some((s, h, _)) = commands.iter().find(|(s, _, p)| {
+            *p == target
+                && s.ports.iter().any(|x| {
+                    x.split('/').next().and_then(|x| x.rsplit(':').nth(1))
+                        == Some(port.to_string().as_str())
+                })
+        }) {
+            found = Some((
+                *g,
+                Bind::Command(s, h.clone()),
+                port,
+                target,
+                inner.map(|(_, c)| c),
+            ));
             break;
         }
     }
     let Some((g, bind, port, target, container)) = found else {
         return vec![];
     };
-    let Some((host, _)) = bound_loopback(&bind.key.signal) else {
-        return vec![];
+    let (host, kestrel, mut f) = match &bind {
+        Bind::Log(b, h) => (
+            h.clone(),
+            matches!(b.key.signal, Signal::AppListening { .. }),
+            Finding::from_groups(&[g, b]),
+        ),
+        Bind::Command(s, h) => {
+            let mut f = Finding::from_groups(&[g]);
+            f.add_evidence(EvidenceLine::marked(
+                s.line,
+                &format!("{}:", s.name),
+                &s.name,
+            ));
+            if let Some(c) = &s.command {
+                f.reasoning
+                    .push(format!("the compose service `{}` runs `{c}`", s.name));
+            }
+            (h.clone(), false, f)
+        }
     };
-    let kestrel = matches!(bind.key.signal, Signal::AppListening { .. });
-    let mut f = Finding::from_groups(&[g, bind]);
     f.status = Some(502);
     f.confidence = 0.9;
     f.explains = vec![
@@ -452,6 +503,10 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     ];
     let service = container
         .map(|c| super::ctx::compose_service(&c.name).to_string())
+        .or_else(|| match &bind {
+            Bind::Command(s, _) => Some(s.name.clone()),
+            Bind::Log(..) => None,
+        })
         .or_else(|| ctx.compose_app(Some(target)).map(|a| a.name.clone()))
         .unwrap_or_else(|| "{container_service}".to_string());
     if let Some(c) = container {
@@ -507,6 +562,13 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// What says the app binds its container's loopback: its log line (and
+/// the host written there), or its compose service's command.
+enum Bind<'a> {
+    Log(&'a EventGroup, String),
+    Command(&'a crate::facts::ComposeService, String),
 }
 
 /// An app's own line saying it listens on a loopback address inside its
