@@ -199,9 +199,11 @@ pub fn explain(
             format!("kubectl logs{n} {pod} --previous --tail 100"),
             "the start-up error with its whole backtrace",
         ));
+        let from_pod =
+            super::ctx::deployment_of_pod(pod).map(|d| d.trim_start_matches("deploy/").to_string());
         let deployment = match ctx.facts.kubectl_deployments.as_slice() {
             [one] => one.as_str(),
-            _ => "{deployment}",
+            _ => from_pod.as_deref().unwrap_or("{deployment}"),
         };
         f.fixes.push(review(
             format!("# rebuild and push the image, then:\nkubectl rollout restart{n} deployment/{deployment}"),

@@ -370,7 +370,10 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot:
     };
     let ns = ctx.namespace_for(pod);
     let n = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
-    f.title = format!("No pod answers on {target}");
+    f.title = match boot {
+        Some(b) => format!("No pod answers on {target}: {}", b.reason.short()),
+        None => format!("No pod answers on {target}"),
+    };
     f.summary = format!(
         "{} sends the requests to the pod address {target}, and the connection is refused: the pod's \
          container is not running (crashing, restarting) or does not listen on that port. Every such request fails with 502.",
