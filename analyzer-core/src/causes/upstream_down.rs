@@ -423,10 +423,11 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot:
 /// starting (a definitive line, not only an exception): whatever nginx
 /// logged, nothing listens where it sends requests.
 fn boot_only(ctx: &Ctx, b: &super::boot::Boot) -> Vec<Finding> {
-    // nginx's own connect errors, or a unit the paste shows down, are
-    // the other rules' to explain (they say why it does not start too).
+    // nginx's own error lines, or a unit the paste shows down, are the
+    // other rules' to explain (they say why it does not start too).
+    // nginx's own lines name what fails (a timeout is not a dead backend).
     let others = !ctx
-        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { .. }))
+        .nginx_groups(|s| !matches!(s, Signal::ConfigEmerg { .. }))
         .is_empty()
         || ctx
             .facts
