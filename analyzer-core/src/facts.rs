@@ -587,6 +587,15 @@ pub enum Signal {
         pid: u32,
         comm: String,
     },
+    /// The backend refused a request body over its own size limit (and
+    /// closed the connection with the body unread): Kestrel's `Request body
+    /// too large. The max request body size is 30000000 bytes.`, Spring's
+    /// `MaxUploadSizeExceededException`, Tomcat's
+    /// `FileSizeLimitExceededException` / `SizeLimitExceededException`.
+    /// `server`: `kestrel`, `spring`, `tomcat`.
+    BodyTooLarge {
+        server: String,
+    },
     /// A web server's parent saying one of its worker processes died on a
     /// signal: Apache's `AH00052: child pid 2345 exit signal Segmentation
     /// fault (11)` (and `AH00051` with a core dump). `server`: `apache`.
@@ -1013,6 +1022,10 @@ pub struct Listener {
     /// Backlog size (ss Send-Q of a LISTEN socket).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_q: Option<u32>,
+    /// Read from the app's own log (Kestrel's `Now listening on:`), not a
+    /// socket table: it listened then, which says nothing about now.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_log: bool,
     pub line: u64,
 }
 

@@ -819,6 +819,7 @@ impl Segmenter {
                 pid: None,
                 recv_q: None,
                 send_q: None,
+                from_log: true,
                 line: no,
             };
             if !self.facts.listeners.contains(&l) {
@@ -939,6 +940,14 @@ impl Segmenter {
                 if !c.contains("nginx") && !self.facts.app_log_containers.iter().any(|x| x == c) {
                     self.facts.app_log_containers.push(c.to_string());
                 }
+            }
+            // Kestrel stopping: what it listened on is gone.
+            if kind == Kind::AppLog
+                && text
+                    .trim_start()
+                    .starts_with("Application is shutting down")
+            {
+                self.facts.listeners.retain(|l| !l.from_log);
             }
             if let Some(ev) = ev {
                 if let crate::facts::Signal::AppListening { host, port, .. } = &ev.key.signal {

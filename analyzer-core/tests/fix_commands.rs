@@ -444,3 +444,27 @@ fn ingress_annotations_name_the_pasted_ingress_and_namespace() {
         &["-n {namespace}"],
     );
 }
+
+#[test]
+fn nginx_proxy_manager_fixes_are_made_in_its_proxy_host_settings() {
+    // Its error log path names it; the forward address is 127.0.0.1.
+    let loopback = "cat /data/logs/proxy-host-2_error.log\n2024/05/11 21:03:44 [error] 281#281: *19 connect() failed (111: Connection refused) while connecting to upstream, client: 192.168.1.15, server: media.example.org, request: \"GET / HTTP/2.0\", upstream: \"http://127.0.0.1:8096/\", host: \"media.example.org\"\n";
+    check(
+        loopback,
+        "container_loopback",
+        &[
+            "Nginx Proxy Manager: Hosts → Proxy Hosts → media.example.org",
+            "Forward Hostname / IP",
+        ],
+        &["/etc/nginx", "sed -i", "nginx -s reload", "proxy_pass"],
+    );
+    // Only its generated config (lines cut before `upstream:`): the
+    // address comes from `set $server` / `set $port`.
+    let config = "[error] 302#302: *1182 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.23, server: wiki.example.org, request: \"GET / HTTP/2.0\"\n\nserver {\n  set $forward_scheme http;\n  set $server \"10.0.0.5\";\n  set $port 3002;\n  listen 80;\n  server_name wiki.example.org;\n  location / {\n    include conf.d/include/proxy.conf;\n  }\n}\n";
+    check(
+        config,
+        "upstream_down",
+        &["10.0.0.5:3002", "Forward Port: 3002", "docker exec"],
+        &["systemctl enable", "/etc/nginx"],
+    );
+}

@@ -514,7 +514,50 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
         .or_else(|| grpc_anywhere(text))
         .or_else(|| other_addr_in_use(text))
         .or_else(|| kestrel_listen(text))
+        .or_else(|| body_too_large(text))
         .or_else(|| loopback_listen(text, Kind::AppLog, Source::Other))
+}
+
+/// A backend refusing a body over its own limit, anywhere in a line (Java
+/// and .NET loggers wrap it in their own prefixes).
+fn body_too_large(text: &str) -> Option<Found<'_>> {
+    static TOO_LARGE: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    static EXCEEDED: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let b = text.as_bytes();
+    let (server, at) = if let Some(i) = TOO_LARGE
+        .get_or_init(|| memmem::Finder::new("Request body too large"))
+        .find(b)
+    {
+        ("kestrel", i)
+    } else {
+        let i = EXCEEDED
+            .get_or_init(|| memmem::Finder::new("ExceededException"))
+            .find(b)?;
+        // Back to the start of the class name.
+        let start = text[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+            .map_or(0, |s| s + 1);
+        let class = &text[start..i];
+        let server = if class.ends_with("MaxUploadSize") {
+            "spring"
+        } else if class.ends_with("SizeLimit") {
+            "tomcat"
+        } else {
+            return None;
+        };
+        (server, start)
+    };
+    let rest = &text[at..];
+    let end = rest.find(']').unwrap_or(rest.len());
+    let mark = rest[..end].trim_end();
+    Some(Found::sig(
+        Kind::AppLog,
+        Source::Other,
+        Signal::BodyTooLarge {
+            server: server.into(),
+        },
+        mark,
+    ))
 }
 
 /// Kestrel's `Now listening on: http://localhost:5000` (ASP.NET Core's
@@ -1327,6 +1370,14 @@ fn indented(text: &str) -> Option<Found<'_>> {
     let t = text.trim_start();
     if sw(t, "File \"") && t.contains("\", line ") {
         return Some(Found::quiet(Kind::PythonTraceback, Source::Python));
+    }
+    // ASP.NET Core's lifetime messages, indented under `info: Microsoft.Hosting.Lifetime[0]`.
+    if sw(t, "Application started.")
+        || sw(t, "Application is shutting down")
+        || sw(t, "Hosting environment: ")
+        || sw(t, "Content root path: ")
+    {
+        return Some(Found::quiet(Kind::AppLog, Source::Other));
     }
     if sw(t, "from ") && t.contains(".rb:") {
         // A Ruby backtrace frame: `\tfrom /usr/local/lib/ruby/3.2.0/bundler/runtime.rb:18:in `setup'`
@@ -2620,6 +2671,48 @@ mod tests {
             "[Mon Nov 18 16:42:07.912344 2024] [core:notice",
         ] {
             let _ = parse_line(1, t, &none);
+        }
+    }
+
+    #[test]
+    fn body_limit_refusals() {
+        let none = Wrapper::default();
+        let too_large = |server: &str| {
+            Some(Signal::BodyTooLarge {
+                server: server.into(),
+            })
+        };
+        check(
+            "      Microsoft.AspNetCore.Server.Kestrel.Core.BadHttpRequestException: Request body too large. The max request body size is 30000000 bytes.",
+            &none,
+            Kind::AppLog,
+            too_large("kestrel"),
+            Some("Request body too large. The max request body size is 30000000 bytes."),
+        );
+        check(
+            "2024-03-19T15:04:27.311Z  WARN 2210 --- [nio-8080-exec-7] .m.m.a.ExceptionHandlerExceptionResolver : Resolved [org.springframework.web.multipart.MaxUploadSizeExceededException: Maximum upload size exceeded]",
+            &none,
+            Kind::AppLog,
+            too_large("spring"),
+            Some("org.springframework.web.multipart.MaxUploadSizeExceededException: Maximum upload size exceeded"),
+        );
+        check(
+            "Caused by: org.apache.tomcat.util.http.fileupload.impl.FileSizeLimitExceededException: The field file exceeds its maximum permitted size of 1048576 bytes.",
+            &none,
+            Kind::AppLog,
+            too_large("tomcat"),
+            None,
+        );
+        for t in [
+            "java.util.concurrent.TimeoutExceededException: x",
+            "ExceededException",
+            "Request body too",
+        ] {
+            let got = parse_line(1, t, &none).and_then(|(_, e)| e);
+            assert!(
+                !matches!(got.map(|e| e.key.signal), Some(Signal::BodyTooLarge { .. })),
+                "{t}"
+            );
         }
     }
 

@@ -257,6 +257,7 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
         }
         let (process, pid) = ss_process(text);
         facts.listeners.push(Listener {
+            from_log: false,
             addr,
             process,
             pid,
@@ -271,6 +272,7 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
             return false;
         };
         facts.listeners.push(Listener {
+            from_log: false,
             addr,
             process: None,
             pid: toks[4].parse().ok(),
@@ -297,6 +299,7 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
                 .find(|t| t.split_once('/').is_some_and(|(p, _)| is_num(p)));
             let (process, pid) = proc_col.map(|c| netstat_process(c)).unwrap_or((None, None));
             facts.listeners.push(Listener {
+                from_log: false,
                 addr: Address::Unix {
                     path: path.to_string(),
                 },
@@ -319,6 +322,7 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
             .map(|c| netstat_process(c))
             .unwrap_or((None, None));
         facts.listeners.push(Listener {
+            from_log: false,
             addr,
             process,
             pid,
@@ -344,6 +348,7 @@ fn parse_row(no: u64, text: &str, facts: &mut Facts) -> bool {
             return false;
         };
         facts.listeners.push(Listener {
+            from_log: false,
             addr,
             process: Some(toks[0].to_string()),
             pid: toks[1].parse().ok(),

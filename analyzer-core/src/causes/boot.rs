@@ -163,12 +163,25 @@ pub fn explain(
         g.first_line
     ));
     // The app's directory, from a path any start-up line shows.
+    // or from the app's socket that nginx dials (Capistrano's
+    // `…/shared/tmp/sockets/puma.sock`, a Rails app's `…/tmp/sockets/`).
     let dir = ctx
         .facts
         .groups
         .iter()
         .filter(|x| matches!(x.key.signal, Signal::BootFailed { .. }))
-        .find_map(|x| app_dir(first_text(x)));
+        .find_map(|x| app_dir(first_text(x)))
+        .or_else(|| {
+            let sock = ctx
+                .facts
+                .groups
+                .iter()
+                .find_map(|g| g.key.upstream.as_ref()?.addr.socket_path())?;
+            if let Some(i) = sock.find("/shared/") {
+                return Some(format!("{}/current", &sock[..i]));
+            }
+            sock.find("/tmp/sockets/").map(|i| sock[..i].to_string())
+        });
     let docker = svc.manager == Manager::Docker;
     let name = &svc.name;
     // Run a command as the app does: in a one-off container of its service,
@@ -186,9 +199,11 @@ pub fn explain(
             format!("kubectl logs{n} {pod} --previous --tail 100"),
             "the start-up error with its whole backtrace",
         ));
+        let from_pod =
+            super::ctx::deployment_of_pod(pod).map(|d| d.trim_start_matches("deploy/").to_string());
         let deployment = match ctx.facts.kubectl_deployments.as_slice() {
             [one] => one.as_str(),
-            _ => "{deployment}",
+            _ => from_pod.as_deref().unwrap_or("{deployment}"),
         };
         f.fixes.push(review(
             format!("# rebuild and push the image, then:\nkubectl rollout restart{n} deployment/{deployment}"),

@@ -478,6 +478,14 @@ pub fn ingress_annotate(
 /// backend's limit to nginx's `client_max_body_size`; returns whether it did.
 pub fn body_limit_hint(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding) -> bool {
     let methods = methods(groups);
+    if let Some(g) = ctx
+        .facts
+        .groups
+        .iter()
+        .find(|g| matches!(g.key.signal, Signal::BodyTooLarge { .. }))
+    {
+        return body_refused(ctx, groups, f, g);
+    }
     let with_body = partner_names(ctx).is_empty()
         && worker_crash(ctx).is_none()
         && !methods.is_empty()
@@ -532,6 +540,85 @@ pub fn body_limit_hint(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding
         "the upload is accepted by nginx and refused by the backend, which closes the connection mid-body",
     ));
     true
+}
+
+/// The backend's own log says it refused a body over its limit: that
+/// limit, raised to what nginx lets through, in the backend's own words.
+fn body_refused(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding, g: &EventGroup) -> bool {
+    let Signal::BodyTooLarge { server } = &g.key.signal else {
+        return false;
+    };
+    f.confidence += 0.12;
+    for e in g.head.iter().take(1) {
+        f.add_evidence(e.clone());
+    }
+    f.reasoning.push(format!(
+        "the backend's own log refuses a request body over its limit (line {}): it closes the connection with the body unread",
+        g.first_line
+    ));
+    f.summary = "nginx accepted the upload and passed it on; the backend refused a body that large and closed the \
+         connection before reading it all, so nginx answered 502. Raise the backend's limit to what nginx allows (or \
+         lower nginx's client_max_body_size so clients get a clear 413)."
+        .to_string();
+    let size = upstream_of(groups)
+        .and_then(|u| pass_for(ctx, &u))
+        .and_then(|p| {
+            let d = ctx
+                .facts
+                .config
+                .as_ref()?
+                .effective(&p, "client_max_body_size")?;
+            d.arg(0).map(str::to_string)
+        });
+    let bytes = size.as_deref().and_then(size_bytes);
+    let (cmd, why) = match server.as_str() {
+        "kestrel" => (
+            format!(
+                "// Program.cs (ASP.NET Core): Kestrel's limit is 30 MB by default\nbuilder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = {});\n// or per action: [RequestSizeLimit(...)] / [DisableRequestSizeLimit]; multipart forms also: FormOptions.MultipartBodyLengthLimit",
+                bytes.map_or("{bytes}".to_string(), |b| b.to_string())
+            ),
+            "Kestrel refuses the body; behind IIS, web.config's maxAllowedContentLength too",
+        ),
+        "spring" => (
+            format!(
+                "# application.properties (Spring Boot: 1MB per file, 10MB per request by default)\nspring.servlet.multipart.max-file-size={s}\nspring.servlet.multipart.max-request-size={s}\nserver.tomcat.max-swallow-size=-1",
+                s = spring_size(size.as_deref())
+            ),
+            "Spring's multipart limit refuses the upload; max-swallow-size=-1 lets Tomcat read the rest so the client gets an answer instead of a reset",
+        ),
+        _ => (
+            format!(
+                "<!-- conf/server.xml, the HTTP Connector nginx reaches -->\n<Connector port=\"8080\" protocol=\"HTTP/1.1\" maxPostSize=\"{}\" maxSwallowSize=\"-1\" ... />",
+                bytes.map_or("{bytes}".to_string(), |b| b.to_string())
+            ),
+            "Tomcat refuses the body over maxPostSize (2 MB by default) and resets the connection after maxSwallowSize",
+        ),
+    };
+    f.fixes.insert(0, super::fixes::review(cmd, why));
+    true
+}
+
+/// `50m`, `1G`, `800k`, `1048576` (nginx sizes) in bytes.
+fn size_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1024),
+        b'm' | b'M' => (&s[..s.len() - 1], 1024 * 1024),
+        b'g' | b'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
+        _ => (s, 1),
+    };
+    num.parse::<u64>().ok().map(|n| n.saturating_mul(mult))
+}
+
+/// An nginx size as Spring writes it (`50m` → `50MB`).
+fn spring_size(s: Option<&str>) -> String {
+    match s.map(str::trim) {
+        Some(s) if s.ends_with(['m', 'M']) => format!("{}MB", &s[..s.len() - 1]),
+        Some(s) if s.ends_with(['k', 'K']) => format!("{}KB", &s[..s.len() - 1]),
+        Some(s) if s.ends_with(['g', 'G']) => format!("{}GB", &s[..s.len() - 1]),
+        Some(s) if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() => format!("{s}B"),
+        _ => "{size}".to_string(),
+    }
 }
 
 /// The failing requests are WebSocket handshakes: socket.io's

@@ -34,6 +34,13 @@ because the app only listens on its own loopback: **502 Bad Gateway**.
 - error.log lines with a `docker compose` prefix (`nginx-1  | `), a client
   from a bridge network (`172.18.0.1`), and `upstream: "http://127.0.0.1:3000/"`.
 - `docker ps` shows nginx and the app as separate containers.
+- nginx in a container refused by the app's container, while the app binds
+  its own loopback: its log (`Listening at: http://127.0.0.1:8000`, Kestrel's
+  `Now listening on: http://localhost:5000`) or its compose `command:`
+  (`--host 127.0.0.1`, `--bind 127.0.0.1:8000`) says so.
+- Nginx Proxy Manager (always in a container) with a proxy host forwarding
+  to `127.0.0.1` or `localhost`: set its Forward Hostname / IP to the app's
+  container name or the Docker host's address instead.
 
 ## Fix
 From the nginx container, use the app's compose **service name**:
@@ -58,6 +65,163 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if !ctx.facts.nginx_in_container || ctx.nginx_host_network() {
         return app_bound_to_its_loopback(ctx);
     }
+    let own = nginx_own_loopback(ctx);
+    if !own.is_empty() {
+        return own;
+    }
+    app_loopback_behind_nginx_container(ctx)
+}
+
+/// A compose service's `command:` that binds the app to a loopback
+/// address (`--host 127.0.0.1`, `--bind 127.0.0.1:8000`, `-b localhost:3000`,
+/// `runserver 127.0.0.1:8000`, `-H 127.0.0.1`): host, port (when the
+/// command or the service's single port says it).
+pub(crate) fn command_loopback(s: &crate::facts::ComposeService) -> Option<(String, Option<u16>)> {
+    let cmd = s.command.as_deref()?;
+    let words: Vec<&str> = cmd
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+        .map(|w| w.trim_matches(['"', '\'']))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut bind: Option<&str> = None;
+    let mut port: Option<u16> = None;
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied();
+        let (key, val) = match w.split_once('=') {
+            Some((k, v)) if k.starts_with('-') => (k, Some(v)),
+            _ => (*w, next),
+        };
+        match key {
+            "--host" | "-H" | "--hostname" | "--bind" | "-b" | "--listen" | "runserver" => {
+                if let Some(v) = val {
+                    if bind.is_none() {
+                        bind = Some(v);
+                    }
+                }
+            }
+            "--port" | "-p" => port = port.or(val.and_then(|v| v.parse().ok())),
+            _ => {}
+        }
+    }
+    let b = bind?;
+    let (host, p) = match b.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|c| c.is_ascii_digit()) && !p.is_empty() => {
+            (h, p.parse().ok())
+        }
+        _ => (b, None),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if !crate::facts::is_loopback_host(host) {
+        return None;
+    }
+    let single = || match (s.ports.as_slice(), s.expose.as_slice()) {
+        ([one], _) | ([], [one]) => one.split('/').next()?.rsplit(':').next()?.parse().ok(),
+        _ => None,
+    };
+    Some((host.to_string(), p.or(port).or_else(single)))
+}
+
+/// nginx in a container proxies to another container (by name or
+/// address) and is refused, while that app binds a loopback address inside
+/// its own container: its log says so (`Uvicorn running on
+/// http://127.0.0.1:8000` under a compose prefix) or its compose
+/// `command:` does.
+fn app_loopback_behind_nginx_container(ctx: &Ctx) -> Vec<Finding> {
+    let groups: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }))
+        .into_iter()
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| !u.addr.is_loopback() && u.addr.port().is_some())
+        })
+        .collect();
+    let Some(up) = groups.first().and_then(|g| g.key.upstream.clone()) else {
+        return vec![];
+    };
+    let port = up.addr.port().unwrap_or(0);
+    // From the app's log.
+    let logged = ctx
+        .groups(|s| bound_loopback(s).is_some_and(|(_, p)| p == port))
+        .into_iter()
+        .next();
+    // From its compose command.
+    let commanded = ctx
+        .facts
+        .compose_services
+        .iter()
+        .find(|s| command_loopback(s).is_some_and(|(_, p)| p == Some(port)));
+    let (host, evidence, service) = match (logged, commanded) {
+        (Some(g), _) => {
+            let Some((h, _)) = bound_loopback(&g.key.signal) else {
+                return vec![];
+            };
+            let svc = ctx
+                .facts
+                .app_log_containers
+                .first()
+                .map(|c| super::ctx::compose_service(c).to_string());
+            (h.to_string(), g.head.first().cloned(), svc)
+        }
+        (None, Some(s)) => {
+            let (h, _) = command_loopback(s).unwrap_or_default();
+            let cmd = s.command.as_deref().unwrap_or("");
+            (
+                h,
+                Some(EvidenceLine::marked(
+                    s.line,
+                    &format!("{}:", s.name),
+                    &s.name,
+                )),
+                Some(s.name.clone()).filter(|_| !cmd.is_empty()),
+            )
+        }
+        (None, None) => return vec![],
+    };
+    let service = service.unwrap_or_else(|| "{container_service}".to_string());
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    f.confidence = 0.88;
+    f.explains = vec!["upstream_down", "wrong_port"];
+    if let Some(e) = evidence {
+        f.add_evidence(e);
+    }
+    if let Some(s) = commanded {
+        if let Some(c) = &s.command {
+            f.reasoning
+                .push(format!("the compose service `{}` runs `{c}`", s.name));
+        }
+    }
+    f.reasoning.push(format!(
+        "nginx reaches {} from its own container and is refused, while the app listens on {host}:{port} inside its container",
+        up.addr.display()
+    ));
+    f.title = format!(
+        "The app listens on {host}:{port} inside its container: nginx's container cannot reach it"
+    );
+    f.summary = format!(
+        "Inside the app's container, {host} is that container only. nginx connects from its own container to the app's \
+         network address ({}), where nothing listens, and is refused: 502. The app must listen on 0.0.0.0.",
+        up.addr.display()
+    );
+    f.fixes.push(review(
+        format!("# in the compose service `{service}`'s command: listen on every interface of the container\n#   uvicorn main:app --host 0.0.0.0 --port {port}\n#   gunicorn --bind 0.0.0.0:{port} app.wsgi\n#   flask run --host 0.0.0.0 --port {port}   |   python manage.py runserver 0.0.0.0:{port}\n#   Node: app.listen({port}, '0.0.0.0')   |   next start -H 0.0.0.0 -p {port}   |   ASPNETCORE_URLS=http://+:{port}"),
+        "0.0.0.0 inside the container is still private to Docker's network (publish no port for it if only nginx needs it)",
+    ));
+    f.fixes.push(disruptive(
+        format!("docker compose up -d --force-recreate {service}"),
+        "restart the app container with the new command",
+    ));
+    f.verify.push(format!(
+        "{}   # expect the app's content",
+        ctx.in_nginx_container(&format!("wget -qO- http://{service}:{port}/ | head -c 200"))
+    ));
+    vec![f]
+}
+
+/// nginx in a container that dials a loopback address: its own.
+fn nginx_own_loopback(ctx: &Ctx) -> Vec<Finding> {
     // Only a Docker gateway as the client says nginx is in a container:
     // something that answered on its loopback (a reset, a close) may be an
     // app in the same container (one image running both), so only refused
@@ -176,8 +340,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .into(),
         );
         f.fixes.push(review(
-            ctx.npm_forward(site.as_deref(), &service, &port.to_string()),
-            "an app in another container: its container or service name, with NPM and the app on one Docker network (`docker network connect <network> <npm container>`), and the port inside the container",
+            ctx.npm_forward(site.as_deref(), &service, "{port inside the app's container}"),
+            "an app in another container: its container or service name, with NPM and the app on one Docker network (`docker network connect <network> <npm container>`), and the port the app listens on inside its container (the right-hand side of a `ports:` mapping such as 8081:80), not the published one",
         ));
         f.fixes.push(review(
             ctx.npm_forward(site.as_deref(), "{docker host's LAN IP}", &port.to_string()),
@@ -224,7 +388,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
 /// container's network address, where nothing listens.
 fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     let binds: Vec<&EventGroup> = ctx.groups(|s| bound_loopback(s).is_some());
-    if binds.is_empty() {
+    // A compose service whose command binds loopback says the same.
+    let commands: Vec<(&crate::facts::ComposeService, String, u16)> = ctx
+        .facts
+        .compose_services
+        .iter()
+        .filter_map(|s| {
+            let (h, p) = command_loopback(s)?;
+            Some((s, h, p?))
+        })
+        .collect();
+    if binds.is_empty() && commands.is_empty() {
         return vec![];
     }
     // The container port each published host port leads to.
@@ -266,18 +440,59 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
             .iter()
             .find(|b| bound_loopback(&b.key.signal).is_some_and(|(_, p)| p == target))
         {
-            found = Some((*g, *b, port, target, inner.map(|(_, c)| c)));
+            let Some((host, _)) = bound_loopback(&b.key.signal) else {
+                continue;
+            };
+            found = Some((
+                *g,
+                Bind::Log(b, host.to_string()),
+                port,
+                target,
+                inner.map(|(_, c)| c),
+            ));
+            break;
+        }
+        // Published as host:container in the compose file (`8000:8000`).
+        if let Some((s, h, _)) = commands.iter().find(|(s, _, p)| {
+            *p == target
+                && s.ports.iter().any(|x| {
+                    x.split('/').next().and_then(|x| x.rsplit(':').nth(1))
+                        == Some(port.to_string().as_str())
+                })
+        }) {
+            found = Some((
+                *g,
+                Bind::Command(s, h.clone()),
+                port,
+                target,
+                inner.map(|(_, c)| c),
+            ));
             break;
         }
     }
     let Some((g, bind, port, target, container)) = found else {
         return vec![];
     };
-    let Some((host, _)) = bound_loopback(&bind.key.signal) else {
-        return vec![];
+    let (host, kestrel, mut f) = match &bind {
+        Bind::Log(b, h) => (
+            h.clone(),
+            matches!(b.key.signal, Signal::AppListening { .. }),
+            Finding::from_groups(&[g, b]),
+        ),
+        Bind::Command(s, h) => {
+            let mut f = Finding::from_groups(&[g]);
+            f.add_evidence(EvidenceLine::marked(
+                s.line,
+                &format!("{}:", s.name),
+                &s.name,
+            ));
+            if let Some(c) = &s.command {
+                f.reasoning
+                    .push(format!("the compose service `{}` runs `{c}`", s.name));
+            }
+            (h.clone(), false, f)
+        }
     };
-    let kestrel = matches!(bind.key.signal, Signal::AppListening { .. });
-    let mut f = Finding::from_groups(&[g, bind]);
     f.status = Some(502);
     f.confidence = 0.9;
     f.explains = vec![
@@ -288,6 +503,10 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     ];
     let service = container
         .map(|c| super::ctx::compose_service(&c.name).to_string())
+        .or_else(|| match &bind {
+            Bind::Command(s, _) => Some(s.name.clone()),
+            Bind::Log(..) => None,
+        })
         .or_else(|| ctx.compose_app(Some(target)).map(|a| a.name.clone()))
         .unwrap_or_else(|| "{container_service}".to_string());
     if let Some(c) = container {
@@ -345,6 +564,13 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     vec![f]
 }
 
+/// What says the app binds its container's loopback: its log line (and
+/// the host written there), or its compose service's command.
+enum Bind<'a> {
+    Log(&'a EventGroup, String),
+    Command(&'a crate::facts::ComposeService, String),
+}
+
 /// An app's own line saying it listens on a loopback address inside its
 /// container: `(host, port)`.
 fn bound_loopback(s: &Signal) -> Option<(&str, u16)> {
@@ -360,5 +586,63 @@ fn bound_loopback(s: &Signal) -> Option<(&str, u16)> {
             in_container: true,
         } if crate::facts::is_loopback_host(host) => Some((host, *port)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_loopback;
+    use crate::facts::ComposeService;
+
+    fn svc(cmd: &str, expose: &[&str]) -> ComposeService {
+        ComposeService {
+            name: "api".into(),
+            command: Some(cmd.into()),
+            expose: expose.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    type Case<'a> = (&'a str, &'a [&'a str], Option<(&'a str, Option<u16>)>);
+
+    #[test]
+    fn loopback_binds_in_compose_commands() {
+        let cases: &[Case] = &[
+            (
+                "uvicorn app.main:app --host 127.0.0.1 --port 8000",
+                &[],
+                Some(("127.0.0.1", Some(8000))),
+            ),
+            (
+                "gunicorn --bind=127.0.0.1:8001 app.wsgi",
+                &[],
+                Some(("127.0.0.1", Some(8001))),
+            ),
+            (
+                "[\"gunicorn\", \"-b\", \"localhost:5000\", \"app:app\"]",
+                &[],
+                Some(("localhost", Some(5000))),
+            ),
+            (
+                "python manage.py runserver 127.0.0.1:8000",
+                &[],
+                Some(("127.0.0.1", Some(8000))),
+            ),
+            (
+                "flask run --host 127.0.0.1",
+                &["5000"],
+                Some(("127.0.0.1", Some(5000))),
+            ),
+            ("uvicorn main:app --host 0.0.0.0 --port 8000", &[], None),
+            ("gunicorn --bind 0.0.0.0:8000 app.wsgi", &[], None),
+            ("npm start", &[], None),
+            ("--host", &[], None),
+            ("", &[], None),
+        ];
+        for (cmd, expose, want) in cases {
+            let got = command_loopback(&svc(cmd, expose));
+            let want = want.map(|(h, p)| (h.to_string(), p));
+            assert_eq!(got, want, "{cmd}");
+        }
     }
 }

@@ -182,7 +182,7 @@ fn controller_word(line: &str) -> Option<String> {
 /// The workload of a pod name: `ingress-nginx-controller-7d9f8c6b5-xk2lp`
 /// → `deploy/ingress-nginx-controller` (a ReplicaSet hash, then the pod's
 /// own five characters); `None` when the name does not end so.
-fn deployment_of_pod(pod: &str) -> Option<String> {
+pub(crate) fn deployment_of_pod(pod: &str) -> Option<String> {
     let (rest, pod_id) = pod.rsplit_once('-')?;
     let (name, rs_hash) = rest.rsplit_once('-')?;
     let alnum = |s: &str| {

@@ -31,6 +31,16 @@ immediately, without waiting for any timeout.
   `activating (auto-restart)`; `pm2 list` shows `errored`/`stopped`.
 - `ss -tlnp` has no LISTEN line for the port (if the app listens on another
   port, the cause is `wrong_port` instead).
+- the backend's own log shows why it does not start: Bundler's `Could not
+  find pg-1.5.4 in locally installed gems (Bundler::GemNotFound)` or
+  `bundler: failed to load command: puma`, Puma's `! Unable to load
+  application: …`, Rails' `A server is already running. Check
+  …/tmp/pids/server.pid.`, Python's `ModuleNotFoundError: No module named
+  'x'` with gunicorn's `Worker failed to boot` or uvicorn's `Error loading
+  ASGI app`. The fix is then that reason's (rebuild the image, install the
+  gems or packages, remove the stale pid file), not only a restart.
+- behind Nginx Proxy Manager, the address is the proxy host's Forward
+  Hostname / IP and Forward Port: change it in NPM, which rewrites its files.
 
 ## Fix
 Start the backend and make it start at boot
@@ -95,10 +105,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     ));
 
     // Corroborate with the listeners and the service state.
-    let have_listeners = !ctx.facts.listeners.is_empty();
+    // A socket table says what listens now; an app's log line only what
+    // listened when it was written.
+    let have_listeners = ctx.facts.listeners.iter().any(|l| !l.from_log);
     if let Some(t) = &target {
         if have_listeners {
-            let covering = ctx.listeners_covering(t);
+            let covering: Vec<_> = ctx
+                .listeners_covering(t)
+                .into_iter()
+                .filter(|l| !l.from_log)
+                .collect();
             if covering.is_empty() {
                 f.confidence += 0.15;
                 f.reasoning.push(format!(
@@ -354,7 +370,10 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot:
     };
     let ns = ctx.namespace_for(pod);
     let n = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
-    f.title = format!("No pod answers on {target}");
+    f.title = match boot {
+        Some(b) => format!("No pod answers on {target}: {}", b.reason.short()),
+        None => format!("No pod answers on {target}"),
+    };
     f.summary = format!(
         "{} sends the requests to the pod address {target}, and the connection is refused: the pod's \
          container is not running (crashing, restarting) or does not listen on that port. Every such request fails with 502.",
@@ -404,10 +423,11 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot:
 /// starting (a definitive line, not only an exception): whatever nginx
 /// logged, nothing listens where it sends requests.
 fn boot_only(ctx: &Ctx, b: &super::boot::Boot) -> Vec<Finding> {
-    // nginx's own connect errors, or a unit the paste shows down, are
-    // the other rules' to explain (they say why it does not start too).
+    // nginx's own error lines, or a unit the paste shows down, are the
+    // other rules' to explain (they say why it does not start too).
+    // nginx's own lines name what fails (a timeout is not a dead backend).
     let others = !ctx
-        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { .. }))
+        .nginx_groups(|s| !matches!(s, Signal::ConfigEmerg { .. }))
         .is_empty()
         || ctx
             .facts

@@ -633,13 +633,52 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
         listener.filter(|l| l.process.as_deref() == Some("dotnet")),
         up.addr.port(),
     ) {
-        f.fixes.push(review(
-            format!("# or, instead, in the app's environment (compose `environment:`, the unit's Environment=):\nASPNETCORE_URLS=http://+:{p}"),
+        // Kestrel announced `https://…`: nginx's plain HTTP cannot talk to it.
+        let tls = ctx
+            .facts
+            .source_lines
+            .get(&l.line)
+            .is_some_and(|t| t.contains("Now listening on: https://"));
+        // Every address in a container; on nginx's own host, loopback is enough.
+        let bind = if ctx.facts.nginx_in_container || !up.addr.is_loopback() {
+            "+"
+        } else {
+            "127.0.0.1"
+        };
+        let env = review(
             format!(
-                "Kestrel listens on {} because of ASPNETCORE_URLS / ASPNETCORE_HTTP_PORTS (or the image's default: 8080 since .NET 8); setting it moves the app to the port nginx uses",
+                "# {}in the app's environment (compose `environment:`, the unit's Environment=):\nASPNETCORE_URLS=http://{bind}:{p}\n# then: {}",
+                if tls { "" } else { "or, instead, " },
+                {
+                    let svc = ctx.service_for(Some(&up));
+                    match svc.manager {
+                        super::ctx::Manager::Systemd => format!("sudo systemctl daemon-reload && {}", svc.restart()),
+                        super::ctx::Manager::Docker => format!("docker compose up -d {}", svc.name),
+                        _ => svc.restart(),
+                    }
+                }
+            ),
+            format!(
+                "Kestrel listens on {}{} because of ASPNETCORE_URLS / ASPNETCORE_HTTP_PORTS (or launchSettings.json, or the image's default: 8080 since .NET 8); setting it moves the app to the port nginx uses",
+                if tls { "https://" } else { "" },
                 l.addr.display()
             ),
-        ));
+        );
+        if tls {
+            f.reasoning.push(format!(
+                "Kestrel serves HTTPS on {}: nginx would need `proxy_pass https://…` there; plain HTTP on nginx's port is simpler",
+                l.addr.display()
+            ));
+            let plain = format!("http://{new_s}");
+            for x in f.fixes.iter_mut() {
+                if x.command.contains(&plain) {
+                    x.command = x.command.replace(&plain, &format!("https://{new_s}"));
+                }
+            }
+            f.fixes.insert(0, env);
+        } else {
+            f.fixes.push(env);
+        }
     }
     let verify_target = match &addr {
         Address::Tcp {
