@@ -713,12 +713,26 @@ pub struct EventGroup {
 /// so counting it touches no other memory (with hundreds of groups, their
 /// buffers are rarely in the cache), older ones in a ring buffer, where an
 /// older minute is found by binary search.
+///
+/// A bucket is 8 bytes, not 16: its minute as an `i32` (years 1970 ± 4085;
+/// a timestamp outside them, which no real log has, counts in the first or
+/// last minute there is) and its count as a saturating `u32`. A full ring
+/// is 32 KiB a group, which is most of the engine's memory on a long log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MinuteCounts {
     /// Every minute but the newest, oldest first.
-    older: VecDeque<(i64, u64)>,
+    older: VecDeque<Bucket>,
     /// The newest minute; `None` only when there are none.
-    newest: Option<(i64, u64)>,
+    newest: Option<Bucket>,
+}
+
+/// `(minute since 1970, events)`: see [`MinuteCounts`].
+type Bucket = (i32, u32);
+
+/// `minute` as a bucket's minute, the far past and future clamped.
+#[inline]
+fn bucket_minute(minute: i64) -> i32 {
+    minute.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 impl MinuteCounts {
@@ -735,25 +749,26 @@ impl MinuteCounts {
         self.into_iter()
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &i64> + '_ {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = i64> + '_ {
         self.iter().map(|(m, _)| m)
     }
 
-    pub fn get(&self, minute: &i64) -> Option<&u64> {
-        if let Some((m, c)) = &self.newest {
+    pub fn get(&self, minute: i64) -> Option<u64> {
+        let minute = i32::try_from(minute).ok()?;
+        if let Some((m, c)) = self.newest {
             if m == minute {
-                return Some(c);
+                return Some(u64::from(c));
             }
         }
-        let i = self.older.binary_search_by_key(minute, |&(m, _)| m).ok()?;
-        self.older.get(i).map(|(_, c)| c)
+        let i = self.older.binary_search_by_key(&minute, |&(m, _)| m).ok()?;
+        self.older.get(i).map(|&(_, c)| u64::from(c))
     }
 
-    pub fn first_key_value(&self) -> Option<(&i64, &u64)> {
+    pub fn first_key_value(&self) -> Option<(i64, u64)> {
         self.older.front().or(self.newest.as_ref()).map(pair)
     }
 
-    pub fn last_key_value(&self) -> Option<(&i64, &u64)> {
+    pub fn last_key_value(&self) -> Option<(i64, u64)> {
         self.newest.as_ref().map(pair)
     }
 
@@ -762,8 +777,9 @@ impl MinuteCounts {
     /// fold is done first so the buffer never grows past the cap.
     #[inline]
     pub fn add(&mut self, minute: i64) {
+        let minute = bucket_minute(minute);
         match &mut self.newest {
-            Some((m, c)) if *m == minute => *c += 1,
+            Some((m, c)) if *m == minute => *c = c.saturating_add(1),
             Some((m, _)) if *m < minute => self.append(minute),
             None => self.newest = Some((minute, 1)),
             Some(_) => self.add_other(minute),
@@ -773,12 +789,12 @@ impl MinuteCounts {
     /// A minute after every kept one (a log in time order): the newest
     /// moves into the ring. When full, first the oldest minute is folded
     /// into the next, as [`add_to_ring`] does for a minute appended.
-    fn append(&mut self, minute: i64) {
+    fn append(&mut self, minute: i32) {
         const _: () = assert!(MAX_BUCKETS >= 2, "the fold below needs two minutes");
         if self.len() >= MAX_BUCKETS {
             if let Some((_, oldest)) = self.older.pop_front() {
                 match (self.older.front_mut(), &mut self.newest) {
-                    (Some((_, c)), _) | (None, Some((_, c))) => *c += oldest,
+                    (Some((_, c)), _) | (None, Some((_, c))) => *c = c.saturating_add(oldest),
                     (None, None) => {}
                 }
             }
@@ -792,7 +808,7 @@ impl MinuteCounts {
     /// [`Self::add`] for a minute other than the newest: the sorted-ring
     /// step on all the minutes, then the newest taken out again.
     #[cold]
-    fn add_other(&mut self, minute: i64) {
+    fn add_other(&mut self, minute: i32) {
         self.older.extend(self.newest.take());
         add_to_ring(&mut self.older, minute);
         self.newest = self.older.pop_back();
@@ -801,17 +817,17 @@ impl MinuteCounts {
 
 /// One more event in `minute` of a sorted ring of at most [`MAX_BUCKETS`]
 /// minutes (see [`MinuteCounts::add`]).
-fn add_to_ring(v: &mut VecDeque<(i64, u64)>, minute: i64) {
+fn add_to_ring(v: &mut VecDeque<Bucket>, minute: i32) {
     let at = match v.back_mut() {
         Some((m, c)) if *m == minute => {
-            *c += 1;
+            *c = c.saturating_add(1);
             return;
         }
         Some((m, _)) if *m < minute => v.len(),
         None => 0,
         Some(_) => match v.binary_search_by_key(&minute, |&(m, _)| m) {
             Ok(i) => {
-                v[i].1 += 1;
+                v[i].1 = v[i].1.saturating_add(1);
                 return;
             }
             Err(i) => i,
@@ -824,42 +840,39 @@ fn add_to_ring(v: &mut VecDeque<(i64, u64)>, minute: i64) {
     // Full: the new minute and the two oldest are folded as if it had been
     // inserted and the oldest then merged into the next.
     match at {
-        0 => v[0].1 += 1,
+        0 => v[0].1 = v[0].1.saturating_add(1),
         1 => {
             let oldest = v[0].1;
-            v[0] = (minute, 1 + oldest);
+            v[0] = (minute, oldest.saturating_add(1));
         }
         _ => {
             if let Some((_, oldest)) = v.pop_front() {
-                v[0].1 += oldest;
+                v[0].1 = v[0].1.saturating_add(oldest);
             }
             v.insert(at - 1, (minute, 1));
         }
     }
 }
 
-fn pair(e: &(i64, u64)) -> (&i64, &u64) {
-    (&e.0, &e.1)
+fn pair(e: &Bucket) -> (i64, u64) {
+    (i64::from(e.0), u64::from(e.1))
 }
 
-/// Iterator over a [`MinuteCounts`].
+/// Iterator over a [`MinuteCounts`]: `(minute, count)` pairs, oldest first.
 pub type MinuteIter<'a> = std::iter::Map<
-    std::iter::Chain<
-        std::collections::vec_deque::Iter<'a, (i64, u64)>,
-        std::option::Iter<'a, (i64, u64)>,
-    >,
-    fn(&'a (i64, u64)) -> (&'a i64, &'a u64),
+    std::iter::Chain<std::collections::vec_deque::Iter<'a, Bucket>, std::option::Iter<'a, Bucket>>,
+    fn(&'a Bucket) -> (i64, u64),
 >;
 
 impl<'a> IntoIterator for &'a MinuteCounts {
-    type Item = (&'a i64, &'a u64);
+    type Item = (i64, u64);
     type IntoIter = MinuteIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.older
             .iter()
             .chain(self.newest.iter())
-            .map(pair as fn(&'a (i64, u64)) -> (&'a i64, &'a u64))
+            .map(pair as fn(&'a Bucket) -> (i64, u64))
     }
 }
 
@@ -1736,20 +1749,18 @@ mod tests {
         for &k in minutes {
             counts.add(k);
         }
-        let got: Vec<(i64, u64)> = counts.iter().map(|(k, v)| (*k, *v)).collect();
+        let got: Vec<(i64, u64)> = counts.iter().collect();
         let want: Vec<(i64, u64)> = reference(minutes).into_iter().collect();
         assert_eq!(got, want);
         assert_eq!(counts.len(), want.len());
         assert_eq!(counts.is_empty(), want.is_empty());
-        let pair = |e: Option<&(i64, u64)>| e.map(|(k, v)| (*k, *v));
-        let kv = |e: Option<(&i64, &u64)>| e.map(|(k, v)| (*k, *v));
-        assert_eq!(kv(counts.first_key_value()), pair(want.first()));
-        assert_eq!(kv(counts.last_key_value()), pair(want.last()));
-        assert!(counts.keys().copied().eq(want.iter().map(|(k, _)| *k)));
-        for (k, v) in &want {
+        assert_eq!(counts.first_key_value(), want.first().copied());
+        assert_eq!(counts.last_key_value(), want.last().copied());
+        assert!(counts.keys().eq(want.iter().map(|(k, _)| *k)));
+        for &(k, v) in &want {
             assert_eq!(counts.get(k), Some(v));
         }
-        assert_eq!(counts.get(&i64::MIN), None);
+        assert_eq!(counts.get(i64::MIN), None);
     }
 
     #[test]
@@ -1782,6 +1793,20 @@ mod tests {
         check(&[]);
         check(&[5]);
         check(&[5, 3, 5, 4]);
+    }
+
+    #[test]
+    fn minutes_out_of_range_count_at_the_ends() {
+        let mut counts = MinuteCounts::default();
+        let (lo, hi) = (i64::from(i32::MIN), i64::from(i32::MAX));
+        for m in [hi + 1, i64::MAX, 7, lo - 1, i64::MIN, hi, lo] {
+            counts.add(m);
+        }
+        assert_eq!(
+            counts.iter().collect::<Vec<_>>(),
+            vec![(lo, 3), (7, 1), (hi, 3)]
+        );
+        assert_eq!(counts.get(hi + 1), None);
     }
 
     #[test]

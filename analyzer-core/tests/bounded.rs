@@ -38,7 +38,7 @@ fn one_group_stays_small_over_200k_distinct_events() {
     assert!(g.pids.len() <= DISTINCT_KEEP);
     assert!(g.head.len() <= SAMPLE_HEAD && g.tail.len() <= SAMPLE_TAIL);
     assert!(g.per_minute.len() <= MAX_BUCKETS);
-    assert_eq!(g.per_minute.iter().map(|(_, c)| *c).sum::<u64>(), n);
+    assert_eq!(g.per_minute.iter().map(|(_, c)| c).sum::<u64>(), n);
     assert_eq!(g.tail.last().map(|e| e.line), Some(n));
 }
 

@@ -300,7 +300,7 @@ impl Finding {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
             };
-            minutes.extend(g.per_minute.iter().map(|(&m, &c)| (m, c)));
+            minutes.extend(g.per_minute.iter());
         }
         f.per_minute = sum_minutes(minutes).into_iter().collect();
         ev.sort_by_key(|e| e.line);
