@@ -1402,6 +1402,15 @@ pub struct Facts {
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,
+    /// A `docker compose` / `docker-compose` command was pasted: containers
+    /// are run by compose, whatever their names look like.
+    pub compose_cmd: bool,
+    /// Names given by pasted `docker run … --name <name>` commands (plain
+    /// Docker, no compose), in order of appearance; a `docker run` without
+    /// `--name` still counts as plain Docker ([`Facts::docker_run`]).
+    pub docker_run_names: Vec<String>,
+    /// A `docker run` command was pasted.
+    pub docker_run: bool,
     /// The compose service nginx runs as, when the paste names it: an
     /// nginx-image service of a compose file, else the `web-1  | ` prefix
     /// of its log lines, else a `docker ps` row. Fix commands say

@@ -468,3 +468,46 @@ fn nginx_proxy_manager_fixes_are_made_in_its_proxy_host_settings() {
         &["systemctl enable", "/etc/nginx"],
     );
 }
+
+const REFUSED_8080: &str = "2024/11/26 21:14:03 [error] 1187#1187: *41 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.9, server: app.example.com, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8080/\", host: \"app.example.com\"\n";
+
+#[test]
+fn plain_docker_run_gets_docker_commands_not_compose() {
+    let paste = format!(
+        "docker run -d -p 8080:3000 --name webapp example/webapp:1\n\n{REFUSED_8080}\n$ docker ps -a\nCONTAINER ID   IMAGE              COMMAND                  CREATED       STATUS                     PORTS     NAMES\n3f9c0e1d2a7b   example/webapp:1   \"docker-entrypoint.s…\"   3 days ago    Exited (1) 2 hours ago               webapp\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["docker start webapp", "docker logs --tail 100 webapp"],
+        &["docker compose"],
+    );
+}
+
+#[test]
+fn compose_named_containers_keep_compose_commands() {
+    // Same paste, but the container is named as compose names them.
+    let paste = format!(
+        "{REFUSED_8080}\n$ docker ps -a\nCONTAINER ID   IMAGE              COMMAND                  CREATED       STATUS                     PORTS     NAMES\n3f9c0e1d2a7b   example/webapp:1   \"docker-entrypoint.s…\"   3 days ago    Exited (1) 2 hours ago               shop-webapp-1\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["docker compose up -d webapp"],
+        &["docker start"],
+    );
+}
+
+#[test]
+fn a_compose_command_outweighs_a_docker_run() {
+    // `docker run` for a one-off next to `docker compose logs`: compose runs the app.
+    let paste = format!(
+        "$ docker run --rm curlimages/curl -sI http://host.docker.internal:8080\n$ docker compose logs --tail 5 webapp\nwebapp-1  | Error: Cannot find module '/app/server.js'\n\n{REFUSED_8080}\n$ docker ps -a\nCONTAINER ID   IMAGE              COMMAND                  CREATED       STATUS                     PORTS     NAMES\n3f9c0e1d2a7b   example/webapp:1   \"docker-entrypoint.s…\"   3 days ago    Exited (1) 2 hours ago               webapp\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["docker compose"],
+        &["docker start webapp"],
+    );
+}

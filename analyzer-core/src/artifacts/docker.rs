@@ -274,6 +274,93 @@ pub fn app_logs_container(cmd: &str) -> Option<&str> {
     }
 }
 
+/// The `--name` of a `docker run` command (`--name app`, `--name=app`).
+pub fn docker_run_name(cmd: &str) -> Option<&str> {
+    let mut words = cmd.split_whitespace();
+    while let Some(w) = words.next() {
+        let name = match w.strip_prefix("--name") {
+            Some("") => words.next(),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        if let Some(n) = name.map(|n| n.trim_matches(['\'', '"'])) {
+            let ok = !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            return ok.then_some(n);
+        }
+    }
+    None
+}
+
+/// The image of a `docker run` command (or of one of its continuation
+/// lines, `words` then being that line's words): the first word that is
+/// neither an option nor the value of an option that takes one.
+pub fn docker_run_image<'a>(words: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    const VALUED: &[&str] = &[
+        "-p",
+        "--publish",
+        "-v",
+        "--volume",
+        "-e",
+        "--env",
+        "--env-file",
+        "--name",
+        "--network",
+        "--net",
+        "-w",
+        "--workdir",
+        "-u",
+        "--user",
+        "--restart",
+        "--mount",
+        "-l",
+        "--label",
+        "--add-host",
+        "--entrypoint",
+        "-h",
+        "--hostname",
+        "-m",
+        "--memory",
+        "--cpus",
+        "--log-driver",
+        "--log-opt",
+        "--dns",
+        "--expose",
+        "--link",
+        "--platform",
+        "--pull",
+        "--health-cmd",
+        "--ulimit",
+        "--cap-add",
+        "--cap-drop",
+        "--device",
+        "--tmpfs",
+        "--security-opt",
+        "--network-alias",
+        "--shm-size",
+        "--stop-signal",
+        "--gpus",
+    ];
+    let mut words = words.filter(|w| *w != "\\");
+    while let Some(w) = words.next() {
+        if w.starts_with('-') {
+            if !w.contains('=') && VALUED.contains(&w) {
+                words.next();
+            }
+            continue;
+        }
+        return Some(w);
+    }
+    None
+}
+
+/// Is `image` (`nginx:1.27`, `docker.io/library/nginx`, `openresty/openresty`) nginx's?
+pub fn nginx_image(image: &str) -> bool {
+    is_nginx_image(image.split(':').next().unwrap_or(image))
+        || image.contains("nginx-proxy-manager")
+}
+
 /// `kubectl … -n shop`, `--namespace shop`, `--namespace=shop`.
 pub fn kubectl_namespace(cmd: &str) -> Option<String> {
     let mut words = cmd.split_whitespace();
