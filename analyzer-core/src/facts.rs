@@ -1253,6 +1253,10 @@ pub struct IngressRow {
     pub namespace: Option<String>,
     /// The HOSTS column split on commas (`*` for any host).
     pub hosts: Vec<String>,
+    /// `service:port` of its backends (`kubectl describe ingress`'s Rules
+    /// and Default backend).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<String>,
     pub line: u64,
 }
 

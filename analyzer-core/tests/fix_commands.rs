@@ -511,3 +511,17 @@ fn a_compose_command_outweighs_a_docker_run() {
         &["docker start webapp"],
     );
 }
+
+#[test]
+fn kubectl_describe_ingress_fills_ingress_namespace_and_service() {
+    let paste = "$ kubectl describe ingress billing\nName:             billing\nNamespace:        payments\nIngress Class:    nginx\nRules:\n  Host               Path  Backends\n  ----               ----  --------\n  pay.example.com\n                     /api  billing-svc:8080 (10.1.2.3:8080)\nAnnotations:        <none>\nEvents:             <none>\n\n2024/11/26 14:02:31 [error] 812#812: *40211 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 10.0.0.3, server: pay.example.com, request: \"GET /api/x HTTP/1.1\", upstream: \"http://10.1.2.3:8080/api/x\", host: \"pay.example.com\"\n";
+    check(
+        paste,
+        "upstream_timeout",
+        &[
+            "kubectl annotate ingress billing -n payments",
+            "svc/billing-svc",
+        ],
+        &["{ingress}", "{namespace}"],
+    );
+}

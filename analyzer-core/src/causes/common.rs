@@ -317,6 +317,10 @@ pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
             .pod_namespace()
             .filter(|n| *n != ctx.ingress_controller().namespace)
             .unwrap_or("{namespace}");
+        // A pasted `kubectl describe ingress` names the Service: its pods' log.
+        if let Some(svc) = ctx.ingress_service() {
+            return format!("kubectl logs -n {ns} svc/{svc} --tail 200   # one pod of the Service; all: kubectl get pods -n {ns} -o wide");
+        }
         return match ip {
             Some(ip) => format!(
                 "kubectl logs -n {ns} {{pod}} --tail 200   # the pod at {ip}: kubectl get pods -A -o wide | grep -F '{ip}'"

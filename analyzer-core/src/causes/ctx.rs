@@ -355,6 +355,19 @@ impl<'a> Ctx<'a> {
             })
     }
 
+    /// The one Service a pasted `kubectl describe ingress` sends to (its
+    /// name, without the port), when the paste shows exactly one.
+    pub fn ingress_service(&self) -> Option<&'a str> {
+        let mut all = self
+            .facts
+            .ingresses
+            .iter()
+            .flat_map(|i| i.backends.iter())
+            .map(|b| b.split(':').next().unwrap_or(b));
+        let first = all.next()?;
+        all.all(|b| b == first).then_some(first)
+    }
+
     /// The namespace of kubectl commands about `pod`: its own, else the
     /// paste's one namespace ([`Self::pod_namespace`]).
     pub fn namespace_for<'p>(&self, pod: Option<&'p Container>) -> Option<&'p str>

@@ -410,9 +410,11 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot:
         "events: OOMKilled, failing probes, a bad image or a missing secret",
     ));
     f.fixes.push(safe(
-        match ns {
-            Some(ns) => format!("kubectl get endpoints -n {ns}"),
-            None => "kubectl get endpoints -A | grep -v '<none>'".into(),
+        match (ns, ctx.ingress_service()) {
+            (Some(ns), Some(svc)) => format!("kubectl get endpoints {svc} -n {ns}"),
+            (Some(ns), None) => format!("kubectl get endpoints -n {ns}"),
+            (None, Some(svc)) => format!("kubectl get endpoints -A | grep -F '{svc}'"),
+            (None, None) => "kubectl get endpoints -A | grep -v '<none>'".into(),
         },
         "the Service's targetPort must be the port the container listens on",
     ));
