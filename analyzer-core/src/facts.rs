@@ -1403,6 +1403,10 @@ pub struct Facts {
     /// paste says so): proxy hosts are edited in its web UI, and it runs
     /// in a container.
     pub npm: bool,
+    /// The paste shows a Plesk server (its `/var/www/vhosts/` tree, or
+    /// says Plesk): nginx's vhost configs are written by Plesk, and
+    /// directives are added in its panel.
+    pub plesk: bool,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,

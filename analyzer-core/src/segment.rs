@@ -852,6 +852,11 @@ impl Segmenter {
     /// Nginx Proxy Manager`). Only unrecognised lines, commands and
     /// config markers come here, never log lines.
     fn note_npm(&mut self, text: &str) {
+        if !self.facts.plesk && text.len() <= 2048 {
+            let b = text.as_bytes();
+            let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+            self.facts.plesk = has("/var/www/vhosts/") || has("Plesk") || has("plesk.conf.d");
+        }
         if self.facts.npm || text.len() > 2048 {
             return;
         }

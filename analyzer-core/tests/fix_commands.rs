@@ -525,3 +525,21 @@ fn kubectl_describe_ingress_fills_ingress_namespace_and_service() {
         &["{ingress}", "{namespace}"],
     );
 }
+
+#[test]
+fn plesk_timeouts_go_to_its_panel_directives() {
+    let line = "2024/11/27 03:12:40 [error] 911#0: *30121 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 198.51.100.4, server: shop.example.com, request: \"POST /export HTTP/2.0\", upstream: \"https://127.0.0.1:7081/export\", host: \"shop.example.com\"\n";
+    check(
+        &format!("tail /var/www/vhosts/system/shop.example.com/logs/proxy_error_log\n{line}"),
+        "upstream_timeout",
+        &["Additional nginx directives", "proxy_read_timeout 300s;"],
+        &["systemctl reload nginx"],
+    );
+    // Without Plesk: the location itself, then a reload.
+    check(
+        line,
+        "upstream_timeout",
+        &["systemctl reload nginx"],
+        &["Plesk"],
+    );
+}
