@@ -1266,6 +1266,10 @@ pub struct IngressRow {
     pub namespace: Option<String>,
     /// The HOSTS column split on commas (`*` for any host).
     pub hosts: Vec<String>,
+    /// `service:port` of its backends (`kubectl describe ingress`'s Rules
+    /// and Default backend).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<String>,
     pub line: u64,
 }
 
@@ -1412,9 +1416,22 @@ pub struct Facts {
     /// paste says so): proxy hosts are edited in its web UI, and it runs
     /// in a container.
     pub npm: bool,
+    /// The paste shows a Plesk server (its `/var/www/vhosts/` tree, or
+    /// says Plesk): nginx's vhost configs are written by Plesk, and
+    /// directives are added in its panel.
+    pub plesk: bool,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,
+    /// A `docker compose` / `docker-compose` command was pasted: containers
+    /// are run by compose, whatever their names look like.
+    pub compose_cmd: bool,
+    /// Names given by pasted `docker run … --name <name>` commands (plain
+    /// Docker, no compose), in order of appearance; a `docker run` without
+    /// `--name` still counts as plain Docker ([`Facts::docker_run`]).
+    pub docker_run_names: Vec<String>,
+    /// A `docker run` command was pasted.
+    pub docker_run: bool,
     /// The compose service nginx runs as, when the paste names it: an
     /// nginx-image service of a compose file, else the `web-1  | ` prefix
     /// of its log lines, else a `docker ps` row. Fix commands say

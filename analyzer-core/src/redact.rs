@@ -600,6 +600,12 @@ impl Redactor {
                 }
             } else {
                 let (h, _) = split_port(hostport);
+                // A placeholder port (`http://10.0.0.5:{port}/` in a fix)
+                // is no port split_port knows: the host ends at the colon.
+                let h = match h.split_once(':') {
+                    Some((a, p)) if !p.contains(':') && p.starts_with('{') => a,
+                    _ => h,
+                };
                 (h, h.len())
             };
             let hoff = hstart + usize::from(hostport.starts_with('['));
@@ -1271,6 +1277,14 @@ mod tests {
         check(
             "2024/01/15 10:23:45 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.7, server: example.com, request: \"GET /export?year=2023 HTTP/1.1\", upstream: \"http://127.0.0.1:3000/export?year=2023\", host: \"example.com:8080\", referrer: \"https://www.example.com/a\"",
             "2024/01/15 10:23:45 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream, client: ip-1, server: host-1, request: \"GET /export?redacted HTTP/1.1\", upstream: \"http://127.0.0.1:3000/export?redacted\", host: \"host-1:8080\", referrer: \"https://host-2/a\"",
+        );
+    }
+
+    #[test]
+    fn url_hosts_before_a_placeholder_port() {
+        check(
+            "curl http://192.168.1.50:{forward_port}/ http://app.example.com:{port}/x",
+            "curl http://ip-1:{forward_port}/ http://host-1:{port}/x",
         );
     }
 

@@ -103,6 +103,13 @@ pub struct Segmenter {
     /// The app container of the last pasted `docker logs <name>` command:
     /// its lines come from inside that container (as if prefixed).
     logs_of: Option<String>,
+    /// The previous line was a `docker run` command ending in `\\`: its
+    /// options (`--name app`) go on.
+    run_cont: bool,
+    /// The `--name` of the `docker run` being read.
+    run_name: Option<String>,
+    /// Its image was seen (what follows are its arguments).
+    run_image_seen: bool,
 }
 
 /// Most continuation lines joined to one wrapped error.log line.
@@ -187,8 +194,10 @@ pub fn bare_command(line: &str) -> Option<&str> {
     if t.len() > 160 || !first.is_ascii_lowercase() || t.ends_with(['.', '?', '!', ',', ';']) {
         return None;
     }
+    // A trailing `\` continues the command on the next line.
     let args_only = t.split_whitespace().skip(1).all(|w| {
-        w.starts_with(['-', '/', '~', '$', '\'', '"', '|', '>', '<'])
+        w == "\\"
+            || w.starts_with(['-', '/', '~', '$', '\'', '"', '|', '>', '<'])
             || (w.len() <= 60
                 && !PROSE.contains(&w.to_ascii_lowercase().as_str())
                 && w.bytes().all(|b| {
@@ -226,10 +235,13 @@ pub fn bare_command(line: &str) -> Option<&str> {
     // ingress-nginx when it is one).
     let logs = matches!(command, "kubectl" | "docker" | "docker-compose" | "podman")
         && t.split_whitespace().any(|w| w == "logs");
+    // `docker run … --name app image` says how the containers are run.
+    let run = matches!(command, "docker" | "podman")
+        && t.split_whitespace().filter(|w| *w != "sudo").nth(1) == Some("run");
     (args_only
         && optioned
         && !key_value
-        && (logs || crate::artifacts::kind_for_command(t).is_some()))
+        && (logs || run || crate::artifacts::kind_for_command(t).is_some()))
     .then_some(t)
 }
 
@@ -474,6 +486,9 @@ impl Segmenter {
             wrapped: None,
             held: None,
             logs_of: None,
+            run_cont: false,
+            run_name: None,
+            run_image_seen: false,
         }
     }
 
@@ -837,6 +852,11 @@ impl Segmenter {
     /// Nginx Proxy Manager`). Only unrecognised lines, commands and
     /// config markers come here, never log lines.
     fn note_npm(&mut self, text: &str) {
+        if !self.facts.plesk && text.len() <= 2048 {
+            let b = text.as_bytes();
+            let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+            self.facts.plesk = has("/var/www/vhosts/") || has("Plesk") || has("plesk.conf.d");
+        }
         if self.facts.npm || text.len() > 2048 {
             return;
         }
@@ -847,6 +867,24 @@ impl Segmenter {
             || has("/data/nginx/proxy_host/")
             || has("nginx-proxy-manager")
             || (has("roxy") && text.to_ascii_lowercase().contains("nginx proxy manager"));
+    }
+
+    /// A `docker run` (or its continuation line) gave a container name
+    /// and/or its image: keep the name, and note nginx's container.
+    fn note_run(&mut self, name: Option<&str>, image: Option<&str>) {
+        if let Some(n) = name {
+            if !self.facts.docker_run_names.iter().any(|x| x == n) {
+                self.facts.docker_run_names.push(n.to_string());
+            }
+            self.run_name = Some(n.to_string());
+        }
+        if let Some(i) = image {
+            if artifacts::docker::nginx_image(i) {
+                let n = self.run_name.clone().unwrap_or_else(|| "nginx".into());
+                self.facts.nginx_runs_in(|| n);
+            }
+            self.run_image_seen = true;
+        }
     }
 
     fn note_command(&mut self, cmd: &str) {
@@ -889,6 +927,19 @@ impl Segmenter {
                     if !self.facts.kubectl_deployments.iter().any(|x| x == d) {
                         self.facts.kubectl_deployments.push(d.to_string());
                     }
+                }
+            }
+            Some("docker-compose") => self.facts.compose_cmd = true,
+            Some("docker" | "podman") => {
+                let sub = words.find(|w| !w.starts_with('-'));
+                match sub {
+                    Some("compose") => self.facts.compose_cmd = true,
+                    Some("run") => {
+                        self.facts.docker_run = true;
+                        let name = artifacts::docker::docker_run_name(cmd);
+                        self.note_run(name, artifacts::docker::docker_run_image(words));
+                    }
+                    _ => {}
                 }
             }
             _ => {}
@@ -986,7 +1037,12 @@ impl Segmenter {
     /// asks it again (parsers change nothing when they refuse).
     #[inline]
     pub(crate) fn line_without_controls(&mut self, no: u64, raw: &str) {
-        if self.fast && self.block.is_none() && self.overrides.is_empty() && self.held.is_none() {
+        if self.fast
+            && self.block.is_none()
+            && self.overrides.is_empty()
+            && self.held.is_none()
+            && !self.run_cont
+        {
             match crate::plain::shape(raw) {
                 Some(crate::plain::Shape::ErrorLog) if self.error_log_line(no, raw) => {
                     self.facts.total_lines = no;
@@ -1030,6 +1086,7 @@ impl Segmenter {
         // block open whose state a blank-run or config check would touch.
         if self.fast
             && self.block.is_none()
+            && !self.run_cont
             && if no_controls {
                 crate::plain::is_plain_shape(raw)
             } else {
@@ -1103,8 +1160,23 @@ impl Segmenter {
         }
         // A chat quote (`> root@web:~# systemctl status …`) hides a prompt too.
         let unquoted = text.strip_prefix("> ").unwrap_or(text);
+        if self.run_cont {
+            let t = unquoted.trim();
+            self.run_cont = t.ends_with('\\');
+            if !self.run_image_seen {
+                let name = artifacts::docker::docker_run_name(t);
+                let image = artifacts::docker::docker_run_image(t.split_whitespace());
+                self.note_run(name, image);
+            }
+            if t.starts_with('-') {
+                return;
+            }
+        }
         if let Some(cmd) = parse_prompt(unquoted).or_else(|| bare_command(unquoted)) {
+            self.run_name = None;
+            self.run_image_seen = false;
             self.note_command(cmd);
+            self.run_cont = cmd.contains(" run ") && cmd.trim_end().ends_with('\\');
             self.logs_of = artifacts::docker::app_logs_container(cmd).map(str::to_string);
             if cmd.contains("ingress-nginx") {
                 self.facts.ingress_nginx = true;

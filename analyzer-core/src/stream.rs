@@ -281,6 +281,9 @@ fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
     // PHP-FPM answered those: what listens and what runs is not the question.
     let backend_answered = !out.is_empty();
     let config_asked = out.iter().any(|n| n.paste.starts_with("sudo nginx -T"));
+    if f.npm && !backend_answered {
+        return npm_next(f, seg.error_log_lines, access_5xx);
+    }
     if seg.error_log_lines == 0 {
         out.push(next(
             "sudo tail -n 100 /var/log/nginx/error.log",
@@ -320,6 +323,46 @@ fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
         out.push(next(
             "upstream-doctor --collector   # or the app's \"Collect everything\" snippet",
             "one read-only script that prints all of the above in a single paste",
+        ));
+    }
+    out
+}
+
+/// [`no_cause_next`] for Nginx Proxy Manager: its logs are per proxy host
+/// under `/data/logs/` inside its container, its forward address is the
+/// `[Sent-to …]` of its access log, and the host's units are not its.
+fn npm_next(f: &crate::facts::Facts, error_log_lines: u64, access_5xx: u64) -> Vec<NextStep> {
+    use crate::causes::fixes::next;
+    let mut out = Vec::new();
+    out.push(next(
+        if error_log_lines == 0 {
+            "docker exec {npm_container} sh -c 'tail -n 50 /data/logs/proxy-host-*_error.log'"
+        } else {
+            "docker exec {npm_container} sh -c 'grep -h upstream /data/logs/proxy-host-*_error.log | tail -n 50'"
+        },
+        "NPM writes why it answered 502/504 in the proxy host's own error log (proxy-host-<id>_error.log), next to the access log",
+    ));
+    // The address NPM forwarded the failing requests to.
+    let sent_to = f
+        .access
+        .upstream_addr_5xx
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(a, _)| a.as_str());
+    if access_5xx > 0 {
+        out.push(next(
+            match sent_to {
+                Some(a) if !a.contains(':') => format!("docker exec {{npm_container}} curl -sS -m 5 -o /dev/null -w '%{{http_code}}\\n' http://{a}:{{forward_port}}/"),
+                Some(a) => format!("docker exec {{npm_container}} curl -sS -m 5 -o /dev/null -w '%{{http_code}}\\n' http://{a}/"),
+                None => "docker exec {npm_container} curl -sS -m 5 -o /dev/null -w '%{http_code}\\n' http://{forward_host}:{forward_port}/".to_string(),
+            },
+            "asks the app from inside NPM's container, as nginx does (the proxy host's Forward Port): `Connection refused`, a timeout or a status code tells which cause it is",
+        ));
+    }
+    if f.config.is_none() {
+        out.push(next(
+            r"docker exec {npm_container} sh -c 'cat /data/nginx/proxy_host/*.conf' | grep -nE 'server_name|set \$server|set \$port|proxy_pass'",
+            "the forward address and port of every proxy host, as NPM wrote them",
         ));
     }
     out

@@ -468,3 +468,78 @@ fn nginx_proxy_manager_fixes_are_made_in_its_proxy_host_settings() {
         &["systemctl enable", "/etc/nginx"],
     );
 }
+
+const REFUSED_8080: &str = "2024/11/26 21:14:03 [error] 1187#1187: *41 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.9, server: app.example.com, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8080/\", host: \"app.example.com\"\n";
+
+#[test]
+fn plain_docker_run_gets_docker_commands_not_compose() {
+    let paste = format!(
+        "docker run -d -p 8080:3000 --name webapp example/webapp:1\n\n{REFUSED_8080}\n$ docker ps -a\nCONTAINER ID   IMAGE              COMMAND                  CREATED       STATUS                     PORTS     NAMES\n3f9c0e1d2a7b   example/webapp:1   \"docker-entrypoint.s…\"   3 days ago    Exited (1) 2 hours ago               webapp\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["docker start webapp", "docker logs --tail 100 webapp"],
+        &["docker compose"],
+    );
+}
+
+#[test]
+fn compose_named_containers_keep_compose_commands() {
+    // Same paste, but the container is named as compose names them.
+    let paste = format!(
+        "{REFUSED_8080}\n$ docker ps -a\nCONTAINER ID   IMAGE              COMMAND                  CREATED       STATUS                     PORTS     NAMES\n3f9c0e1d2a7b   example/webapp:1   \"docker-entrypoint.s…\"   3 days ago    Exited (1) 2 hours ago               shop-webapp-1\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["docker compose up -d webapp"],
+        &["docker start"],
+    );
+}
+
+#[test]
+fn a_compose_command_outweighs_a_docker_run() {
+    // `docker run` for a one-off next to `docker compose logs`: compose runs the app.
+    let paste = format!(
+        "$ docker run --rm curlimages/curl -sI http://host.docker.internal:8080\n$ docker compose logs --tail 5 webapp\nwebapp-1  | Error: Cannot find module '/app/server.js'\n\n{REFUSED_8080}\n$ docker ps -a\nCONTAINER ID   IMAGE              COMMAND                  CREATED       STATUS                     PORTS     NAMES\n3f9c0e1d2a7b   example/webapp:1   \"docker-entrypoint.s…\"   3 days ago    Exited (1) 2 hours ago               webapp\n"
+    );
+    check(
+        &paste,
+        "upstream_down",
+        &["docker compose"],
+        &["docker start webapp"],
+    );
+}
+
+#[test]
+fn kubectl_describe_ingress_fills_ingress_namespace_and_service() {
+    let paste = "$ kubectl describe ingress billing\nName:             billing\nNamespace:        payments\nIngress Class:    nginx\nRules:\n  Host               Path  Backends\n  ----               ----  --------\n  pay.example.com\n                     /api  billing-svc:8080 (10.1.2.3:8080)\nAnnotations:        <none>\nEvents:             <none>\n\n2024/11/26 14:02:31 [error] 812#812: *40211 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 10.0.0.3, server: pay.example.com, request: \"GET /api/x HTTP/1.1\", upstream: \"http://10.1.2.3:8080/api/x\", host: \"pay.example.com\"\n";
+    check(
+        paste,
+        "upstream_timeout",
+        &[
+            "kubectl annotate ingress billing -n payments",
+            "svc/billing-svc",
+        ],
+        &["{ingress}", "{namespace}"],
+    );
+}
+
+#[test]
+fn plesk_timeouts_go_to_its_panel_directives() {
+    let line = "2024/11/27 03:12:40 [error] 911#0: *30121 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 198.51.100.4, server: shop.example.com, request: \"POST /export HTTP/2.0\", upstream: \"https://127.0.0.1:7081/export\", host: \"shop.example.com\"\n";
+    check(
+        &format!("tail /var/www/vhosts/system/shop.example.com/logs/proxy_error_log\n{line}"),
+        "upstream_timeout",
+        &["Additional nginx directives", "proxy_read_timeout 300s;"],
+        &["systemctl reload nginx"],
+    );
+    // Without Plesk: the location itself, then a reload.
+    check(
+        line,
+        "upstream_timeout",
+        &["systemctl reload nginx"],
+        &["Plesk"],
+    );
+}

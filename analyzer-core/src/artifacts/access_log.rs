@@ -362,6 +362,73 @@ fn count(code: u16, facts: &mut Facts) {
     *facts.access.status.entry(code).or_insert(0) += 1;
 }
 
+/// Nginx Proxy Manager's own formats, which open with the time stamp:
+/// `proxy` (`[27/Nov/2024:10:00:00 +0000] - 502 502 - GET https host "/uri"
+/// [Client 1.2.3.4] [Length 552] [Gzip -] [Sent-to 172.17.0.1] "UA" "-"`:
+/// cache status, `$upstream_status`, `$status`) and `standard` (only
+/// `$status` before the ` - `). The address NPM forwards to is `[Sent-to …]`.
+fn parse_npm(line_no: u64, text: &str, facts: &mut Facts) -> bool {
+    let b = text.as_bytes();
+    if !b.get(1..13).is_some_and(is_stamp) {
+        return false;
+    }
+    let Some(rb) = find_byte(b']', &b[..b.len().min(64)]) else {
+        return false;
+    };
+    let Some(q) = find_byte(b'"', &b[rb..]).map(|q| rb + q) else {
+        return false;
+    };
+    if q - rb > 400 || memchr::memmem::find(&b[q..], b" [Client ").is_none() {
+        return false;
+    }
+    // The words between the stamp and the quoted URI, with their offsets.
+    let head = &text[rb + 1..q];
+    let mut words: Vec<(usize, &str)> = Vec::with_capacity(10);
+    let mut at = 0;
+    for w in head.split(' ') {
+        if !w.is_empty() {
+            words.push((rb + 1 + at, w));
+        }
+        at += w.len() + 1;
+        if words.len() > 10 {
+            return false;
+        }
+    }
+    // `… <status> - <METHOD> <scheme> <host>`.
+    let Some(m) = words
+        .iter()
+        .position(|(_, w)| (3..=7).contains(&w.len()) && w.bytes().all(|c| c.is_ascii_uppercase()))
+    else {
+        return false;
+    };
+    if m < 2 || words[m - 1].1 != "-" {
+        return false;
+    }
+    let (s_at, s) = words[m - 2];
+    let Some(code) = three_digits(s.as_bytes()).filter(|_| s.len() == 3) else {
+        return false;
+    };
+    facts.npm = true;
+    count(code, facts);
+    if is_gateway_error(code) {
+        let mut t = Timing::default();
+        if m >= 3 {
+            let us = words[m - 3].1;
+            if us != "-" && us.bytes().next().is_some_and(|c| c.is_ascii_digit()) {
+                t.upstream_status = Some(us);
+            }
+        }
+        if let Some(i) = memchr::memmem::find(&b[q..], b"[Sent-to ") {
+            let from = q + i + 9;
+            if let Some(e) = find_byte(b']', &b[from..]) {
+                t.upstream_addr = text.get(from..from + e);
+            }
+        }
+        record_5xx(line_no, text, s_at, t, facts);
+    }
+    true
+}
+
 /// Parse one unwrapped line; false when it is not an access-log line.
 pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> bool {
     let b = text.as_bytes();
@@ -370,6 +437,9 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> bool {
     }
     if b[0] == b'{' {
         return parse_json(line_no, text, facts);
+    }
+    if b[0] == b'[' {
+        return parse_npm(line_no, text, facts);
     }
     let Some((at, code)) = text_status(b) else {
         return false;
@@ -523,6 +593,32 @@ mod tests {
             assert!(!parse_line(1, l, &mut f), "{l}");
         }
         assert_eq!(f.access.lines, 0);
+    }
+
+    #[test]
+    fn nginx_proxy_manager_formats() {
+        let mut f = Facts::default();
+        let proxy = "[27/Nov/2024:10:00:00 +0000] - 502 502 - GET https app.example.com \"/\" [Client 1.2.3.4] [Length 552] [Gzip -] [Sent-to 172.17.0.1] \"Mozilla/5.0\" \"-\"";
+        assert!(parse_line(3, proxy, &mut f));
+        assert_eq!(f.access.status.get(&502), Some(&1));
+        assert_eq!(f.access.upstream_status.get("502"), Some(&1));
+        assert_eq!(f.access.upstream_addr_5xx.get("172.17.0.1"), Some(&1));
+        assert!(f.npm);
+        // `standard` (the default site): the status alone.
+        let standard = "[27/Nov/2024:10:00:05 +0000] 200 - GET http 10.0.0.5 \"/\" [Client 10.0.0.9] [Length 612] [Gzip -] \"curl/8.5.0\" \"-\"";
+        assert!(parse_line(4, standard, &mut f));
+        assert_eq!(f.access.status.get(&200), Some(&1));
+        // Other bracketed lines are not NPM's.
+        let mut g = Facts::default();
+        for other in [
+            "[27-Nov-2024 10:00:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it",
+            "[Wed Nov 27 10:00:00.123456 2024] [proxy:error] [pid 12] AH00957: HTTP: attempt to connect to 127.0.0.1:8080 failed",
+            "[27/Nov/2024:10:00:00 +0000] something else entirely with a \"quote\" and no client",
+            "[27/Nov/2024:10:00:00",
+        ] {
+            assert!(!parse_line(1, other, &mut g), "{other}");
+        }
+        assert!(!g.npm);
     }
 
     #[test]

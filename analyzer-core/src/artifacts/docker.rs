@@ -188,10 +188,22 @@ pub fn is_ingress_header(line: &str) -> bool {
 
 /// A row of `kubectl get ingress`: five cells or more, the last an age
 /// (`41m`, `2d3h`, `<invalid>`).
-pub fn ingress_continues(line: &str) -> bool {
+pub fn ingress_continues(line: &str, st: &mut super::BlockState) -> bool {
     let t = line.trim();
     if is_ingress_header(t) {
         return true;
+    }
+    // `kubectl describe ingress`: `Key:  value` lines from `Name:` on, and
+    // the indented lines of its Rules, TLS and Annotations.
+    if line.starts_with("Name:") {
+        st.depth = 1;
+        return true;
+    }
+    if st.depth == 1 {
+        let key = t.split(':').next().unwrap_or("");
+        return line.starts_with([' ', '\t'])
+            || DESCRIBE_KEYS.contains(&key)
+            || (t.bytes().all(|c| c == b'-' || c == b' ') && !t.is_empty());
     }
     let cells: Vec<&str> = t.split_whitespace().collect();
     let age = cells.last().is_some_and(|a| {
@@ -203,8 +215,137 @@ pub fn ingress_continues(line: &str) -> bool {
     cells.len() >= 5 && age
 }
 
+/// The keys of `kubectl describe ingress` at the start of a line.
+const DESCRIBE_KEYS: &[&str] = &[
+    "Name",
+    "Labels",
+    "Namespace",
+    "Address",
+    "Ingress Class",
+    "Default backend",
+    "TLS",
+    "Rules",
+    "Annotations",
+    "Events",
+];
+
+/// `kubectl describe ingress` into [`Facts::ingresses`]: its name,
+/// namespace, the hosts of its Rules and their `service:port` backends.
+fn parse_describe_ingress(lines: &[BlockLine], facts: &mut Facts) {
+    let mut cur: Option<crate::facts::IngressRow> = None;
+    let mut section = "";
+    let cmd_ns = lines
+        .iter()
+        .find_map(|l| l.text.trim().strip_prefix("$ ").and_then(kubectl_namespace));
+    for l in lines {
+        let raw = l.text.trim_end();
+        let t = raw.trim();
+        if !raw.starts_with([' ', '\t']) {
+            if let Some((k, v)) = t.split_once(':') {
+                if DESCRIBE_KEYS.contains(&k) {
+                    section = DESCRIBE_KEYS
+                        .iter()
+                        .find(|x| **x == k)
+                        .copied()
+                        .unwrap_or("");
+                    let v = v.trim();
+                    match k {
+                        "Name" => {
+                            if let Some(done) = cur.take() {
+                                facts.ingresses.push(done);
+                            }
+                            if !v.is_empty() {
+                                cur = Some(crate::facts::IngressRow {
+                                    name: v.to_string(),
+                                    namespace: cmd_ns.clone(),
+                                    hosts: Vec::new(),
+                                    backends: Vec::new(),
+                                    line: l.no,
+                                });
+                                facts.remember_line(l.no, raw);
+                            }
+                        }
+                        "Namespace" if !v.is_empty() => {
+                            if let Some(c) = &mut cur {
+                                c.namespace = Some(v.to_string());
+                            }
+                        }
+                        // The community controller's class and annotations.
+                        "Ingress Class" if v == "nginx" => facts.ingress_nginx = true,
+                        "Annotations" if v.starts_with("nginx.ingress.kubernetes.io/") => {
+                            facts.ingress_nginx = true;
+                        }
+                        "Default backend" => {
+                            if let Some(c) = &mut cur {
+                                push_backend(c, v);
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+            }
+        }
+        if section == "Annotations" && t.starts_with("nginx.ingress.kubernetes.io/") {
+            facts.ingress_nginx = true;
+        }
+        if section != "Rules" {
+            continue;
+        }
+        let Some(c) = &mut cur else { continue };
+        let words: Vec<&str> = t.split_whitespace().collect();
+        match words.first() {
+            None | Some(&"Host") => continue,
+            Some(w) if w.starts_with('-') => continue,
+            Some(w)
+                if !w.starts_with('/')
+                    && (w.contains('.') || *w == "*")
+                    && !w.contains(':')
+                    && !c.hosts.iter().any(|h| h == w) =>
+            {
+                c.hosts.push(w.to_string());
+            }
+            _ => {}
+        }
+        // `/path  service:port (endpoints)`.
+        for (i, w) in words.iter().enumerate() {
+            if words.get(i + 1).is_some_and(|n| n.starts_with('(')) && w.contains(':') {
+                push_backend(c, w);
+                facts.remember_line(l.no, raw);
+            }
+        }
+    }
+    if let Some(done) = cur {
+        facts.ingresses.push(done);
+    }
+    // An Ingress sends to Services: the backends are pods.
+    facts.kubernetes = true;
+}
+
+/// A `service:port` backend (not `<default>` or an endpoint list).
+fn push_backend(c: &mut crate::facts::IngressRow, v: &str) {
+    let b = v.split_whitespace().next().unwrap_or("");
+    let ok = b.split_once(':').is_some_and(|(s, p)| {
+        !s.is_empty()
+            && !p.is_empty()
+            && s.bytes()
+                .all(|x| x.is_ascii_alphanumeric() || x == b'-' || x == b'.')
+            && p.bytes().all(|x| x.is_ascii_alphanumeric() || x == b'-')
+    });
+    if ok && !c.backends.iter().any(|x| x == b) {
+        c.backends.push(b.to_string());
+    }
+}
+
 /// `kubectl get ingress [-A | -n ns]` rows into [`Facts::ingresses`].
 pub fn parse_ingress(lines: &[BlockLine], facts: &mut Facts) {
+    if lines
+        .iter()
+        .find(|l| !l.text.trim().is_empty() && !l.text.trim_start().starts_with("$ "))
+        .is_some_and(|l| l.text.starts_with("Name:"))
+    {
+        return parse_describe_ingress(lines, facts);
+    }
     let mut cols: Option<Vec<(String, usize)>> = None;
     let mut namespace: Option<String> = None;
     for l in lines {
@@ -240,6 +381,7 @@ pub fn parse_ingress(lines: &[BlockLine], facts: &mut Facts) {
             name,
             namespace: get("NAMESPACE").or_else(|| namespace.clone()),
             hosts,
+            backends: Vec::new(),
             line: l.no,
         });
         facts.remember_line(l.no, raw);
@@ -272,6 +414,93 @@ pub fn app_logs_container(cmd: &str) -> Option<&str> {
         [one] if !one.contains("nginx") => Some(one),
         _ => None,
     }
+}
+
+/// The `--name` of a `docker run` command (`--name app`, `--name=app`).
+pub fn docker_run_name(cmd: &str) -> Option<&str> {
+    let mut words = cmd.split_whitespace();
+    while let Some(w) = words.next() {
+        let name = match w.strip_prefix("--name") {
+            Some("") => words.next(),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        if let Some(n) = name.map(|n| n.trim_matches(['\'', '"'])) {
+            let ok = !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            return ok.then_some(n);
+        }
+    }
+    None
+}
+
+/// The image of a `docker run` command (or of one of its continuation
+/// lines, `words` then being that line's words): the first word that is
+/// neither an option nor the value of an option that takes one.
+pub fn docker_run_image<'a>(words: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    const VALUED: &[&str] = &[
+        "-p",
+        "--publish",
+        "-v",
+        "--volume",
+        "-e",
+        "--env",
+        "--env-file",
+        "--name",
+        "--network",
+        "--net",
+        "-w",
+        "--workdir",
+        "-u",
+        "--user",
+        "--restart",
+        "--mount",
+        "-l",
+        "--label",
+        "--add-host",
+        "--entrypoint",
+        "-h",
+        "--hostname",
+        "-m",
+        "--memory",
+        "--cpus",
+        "--log-driver",
+        "--log-opt",
+        "--dns",
+        "--expose",
+        "--link",
+        "--platform",
+        "--pull",
+        "--health-cmd",
+        "--ulimit",
+        "--cap-add",
+        "--cap-drop",
+        "--device",
+        "--tmpfs",
+        "--security-opt",
+        "--network-alias",
+        "--shm-size",
+        "--stop-signal",
+        "--gpus",
+    ];
+    let mut words = words.filter(|w| *w != "\\");
+    while let Some(w) = words.next() {
+        if w.starts_with('-') {
+            if !w.contains('=') && VALUED.contains(&w) {
+                words.next();
+            }
+            continue;
+        }
+        return Some(w);
+    }
+    None
+}
+
+/// Is `image` (`nginx:1.27`, `docker.io/library/nginx`, `openresty/openresty`) nginx's?
+pub fn nginx_image(image: &str) -> bool {
+    is_nginx_image(image.split(':').next().unwrap_or(image))
+        || image.contains("nginx-proxy-manager")
 }
 
 /// `kubectl … -n shop`, `--namespace shop`, `--namespace=shop`.

@@ -291,7 +291,7 @@ pub fn block_continues(kind: Kind, line: &str, st: &mut BlockState) -> bool {
         Kind::Ls => ls::continues(line),
         Kind::Pm2List => pm2::continues(line),
         Kind::DockerPs | Kind::KubectlPods => docker::continues(line),
-        Kind::KubectlIngress => docker::ingress_continues(line),
+        Kind::KubectlIngress => docker::ingress_continues(line, st),
         Kind::ComposeFile => docker::compose_continues(line),
         Kind::Curl => curl::continues(line),
         _ => false,
@@ -378,6 +378,9 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         "docker" | "docker-compose" | "podman" if has("ps") => Kind::DockerPs,
         "docker" | "podman" if has("inspect") && all.contains("OOMKilled") => Kind::DockerPs,
         "docker" | "docker-compose" | "kubectl" if has("logs") => return None,
+        "kubectl" if has("describe") && rest.iter().any(|w| is_ingress_resource(w)) => {
+            Kind::KubectlIngress
+        }
         "kubectl" if has("get") && is_ingress_resource(kubectl_resource(&rest)) => {
             Kind::KubectlIngress
         }

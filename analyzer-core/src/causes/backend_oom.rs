@@ -154,9 +154,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         })
         .or_else(|| units.first().map(|s| s.name.clone()));
     let svc: ServiceGuess = if let Some(c) = containers.first() {
+        let plain = ctx.plain_docker();
         ServiceGuess {
-            name: compose_service(&c.name).to_string(),
-            manager: Manager::Docker,
+            name: if plain {
+                c.name.clone()
+            } else {
+                compose_service(&c.name).to_string()
+            },
+            manager: if plain {
+                Manager::DockerRun
+            } else {
+                Manager::Docker
+            },
             known: true,
         }
     } else if let Some(u) = &unit {
@@ -406,6 +415,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         )),
         // pm2 and supervisord run under their own unit: the Node heap limit
         // and `--max-memory-restart` (above) are their knobs.
+        Manager::DockerRun => f.fixes.push(review(
+            format!("docker update --memory {{limit}} --memory-swap {{limit}} {}   # and --memory on its docker run", svc.name),
+            "a container limit that fits the app's real need (too low kills it, none lets it take the host down)",
+        )),
         Manager::Pm2 | Manager::Supervisor => {}
         Manager::Systemd => f.fixes.push(review(
             format!("sudo systemctl set-property {} MemoryMax={{limit}}", svc.name),
@@ -430,6 +443,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     );
     match svc.manager {
         Manager::Docker => f.verify.push(format!("docker inspect -f '{{{{.State.OOMKilled}}}} {{{{.RestartCount}}}}' $(docker compose ps -q {})   # expect false", svc.name)),
+        Manager::DockerRun => f.verify.push(format!("docker inspect -f '{{{{.State.OOMKilled}}}} {{{{.RestartCount}}}}' {}   # expect false", svc.name)),
         Manager::Systemd => f.verify.push(format!("systemctl show {} -p NRestarts   # expect no growth", svc.name)),
         _ => f.verify.push(svc.status_expect()),
     }

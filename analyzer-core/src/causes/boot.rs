@@ -182,7 +182,8 @@ pub fn explain(
             }
             sock.find("/tmp/sockets/").map(|i| sock[..i].to_string())
         });
-    let docker = svc.manager == Manager::Docker;
+    let docker = svc.manager.is_docker();
+    let plain = svc.manager == Manager::DockerRun;
     let name = &svc.name;
     // Run a command as the app does: in a one-off container of its service,
     // in the app's directory, or in a pod's image.
@@ -212,7 +213,9 @@ pub fn explain(
         return;
     }
     let run = |cmd: &str| -> String {
-        if docker {
+        if plain {
+            format!("docker run --rm --volumes-from {name} {{image}} {cmd}")
+        } else if docker {
             format!("docker compose run --rm --no-deps {name} {cmd}")
         } else {
             match &dir {
@@ -221,7 +224,11 @@ pub fn explain(
             }
         }
     };
-    let rebuild = format!("docker compose build {name} && docker compose up -d {name}");
+    let rebuild = if plain {
+        format!("docker build -t {{image}} . && docker rm -f {name} && docker run -d --name {name} {{your -p/-e/-v options}} {{image}}")
+    } else {
+        format!("docker compose build {name} && docker compose up -d {name}")
+    };
     match &boot.reason {
         Reason::MissingGem(gem) => {
             let which = gem
@@ -254,7 +261,11 @@ pub fn explain(
             let p = path.as_deref().unwrap_or("tmp/pids/server.pid");
             if docker {
                 f.fixes.push(disruptive(
-                    format!("docker compose run --rm --no-deps {name} rm -f {p} && docker compose up -d --force-recreate {name}"),
+                    if plain {
+                        format!("{} && docker start {name}", run(&format!("rm -f {p}")))
+                    } else {
+                        format!("docker compose run --rm --no-deps {name} rm -f {p} && docker compose up -d --force-recreate {name}")
+                    },
                     "Rails refuses to start while the pid file of a killed run is there (it lives in the bind-mounted app directory, so a new container finds it too)",
                 ));
                 f.fixes.push(review(
@@ -277,7 +288,7 @@ pub fn explain(
                     "the image's packages are installed when it is built: a module the code imports is not among them",
                 ));
                 f.fixes.push(safe(
-                    format!("docker compose run --rm --no-deps {name} python -c 'import {m}'"),
+                    run(&format!("python -c 'import {m}'")),
                     "reproduces the import error in a one-off container; no output means the module is there",
                 ));
             } else {
@@ -293,9 +304,7 @@ pub fn explain(
         }
         Reason::PythonImport | Reason::WorkerBoot => {
             let check = if docker {
-                format!(
-                    "docker compose run --rm --no-deps {name} python -c 'import {{app_module}}'"
-                )
+                run("python -c 'import {app_module}'")
             } else {
                 "{venv}/bin/python -c 'import {app_module}'   # in the app's directory".to_string()
             };

@@ -285,7 +285,10 @@ pub fn is_http_block_size(size: u32) -> bool {
 /// compose logs` when nginx runs in a container (its log goes to stderr).
 pub fn watch_log(ctx: &Ctx, fragment: &str) -> String {
     if ctx.facts.nginx_in_container {
-        return format!("docker compose logs -f --since 1m {} 2>&1 | grep --line-buffered '{fragment}'   # expect no new lines", ctx.nginx_service());
+        return format!(
+            "{} 2>&1 | grep --line-buffered '{fragment}'   # expect no new lines",
+            ctx.nginx_container_logs("-f --since 1m")
+        );
     }
     match ctx.host_os() {
         HostOs::Linux => super::fixes::watch_log(fragment),
@@ -314,6 +317,10 @@ pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
             .pod_namespace()
             .filter(|n| *n != ctx.ingress_controller().namespace)
             .unwrap_or("{namespace}");
+        // A pasted `kubectl describe ingress` names the Service: its pods' log.
+        if let Some(svc) = ctx.ingress_service() {
+            return format!("kubectl logs -n {ns} svc/{svc} --tail 200   # one pod of the Service; all: kubectl get pods -n {ns} -o wide");
+        }
         return match ip {
             Some(ip) => format!(
                 "kubectl logs -n {ns} {{pod}} --tail 200   # the pod at {ip}: kubectl get pods -A -o wide | grep -F '{ip}'"
@@ -325,6 +332,9 @@ pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
         return "# the backend's own output at that time: the terminal or service it runs in, or its log file".into();
     }
     if ctx.facts.nginx_in_container && !svc.known && svc.manager == super::ctx::Manager::Systemd {
+        if ctx.plain_docker() {
+            return "docker logs --tail 200 {app_container}".to_string();
+        }
         "docker compose logs --tail 200 {app_service}".to_string()
     } else {
         svc.logs()

@@ -209,9 +209,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     let reload = if container {
         format!(
-            "{} && docker compose restart {}",
+            "{} && {}",
             ctx.in_nginx_container("nginx -t"),
-            ctx.nginx_service()
+            ctx.restart_nginx_container()
         )
     } else {
         "sudo nginx -t && (sudo systemctl reload nginx || sudo systemctl restart nginx)".to_string()
@@ -224,7 +224,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "{test}   # expect: syntax is ok / test is successful"
     ));
     f.verify.push(if container {
-        format!("docker compose ps {}   # expect: Up", ctx.nginx_service())
+        format!("{}   # expect: Up", ctx.nginx_container_status())
     } else {
         "systemctl is-active nginx   # expect: active".into()
     });

@@ -203,8 +203,19 @@ pub(crate) fn deployment_of_pod(pod: &str) -> Option<String> {
 pub enum Manager {
     Systemd,
     Pm2,
+    /// Compose (`docker compose up -d <service>`).
     Docker,
+    /// Plain Docker (`docker run --name <container>`, no compose): the
+    /// name is the container's.
+    DockerRun,
     Supervisor,
+}
+
+impl Manager {
+    /// Either kind of container.
+    pub fn is_docker(self) -> bool {
+        matches!(self, Manager::Docker | Manager::DockerRun)
+    }
 }
 
 /// The service behind an upstream, as well as the paste lets us tell.
@@ -223,6 +234,7 @@ impl ServiceGuess {
             Manager::Systemd => format!("sudo systemctl restart {}", self.name),
             Manager::Pm2 => format!("pm2 restart {}", self.name),
             Manager::Docker => format!("docker compose up -d {}", self.name),
+            Manager::DockerRun => format!("docker restart {}", self.name),
             Manager::Supervisor => format!("sudo supervisorctl restart {}", self.name),
         }
     }
@@ -231,6 +243,10 @@ impl ServiceGuess {
             Manager::Systemd => format!("sudo systemctl enable --now {}", self.name),
             Manager::Pm2 => format!("pm2 restart {} && pm2 save", self.name),
             Manager::Docker => format!("docker compose up -d {}", self.name),
+            Manager::DockerRun => format!(
+                "docker start {0} && docker update --restart unless-stopped {0}",
+                self.name
+            ),
             Manager::Supervisor => format!("sudo supervisorctl start {}", self.name),
         }
     }
@@ -239,6 +255,7 @@ impl ServiceGuess {
             Manager::Systemd => format!("sudo journalctl -u {} -n 100 --no-pager", self.name),
             Manager::Pm2 => format!("pm2 logs {} --lines 100 --err", self.name),
             Manager::Docker => format!("docker compose logs --tail 100 {}", self.name),
+            Manager::DockerRun => format!("docker logs --tail 100 {}", self.name),
             Manager::Supervisor => format!("sudo supervisorctl tail -8000 {} stderr", self.name),
         }
     }
@@ -247,6 +264,7 @@ impl ServiceGuess {
             Manager::Systemd => format!("systemctl is-active {}", self.name),
             Manager::Pm2 => "pm2 list".to_string(),
             Manager::Docker => "docker compose ps".to_string(),
+            Manager::DockerRun => "docker ps -a".to_string(),
             Manager::Supervisor => format!("sudo supervisorctl status {}", self.name),
         }
     }
@@ -257,6 +275,10 @@ impl ServiceGuess {
             Manager::Pm2 => format!("{}   # expect `{}` online", self.status(), self.name),
             Manager::Docker => format!(
                 "docker compose ps {}   # expect: Up (not Restarting or Exited)",
+                self.name
+            ),
+            Manager::DockerRun => format!(
+                "docker ps -a --filter name={} --format '{{{{.Names}}}} {{{{.Status}}}}'   # expect: Up (not Restarting or Exited)",
                 self.name
             ),
             Manager::Supervisor => format!("{}   # expect: RUNNING", self.status()),
@@ -331,6 +353,19 @@ impl<'a> Ctx<'a> {
                 [one] => Some(one),
                 _ => None,
             })
+    }
+
+    /// The one Service a pasted `kubectl describe ingress` sends to (its
+    /// name, without the port), when the paste shows exactly one.
+    pub fn ingress_service(&self) -> Option<&'a str> {
+        let mut all = self
+            .facts
+            .ingresses
+            .iter()
+            .flat_map(|i| i.backends.iter())
+            .map(|b| b.split(':').next().unwrap_or(b));
+        let first = all.next()?;
+        all.all(|b| b == first).then_some(first)
     }
 
     /// The namespace of kubectl commands about `pod`: its own, else the
@@ -525,6 +560,77 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// Containers run with plain `docker run`, not compose: a pasted
+    /// `docker run` command, or `docker ps` rows none of whose names look
+    /// like compose's (`<project>-<service>-1`), and nothing else in the
+    /// paste shows compose (a compose file, a `docker compose` command,
+    /// `service-1  | ` log prefixes).
+    pub fn plain_docker(&self) -> bool {
+        let f = self.facts;
+        if f.compose_cmd
+            || !f.compose_services.is_empty()
+            || !f.app_log_containers.is_empty()
+            || f.kubernetes
+            || f.ingress_nginx
+            || f.npm
+        {
+            return false;
+        }
+        let compose_named = |n: &str| container_base(n) != n;
+        if f.containers.iter().any(|c| compose_named(&c.name)) {
+            return false;
+        }
+        f.docker_run || !f.containers.is_empty()
+    }
+
+    /// The container nginx runs in under plain Docker (its compose service
+    /// name when the paste does not say).
+    pub fn nginx_container_name(&self) -> &str {
+        self.nginx_container().unwrap_or(self.nginx_service())
+    }
+
+    /// The container nginx runs in under plain Docker: a `docker ps` row
+    /// of an nginx image or name, else a `docker run --name` naming nginx.
+    fn nginx_container(&self) -> Option<&str> {
+        let f = self.facts;
+        f.containers
+            .iter()
+            .find(|c| {
+                c.image
+                    .as_deref()
+                    .is_some_and(|i| i.rsplit('/').next().unwrap_or(i).starts_with("nginx"))
+            })
+            .or_else(|| f.containers.iter().find(|c| c.name.contains("nginx")))
+            .map(|c| c.name.as_str())
+            .or_else(|| {
+                f.docker_run_names
+                    .iter()
+                    .find(|n| n.contains("nginx") || n.contains("proxy"))
+                    .map(String::as_str)
+            })
+    }
+
+    /// Restart nginx's container: `docker restart <container>` under plain
+    /// Docker, else `docker compose restart <service>`.
+    pub fn restart_nginx_container(&self) -> String {
+        if self.plain_docker() {
+            return format!("docker restart {}", self.nginx_container_name());
+        }
+        format!("docker compose restart {}", self.nginx_service())
+    }
+
+    /// Is nginx's container up: `docker ps` under plain Docker, else
+    /// `docker compose ps <service>`.
+    pub fn nginx_container_status(&self) -> String {
+        if self.plain_docker() {
+            return format!(
+                "docker ps --filter name={} --format '{{{{.Names}}}} {{{{.Status}}}}'",
+                self.nginx_container_name()
+            );
+        }
+        format!("docker compose ps {}", self.nginx_service())
+    }
+
     /// The compose service nginx runs as (`nginx` when the paste does not say).
     pub fn nginx_service(&self) -> &str {
         self.facts.nginx_service.as_deref().unwrap_or("nginx")
@@ -532,7 +638,19 @@ impl<'a> Ctx<'a> {
 
     /// `docker compose exec <nginx's service> <cmd>`.
     pub fn in_nginx_container(&self, cmd: &str) -> String {
+        if self.plain_docker() {
+            return format!("docker exec {} {cmd}", self.nginx_container_name());
+        }
         format!("docker compose exec {} {cmd}", self.nginx_service())
+    }
+
+    /// The command that shows nginx's container log: `docker logs <its
+    /// container>` under plain Docker, else `docker compose logs <service>`.
+    pub fn nginx_container_logs(&self, args: &str) -> String {
+        if self.plain_docker() {
+            return format!("docker logs {args} {}", self.nginx_container_name());
+        }
+        format!("docker compose logs {args} {}", self.nginx_service())
     }
 
     /// Nginx Proxy Manager's proxy host dialog, where its forward address
@@ -729,7 +847,11 @@ impl<'a> Ctx<'a> {
             if let Some(name) = self.container_service_for(u) {
                 return ServiceGuess {
                     name,
-                    manager: Manager::Docker,
+                    manager: if self.plain_docker() {
+                        Manager::DockerRun
+                    } else {
+                        Manager::Docker
+                    },
                     known: true,
                 };
             }
@@ -983,12 +1105,21 @@ impl<'a> Ctx<'a> {
                 return Some(n.clone());
             }
         }
+        // Plain Docker names a container by its whole name.
+        let plain = self.plain_docker();
+        let svc = |name: &str| {
+            if plain {
+                name.to_string()
+            } else {
+                compose_service(name).to_string()
+            }
+        };
         let down: Vec<_> = apps.iter().filter(|c| c.status != "running").collect();
         if down.len() == 1 {
-            return Some(compose_service(&down[0].name).to_string());
+            return Some(svc(&down[0].name));
         }
         if apps.len() == 1 {
-            return Some(compose_service(&apps[0].name).to_string());
+            return Some(svc(&apps[0].name));
         }
         named
     }

@@ -148,6 +148,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             .as_deref()
             .is_some_and(|r| r.starts_with("127.0.0.11"));
     let compose_like = container || single_label;
+    let plain = ctx.plain_docker();
     // The `resolver` line of the pasted config, when the log does not name it.
     let cfg_resolver = ctx
         .facts
@@ -238,7 +239,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     ));
                 }
             }
-            if compose_like {
+            if compose_like && plain {
+                f.fixes.push(safe("docker ps -a --format '{{.Names}} {{.Status}} {{.Networks}}'", format!("is a container named `{host}` running, and on which network? nginx can only resolve it once it exists on a network nginx shares")));
+                f.fixes.push(review(
+                    plain_network(ctx, &host),
+                    "containers started with plain `docker run` resolve each other by name only on a user-defined network, never on the default bridge; --alias gives the app the name nginx uses",
+                ));
+                f.fixes.push(disruptive(
+                    ctx.restart_nginx_container(),
+                    "start nginx again once the name resolves",
+                ));
+            } else if compose_like {
                 f.fixes.push(safe("docker compose ps", format!("is the `{host}` service running? nginx can only resolve it once the container exists")));
                 f.fixes.push(safe(ctx.in_nginx_container(&format!("getent hosts {host}")), "empty output: the two containers share no network, or the service name differs"));
                 f.fixes.push(review(
@@ -305,7 +316,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                  server{}. Every such request fails with 502.",
                 if compose_like { " (a stopped container, another network, or a typo in the service name)" } else { "" }
             );
-            if compose_like {
+            if compose_like && plain {
+                f.fixes.push(safe(
+                    ctx.in_nginx_container(&format!("getent hosts {host}")),
+                    "empty output: the containers share no user-defined network",
+                ));
+                f.fixes.push(review(
+                    plain_network(ctx, &host),
+                    "containers started with plain `docker run` resolve each other by name only on a user-defined network; --alias gives the app the name nginx uses",
+                ));
+            } else if compose_like {
                 f.fixes.push(safe(
                     "docker compose ps",
                     format!("is the `{host}` service running?"),
@@ -386,7 +406,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     if compose_like && ctx.facts.containers.is_empty() {
         f.next.push(next(
-            "docker compose ps -a",
+            if plain {
+                "docker ps -a"
+            } else {
+                "docker compose ps -a"
+            },
             "shows whether the backend container exists and runs",
         ));
     }
@@ -433,4 +457,32 @@ fn other_services(ctx: &Ctx, host: &str) -> Option<(Vec<String>, Option<String>)
         })
         .map(|(n, _)| n.clone());
     Some((services.into_iter().map(|(n, _)| n).collect(), guess))
+}
+
+/// Put nginx's container and the app's on one user-defined network (plain
+/// Docker), the app under the name nginx asks for.
+fn plain_network(ctx: &Ctx, host: &str) -> String {
+    let nginx = ctx.nginx_container_name();
+    let app = plain_app(ctx);
+    format!(
+        "docker network create appnet\ndocker network connect appnet {nginx}\ndocker network connect --alias {host} appnet {app}   # or start both with --network appnet"
+    )
+}
+
+/// The one app container of a plain Docker paste (`{app_container}` when
+/// not one).
+fn plain_app(ctx: &Ctx) -> String {
+    let f = ctx.facts;
+    let nginx = ctx.nginx_container_name();
+    let apps: Vec<&str> = f
+        .containers
+        .iter()
+        .map(|c| c.name.as_str())
+        .chain(f.docker_run_names.iter().map(String::as_str))
+        .filter(|n| *n != nginx && !n.contains("nginx"))
+        .collect();
+    match apps.as_slice() {
+        [one, rest @ ..] if rest.iter().all(|r| r == one) => one.to_string(),
+        _ => "{app_container}".to_string(),
+    }
 }

@@ -113,7 +113,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
          connection closed without a response. nginx answered 502 before its own 60s timeout.",
         if seen.is_some() { "" } else { ", the default" }
     );
-    let docker = svc.manager == super::ctx::Manager::Docker;
+    let docker = svc.manager.is_docker();
     let container = docker || (ctx.facts.nginx_in_container && !svc.known);
     let app_service = if docker {
         svc.name.clone()
@@ -128,7 +128,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "give slow requests time, and threads so one slow call does not block a whole worker",
         ));
         f.fixes.push(disruptive(
-            format!("docker compose up -d {app_service}"),
+            if svc.manager == super::ctx::Manager::DockerRun {
+                format!("docker rm -f {app_service} && docker run -d --name {app_service} {{your -p/-e/-v options}} {{image}} gunicorn --timeout {new} …")
+            } else {
+                format!("docker compose up -d {app_service}")
+            },
             "recreate the app container with the new command",
         ));
     } else {

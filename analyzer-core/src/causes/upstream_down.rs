@@ -255,7 +255,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.verify.push(through);
         return vec![f];
     }
-    let docker = svc.manager == super::ctx::Manager::Docker;
+    let docker = svc.manager.is_docker();
     // A backend on another machine: the commands run there, not on nginx's host.
     let remote = match &target {
         Some(Address::Tcp {
@@ -291,7 +291,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if !started {
         f.fixes.push(disruptive(
         format!("{on}{}", svc.start_enable()),
-        if docker {
+        if svc.manager == super::ctx::Manager::DockerRun {
+            format!("start the container `{}` again, and give it a restart policy (the same as `--restart unless-stopped` on `docker run`) so it also comes back after a crash or a reboot", svc.name)
+        } else if docker {
             format!("start `{}` again (with `restart: unless-stopped` in the compose file it also comes back after a crash or a reboot)", svc.name)
         } else {
             format!("start `{}` now and at every boot", svc.name)
@@ -323,7 +325,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if docker {
         if ctx.facts.containers.is_empty() {
             f.next.push(next(
-                "docker compose ps",
+                svc.status(),
                 "shows whether the backend's container is up, restarting or exited",
             ));
         }
@@ -408,9 +410,11 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot:
         "events: OOMKilled, failing probes, a bad image or a missing secret",
     ));
     f.fixes.push(safe(
-        match ns {
-            Some(ns) => format!("kubectl get endpoints -n {ns}"),
-            None => "kubectl get endpoints -A | grep -v '<none>'".into(),
+        match (ns, ctx.ingress_service()) {
+            (Some(ns), Some(svc)) => format!("kubectl get endpoints {svc} -n {ns}"),
+            (Some(ns), None) => format!("kubectl get endpoints -n {ns}"),
+            (None, Some(svc)) => format!("kubectl get endpoints -A | grep -F '{svc}'"),
+            (None, None) => "kubectl get endpoints -A | grep -v '<none>'".into(),
         },
         "the Service's targetPort must be the port the container listens on",
     ));

@@ -202,13 +202,23 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 "ingress-nginx sets the timeouts of this Ingress's locations from these annotations (seconds)",
             );
             f.fixes.extend(steps);
+        } else if ctx.facts.plesk {
+            f.fixes.push(review(
+                format!(
+                    "# Plesk: Websites & Domains → {} → Apache & nginx Settings → Additional nginx directives:\n{prefix}_read_timeout {secs}s;\n{prefix}_send_timeout {secs}s;\n# then OK: Plesk writes the domain's nginx config and reloads nginx",
+                    f.servers.first().map(String::as_str).unwrap_or("{domain}")
+                ),
+                "Plesk generates the vhost files under /etc/nginx/plesk.conf.d/ and overwrites edits there; its panel's directives are kept",
+            ));
         } else {
             f.fixes.push(review(
                 format!("{place}\n{prefix}_read_timeout {secs}s;\n{prefix}_send_timeout {secs}s;"),
                 "give this slow endpoint more time, not the whole site",
             ));
         }
-        f.fixes.push(super::fixes::reload(ctx));
+        if !ctx.facts.plesk || ctx.facts.ingress_nginx {
+            f.fixes.push(super::fixes::reload(ctx));
+        }
         f.fixes.push(safe(
             match prefix {
                 "fastcgi" => format!("# keep PHP's own limits at least as long: max_execution_time = {secs} (php.ini of FPM), request_terminate_timeout = {secs}s (the pool)"),

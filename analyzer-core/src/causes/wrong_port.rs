@@ -654,6 +654,7 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                     match svc.manager {
                         super::ctx::Manager::Systemd => format!("sudo systemctl daemon-reload && {}", svc.restart()),
                         super::ctx::Manager::Docker => format!("docker compose up -d {}", svc.name),
+                        super::ctx::Manager::DockerRun => format!("docker rm -f {0} && docker run -d --name {0} -e ASPNETCORE_URLS=… {{your other options}} {{image}}   # env changes need a new container", svc.name),
                         _ => svc.restart(),
                     }
                 }
