@@ -233,12 +233,16 @@ fn scan_pairs(tail: &str) -> Timing<'_> {
 /// would take an owned key on every 5xx line). A key past the first
 /// [`ACCESS_KEYS_KEEP`] is not tallied: a log whose every line names
 /// another upstream must not grow memory with its size.
-fn bump(map: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+fn bump<Q>(map: &mut std::collections::BTreeMap<Q::Owned, u64>, key: &Q)
+where
+    Q: Ord + ToOwned + ?Sized,
+    Q::Owned: Ord + std::borrow::Borrow<Q>,
+{
     let full = map.len() >= ACCESS_KEYS_KEEP;
     match map.get_mut(key) {
         Some(n) => *n += 1,
         None if !full => {
-            map.insert(key.to_string(), 1);
+            map.insert(key.to_owned(), 1);
         }
         None => {}
     }
@@ -267,15 +271,7 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
     if let Some(s) = secs {
         let ms = (s * 1000.0).round().min(u64::MAX as f64) as u64;
         a.max_5xx_time_ms = Some(a.max_5xx_time_ms.map_or(ms, |m| m.max(ms)));
-        let secs = (ms + 500) / 1000;
-        let full = a.time_5xx_seconds.len() >= ACCESS_KEYS_KEEP;
-        match a.time_5xx_seconds.get_mut(&secs) {
-            Some(n) => *n += 1,
-            None if !full => {
-                a.time_5xx_seconds.insert(secs, 1);
-            }
-            None => {}
-        }
+        bump(&mut a.time_5xx_seconds, &((ms + 500) / 1000));
     }
     if let Some(us) = t.upstream_status {
         if !us.bytes().any(|c| c == b',' || c == b':') {

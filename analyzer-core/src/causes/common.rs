@@ -506,16 +506,7 @@ pub fn body_limit_hint(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding
         return false;
     }
     // What nginx lets through for that location, when the config says.
-    let nginx_limit = upstream_of(groups)
-        .and_then(|u| pass_for(ctx, &u))
-        .and_then(|p| {
-            let d = ctx
-                .facts
-                .config
-                .as_ref()?
-                .effective(&p, "client_max_body_size")?;
-            Some((d.arg(0)?.to_string(), d.line))
-        });
+    let nginx_limit = nginx_body_limit(ctx, groups);
     // Bodies big enough to meet a limit: uploads by their path, or a
     // location whose client_max_body_size was raised for them. (POSTs alone
     // are also what a keepalive race fails on: nginx retries no POST.)
@@ -552,6 +543,18 @@ pub fn body_limit_hint(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding
     true
 }
 
+/// nginx's `client_max_body_size` where the failing requests were passed
+/// on, when the config says: its value and line.
+fn nginx_body_limit(ctx: &Ctx, groups: &[&EventGroup]) -> Option<(String, u64)> {
+    let p = pass_for(ctx, &upstream_of(groups)?)?;
+    let d = ctx
+        .facts
+        .config
+        .as_ref()?
+        .effective(&p, "client_max_body_size")?;
+    Some((d.arg(0)?.to_string(), d.line))
+}
+
 /// The backend's own log says it refused a body over its limit: that
 /// limit, raised to what nginx lets through, in the backend's own words.
 fn body_refused(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding, g: &EventGroup) -> bool {
@@ -570,16 +573,7 @@ fn body_refused(ctx: &Ctx, groups: &[&EventGroup], f: &mut super::Finding, g: &E
          connection before reading it all, so nginx answered 502. Raise the backend's limit to what nginx allows (or \
          lower nginx's client_max_body_size so clients get a clear 413)."
         .to_string();
-    let size = upstream_of(groups)
-        .and_then(|u| pass_for(ctx, &u))
-        .and_then(|p| {
-            let d = ctx
-                .facts
-                .config
-                .as_ref()?
-                .effective(&p, "client_max_body_size")?;
-            d.arg(0).map(str::to_string)
-        });
+    let size = nginx_body_limit(ctx, groups).map(|(size, _)| size);
     let bytes = size.as_deref().and_then(size_bytes);
     let (cmd, why) = match server.as_str() {
         "kestrel" => (

@@ -206,7 +206,7 @@ fn app_loopback_behind_nginx_container(ctx: &Ctx) -> Vec<Finding> {
         up.addr.display()
     );
     f.fixes.push(review(
-        format!("# in the compose service `{service}`'s command: listen on every interface of the container\n#   uvicorn main:app --host 0.0.0.0 --port {port}\n#   gunicorn --bind 0.0.0.0:{port} app.wsgi\n#   flask run --host 0.0.0.0 --port {port}   |   python manage.py runserver 0.0.0.0:{port}\n#   Node: app.listen({port}, '0.0.0.0')   |   next start -H 0.0.0.0 -p {port}   |   ASPNETCORE_URLS=http://+:{port}"),
+        format!("# in the compose service `{service}`'s command: listen on every interface of the container\n{}   |   ASPNETCORE_URLS=http://+:{port}", listen_everywhere(port)),
         "0.0.0.0 inside the container is still private to Docker's network (publish no port for it if only nginx needs it)",
     ));
     f.fixes.push(disruptive(
@@ -537,7 +537,7 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
         ));
     } else {
         f.fixes.push(review(
-        format!("# the app's command in the compose file or Dockerfile: listen on all interfaces of the container\n#   uvicorn main:app --host 0.0.0.0 --port {target}\n#   gunicorn --bind 0.0.0.0:{target} app.wsgi\n#   flask run --host 0.0.0.0 --port {target}   |   python manage.py runserver 0.0.0.0:{target}\n#   Node: app.listen({target}, '0.0.0.0')   |   next start -H 0.0.0.0 -p {target}"),
+        format!("# the app's command in the compose file or Dockerfile: listen on all interfaces of the container\n{}", listen_everywhere(target)),
         "0.0.0.0 inside the container is still private to Docker's network",
     ));
     }
@@ -569,6 +569,12 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
 enum Bind<'a> {
     Log(&'a EventGroup, String),
     Command(&'a crate::facts::ComposeService, String),
+}
+
+/// The usual app servers' commands for listening on every interface of a
+/// container at `port`, one `#` comment line each.
+fn listen_everywhere(port: u16) -> String {
+    format!("#   uvicorn main:app --host 0.0.0.0 --port {port}\n#   gunicorn --bind 0.0.0.0:{port} app.wsgi\n#   flask run --host 0.0.0.0 --port {port}   |   python manage.py runserver 0.0.0.0:{port}\n#   Node: app.listen({port}, '0.0.0.0')   |   next start -H 0.0.0.0 -p {port}")
 }
 
 /// An app's own line saying it listens on a loopback address inside its
