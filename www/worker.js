@@ -156,8 +156,9 @@ async function* fromReader(file, j, onRead) {
 /** `file` read (and decompressed, for .gz) on this thread with
  *  file.stream(), one read() kept in flight. */
 async function* fromStream(file, j, onRead) {
+  const gzip = isGzip(file);
   let stream = file.stream();
-  if (isGzip(file)) {
+  if (gzip) {
     stream = stream.pipeThrough(new TransformStream({
       transform(chunk, ctl) {
         onRead(chunk.byteLength);
@@ -175,7 +176,7 @@ async function* fromStream(file, j, onRead) {
       next = reader.read();
       // A rejected read-ahead is reported by the next await, not here.
       next.catch(() => {});
-      if (!isGzip(file)) onRead(value.byteLength);
+      if (!gzip) onRead(value.byteLength);
       yield value;
     }
   } finally {
