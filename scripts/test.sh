@@ -79,6 +79,9 @@ else
 fi
 
 if [[ -d wasm-tests ]]; then
+    # The same target features as the shipped build (scripts/build-web.sh),
+    # so the engine's vector paths are the ones tested.
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
     step "wasm tests (node)" wasm-pack test --node wasm-tests
     step "wasm tests (headless chrome)" \
         env CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome wasm-tests --features browser

@@ -83,3 +83,26 @@ fn worker_analyzer_matches_the_core() {
         "a second finish is an error, not a panic"
     );
 }
+
+/// The analyzer finds each line's end and whether it is plain ASCII in one
+/// vector pass (`simd128` in the shipped build): a line whose first odd
+/// byte (UTF-8, a tab, `\r`) sits at any offset across the 16- and
+/// 64-byte steps is still read whole, with the line after it.
+#[wasm_bindgen_test]
+fn lines_with_an_odd_byte_at_any_offset_are_read_whole() {
+    let line = |k: usize, odd: &str| {
+        format!(
+            "2024/01/15 10:{:02}:00 [error] 7#7: *{k} connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.9, server: shop.example.com, request: \"GET /{}{odd} HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"shop.example.com\"\n",
+            k % 60,
+            "p".repeat(k)
+        )
+    };
+    for odd in ["é", "\t", "\r", "e"] {
+        let input: String = (0..140).map(|k| line(k, odd)).collect();
+        let r = analyze(input.as_bytes());
+        assert_eq!(r.stats.lines, 140, "{odd:?}");
+        assert_eq!(r.stats.error_log_lines, 140, "{odd:?}");
+        assert_eq!(r.stats.events, 140, "{odd:?}");
+        assert_eq!(r.causes.first().map(|c| c.events), Some(140), "{odd:?}");
+    }
+}
