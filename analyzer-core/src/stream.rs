@@ -93,23 +93,18 @@ impl Analyzer {
         // The whole lines of the chunk, then the unfinished tail.
         let whole = crate::text::rfind_byte(b'\n', rest).map_or(0, |i| i + 1);
         let (lines, tail) = rest.split_at(whole);
-        // `lines` ends with a newline, which is not printable: each line's
-        // printable run ends at or before it.
         let mut start = 0;
-        while start < lines.len() {
-            let rest = &lines[start..];
-            let n = crate::text::printable_len(rest);
-            if rest.get(n) == Some(&b'\n') && n <= MAX_LINE_BYTES {
-                // Nearly every line of a big log: printable ASCII, so UTF-8
-                // without controls, and found with its end in one pass.
-                self.line_no += 1;
-                self.seg
-                    .line_without_controls(self.line_no, crate::text::printable_str(&rest[..n]));
-                start += n + 1;
-            } else {
-                let end = n + crate::text::find_byte(b'\n', &rest[n..]).unwrap_or(rest.len() - n);
-                self.emit(&rest[..end]);
-                start += end + 1;
+        while let Some(i) = crate::text::find_byte(b'\n', &lines[start..]) {
+            let line = &lines[start..start + i];
+            start += i + 1;
+            // Nearly every line of a big log is printable ASCII: one pass
+            // shows it is UTF-8 without controls, and it skips both checks.
+            match crate::text::printable_ascii(line) {
+                Some(s) if s.len() <= MAX_LINE_BYTES => {
+                    self.line_no += 1;
+                    self.seg.line_without_controls(self.line_no, s);
+                }
+                _ => self.emit(line),
             }
         }
         if !tail.is_empty() {

@@ -99,155 +99,54 @@ pub(crate) fn has_controls(b: &[u8]) -> bool {
         .fold(false, |acc, &x| acc | control(x))
 }
 
-/// How many bytes at the start of `b` are printable ASCII (`0x20..=0x7e`):
-/// the index of the first byte that is not, or `b.len()`.
-///
-/// Why: this is how the analyzer splits a chunk into lines. A newline is
-/// not printable, so on a line of printable ASCII (nearly every line of a
-/// big log) the first byte this stops at is the line's own `\n`: one pass
-/// both finds the end of the line and shows that the line is valid UTF-8
-/// with no control byte and no `\r`, where a newline search then a check
-/// of the line took two. A line that stops earlier (a tab, `\r`, UTF-8,
-/// another control) takes the general path, which checks it fully.
-///
-/// Sixteen bytes a step with the vector unit (SSE2 on x86-64, `simd128`
-/// in WebAssembly), four steps at once while 64 bytes remain; elsewhere
-/// eight bytes a step as a word.
+/// The line as `&str` when every byte is printable ASCII (`0x20..=0x7e`):
+/// such a line is valid UTF-8, has no control byte and no `\r`, so it
+/// needs neither the UTF-8 check nor the control scan: one pass of a
+/// single compare a byte (vectorised, 64 bytes a step) instead of two.
+/// Nearly every line of a big log qualifies; `None` sends a line to the
+/// general path (UTF-8 check, clean-up), which gives the same result.
 #[inline]
-pub(crate) fn printable_len(b: &[u8]) -> usize {
-    let mut i = vector::run(b);
-    while let Some(w) = b.get(i..i + 8) {
-        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-        let bad = not_printable_word(w);
-        if bad != 0 {
-            return i + (bad.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
+pub(crate) fn printable_ascii(b: &[u8]) -> Option<&str> {
+    if !is_printable_ascii(b) {
+        return None;
     }
-    while i < b.len() && (0x20..=0x7e).contains(&b[i]) {
-        i += 1;
-    }
-    i
-}
-
-/// The high bit of each byte of `w` that is outside `0x20..=0x7e`, and
-/// possibly of bytes above the lowest such byte (a borrow runs upwards),
-/// never below it: the lowest set bit marks the first byte that is not
-/// printable.
-#[inline(always)]
-fn not_printable_word(w: u64) -> u64 {
-    const H: u64 = 0x8080_8080_8080_8080;
-    const fn each(b: u8) -> u64 {
-        u64::from_le_bytes([b; 8])
-    }
-    // Below 0x20: the subtraction borrows into the high bit (for a byte
-    // below 0x80); 0x7f and above: its high bit after adding 1 (0x7f) or
-    // its own high bit (0x80 and above).
-    let below = w.wrapping_sub(each(0x20)) & !w;
-    let above = w.wrapping_add(each(0x01)) | w;
-    (below | above) & H
-}
-
-/// The vector loops of [`printable_len`]. Each returns how far every byte
-/// was printable, stopping at the first byte that is not or where fewer
-/// than sixteen bytes remain; [`printable_len`] reads the rest.
-mod vector {
-    #[inline(always)]
-    pub(super) fn run(b: &[u8]) -> usize {
-        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        return sse2_run(b);
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return simd128_run(b);
-        #[allow(unreachable_code)]
-        {
-            let _ = b;
-            0
-        }
-    }
-
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    #[inline(always)]
-    pub(super) fn sse2_run(b: &[u8]) -> usize {
-        use std::arch::x86_64::{
-            __m128i, _mm_add_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
-        // `x + 0x60` maps `0x20..=0x7e` to the signed bytes -128..=-34 and
-        // every other byte to -33 or more: one add and one signed compare.
-        // SAFETY (every `unsafe` below): SSE2 is enabled when compiling
-        // (the `cfg` above), and each load reads 16 bytes at `at` with
-        // `at + 16 <= b.len()` (the loop conditions), inside `b`; `loadu`
-        // has no alignment requirement.
-        let bad = |at: usize| -> __m128i {
-            debug_assert!(at + 16 <= b.len());
-            unsafe {
-                let v = _mm_loadu_si128(b.as_ptr().add(at).cast());
-                _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x60)), _mm_set1_epi8(-34))
-            }
-        };
-        let mask = |v: __m128i| unsafe { _mm_movemask_epi8(v) };
-        let or = |a: __m128i, b: __m128i| unsafe { _mm_or_si128(a, b) };
-        let mut i = 0;
-        while i + 64 <= b.len() {
-            let (w, x, y, z) = (bad(i), bad(i + 16), bad(i + 32), bad(i + 48));
-            if mask(or(or(w, x), or(y, z))) != 0 {
-                break;
-            }
-            i += 64;
-        }
-        while i + 16 <= b.len() {
-            let m = mask(bad(i));
-            if m != 0 {
-                return i + m.trailing_zeros() as usize;
-            }
-            i += 16;
-        }
-        i
-    }
-
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    #[inline(always)]
-    pub(super) fn simd128_run(b: &[u8]) -> usize {
-        use std::arch::wasm32::{
-            i8x16_gt, i8x16_splat, u8x16_add, u8x16_bitmask, v128, v128_any_true, v128_load,
-            v128_or,
-        };
-        // As `sse2_run`. SAFETY (the load): it reads 16 bytes at `at` with
-        // `at + 16 <= b.len()` (the loop conditions), inside `b`;
-        // `v128_load` has no alignment requirement.
-        let bad = |at: usize| -> v128 {
-            debug_assert!(at + 16 <= b.len());
-            let v = unsafe { v128_load(b.as_ptr().add(at).cast()) };
-            i8x16_gt(u8x16_add(v, i8x16_splat(0x60)), i8x16_splat(-34))
-        };
-        let or = v128_or;
-        let mut i = 0;
-        while i + 64 <= b.len() {
-            let (w, x, y, z) = (bad(i), bad(i + 16), bad(i + 32), bad(i + 48));
-            if v128_any_true(or(or(w, x), or(y, z))) {
-                break;
-            }
-            i += 64;
-        }
-        while i + 16 <= b.len() {
-            let m = u8x16_bitmask(bad(i));
-            if m != 0 {
-                return i + m.trailing_zeros() as usize;
-            }
-            i += 16;
-        }
-        i
-    }
-}
-
-/// `b` as `&str`, for bytes that [`printable_len`] found all printable.
-#[inline(always)]
-pub(crate) fn printable_str(b: &[u8]) -> &str {
-    debug_assert_eq!(printable_len(b), b.len());
     debug_assert!(std::str::from_utf8(b).is_ok());
-    // SAFETY: the caller passes bytes that are all in 0x20..=0x7e (checked
-    // by `printable_len`), and a sequence of ASCII bytes is valid UTF-8.
-    unsafe { std::str::from_utf8_unchecked(b) }
+    // SAFETY: every byte is in 0x20..=0x7e (checked just above), and a
+    // sequence of ASCII bytes is valid UTF-8.
+    Some(unsafe { std::str::from_utf8_unchecked(b) })
+}
+
+/// Every byte in `0x20..=0x7e`? Written so the compiler vectorises it: one
+/// add and one signed compare a byte, no early exit inside a block.
+#[inline]
+fn is_printable_ascii(b: &[u8]) -> bool {
+    /// `x + 0x60` maps `0x20..=0x7e` to `0x80..=0xde`, the signed bytes
+    /// below -33, and every other byte to -33 or more.
+    #[inline(always)]
+    fn bad(x: u8) -> bool {
+        (x.wrapping_add(0x60) as i8) >= -33
+    }
+    /// Blocks of `N` bytes with no early exit inside one, then the last
+    /// `N` bytes (overlapping the last block) instead of a byte loop.
+    #[inline(always)]
+    fn blocks_ok<const N: usize>(b: &[u8]) -> bool {
+        #[inline(always)]
+        fn any_bad<const N: usize>(block: &[u8; N]) -> bool {
+            block.iter().fold(false, |acc, &x| acc | bad(x))
+        }
+        let mut blocks = b.chunks_exact(N);
+        for block in &mut blocks {
+            if block.try_into().is_ok_and(any_bad::<N>) {
+                return false;
+            }
+        }
+        blocks.remainder().is_empty() || !b[b.len() - N..].try_into().is_ok_and(any_bad::<N>)
+    }
+    match b.len() {
+        0..16 => !b.iter().any(|&x| bad(x)),
+        16..64 => blocks_ok::<16>(b),
+        _ => blocks_ok::<64>(b),
+    }
 }
 
 /// The first `needle` in `haystack`: `memchr`, without its per-call CPU
@@ -786,70 +685,25 @@ mod tests {
     }
 
     #[test]
-    fn the_word_test_marks_the_first_byte_that_is_not_printable() {
-        // The word loop is what other targets run on whole lines: every
-        // byte value at every place of a word, with printable bytes or
-        // borrow- and carry-making bytes (0x00, 0xff) after it.
-        for at in 0..8 {
-            for c in 0..=255u8 {
-                for after in [b'x', 0x00, 0xff, 0x1f, 0x7f] {
-                    let mut w = [b'x'; 8];
-                    w[at] = c;
-                    w[at + 1..].fill(after);
-                    let want = w.iter().position(|x| !(0x20..=0x7e).contains(x));
-                    let bad = not_printable_word(u64::from_le_bytes(w));
-                    let got = (bad != 0).then(|| (bad.trailing_zeros() / 8) as usize);
-                    assert_eq!(got, want, "{at} {c:#x} {after:#x}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn printable_len_stops_at_the_first_byte_outside_0x20_to_0x7e() {
-        // Every byte value at every place the loops treat apart (the word
-        // and byte tails, 16- and 64-byte steps and their ends), with a
-        // second bad byte after it that must not be the one reported.
-        for len in [
-            0usize, 1, 7, 8, 9, 15, 16, 17, 40, 63, 64, 65, 79, 80, 127, 128, 200, 235,
-        ] {
+    fn printable_ascii_is_exactly_bytes_0x20_to_0x7e() {
+        // Every byte value at every place the blocks treat apart (the
+        // short loop, 16- and 64-byte blocks, their overlapping tails).
+        for len in [0usize, 1, 15, 16, 17, 40, 63, 64, 65, 127, 128, 200, 235] {
             let line = vec![b'x'; len];
-            assert_eq!(printable_len(&line), len, "{len}");
-            for at in [
-                0,
-                1,
-                7,
-                8,
-                15,
-                16,
-                31,
-                48,
-                63,
-                64,
-                len / 2,
-                len.saturating_sub(1),
-            ]
-            .into_iter()
-            .filter(|&at| at < len)
+            assert!(printable_ascii(&line).is_some(), "{len}");
+            for at in [0, len / 2, len.saturating_sub(1)]
+                .into_iter()
+                .filter(|&at| at < len)
             {
                 for c in 0..=255u8 {
                     let mut v = line.clone();
                     v[at] = c;
-                    if at + 3 < len {
-                        v[at + 3] = b'\n';
+                    let want = (0x20..=0x7e).contains(&c);
+                    assert_eq!(printable_ascii(&v).is_some(), want, "{len} {at} {c:#x}");
+                    if let Some(s) = printable_ascii(&v) {
+                        assert_eq!(s.as_bytes(), &v[..]);
+                        assert!(!has_controls(&v));
                     }
-                    let ok = (0x20..=0x7e).contains(&c);
-                    let want = if ok {
-                        v.iter()
-                            .position(|&x| !(0x20..=0x7e).contains(&x))
-                            .unwrap_or(len)
-                    } else {
-                        at
-                    };
-                    assert_eq!(printable_len(&v), want, "{len} {at} {c:#x}");
-                    let n = printable_len(&v);
-                    assert_eq!(printable_str(&v[..n]).as_bytes(), &v[..n]);
-                    assert!(!has_controls(&v[..n]));
                 }
             }
         }

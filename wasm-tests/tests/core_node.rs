@@ -84,10 +84,10 @@ fn worker_analyzer_matches_the_core() {
     );
 }
 
-/// The analyzer finds each line's end and whether it is plain ASCII in one
-/// vector pass (`simd128` in the shipped build): a line whose first odd
-/// byte (UTF-8, a tab, `\r`) sits at any offset across the 16- and
-/// 64-byte steps is still read whole, with the line after it.
+/// Lines of plain ASCII take a fast lane, checked 16 and 64 bytes at a
+/// time (with `simd128` in the shipped build): a line whose first odd byte
+/// (UTF-8, a tab, `\r`) sits at any offset across those blocks takes the
+/// general path and is still read whole, with the line after it.
 #[wasm_bindgen_test]
 fn lines_with_an_odd_byte_at_any_offset_are_read_whole() {
     let line = |k: usize, odd: &str| {
