@@ -1368,6 +1368,30 @@ pub struct NginxUser {
     pub line: u64,
 }
 
+/// Input lines `first_line..=last_line` show (part of) the file `path`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShownFile {
+    pub path: String,
+    pub first_line: u64,
+    pub last_line: u64,
+    /// The input line that is the file's line 1, when the lines are the
+    /// file from its start (`cat FILE`); `None` for a part of it.
+    pub start: Option<u64>,
+}
+
+impl ShownFile {
+    /// The file and, when known, the line in it of input line `line`.
+    pub fn place_of(&self, line: u64) -> Option<(&str, Option<u32>)> {
+        if !(self.first_line..=self.last_line).contains(&line) {
+            return None;
+        }
+        let in_file = self
+            .start
+            .and_then(|s| u32::try_from(line.checked_sub(s)? + 1).ok());
+        Some((&self.path, in_file))
+    }
+}
+
 /// Everything learned from one paste.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
@@ -1420,6 +1444,10 @@ pub struct Facts {
     /// says Plesk): nginx's vhost configs are written by Plesk, and
     /// directives are added in its panel.
     pub plesk: bool,
+    /// Pasted nginx configs whose file the paste named (`cat FILE`, an
+    /// editor command, a caption line such as `# FILE`), in input order.
+    /// Not `nginx -T`, which names its files itself.
+    pub shown_configs: Vec<ShownFile>,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,

@@ -562,7 +562,9 @@ impl Redactor {
             if rest.starts_with(home) {
                 let u0 = i + home.len();
                 let ulen = line[u0..]
-                    .find(['/', ' ', '"', '\'', ':', ',', ';', ')'])
+                    .find(|c: char| {
+                        c.is_whitespace() || matches!(c, '/' | '"' | '\'' | ':' | ',' | ';' | ')')
+                    })
                     .unwrap_or(line.len() - u0);
                 let user = &line[u0..u0 + ulen];
                 if ulen > 0 && is_user_name(user) {
@@ -1383,6 +1385,9 @@ mod tests {
             "unix:/home/deploy/app.sock /home/deploy/x",
             "unix:/home/user-1/app.sock /home/user-1/x",
         );
+        // At the end of a line pasted with Windows line ends, or before a tab.
+        check("1881/node /home/deploy\r", "1881/node /home/user-1\r");
+        check("cwd /home/deploy\tnode", "cwd /home/user-1\tnode");
         check("deploy@vps:~$ pm2 list", "user-1@host-1:~$ pm2 list");
         check("[root@rocky9 ~]# getenforce", "[root@host-1 ~]# getenforce");
         check(

@@ -46,6 +46,12 @@ struct OpenBlock {
     announced: bool,
     /// The shell command that printed it, when a prompt line showed it.
     command: Option<String>,
+    /// The file it shows, when a command (`cat FILE`) or a caption line
+    /// (`# FILE`) named it, and whether its lines are the file's from its
+    /// first line on (see [`artifacts::shown_file`]).
+    shows: Option<(String, bool)>,
+    /// Where in `Facts::shown_configs` the first piece of this block went.
+    shown_at: Option<usize>,
     /// Opened by a [`KindOverride`]: it holds every line of the range.
     forced: bool,
 }
@@ -145,6 +151,67 @@ impl Default for Segmenter {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The file a caption line names: a line that only says which file the
+/// lines after it come from, as people write above a pasted file:
+/// `# /etc/nginx/sites-enabled/shop.conf`, `==> /var/log/nginx/error.log
+/// <==` (`tail` of several files), `**/etc/nginx/nginx.conf**`,
+/// `` `/etc/nginx/conf.d/app.conf`: ``, `// /etc/nginx/nginx.conf`, and
+/// `/etc/nginx/sites-available/default:` for a file of nginx's own (a path
+/// that ends with a colon is otherwise a directory header of `ls -R`,
+/// whose listing needs it).
+pub fn caption(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let (inner, marked) = if let Some(r) = t.strip_prefix("==> ") {
+        (r.strip_suffix(" <==")?, true)
+    } else if let Some(r) = t.strip_prefix('#').or_else(|| t.strip_prefix("//")) {
+        (r.trim_start_matches('#').trim_start(), true)
+    } else {
+        (t, false)
+    };
+    let inner = inner.strip_suffix(':').unwrap_or(inner).trim_end();
+    let (path, quoted) = match inner
+        .strip_prefix("**")
+        .and_then(|r| r.strip_suffix("**"))
+        .or_else(|| inner.strip_prefix('`').and_then(|r| r.strip_suffix('`')))
+    {
+        Some(p) => (p.strip_suffix(':').unwrap_or(p), true),
+        None => (inner, false),
+    };
+    if !t.ends_with(':') && !marked && !quoted {
+        return None;
+    }
+    if path.contains(char::is_whitespace) {
+        // Prose that ends with the file: `Here is my /etc/nginx/sites-available/default:`.
+        if marked || quoted || t.len() > 160 {
+            return None;
+        }
+        let last = path.rsplit(char::is_whitespace).next().unwrap_or(path);
+        let last = last.trim_matches(|c| matches!(c, '(' | ')' | '`' | '*' | '"' | '\''));
+        return nginx_config_file(last).then_some(last);
+    }
+    if !artifacts::is_file_path(path) {
+        return None;
+    }
+    // A bare `PATH:`: a file of nginx's configuration, or a file by its
+    // extension (a config, a log), never a directory.
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let file_ext = [".conf", ".ini", ".log", ".yml", ".yaml", ".service"]
+        .iter()
+        .any(|e| name.ends_with(e));
+    (marked || quoted || nginx_config_file(path) || file_ext).then_some(path)
+}
+
+/// A path that names a file of nginx's configuration (not a directory of
+/// it, as `ls -R` headers do: `/etc/nginx/conf.d:`).
+fn nginx_config_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    artifacts::is_file_path(path)
+        && (path.contains("/nginx/") || path.contains("/sites-"))
+        && (name.ends_with(".conf") || path.contains("/sites-"))
+        && !name.ends_with(".d")
+        && !name.starts_with("sites-")
 }
 
 /// Shell prompt forms: `$ cmd`, `# cmd`, `user@host:~$ cmd`,
@@ -425,6 +492,21 @@ fn with_command(b: &OpenBlock) -> Vec<BlockLine> {
                     text: format!("; {f}"),
                 });
             }
+        } else if let (Some((f, _)), Some(first)) = (&b.shows, b.lines.first()) {
+            // Captioned (`# /etc/php/8.1/fpm/pool.d/www.conf`).
+            out.push(BlockLine {
+                no: first.no,
+                text: format!("; {f}"),
+            });
+        }
+    }
+    // A captioned uWSGI ini: its parser reads the path from a command.
+    if b.kind == Kind::UwsgiIni && b.command.is_none() {
+        if let (Some((f, _)), Some(first)) = (&b.shows, b.lines.first()) {
+            out.push(BlockLine {
+                no: first.no,
+                text: format!("$ cat {f}"),
+            });
         }
     }
     // `docker inspect -f '{{.State.OOMKilled}}' app-1` answers `true`, and
@@ -637,7 +719,7 @@ impl Segmenter {
     }
 
     fn close_block(&mut self) {
-        if let Some(b) = self.block.take() {
+        if let Some(mut b) = self.block.take() {
             if b.kind == Kind::NginxConfig
                 && b.lines
                     .iter()
@@ -649,9 +731,43 @@ impl Segmenter {
                     }
                 }
             }
+            self.note_shown_config(&mut b);
             let lines = with_command(&b);
             self.parse_piece(b.kind, &b.lines, &lines);
         }
+    }
+
+    /// Remember which input lines of a config show which file, when the
+    /// paste named it and the config does not name its files itself
+    /// (`nginx -T`). A long block comes in pieces: the later ones extend
+    /// what the first one noted.
+    fn note_shown_config(&mut self, b: &mut OpenBlock) {
+        let Some((path, whole)) = b.shows.as_ref().filter(|_| b.kind == Kind::NginxConfig) else {
+            return;
+        };
+        let mut text = b.lines.iter().filter(|l| !l.text.trim().is_empty());
+        let Some(first) = text.next() else {
+            return;
+        };
+        let last_line = text.next_back().map_or(first.no, |l| l.no);
+        let shown = &mut self.facts.shown_configs;
+        if let Some(s) = b.shown_at.and_then(|i| shown.get_mut(i)) {
+            s.last_line = last_line;
+            return;
+        }
+        if b.lines
+            .iter()
+            .any(|l| l.text.trim_start().starts_with("# configuration file "))
+        {
+            return;
+        }
+        b.shown_at = Some(shown.len());
+        shown.push(crate::facts::ShownFile {
+            path: path.clone(),
+            first_line: first.no,
+            last_line,
+            start: whole.then(|| b.lines.first().map_or(first.no, |l| l.no)),
+        });
     }
 
     /// Parse a block (or a piece of a long one) into facts, within the
@@ -704,6 +820,10 @@ impl Segmenter {
             state: BlockState::default(),
             announced,
             command: command.map(str::to_string),
+            shows: command
+                .and_then(artifacts::shown_file)
+                .map(|(f, whole)| (f.to_string(), whole)),
+            shown_at: None,
             forced: false,
         });
     }
@@ -730,6 +850,7 @@ impl Segmenter {
         if full {
             // Parse what we have and go on with a fresh buffer of the same kind.
             if let Some(mut b) = self.block.take() {
+                self.note_shown_config(&mut b);
                 let lines = with_command(&b);
                 self.parse_piece(b.kind, &b.lines, &lines);
                 b.lines.clear();
@@ -1172,6 +1293,10 @@ impl Segmenter {
                 return;
             }
         }
+        if let Some(path) = caption(unquoted).filter(|_| !self.in_config_braces()) {
+            self.captioned(path);
+            return;
+        }
         if let Some(cmd) = parse_prompt(unquoted).or_else(|| bare_command(unquoted)) {
             self.run_name = None;
             self.run_image_seen = false;
@@ -1201,6 +1326,27 @@ impl Segmenter {
             wrapper.container.clone_from(&self.logs_of);
         }
         self.classify(no, inner, &wrapper);
+    }
+
+    /// Inside the braces of a pasted nginx config, where `# /path` is a
+    /// comment of the config, not a caption.
+    fn in_config_braces(&self) -> bool {
+        matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig && b.state.depth > 0)
+    }
+
+    /// A caption line names the file the lines after it show: it ends the
+    /// open block and, for a file of a block kind (an nginx config, a pool
+    /// file), opens one that knows its file. It is no artifact itself.
+    fn captioned(&mut self, path: &str) {
+        self.close_block();
+        self.note_npm(path);
+        self.expect = artifacts::kind_for_command(&format!("cat {path}"));
+        if let Some(k) = self.expect.filter(|k| !k.is_line_kind()) {
+            self.open_block(k, true);
+            if let Some(b) = &mut self.block {
+                b.shows = Some((path.to_string(), false));
+            }
+        }
     }
 
     /// Assign a cleaned, unwrapped, non-blank line: the open nginx config,
@@ -1492,5 +1638,126 @@ mod tests {
         ] {
             assert!(bare_command(prose).is_none(), "{prose}");
         }
+    }
+
+    #[test]
+    fn captions_name_the_file_and_are_no_artifact() {
+        for (line, want) in [
+            (
+                "# /etc/nginx/sites-enabled/shop.conf",
+                Some("/etc/nginx/sites-enabled/shop.conf"),
+            ),
+            ("## /etc/nginx/nginx.conf:", Some("/etc/nginx/nginx.conf")),
+            (
+                "// /etc/nginx/conf.d/app.conf",
+                Some("/etc/nginx/conf.d/app.conf"),
+            ),
+            (
+                "==> /var/log/nginx/error.log <==",
+                Some("/var/log/nginx/error.log"),
+            ),
+            (
+                "**/etc/nginx/sites-available/default**",
+                Some("/etc/nginx/sites-available/default"),
+            ),
+            (
+                "`/etc/php/8.1/fpm/pool.d/www.conf`:",
+                Some("/etc/php/8.1/fpm/pool.d/www.conf"),
+            ),
+            (
+                "/etc/nginx/sites-available/default:",
+                Some("/etc/nginx/sites-available/default"),
+            ),
+            (
+                "> /etc/nginx/conf.d/app.conf:",
+                Some("/etc/nginx/conf.d/app.conf"),
+            ),
+            (
+                "Here is my /etc/nginx/sites-available/default:",
+                Some("/etc/nginx/sites-available/default"),
+            ),
+            (
+                "My config (/etc/nginx/conf.d/api.conf):",
+                Some("/etc/nginx/conf.d/api.conf"),
+            ),
+            // `ls -R` directory headers, prompts, comments and prose.
+            ("/etc/nginx/conf.d:", None),
+            ("/etc/nginx/sites-enabled:", None),
+            ("/run/php:", None),
+            (
+                "/etc/php/8.1/fpm/pool.d/www.conf:",
+                Some("/etc/php/8.1/fpm/pool.d/www.conf"),
+            ),
+            ("/etc/php/8.1/fpm/pool.d:", None),
+            ("# sudo ss -tlnp", None),
+            ("# /usr/sbin/nginx -T", None),
+            ("# proxy settings", None),
+            ("Here is my config:", None),
+            ("/etc/nginx/sites-available/default", None),
+            ("# /", None),
+        ] {
+            assert_eq!(caption(line), want, "{line}");
+        }
+        let (_, _, arts) = groups_and_artifacts(
+            "# /var/log/nginx/error.log\n\
+             2024/01/15 10:23:45 [error] 1#1: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 1.2.3.4, server: a, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"a\"\n\
+             \n\
+             # /etc/nginx/sites-enabled/a.conf\n\
+             server {\n\
+             \x20   # /etc/nginx/snippets/proxy.conf\n\
+             \x20   location / { proxy_pass http://127.0.0.1:3000; }\n\
+             }\n",
+        );
+        assert_eq!(arts, ["NginxErrorLog 2-2", "NginxConfig 5-8"]);
+    }
+
+    /// The configs whose file the paste named, with the input line that is
+    /// the file's first when the paste is the whole file.
+    fn shown(text: &str) -> Vec<crate::facts::ShownFile> {
+        let mut s = Segmenter::new();
+        for (i, l) in text.lines().enumerate() {
+            s.line(i as u64 + 1, l);
+        }
+        s.finish();
+        s.facts.shown_configs
+    }
+
+    #[test]
+    fn a_config_knows_the_file_a_command_or_caption_named() {
+        let body =
+            "server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:3000; }\n}\n";
+        let file = "/etc/nginx/sites-enabled/shop.conf";
+        let at = |first, last, start| crate::facts::ShownFile {
+            path: file.to_string(),
+            first_line: first,
+            last_line: last,
+            start,
+        };
+        // `cat`: the output is the file from its line 1.
+        let got = shown(&format!("$ cat {file}\n{body}"));
+        assert_eq!(got, [at(2, 5, Some(2))]);
+        assert_eq!(got[0].place_of(4), Some((file, Some(3))));
+        assert_eq!(got[0].place_of(6), None);
+        let got = shown(&format!("root@web:~# sudo cat {file}\n\n{body}"));
+        assert_eq!(got, [at(3, 6, Some(2))]);
+        // A caption or an editor: maybe a part of it, so no line in it.
+        for head in [
+            format!("# {file}"),
+            format!("{file}:"),
+            format!("$ sudo nano {file}"),
+        ] {
+            let got = shown(&format!("{head}\n{body}"));
+            assert_eq!(got, [at(2, 5, None)], "{head}");
+            assert_eq!(got[0].place_of(4), Some((file, None)));
+        }
+        // `nginx -T` names its files itself; several files, no file.
+        assert!(shown(&format!(
+            "$ sudo nginx -T\n# configuration file {file}:\n{body}"
+        ))
+        .is_empty());
+        assert!(shown(&format!("$ cat {file} /etc/nginx/nginx.conf\n{body}")).is_empty());
+        assert!(shown(&format!("$ cat -A {file}\n{body}"))[0]
+            .start
+            .is_none());
     }
 }

@@ -543,3 +543,50 @@ fn plesk_timeouts_go_to_its_panel_directives() {
         &["Plesk"],
     );
 }
+
+/// A config whose file the paste names: `cat FILE` is the file from its
+/// first line, so the fix edits that line of that file; a caption (`# FILE`,
+/// `FILE:`, "Here is my FILE:") may be a part of it, so the fix names the
+/// file and the paste's line.
+#[test]
+fn a_config_named_by_its_file_gets_a_fix_in_that_file() {
+    let rest = "\n\
+        server {\n\
+            listen 80;\n\
+            server_name shop.example.com;\n\
+            location / {\n\
+                proxy_pass http://127.0.0.1:3000;\n\
+            }\n\
+        }\n\
+        2024/05/14 09:12:01 [error] 1234#1234: *101 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.7, server: shop.example.com, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"shop.example.com\"\n\
+        $ sudo ss -tlnp\n\
+        LISTEN 0      511        127.0.0.1:8080       0.0.0.0:*     users:((\"node\",pid=2201,fd=19))\n";
+    let file = "/etc/nginx/sites-available/shop";
+    check(
+        &format!("$ cat {file}{rest}"),
+        "wrong_port",
+        &[&format!(
+            "sudo sed -i --follow-symlinks '5s#127\\.0\\.0\\.1:3000#127.0.0.1:8080#' {file}"
+        )],
+        &["of the paste"],
+    );
+    for head in [
+        format!("# {file}"),
+        format!("{file}:"),
+        format!("Here is my {file}:"),
+    ] {
+        check(
+            &format!("{head}{rest}"),
+            "wrong_port",
+            &[&format!("# at {file} (line 6 of the paste), replace")],
+            &["sed -i"],
+        );
+    }
+    // Without a name: the paste's line only.
+    check(
+        &format!("My config:{rest}"),
+        "wrong_port",
+        &["# at line 6 of the paste, replace"],
+        &[file],
+    );
+}

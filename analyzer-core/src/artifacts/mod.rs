@@ -411,6 +411,51 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
     })
 }
 
+/// The one file a command shows (`cat /etc/nginx/sites-enabled/shop.conf`,
+/// `sudo nano /etc/nginx/conf.d/app.conf`), and whether its output is that
+/// file from its first line on (`cat`, `head`), so that a line of the
+/// output is that line of the file. `None` for another command, or one
+/// that names no file or several.
+///
+/// Why: a config that names its file lets a fix name it too (`sed -i` on
+/// the right line of the right file, not "line 14 of the paste").
+pub fn shown_file(cmd: &str) -> Option<(&str, bool)> {
+    let mut words = cmd
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "sudo" | "doas" | "command"));
+    let first = words.next()?;
+    let first = first.rsplit('/').next().unwrap_or(first);
+    let whole = match first {
+        "cat" | "head" => true,
+        "less" | "more" | "bat" | "tail" | "nano" | "vim" | "vi" | "micro" | "emacs"
+        | "sudoedit" | "view" => false,
+        _ => return None,
+    };
+    let mut flags = false;
+    let mut files = words.filter(|w| {
+        let flag = w.starts_with('-') || w.bytes().all(|c| c.is_ascii_digit());
+        flags |= flag;
+        !flag
+    });
+    let file = files.next().filter(|f| is_file_path(f))?;
+    if files.next().is_some() {
+        return None;
+    }
+    // `cat -n` numbers the lines and `head -n 5` is still the start, but
+    // `cat -A` and friends change them: only a bare `cat` or any `head`.
+    Some((file, whole && (first == "head" || !flags)))
+}
+
+/// An absolute path to a file: `/etc/nginx/nginx.conf`, not `/` or a
+/// directory written with its final slash.
+pub fn is_file_path(p: &str) -> bool {
+    p.len() > 2
+        && p.starts_with('/')
+        && !p.ends_with('/')
+        && p[1..].contains('/')
+        && !p.contains(['*', '?', '$', '`', '"', '\'', '|', '>', '<', ';'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

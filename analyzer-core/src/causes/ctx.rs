@@ -118,10 +118,12 @@ impl ConfigRef {
         ))
     }
 
-    /// `file:line` for messages, or the input line.
+    /// `file:line` for messages, else the file and the input line, or the
+    /// input line.
     pub fn place(&self) -> String {
         match (&self.file, self.file_line) {
             (Some(f), Some(l)) => format!("{f}:{l}"),
+            (Some(f), None) => format!("{f} (line {} of the paste)", self.line),
             _ => format!("line {} of the paste", self.line),
         }
     }
@@ -738,6 +740,20 @@ impl<'a> Ctx<'a> {
     /// the line returned is that server line). Returns (pass, line, file,
     /// line within file, the text as written there).
     pub fn config_line_for(&self, addr: &Address) -> Option<ConfigRef> {
+        let mut r = self.config_line_in_paste(addr)?;
+        if r.file.is_none() {
+            // A config whose file the paste named (`cat FILE`, `# FILE`).
+            let shown = self.facts.shown_configs.iter();
+            if let Some((f, l)) = shown.filter_map(|s| s.place_of(r.line)).next() {
+                r.file = Some(f.to_string());
+                r.file_line = l;
+            }
+        }
+        Some(r)
+    }
+
+    /// [`Self::config_line_for`] with the file only `nginx -T` names.
+    fn config_line_in_paste(&self, addr: &Address) -> Option<ConfigRef> {
         let cfg = self.facts.config.as_ref()?;
         let passes = cfg.passes();
         if let Some(p) = passes.iter().find(|p| {
