@@ -1285,6 +1285,30 @@ mod tests {
     }
 
     #[test]
+    fn a_line_end_of_windows_or_a_tab_ends_each_value() {
+        // Pastes from Windows keep `\r` at each line end; a value there is
+        // redacted as it is before a space.
+        for (input, expected) in [
+            ("server_name shop.example.com;\r", "server_name host-1;\r"),
+            ("server_name shop.example.com\r", "server_name host-1\r"),
+            ("mail ops@example.com\r", "mail email-1\r"),
+            ("connect to 203.0.113.7\r", "connect to ip-1\r"),
+            ("deploy@vps:~$ pm2 list\r", "user-1@host-1:~$ pm2 list\r"),
+            ("Host: shop.example.com\r", "Host: host-1\r"),
+            (
+                "upstream \"http://shop.example.com/\"\r",
+                "upstream \"http://host-1/\"\r",
+            ),
+            (
+                "client 203.0.113.7\tserver shop.example.com",
+                "client ip-1\tserver host-1",
+            ),
+        ] {
+            check(input, expected);
+        }
+    }
+
+    #[test]
     fn error_log_line() {
         check(
             "2024/01/15 10:23:45 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.7, server: example.com, request: \"GET /export?year=2023 HTTP/1.1\", upstream: \"http://127.0.0.1:3000/export?year=2023\", host: \"example.com:8080\", referrer: \"https://www.example.com/a\"",

@@ -590,3 +590,25 @@ fn a_config_named_by_its_file_gets_a_fix_in_that_file() {
         &[file],
     );
 }
+
+/// SELinux: a denied TCP connect (`tcp_socket`) is the boolean's; only a
+/// unix socket's denial gets its directory labelled, the directory named.
+#[test]
+fn selinux_labels_a_socket_directory_only_for_a_socket() {
+    let tcp = "type=AVC msg=audit(1700000000.123:456): avc:  denied  { name_connect } for  pid=1234 comm=\"nginx\" dest=8080 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:http_cache_port_t:s0 tclass=tcp_socket permissive=0\n\
+        2023/11/14 22:13:20 [crit] 1234#0: *1 connect() to 127.0.0.1:8080 failed (13: Permission denied) while connecting to upstream, client: 10.0.0.1, server: app.example.com, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8080/\", host: \"app.example.com\"\n";
+    check(
+        tcp,
+        "selinux_denied",
+        &["setsebool -P httpd_can_network_connect 1"],
+        &["semanage fcontext", "{service}"],
+    );
+    let sock = "type=AVC msg=audit(1700000000.123:457): avc:  denied  { write } for  pid=1234 comm=\"nginx\" name=\"app.sock\" dev=\"tmpfs\" ino=4242 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:var_run_t:s0 tclass=sock_file permissive=0\n\
+        2023/11/14 22:13:20 [crit] 1234#0: *1 connect() to unix:/run/gunicorn/app.sock failed (13: Permission denied) while connecting to upstream, client: 10.0.0.1, server: app.example.com, request: \"GET / HTTP/1.1\", upstream: \"http://unix:/run/gunicorn/app.sock:/\", host: \"app.example.com\"\n";
+    check(
+        sock,
+        "selinux_denied",
+        &["semanage fcontext -a -t httpd_var_run_t '/run/gunicorn(/.*)?' && sudo restorecon -Rv /run/gunicorn"],
+        &["{service}"],
+    );
+}

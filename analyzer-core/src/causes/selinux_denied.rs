@@ -89,9 +89,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let name_connect = avcs.iter().any(
         |g| matches!(&g.key.signal, Signal::AvcDenied { tclass, .. } if tclass == "tcp_socket"),
     );
-    let socket_avc = avcs.iter().any(
-        |g| matches!(&g.key.signal, Signal::AvcDenied { tclass, .. } if tclass.contains("sock")),
-    );
+    // A unix socket's classes (`sock_file`, `unix_stream_socket`), not
+    // `tcp_socket`, whose name also contains "sock".
+    let socket_avc = avcs.iter().any(|g| {
+        matches!(&g.key.signal, Signal::AvcDenied { tclass, .. }
+            if tclass == "sock_file" || tclass.starts_with("unix_"))
+    });
     f.confidence = match (avcs.is_empty(), tcp13.is_empty()) {
         (false, false) => 0.97,
         (false, true) => 0.88,
@@ -139,18 +142,22 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     if socket_avc || (!avcs.is_empty() && !sock13.is_empty()) {
-        let dir = sock13
+        // The socket nginx failed on, else the one the config passes to;
+        // without either, the policy module below covers it.
+        let socket = sock13
             .iter()
             .find_map(|g| target(g))
-            .and_then(|a| {
-                a.socket_path().map(|p| {
-                    p.rsplit_once('/')
-                        .map(|(d, _)| d.to_string())
-                        .unwrap_or_default()
+            .and_then(|a| a.socket_path().map(str::to_string))
+            .or_else(|| {
+                ctx.passes().iter().find_map(|p| {
+                    let u = p.upstream.as_ref()?;
+                    u.addr.socket_path().map(str::to_string)
                 })
-            })
-            .unwrap_or_else(|| "/run/{service}".into());
-        f.fixes.push(review(format!("sudo semanage fcontext -a -t httpd_var_run_t '{dir}(/.*)?' && sudo restorecon -Rv {dir}"), "label the socket directory so httpd_t may use it"));
+            });
+        let dir = socket.and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_string()));
+        if let Some(dir) = dir.filter(|d| !d.is_empty()) {
+            f.fixes.push(review(format!("sudo semanage fcontext -a -t httpd_var_run_t '{dir}(/.*)?' && sudo restorecon -Rv {dir}"), "label the socket directory so httpd_t may use it"));
+        }
     }
     f.fixes.push(review(
         "sudo ausearch -m avc -c nginx --raw | audit2allow -M nginx_local && sudo semodule -i nginx_local.pp",
