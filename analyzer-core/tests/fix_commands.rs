@@ -612,3 +612,26 @@ fn selinux_labels_a_socket_directory_only_for_a_socket() {
         &["{service}"],
     );
 }
+
+/// A unit that failed on its own config: the line its last error names is
+/// shown, from the file it names.
+#[test]
+fn a_unit_that_refused_its_config_gets_the_line_shown() {
+    let status = "$ sudo systemctl status php8.2-fpm\n\
+        × php8.2-fpm.service - The PHP 8.2 FastCGI Process Manager\n\
+        \x20    Loaded: loaded (/lib/systemd/system/php8.2-fpm.service; enabled; preset: enabled)\n\
+        \x20    Active: failed (Result: exit-code) since Wed 2024-11-27 09:58:12 UTC; 2min ago\n\
+        \x20  Main PID: 4411 (code=exited, status=78)\n\
+        Nov 27 09:58:12 web php-fpm8.2[4411]: [27-Nov-2024 09:58:12] ERROR: [/etc/php/8.2/fpm/pool.d/www.conf:23] value is NULL for a ZEND_INI_PARSER_ENTRY\n\
+        Nov 27 09:58:12 web php-fpm8.2[4411]: [27-Nov-2024 09:58:12] ERROR: FPM initialization failed\n\
+        Nov 27 09:58:12 web systemd[1]: php8.2-fpm.service: Failed with result 'exit-code'.\n";
+    check(
+        status,
+        "systemd_unit_failed",
+        &[
+            "sudo sed -n '21,25p' /etc/php/8.2/fpm/pool.d/www.conf",
+            "sudo php-fpm8.2 -t",
+        ],
+        &[],
+    );
+}

@@ -374,6 +374,67 @@ pub fn other_php_running(ctx: &Ctx, path: &str) -> Option<(String, String)> {
         .then(|| (s.name.clone(), path.replacen(&old, &new, 1)))
 }
 
+/// An absolute path of a file on a server: under a system or app
+/// directory, or with an extension (not a URL path such as `/api/v1`).
+fn looks_like_a_file(path: &str) -> bool {
+    const ROOTS: &[&str] = &[
+        "/etc/", "/srv/", "/var/", "/opt/", "/home/", "/usr/", "/lib/", "/run/", "/app/", "/www/",
+        "/data/", "/root/", "/code/", "/tmp/",
+    ];
+    let name = path.rsplit('/').next().unwrap_or(path);
+    crate::artifacts::is_file_path(path)
+        && (ROOTS.iter().any(|r| path.starts_with(r)) || name.contains('.'))
+}
+
+/// The file and line an error message points at, in the forms services
+/// write them: `[/etc/php/8.2/fpm/pool.d/www.conf:23]` (PHP-FPM),
+/// `in /etc/nginx/sites-enabled/a:12` (nginx), `/etc/systemd/system/app.service:7:`
+/// (systemd), `in /var/www/index.php on line 23` (PHP), `File "/srv/app.py",
+/// line 23` (Python). Only absolute paths.
+pub fn file_line_in(msg: &str) -> Option<(&str, u32)> {
+    let number = |s: &str| -> Option<u32> {
+        let d: &str = &s[..s.bytes().take_while(u8::is_ascii_digit).count()];
+        d.parse().ok().filter(|&n| n > 0)
+    };
+    // `File "/srv/app.py", line 23` and `in /x.php on line 23`.
+    for (open, close, then) in [("File \"", "\"", ", line "), (" in ", " ", "on line ")] {
+        for (i, _) in msg.match_indices(open) {
+            let rest = &msg[i + open.len()..];
+            let Some(end) = rest.find(close) else {
+                continue;
+            };
+            let path = &rest[..end];
+            let line = rest[end + close.len()..]
+                .strip_prefix(then)
+                .and_then(number);
+            if let (true, Some(n)) = (looks_like_a_file(path), line) {
+                return Some((path, n));
+            }
+        }
+    }
+    // `/path:23` right after `[`, a space or the start, before `]`, `:`,
+    // a space or the end.
+    for (i, _) in msg.match_indices('/') {
+        if i > 0 && !matches!(msg.as_bytes()[i - 1], b'[' | b' ' | b'(' | b'"' | b'\'') {
+            continue;
+        }
+        let rest = &msg[i..];
+        let end =
+            rest.find(|c: char| c.is_whitespace() || matches!(c, ']' | ')' | '"' | '\'' | ','));
+        let token = &rest[..end.unwrap_or(rest.len())];
+        let token = token.strip_suffix(':').unwrap_or(token);
+        let Some((path, line)) = token.rsplit_once(':') else {
+            continue;
+        };
+        if looks_like_a_file(path) && line.bytes().all(|c| c.is_ascii_digit()) {
+            if let Some(n) = number(line) {
+                return Some((path, n));
+            }
+        }
+    }
+    None
+}
+
 /// An nginx time (`60`, `60s`, `5m`, `1h`, `1m30s`) in seconds.
 pub fn duration_secs(v: &str) -> Option<u64> {
     let mut total = 0u64;
@@ -779,6 +840,24 @@ pub fn crash_explain(ctx: &Ctx, f: &mut super::Finding, g: &EventGroup) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_and_line_of_an_error_message() {
+        for (msg, want) in [
+            ("ERROR: [/etc/php/8.2/fpm/pool.d/www.conf:23] value is NULL for a ZEND_INI_PARSER_ENTRY", Some(("/etc/php/8.2/fpm/pool.d/www.conf", 23))),
+            ("nginx: [emerg] unknown directive \"proxy_pas\" in /etc/nginx/sites-enabled/shop:12", Some(("/etc/nginx/sites-enabled/shop", 12))),
+            ("/etc/systemd/system/app.service:7: Unknown key name 'ExecStartt' in section 'Service', ignoring.", Some(("/etc/systemd/system/app.service", 7))),
+            ("PHP Parse error:  syntax error, unexpected '}' in /var/www/html/index.php on line 23", Some(("/var/www/html/index.php", 23))),
+            ("  File \"/srv/app/wsgi.py\", line 14, in <module>", Some(("/srv/app/wsgi.py", 14))),
+            ("listening on 127.0.0.1:8000", None),
+            ("GET /api/v1:2 HTTP/1.1", None),
+            ("see http://example.com/a:80", None),
+            ("[/etc/php/8.2/fpm/pool.d/www.conf:0]", None),
+            ("in /etc/nginx/nginx.conf", None),
+        ] {
+            assert_eq!(file_line_in(msg), want, "{msg}");
+        }
+    }
 
     #[test]
     fn nginx_durations() {

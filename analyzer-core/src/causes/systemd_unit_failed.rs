@@ -153,6 +153,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("sudo journalctl -u {unit} -b -n 200 --no-pager"),
         "the reason it stopped is in its journal",
     ));
+    // Its last error names a file and line (`[/etc/php/8.2/fpm/pool.d/www.conf:23]`):
+    // show that line with its neighbours, which is what to correct.
+    let at = state
+        .and_then(|s| s.last_error.as_ref())
+        .and_then(|(_, msg)| super::common::file_line_in(msg));
+    if let Some((file, n)) = at {
+        f.fixes.push(safe(
+            format!(
+                "sudo sed -n '{},{}p' {file}",
+                n.saturating_sub(2).max(1),
+                n + 2
+            ),
+            format!("shows line {n} of {file}, which `{unit}` refused at start: correct it there"),
+        ));
+    }
     if let Some(b) = super::boot::find(ctx) {
         let svc = super::ctx::ServiceGuess {
             name: unit.clone(),
