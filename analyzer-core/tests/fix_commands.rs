@@ -635,3 +635,25 @@ fn a_unit_that_refused_its_config_gets_the_line_shown() {
         &[],
     );
 }
+
+/// A close in the middle of the body (`while reading upstream`) is a cut
+/// response under the status already sent, not a 502.
+#[test]
+fn a_close_mid_body_is_a_truncated_response_not_a_502() {
+    let line = |phase: &str| {
+        format!("2024/03/08 14:02:11 [error] 2210#2210: *881 upstream prematurely closed connection while {phase}, client: 198.51.100.77, server: reports.example.com, request: \"GET /export.csv HTTP/1.1\", upstream: \"http://127.0.0.1:8000/export.csv\", host: \"reports.example.com\"\n")
+    };
+    let r = analyze_str(&line("reading upstream"));
+    let c = cause(&r, "upstream_closed_early");
+    assert!(
+        c.title.contains("in the middle of its response"),
+        "{}",
+        c.title
+    );
+    assert_eq!(c.status, None);
+    assert!(c.summary.contains("truncated"), "{}", c.summary);
+    let r = analyze_str(&line("reading response header from upstream"));
+    let c = cause(&r, "upstream_closed_early");
+    assert!(c.title.contains("before answering"), "{}", c.title);
+    assert_eq!(c.status, Some(502));
+}

@@ -97,12 +97,31 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if mid_body * 2 > f.events {
         f.reasoning.push("mostly `while reading upstream`: the headers were sent, so clients see truncated responses".into());
     }
-    f.title = format!("{target} closed the connection before answering");
-    f.summary = if partners.is_empty() {
+    let truncated = mid_body * 2 > f.events;
+    let in_log = if svc.known {
+        format!(" ({})", svc.name)
+    } else {
+        String::new()
+    };
+    f.title = if truncated {
+        // The status line was relayed already: clients got that status
+        // (most often 200) with a cut body, not a 502.
+        f.status = None;
+        format!("{target} closed the connection in the middle of its response")
+    } else {
+        format!("{target} closed the connection before answering")
+    };
+    f.summary = if truncated {
+        format!(
+            "The backend sent its response headers, then closed the connection before the body was complete, so clients \
+             got a truncated response (a broken download, a page cut short) under the status already sent, not a 502. \
+             The reason is in the backend's own log at the same second{in_log}: a worker killed by a timeout, a crash, an \
+             out-of-memory kill, or a streaming response the backend gave up on."
+        )
+    } else if partners.is_empty() {
         format!(
             "The backend accepted the request, then closed the connection without a complete response, so nginx answered 502. \
-             The reason is in the backend's own log at the same second{}: a worker killed by a timeout, a crash, or an out-of-memory kill.",
-            if svc.known { format!(" ({})", svc.name) } else { String::new() }
+             The reason is in the backend's own log at the same second{in_log}: a worker killed by a timeout, a crash, or an out-of-memory kill."
         )
     } else {
         format!(
