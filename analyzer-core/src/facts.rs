@@ -510,6 +510,14 @@ pub enum Signal {
     /// file at `SCRIPT_FILENAME`. A 404 (`File not found.`), not a 502: no
     /// rule reports it, the "what to paste next" advice uses it.
     ScriptUnknown,
+    /// `limiting requests, excess: 1.2 by zone "api"` (`limit_req`) or
+    /// `limiting connections by zone "addr"` (`limit_conn`): nginx itself
+    /// turned the request away, with 503 unless `limit_req_status` says
+    /// otherwise. No 502 cause: the "what to paste next" advice uses it.
+    RateLimited {
+        zone: String,
+        connections: bool,
+    },
     // ---- gunicorn / uWSGI / Python ----
     GunicornWorkerTimeout,
     GunicornSigkill,

@@ -277,7 +277,9 @@ fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
     use crate::causes::fixes::next;
     let f = &seg.facts;
     // Messages that are no 502 cause but call for checks of their own.
-    let mut out = crate::causes::hints::script_unknown(&crate::causes::Ctx::new(f));
+    let ctx = crate::causes::Ctx::new(f);
+    let mut out = crate::causes::hints::script_unknown(&ctx);
+    out.extend(crate::causes::hints::rate_limited(&ctx));
     // PHP-FPM answered those: what listens and what runs is not the question.
     let backend_answered = !out.is_empty();
     let config_asked = out.iter().any(|n| n.paste.starts_with("sudo nginx -T"));

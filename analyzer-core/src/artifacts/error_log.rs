@@ -606,6 +606,29 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
             }
         }
     }
+    // `limiting requests, excess: 10.520 by zone "api"`; `delaying request`
+    // lines (a request slowed down, then served) are no refusal.
+    if let Some(rest) = head.strip_prefix("limiting ") {
+        let connections = rest.starts_with("connections");
+        if connections || rest.starts_with("requests") {
+            let zone = rest
+                .split_once(" by zone \"")
+                .and_then(|(_, z)| z.split('"').next())
+                .unwrap_or_default();
+            return Some((
+                Signal::RateLimited {
+                    zone: zone.to_string(),
+                    connections,
+                },
+                None,
+                if connections {
+                    "limiting connections"
+                } else {
+                    "limiting requests"
+                },
+            ));
+        }
+    }
     if let Some(rest) = head.strip_prefix("FastCGI sent in stderr: ") {
         if rest.starts_with("\"Primary script unknown") {
             return Some((Signal::ScriptUnknown, None, "Primary script unknown"));
@@ -1418,12 +1441,20 @@ mod tests {
             ("SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream", Signal::SslHandshake { reason: "wrong version number".into() }),
             ("SSL_do_handshake() failed (SSL: error:14094410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream", Signal::SslHandshake { reason: "sslv3 alert handshake failure:SSL alert number 40".into() }),
             ("upstream SSL certificate verify error: (18:self-signed certificate) while SSL handshaking to upstream", Signal::SslVerify { reason: "18:self-signed certificate".into() }),
+            ("limiting requests, excess: 10.520 by zone \"api\"", Signal::RateLimited { zone: "api".into(), connections: false }),
+            ("limiting connections by zone \"perip\"", Signal::RateLimited { zone: "perip".into(), connections: true }),
         ];
         for (msg, want) in cases {
             let line =
                 format!("2024/01/15 10:23:45 [error] 1#1: *2 {msg}, client: 1.2.3.4, server: x");
             assert_eq!(&ev(&line).key.signal, want, "{msg}");
         }
+    }
+
+    #[test]
+    fn a_delayed_request_is_no_refusal() {
+        let line = "2024/01/15 10:23:45 [warn] 1#1: *2 delaying request, excess: 0.520, by zone \"api\", client: 1.2.3.4, server: x";
+        assert_eq!(parse_line(1, line).map(|e| e.is_some()), Some(false));
     }
 
     #[test]

@@ -20,13 +20,70 @@ use crate::report::NextStep;
 /// A sentence for the headline of a report without causes, when the paste
 /// holds one of these messages.
 pub fn headline(facts: &crate::facts::Facts) -> Option<String> {
-    facts
+    if facts
         .groups
         .iter()
         .any(|g| matches!(g.key.signal, Signal::ScriptUnknown))
-        .then(|| {
-            "PHP-FPM answers `Primary script unknown`: it finds no file at the SCRIPT_FILENAME nginx sends (its answer is a 404 `File not found.`), see the checks below.".to_string()
-        })
+    {
+        return Some("PHP-FPM answers `Primary script unknown`: it finds no file at the SCRIPT_FILENAME nginx sends (its answer is a 404 `File not found.`), see the checks below.".to_string());
+    }
+    let (zones, connections, lines) = rate_limits(facts);
+    (!zones.is_empty()).then(|| {
+        let which = if connections { "limit_conn" } else { "limit_req" };
+        let zones: Vec<String> = zones.iter().map(|z| format!("`{z}`")).collect();
+        format!(
+            "nginx itself turned requests away ({lines}): `{which}` zone {} refused them, which answers 503 (or its `{which}_status`), not a backend failure; see the checks below.",
+            zones.join(", "),
+        )
+    })
+}
+
+/// The zones of `limit_req`/`limit_conn` refusals, whether any was a
+/// `limit_conn` one, and how many lines there were ("3 lines").
+fn rate_limits(facts: &crate::facts::Facts) -> (Vec<&str>, bool, String) {
+    let mut zones: Vec<&str> = Vec::new();
+    let (mut connections, mut n) = (false, 0);
+    for g in &facts.groups {
+        if let Signal::RateLimited {
+            zone,
+            connections: c,
+        } = &g.key.signal
+        {
+            if !zones.contains(&zone.as_str()) {
+                zones.push(zone);
+            }
+            connections |= *c;
+            n += g.count;
+        }
+    }
+    let lines = if n == 1 {
+        "1 line".to_string()
+    } else {
+        format!("{n} lines")
+    };
+    (zones, connections, lines)
+}
+
+/// What to check for `limit_req`/`limit_conn` refusals (empty when the
+/// paste has none): the zones' rates and each location's burst.
+pub fn rate_limited(ctx: &Ctx) -> Vec<NextStep> {
+    let (zones, _, _) = rate_limits(ctx.facts);
+    if zones.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        next(
+            "sudo nginx -T | grep -nE 'limit_(req|conn)(_zone|_status)?\\b'",
+            format!(
+                "shows the rate of zone {} and the burst of each location that uses it: raise the rate or the burst (with nodelay), or exempt trusted clients with a geo/map key",
+                zones.join(", ")
+            ),
+        ),
+        next(
+            "sudo awk '$9 == 503' /var/log/nginx/access.log | awk '{print $1}' | sort | uniq -c | sort -rn | head",
+            "which clients were refused: one address sending a flood, or every user at a peak",
+        ),
+    ]
 }
 
 /// What to check for `Primary script unknown` (empty when the paste has none).
