@@ -938,9 +938,10 @@ impl Segmenter {
         }
     }
 
-    /// Kestrel said it listens on `host:port`: a listener of `dotnet`
-    /// (`localhost` is both loopbacks, as Kestrel binds them).
-    fn kestrel_listener(&mut self, no: u64, text: &str, host: &str, port: u16) {
+    /// An app's own log said it listens on `host:port` (Kestrel's `Now
+    /// listening on:`, Express's `listening on port 3001`): a listener of
+    /// `process` (`localhost` is both loopbacks, as Kestrel binds them).
+    fn log_listener(&mut self, no: u64, text: &str, host: &str, port: u16, process: Option<&str>) {
         let hosts: &[&str] = match host {
             "localhost" => &["127.0.0.1", "::1"],
             h => &[h],
@@ -951,7 +952,7 @@ impl Segmenter {
                     host: (*h).to_string(),
                     port: Some(port),
                 },
-                process: Some("dotnet".into()),
+                process: process.map(str::to_string),
                 pid: None,
                 recv_q: None,
                 send_q: None,
@@ -1123,7 +1124,8 @@ impl Segmenter {
             }
             if let Some(ev) = ev {
                 if let crate::facts::Signal::AppListening { host, port, .. } = &ev.key.signal {
-                    self.kestrel_listener(no, text, host, *port);
+                    let process = listening_process(kind, ev.key.source, text);
+                    self.log_listener(no, text, host, *port, process);
                 }
                 self.events += 1;
                 self.facts.add_event(ev);
@@ -1460,6 +1462,22 @@ impl Segmenter {
         self.close_block();
         self.facts.settle();
     }
+}
+
+/// The process behind an app's own "listening" line, for its listener:
+/// Kestrel's line is .NET's, a pm2 or Node log line is `node`'s, a Java
+/// web server's (`Tomcat started on port 8080`) is `java`'s; else unknown.
+fn listening_process(kind: Kind, source: crate::facts::Source, text: &str) -> Option<&'static str> {
+    use crate::facts::Source;
+    if text.contains("Now listening on: ") {
+        return Some("dotnet");
+    }
+    if matches!(source, Source::Node | Source::Pm2) || matches!(kind, Kind::Pm2Logs | Kind::NodeLog)
+    {
+        return Some("node");
+    }
+    let java = ["Tomcat", "Jetty", "Netty", "Undertow"];
+    java.iter().any(|w| text.contains(w)).then_some("java")
 }
 
 #[cfg(test)]
