@@ -638,12 +638,39 @@ impl<'a> Ctx<'a> {
         self.facts.nginx_service.as_deref().unwrap_or("nginx")
     }
 
-    /// `docker compose exec <nginx's service> <cmd>`.
+    /// `docker compose exec <nginx's service> <cmd>`; when the paste shows
+    /// nginx's container exited or restarting, where `exec` fails, a
+    /// one-off container of the same service (same config, same networks):
+    /// `docker compose run --rm --no-deps <service> <cmd>`.
     pub fn in_nginx_container(&self, cmd: &str) -> String {
         if self.plain_docker() {
             return format!("docker exec {} {cmd}", self.nginx_container_name());
         }
+        if self.nginx_container_down() {
+            return format!(
+                "docker compose run --rm --no-deps {} {cmd}",
+                self.nginx_service()
+            );
+        }
         format!("docker compose exec {} {cmd}", self.nginx_service())
+    }
+
+    /// The paste's last row of nginx's own container (`docker ps -a`,
+    /// `docker compose ps -a`) says it is not running: exited, restarting,
+    /// created or dead.
+    pub fn nginx_container_down(&self) -> bool {
+        let svc = self.nginx_service();
+        self.facts
+            .containers
+            .iter()
+            .rfind(|c| {
+                c.image
+                    .as_deref()
+                    .is_some_and(|i| i.rsplit('/').next().unwrap_or(i).starts_with("nginx"))
+                    || c.name.contains("nginx")
+                    || is_container_of(&c.name, svc)
+            })
+            .is_some_and(|c| c.status != "running" && c.status != "paused")
     }
 
     /// The command that shows nginx's container log: `docker logs <its
@@ -687,6 +714,13 @@ impl<'a> Ctx<'a> {
             format!(
                 "{}   # Nginx Proxy Manager reloads nginx itself when a proxy host is saved",
                 self.in_nginx_container("nginx -t")
+            )
+        } else if self.facts.nginx_in_container && self.nginx_container_down() {
+            // Nothing to reload: check the config, then start the container.
+            format!(
+                "{} && docker compose up -d {}",
+                self.in_nginx_container("nginx -t"),
+                self.nginx_service()
             )
         } else if self.facts.nginx_in_container {
             format!(
