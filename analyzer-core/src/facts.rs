@@ -1448,6 +1448,9 @@ pub struct Facts {
     /// editor command, a caption line such as `# FILE`), in input order.
     /// Not `nginx -T`, which names its files itself.
     pub shown_configs: Vec<ShownFile>,
+    /// The PHP version of Plesk's FPM handler a caption or command names
+    /// (`/var/log/plesk-php82-fpm/error.log`, `/opt/plesk/php/8.2/`): `8.2`.
+    pub plesk_php: Option<String>,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,

@@ -979,6 +979,13 @@ impl Segmenter {
             let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
             self.facts.plesk = has("/var/www/vhosts/") || has("Plesk") || has("plesk.conf.d");
         }
+        if self.facts.plesk_php.is_none() && text.len() <= 2048 {
+            let b = text.as_bytes();
+            let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+            if has("plesk-php") || has("/opt/plesk/php/") {
+                self.facts.plesk_php = crate::causes::ctx::php_version_in(text);
+            }
+        }
         if self.facts.npm || text.len() > 2048 {
             return;
         }

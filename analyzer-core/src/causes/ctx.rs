@@ -536,6 +536,18 @@ impl<'a> Ctx<'a> {
         if cpanel {
             return Some(("nobody", "cPanel's ea-nginx runs its workers as `nobody`"));
         }
+        match super::common::php_layout(self) {
+            Some(super::common::PhpLayout::AaPanel { .. }) => {
+                return Some(("www", "aaPanel (a /tmp/php-cgi-<version>.sock socket) runs nginx and PHP-FPM as `www`"));
+            }
+            Some(super::common::PhpLayout::Bitnami) => {
+                return Some((
+                    "daemon",
+                    "Bitnami stacks (/opt/bitnami/) run nginx and PHP-FPM as `daemon`",
+                ));
+            }
+            _ => {}
+        }
         match self.distro() {
             Distro::Debian => Some((
                 "www-data",
@@ -969,15 +981,34 @@ impl<'a> Ctx<'a> {
                         };
                     }
                 }
-                // Plesk: one socket per domain, served by `plesk-phpXY-fpm`.
+                // Plesk: one socket per domain, served by `plesk-phpXY-fpm`
+                // (the version when the paste names it).
                 if u.addr
                     .socket_path()
                     .is_some_and(|p| p.starts_with("/var/www/vhosts/system/"))
                 {
+                    let v = f.plesk_php.as_deref().map(|v| v.replace('.', ""));
                     return ServiceGuess {
-                        name: "plesk-php{php_version_no_dot}-fpm".into(),
+                        name: format!(
+                            "plesk-php{}-fpm",
+                            v.as_deref().unwrap_or("{php_version_no_dot}")
+                        ),
                         manager: Manager::Systemd,
-                        known: false,
+                        known: v.is_some(),
+                    };
+                }
+                // aaPanel: `/tmp/php-cgi-82.sock` is served by its init
+                // script `php-fpm-82` (systemd runs it as that unit).
+                if let Some(v) = u
+                    .addr
+                    .socket_path()
+                    .and_then(|p| p.strip_prefix("/tmp/php-cgi-")?.strip_suffix(".sock"))
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return ServiceGuess {
+                        name: format!("php-fpm-{v}"),
+                        manager: Manager::Systemd,
+                        known: true,
                     };
                 }
                 let from_path = u.addr.socket_path().and_then(php_version_in);

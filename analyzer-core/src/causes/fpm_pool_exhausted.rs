@@ -1,6 +1,6 @@
 //! `fpm_pool_exhausted`: every PHP-FPM child is busy.
 
-use super::common::{backend_groups, fpm_test, pool_file};
+use super::common::{backend_groups, fpm_test, php_layout, pool_file, PhpLayout};
 use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
@@ -216,13 +216,23 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         format!("ps --no-headers -o rss -C {comm} | awk '{{s+=$1;n++}} END {{printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}}'; free -m"),
         "average memory per child and the memory free: max_children ≈ RAM you can give PHP ÷ average child size",
     ));
-    f.fixes.push(review(
-        format!(
-            "# max_children = RAM available to PHP (MB) / average child RSS (MB), e.g. 2048 / 60 ≈ 32{}\nsudo sed -i -E 's/^\\s*pm\\.max_children\\s*=.*/pm.max_children = {{max_children}}/' {file}",
-            limit.map(|l| format!("; now {l}")).unwrap_or_default()
-        ),
-        if from_paste { format!("set the new limit in the pool file you pasted ({file})") } else { "set the new limit in the pool file (the distro's default path; adjust if yours differs)".to_string() },
-    ));
+    let sizing = format!(
+        "# max_children = RAM available to PHP (MB) / average child RSS (MB), e.g. 2048 / 60 ≈ 32{}",
+        limit.map(|l| format!("; now {l}")).unwrap_or_default()
+    );
+    if matches!(php_layout(ctx), Some(PhpLayout::Plesk { .. })) {
+        // Plesk writes the domain's pool file itself: a hand edit is lost
+        // at its next reconfiguration.
+        f.fixes.push(review(
+            format!("{sizing}\n# Plesk: Domains → {pool} → PHP Settings → pm.max_children = {{max_children}} → OK"),
+            format!("Plesk writes {file} from the domain's PHP settings and overwrites edits made there"),
+        ));
+    } else {
+        f.fixes.push(review(
+            format!("{sizing}\nsudo sed -i -E 's/^\\s*pm\\.max_children\\s*=.*/pm.max_children = {{max_children}}/' {file}"),
+            if from_paste { format!("set the new limit in the pool file you pasted ({file})") } else { "set the new limit in the pool file (the distro's default path; adjust if yours differs)".to_string() },
+        ));
+    }
     f.fixes.push(safe(
         "# with pm = dynamic keep pm.min_spare_servers <= pm.start_servers <= pm.max_spare_servers < pm.max_children (e.g. 4 / 8 / 12)",
         "FPM refuses to start when these are inconsistent",

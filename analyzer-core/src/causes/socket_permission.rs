@@ -245,7 +245,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     } else if is_fpm {
         let pool_file = pool_file(ctx, &path);
-        let fpm_test = fpm_test_cmd(&svc.name);
+        let fpm_test = if super::common::php_layout(ctx).is_some() {
+            super::common::fpm_test(ctx, &svc.name)
+        } else {
+            fpm_test_cmd(&svc.name)
+        };
         if acl_route {
             // The pasted list (or RHEL's stock one) with nginx's user added once.
             let mut users: Vec<&str> = ctx
@@ -413,6 +417,15 @@ pub fn pool_file(ctx: &Ctx, socket: &str) -> String {
     }
     if let Some(f) = ctx.facts.pools.iter().find_map(|p| p.file.clone()) {
         return f;
+    }
+    // A panel's or stack's own layout (aaPanel, Bitnami, Plesk): Plesk's
+    // pool is named after the domain of its socket's directory.
+    if super::common::php_layout(ctx).is_some() {
+        let pool = socket
+            .strip_prefix("/var/www/vhosts/system/")
+            .and_then(|r| r.split('/').next())
+            .unwrap_or("www");
+        return super::common::pool_file(ctx, pool, "").0;
     }
     if let Some(v) = super::ctx::php_version_in(socket) {
         return format!("/etc/php/{v}/fpm/pool.d/www.conf");

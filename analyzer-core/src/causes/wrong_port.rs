@@ -251,6 +251,19 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     None
 }
 
+/// aaPanel's sockets on both sides (`/tmp/php-cgi-74.sock` →
+/// `/tmp/php-cgi-82.sock`): their versions as aaPanel writes them.
+fn aapanel_versions(old: &Address, new: &Address) -> Option<(String, String)> {
+    let ver = |a: &Address| {
+        a.socket_path()?
+            .strip_prefix("/tmp/php-cgi-")?
+            .strip_suffix(".sock")
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string)
+    };
+    Some((ver(old)?, ver(new)?)).filter(|(o, n)| o != n)
+}
+
 /// Is `addr` a `server` of a pasted `upstream {}` block with two or more?
 fn in_group_of_several(ctx: &Ctx, addr: &Address) -> bool {
     ctx.facts.config.as_ref().is_some_and(|c| {
@@ -592,6 +605,29 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                 )),
             }
         }
+        None if aapanel_versions(&up.addr, &addr).is_some() => {
+            // aaPanel: sites include `enable-php-<version>.conf`, which
+            // holds the fastcgi_pass; switching the include is what its
+            // PHP version switch does.
+            let (old_v, new_v) = aapanel_versions(&up.addr, &addr).expect("checked");
+            let site = f
+                .servers
+                .iter()
+                .find(|s| !s.is_empty() && *s != "_")
+                .cloned();
+            let vhost = match &site {
+                Some(s) => format!("/www/server/panel/vhost/nginx/{s}.conf"),
+                None => "/www/server/panel/vhost/nginx/*.conf".into(),
+            };
+            f.fixes.push(review(
+                format!("sudo grep -n 'enable-php-' {vhost}"),
+                format!("shows the PHP-{old_v} include the site still uses"),
+            ));
+            f.fixes.push(review(
+                format!("sudo sed -i 's/enable-php-{old_v}\\.conf/enable-php-{new_v}.conf/' {vhost}"),
+                format!("aaPanel: the same as Website → {} → PHP version → PHP-{new_v}; enable-php-{new_v}.conf passes to {new_s}", site.as_deref().unwrap_or("the site")),
+            ));
+        }
         None => {
             let windows = ctx.host_os() == super::ctx::HostOs::Windows;
             f.fixes.push(review(
@@ -755,4 +791,44 @@ pub fn is_ipv6_localhost_case(ctx: &Ctx, up: &Upstream) -> bool {
         }
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod aapanel_tests {
+    use super::*;
+
+    fn sock(p: &str) -> Address {
+        Address::Unix { path: p.into() }
+    }
+
+    #[test]
+    fn aapanel_socket_versions() {
+        assert_eq!(
+            aapanel_versions(&sock("/tmp/php-cgi-74.sock"), &sock("/tmp/php-cgi-82.sock")),
+            Some(("74".into(), "82".into()))
+        );
+        assert_eq!(
+            aapanel_versions(
+                &sock("/tmp/php-cgi-74.sock"),
+                &sock("/run/php/php8.2-fpm.sock")
+            ),
+            None
+        );
+        assert_eq!(
+            aapanel_versions(&sock("/tmp/php-cgi-82.sock"), &sock("/tmp/php-cgi-82.sock")),
+            None
+        );
+    }
+
+    /// aaPanel's site includes `enable-php-74.conf`: the fix switches the
+    /// include in the site's vhost file, not a grep of /etc/nginx/.
+    #[test]
+    fn aapanel_fix_switches_the_include() {
+        let r = crate::analyze_str("2024/03/11 21:14:02 [crit] 2231#0: *5187 connect() to unix:/tmp/php-cgi-74.sock failed (2: No such file or directory) while connecting to upstream, client: 103.1.1.12, server: shop.example.com, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/php-cgi-74.sock:\", host: \"shop.example.com\"\nsrw-rw-rw- 1 www www 0 Mar 11 21:02 /tmp/php-cgi-82.sock\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "wrong_port");
+        let cmds: Vec<&str> = c.fixes.iter().map(|f| f.command.as_str()).collect();
+        assert!(cmds.contains(&"sudo sed -i 's/enable-php-74\\.conf/enable-php-82.conf/' /www/server/panel/vhost/nginx/shop.example.com.conf"), "{cmds:?}");
+        assert!(cmds.iter().all(|c| !c.contains("/etc/nginx/")), "{cmds:?}");
+    }
 }
