@@ -1451,6 +1451,10 @@ pub struct Facts {
     /// The PHP version of Plesk's FPM handler a caption or command names
     /// (`/var/log/plesk-php82-fpm/error.log`, `/opt/plesk/php/8.2/`): `8.2`.
     pub plesk_php: Option<String>,
+    /// Distribution families the user's own words name (`Debian 12`,
+    /// `CentOS Stream 9`, `AlmaLinux 8`): a last resort when nothing pasted
+    /// shows the family. Both families named: neither is trusted.
+    pub distro_named: Vec<Distro>,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,

@@ -979,6 +979,13 @@ impl Segmenter {
             let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
             self.facts.plesk = has("/var/www/vhosts/") || has("Plesk") || has("plesk.conf.d");
         }
+        if text.len() <= 2048 {
+            if let Some(d) = named_distro(text) {
+                if !self.facts.distro_named.contains(&d) {
+                    self.facts.distro_named.push(d);
+                }
+            }
+        }
         if self.facts.plesk_php.is_none() && text.len() <= 2048 {
             let b = text.as_bytes();
             let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
@@ -1487,8 +1494,64 @@ fn listening_process(kind: Kind, source: crate::facts::Source, text: &str) -> Op
     java.iter().any(|w| text.contains(w)).then_some("java")
 }
 
+/// The distribution family a caption names by its product name (`Debian
+/// 12`, `Ubuntu 22.04`, `CentOS Stream 9`, `Rocky Linux`, `AlmaLinux`,
+/// `Alpine 3.18`), case as the vendors write it.
+fn named_distro(text: &str) -> Option<crate::facts::Distro> {
+    use crate::facts::Distro;
+    let b = text.as_bytes();
+    let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+    let debian = has("Debian") || has("Ubuntu");
+    let rhel = [
+        "CentOS",
+        "Rocky Linux",
+        "AlmaLinux",
+        "RHEL",
+        "Red Hat",
+        "Fedora",
+        "Oracle Linux",
+    ]
+    .iter()
+    .any(|n| has(n));
+    let alpine = has("Alpine") || has("alpine 3.");
+    match (debian, rhel, alpine) {
+        (true, false, false) => Some(Distro::Debian),
+        (false, true, false) => Some(Distro::Rhel),
+        (false, false, true) => Some(Distro::Alpine),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn distro_named_by_the_user() {
+        use crate::facts::Distro;
+        assert_eq!(
+            named_distro("Debian 12, nginx -> uwsgi"),
+            Some(Distro::Debian)
+        );
+        assert_eq!(
+            named_distro("CentOS Stream 9, nginx from appstream"),
+            Some(Distro::Rhel)
+        );
+        assert_eq!(named_distro("AlmaLinux 8, WooCommerce"), Some(Distro::Rhel));
+        assert_eq!(
+            named_distro("alpine 3.18 container with nginx"),
+            Some(Distro::Alpine)
+        );
+        assert_eq!(named_distro("moved from Ubuntu to Rocky Linux"), None);
+        assert_eq!(named_distro("site gives 502"), None);
+        // The family named in a caption settles the nginx user when
+        // nothing pasted shows it.
+        let r = crate::analyze_str("Debian 12, nginx -> uwsgi\n2024/01/28 17:45:03 [crit] 5104#5104: *1 connect() to unix:/run/uwsgi/app.sock failed (13: Permission denied) while connecting to upstream, client: 10.1.1.50, server: app.lan, request: \"GET / HTTP/1.1\", upstream: \"uwsgi://unix:/run/uwsgi/app.sock:\", host: \"app.lan\"\n");
+        assert!(
+            r.causes[0].title.contains("user www-data, assumed"),
+            "{}",
+            r.causes[0].title
+        );
+    }
+
     #[test]
     fn has_client_is_contains() {
         for t in [

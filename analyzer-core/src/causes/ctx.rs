@@ -500,6 +500,11 @@ impl<'a> Ctx<'a> {
         match (debianish, rhelish) {
             (true, false) => Distro::Debian,
             (false, true) => Distro::Rhel,
+            // Nothing pasted tells: the family the user's words name, if one.
+            (false, false) => match self.facts.distro_named.as_slice() {
+                [d] => *d,
+                _ => Distro::Unknown,
+            },
             _ => Distro::Unknown,
         }
     }
