@@ -731,6 +731,22 @@ impl Segmenter {
                     }
                 }
             }
+            // `kubectl describe ingress` shares the kind of `kubectl get
+            // ingress` (both give the Ingress's hosts and backends): say
+            // which one was pasted.
+            if b.kind == Kind::KubectlIngress
+                && b.lines
+                    .iter()
+                    .map(|l| l.text.trim_start())
+                    .find(|t| !t.is_empty() && !t.starts_with("$ "))
+                    .is_some_and(|t| t.starts_with("Name:"))
+            {
+                if let Some(a) = self.artifacts.last_mut() {
+                    if a.kind == Kind::KubectlIngress {
+                        a.label = "kubectl describe ingress".into();
+                    }
+                }
+            }
             self.note_shown_config(&mut b);
             let lines = with_command(&b);
             self.parse_piece(b.kind, &b.lines, &lines);
@@ -1524,6 +1540,16 @@ fn named_distro(text: &str) -> Option<crate::facts::Distro> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn describe_ingress_is_labelled_as_such() {
+        let r = crate::analyze_str("$ kubectl describe ingress shop -n web\nName:             shop\nNamespace:        web\nRules:\n  Host              Path  Backends\n  ----              ----  --------\n  shop.example.com\n                    /   shop-frontend:80 (<none>)\n");
+        let labels: Vec<&str> = r.artifacts.iter().map(|a| a.label.as_str()).collect();
+        assert!(labels.contains(&"kubectl describe ingress"), "{labels:?}");
+        let r = crate::analyze_str("NAME   CLASS   HOSTS              ADDRESS       PORTS   AGE\nshop   nginx   shop.example.com   203.0.113.4   80      3h\n");
+        let labels: Vec<&str> = r.artifacts.iter().map(|a| a.label.as_str()).collect();
+        assert!(labels.contains(&"kubectl get ingress"), "{labels:?}");
+    }
+
     #[test]
     fn distro_named_by_the_user() {
         use crate::facts::Distro;

@@ -312,6 +312,15 @@ fn parse_describe_ingress(lines: &[BlockLine], facts: &mut Facts) {
             if words.get(i + 1).is_some_and(|n| n.starts_with('(')) && w.contains(':') {
                 push_backend(c, w);
                 facts.remember_line(l.no, raw);
+                // `(<none>)`: the Service has no ready pod behind it.
+                if words.get(i + 1) == Some(&"(<none>)") {
+                    let svc = w.split(':').next().unwrap_or(w);
+                    let name = match &c.namespace {
+                        Some(ns) => format!("{ns}/{svc}"),
+                        None => svc.to_string(),
+                    };
+                    facts.no_endpoints.push((name, l.no));
+                }
             }
         }
     }
