@@ -208,11 +208,16 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     // A socket file next to the missing one (php8.3-fpm.sock beside php8.1-fpm.sock).
     if let Some(path) = target.socket_path() {
         let dir = dir_of(path);
+        // Debian's `php-fpm.sock` is an alternatives link to one version's
+        // socket: name the version's own socket when both are listed (ss
+        // shows that path, not the link's).
+        let versioned_first = |a: &str| u8::from(php_version_in(a).is_none());
         if let Some(e) = ctx
             .facts
             .paths
             .iter()
-            .find(|e| e.file_type == 's' && !same_path(&e.path, path) && dir_of(&e.path) == dir)
+            .filter(|e| e.file_type == 's' && !same_path(&e.path, path) && dir_of(&e.path) == dir)
+            .min_by_key(|e| versioned_first(&e.path))
         {
             return Some((
                 Address::Unix {
@@ -223,9 +228,15 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
             ));
         }
         // A short `ls /run/php/` names the sockets without their type.
-        if let Some(e) = ctx.facts.listed_names.iter().find(|e| {
-            e.path.ends_with(".sock") && !same_path(&e.path, path) && dir_of(&e.path) == dir
-        }) {
+        if let Some(e) = ctx
+            .facts
+            .listed_names
+            .iter()
+            .filter(|e| {
+                e.path.ends_with(".sock") && !same_path(&e.path, path) && dir_of(&e.path) == dir
+            })
+            .min_by_key(|e| versioned_first(&e.path))
+        {
             return Some((
                 Address::Unix {
                     path: e.path.clone(),
@@ -830,5 +841,20 @@ mod aapanel_tests {
         let cmds: Vec<&str> = c.fixes.iter().map(|f| f.command.as_str()).collect();
         assert!(cmds.contains(&"sudo sed -i 's/enable-php-74\\.conf/enable-php-82.conf/' /www/server/panel/vhost/nginx/shop.example.com.conf"), "{cmds:?}");
         assert!(cmds.iter().all(|c| !c.contains("/etc/nginx/")), "{cmds:?}");
+    }
+
+    /// `ls /run/php/` lists Debian's alternatives link `php-fpm.sock`
+    /// first: the fix names the version's own socket.
+    #[test]
+    fn versioned_socket_before_the_alternatives_link() {
+        let r = crate::analyze_str("$ ls /run/php/\nphp-fpm.sock  php8.3-fpm.pid  php8.3-fpm.sock\n2024/05/06 08:49:33 [crit] 1044#1044: *77 connect() to unix:/var/run/php/php8.1-fpm.sock failed (2: No such file or directory) while connecting to upstream, client: 1.2.3.4, server: a.example.com, request: \"GET / HTTP/2.0\", upstream: \"fastcgi://unix:/var/run/php/php8.1-fpm.sock:\", host: \"a.example.com\"\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "wrong_port");
+        assert!(
+            c.title
+                .ends_with("listens on unix:/run/php/php8.3-fpm.sock"),
+            "{}",
+            c.title
+        );
     }
 }
