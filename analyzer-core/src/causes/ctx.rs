@@ -652,7 +652,12 @@ impl<'a> Ctx<'a> {
 
     /// The compose service nginx runs as (`nginx` when the paste does not say).
     pub fn nginx_service(&self) -> &str {
-        self.facts.nginx_service.as_deref().unwrap_or("nginx")
+        match self.facts.nginx_service.as_deref() {
+            Some(s) => s,
+            // Nginx Proxy Manager's own compose file names its service `app`.
+            None if self.facts.npm => "app",
+            None => "nginx",
+        }
     }
 
     /// `docker compose exec <nginx's service> <cmd>`; when the paste shows

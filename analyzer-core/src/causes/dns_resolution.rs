@@ -323,7 +323,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                  server{}. Every such request fails with 502.",
                 if compose_like { " (a stopped container, another network, or a typo in the service name)" } else { "" }
             );
-            if compose_like && plain {
+            if ctx.facts.npm {
+                // Nginx Proxy Manager and the app are usually separate
+                // compose projects, each on its own default network: the
+                // name resolves only once they share one.
+                let site = ctx.site_of(&groups);
+                f.fixes.push(safe(
+                    "docker ps -a --format '{{.Names}}  {{.Status}}  {{.Networks}}'",
+                    format!("is the `{host}` container running, and on a network NPM's container is on too? NPM resolves it through Docker's DNS (127.0.0.11)"),
+                ));
+                f.fixes.push(review(
+                    format!("# in {host}'s compose file: join NPM's network (its name is in `docker network ls`, e.g. npm_default)\nservices:\n  {host}:\n    networks: [npm]\nnetworks:\n  npm:\n    external: true\n    name: npm_default"),
+                    format!("on a shared user-defined network the service name `{host}` resolves from NPM's container"),
+                ));
+                f.fixes.push(review(
+                    ctx.npm_forward(site.as_deref(), "{docker_host_lan_ip}", "{published_port}"),
+                    format!("or, without a shared network: forward to the Docker host's address and the port {host} publishes"),
+                ));
+            } else if compose_like && plain {
                 f.fixes.push(safe(
                     ctx.in_nginx_container(&format!("getent hosts {host}")),
                     "empty output: the containers share no user-defined network",
@@ -542,6 +559,35 @@ myapp-proxy-1  | 2024/06/08 14:03:51 [emerg] 1#1: host not found in upstream \"b
         assert!(
             fixes.iter().all(|c| !c.contains("myapp-proxy")),
             "{fixes:?}"
+        );
+    }
+
+    /// Nginx Proxy Manager cannot resolve a container of another compose
+    /// project: join the networks or forward to the host, not `docker
+    /// compose up` in NPM's project; checks run in NPM's `app` service.
+    #[test]
+    fn npm_name_on_another_network() {
+        let (id, fixes, verify) = commands("root@nas:/opt/npm# docker exec npm-app-1 tail -n 2 /data/logs/proxy-host-7_error.log\n2024/05/19 20:11:45 [error] 312#312: *1180 jellyfin could not be resolved (3: Host not found), client: 192.168.1.34, server: media.example.com, request: \"GET / HTTP/2.0\", host: \"media.example.com\"\n");
+        assert_eq!(id, "dns_resolution");
+        assert!(
+            fixes.iter().any(|f| f.contains("networks: [npm]")),
+            "{fixes:?}"
+        );
+        assert!(
+            fixes
+                .iter()
+                .any(|f| f.contains("Proxy Hosts → media.example.com")),
+            "{fixes:?}"
+        );
+        assert!(
+            fixes.iter().all(|f| !f.contains("up -d jellyfin")),
+            "{fixes:?}"
+        );
+        assert!(
+            verify
+                .iter()
+                .any(|v| v.starts_with("docker compose exec app getent hosts jellyfin")),
+            "{verify:?}"
         );
     }
 }
