@@ -386,6 +386,31 @@ pub fn watch_log(ctx: &Ctx, fragment: &str) -> String {
             ctx.nginx_container_logs("-f --since 1m")
         );
     }
+    // A panel's or stack's nginx logs where it was set up to.
+    let panel_log = match php_layout(ctx) {
+        Some(PhpLayout::AaPanel { .. }) => Some("/www/wwwlogs/*.error.log".to_string()),
+        Some(PhpLayout::Bitnami) => Some("/opt/bitnami/nginx/logs/error.log".to_string()),
+        Some(PhpLayout::Plesk { .. }) => Some(
+            nginx_upstream(ctx, |_| true)
+                .and_then(|u| {
+                    let p = u
+                        .addr
+                        .socket_path()?
+                        .strip_prefix("/var/www/vhosts/system/")?;
+                    Some(format!(
+                        "/var/www/vhosts/system/{}/logs/proxy_error_log",
+                        p.split('/').next()?
+                    ))
+                })
+                .unwrap_or_else(|| "/var/www/vhosts/system/*/logs/proxy_error_log".into()),
+        ),
+        None => None,
+    };
+    if let Some(log) = panel_log {
+        return format!(
+            "sudo tail -n 50 -f {log} | grep --line-buffered '{fragment}'   # expect no new lines"
+        );
+    }
     match ctx.host_os() {
         HostOs::Linux => super::fixes::watch_log(fragment),
         HostOs::Mac => format!("tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered '{fragment}'   # Homebrew: \"$(brew --prefix)/var/log/nginx/error.log\"; expect no new lines"),
@@ -426,6 +451,17 @@ pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
     }
     if !on_linux(ctx) && !svc.known {
         return "# the backend's own output at that time: the terminal or service it runs in, or its log file".into();
+    }
+    // A panel's PHP-FPM logs to its own file (its init script writes
+    // nothing useful to the journal): that file and its slow log.
+    if let Some(layout) = php_layout(ctx) {
+        let log = fpm_log(ctx, &svc.name);
+        return match layout {
+            PhpLayout::AaPanel { ver } => {
+                format!("sudo tail -n 100 {log} /www/server/php/{ver}/var/log/slow.log")
+            }
+            _ => format!("sudo tail -n 100 {log}"),
+        };
     }
     if ctx.facts.nginx_in_container && !svc.known && svc.manager == super::ctx::Manager::Systemd {
         if ctx.plain_docker() {
