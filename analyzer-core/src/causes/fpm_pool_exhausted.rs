@@ -211,6 +211,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         limit.map(|l| format!(" ({l})")).unwrap_or_default(),
         if eagain.is_empty() { " (504)" } else { " or the socket's queue overflowed (502 at once)" }
     );
+    if svc.manager == super::ctx::Manager::Docker && svc.known {
+        compose_fixes(&mut f, &svc.name, &pool, limit);
+        return vec![f];
+    }
     let comm = super::common::fpm_comm(&svc.name);
     f.fixes.push(safe(
         format!("ps --no-headers -o rss -C {comm} | awk '{{s+=$1;n++}} END {{printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}}'; free -m"),
@@ -276,4 +280,64 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// PHP-FPM in a compose service of the official `php:*-fpm` image: the
+/// pool is read from `/usr/local/etc/php-fpm.d/*.conf` inside the
+/// container, where an edit is lost when it is recreated; a mounted
+/// override (`zz-` sorts last, so its values win) lasts.
+fn compose_fixes(f: &mut Finding, service: &str, pool: &str, limit: Option<u32>) {
+    let pool = if pool.is_empty() { "www" } else { pool };
+    f.fixes.push(safe(
+        format!("docker stats --no-stream $(docker compose ps -q {service})"),
+        "the container's memory use: max_children ≈ memory you can give PHP ÷ average child size",
+    ));
+    f.fixes.push(review(
+        format!(
+            "# max_children = memory for PHP (MB) / average child (MB), e.g. 2048 / 60 ≈ 32{}\n# php-fpm-pool.conf, next to the compose file:\n[{pool}]\npm.max_children = {{max_children}}\nrequest_slowlog_timeout = 5s\nslowlog = /proc/self/fd/2\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro",
+            limit.map(|l| format!("; now {l}")).unwrap_or_default()
+        ),
+        "the image reads every file of /usr/local/etc/php-fpm.d/ in name order: zz-pool.conf comes last and wins, and a mounted file survives recreating the container; the slow log goes to the container's log",
+    ));
+    f.fixes.push(disruptive(
+        format!("docker compose up -d --force-recreate {service} && docker compose exec {service} php-fpm -t"),
+        "recreate the PHP container with the override, then check that FPM accepts it",
+    ));
+    f.verify.push(format!(
+        "docker compose exec {service} php-fpm -tt 2>&1 | grep -E 'pm.max_children'   # expect the new value"
+    ));
+    f.verify.push(format!(
+        "docker compose logs --since 10m {service} | grep -c 'max_children'   # under the same load: expect 0"
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    /// The official php:*-fpm image under compose: a mounted pool override
+    /// and compose commands for the named service, no host paths.
+    #[test]
+    fn compose_php_service_gets_a_mounted_override() {
+        let r = crate::analyze_str("php-1    | [27-Nov-2024 09:12:01] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\nnginx-1  | 2024/11/27 09:13:01 [error] 29#29: *4411 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 172.19.0.1, server: _, request: \"GET /api/orders HTTP/1.1\", upstream: \"fastcgi://172.19.0.2:9000\", host: \"localhost:8080\"\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "fpm_pool_exhausted");
+        let all: Vec<&str> = c
+            .fixes
+            .iter()
+            .map(|f| f.command.as_str())
+            .chain(c.verify.iter().map(String::as_str))
+            .collect();
+        assert!(all.iter().any(|c| c.contains("./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro")), "{all:?}");
+        assert!(
+            all.iter().any(|c| c.starts_with(
+                "docker compose up -d --force-recreate php && docker compose exec php php-fpm -t"
+            )),
+            "{all:?}"
+        );
+        assert!(
+            all.iter().all(|c| !c.contains("systemctl")
+                && !c.contains("{pool_file}")
+                && !c.contains("{php_service}")),
+            "{all:?}"
+        );
+    }
 }
