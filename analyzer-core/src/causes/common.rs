@@ -1062,6 +1062,8 @@ mod tests {
             bitnami.contains("/opt/bitnami/php/logs/php-fpm.log"),
             "{bitnami}"
         );
+        assert!(bitnami.contains("sudo /opt/bitnami/php/sbin/php-fpm -t && sudo /opt/bitnami/ctlscript.sh restart php-fpm"), "{bitnami}");
+        assert!(!bitnami.contains("{php_version}"), "{bitnami}");
 
         let plesk = top_commands("# tail /var/log/plesk-php82-fpm/error.log\n[07-Feb-2024 11:02:13] WARNING: [pool example.com] server reached max_children setting (10), consider raising it\n2024/02/07 11:03:14 [error] 2212#0: *660112 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 94.1.1.20, server: example.com, request: \"GET / HTTP/2.0\", upstream: \"fastcgi://unix:/var/www/vhosts/system/example.com/php-fpm.sock:\", host: \"example.com\"\n").join("\n");
         assert!(plesk.contains("PHP Settings → pm.max_children"), "{plesk}");

@@ -241,25 +241,42 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "# with pm = dynamic keep pm.min_spare_servers <= pm.start_servers <= pm.max_spare_servers < pm.max_children (e.g. 4 / 8 / 12)",
         "FPM refuses to start when these are inconsistent",
     ));
+    // Bitnami stacks run PHP-FPM under their own control script.
+    let bitnami = matches!(php_layout(ctx), Some(PhpLayout::Bitnami));
     f.fixes.push(disruptive(
-        format!(
-            "{} && sudo systemctl reload {}",
-            fpm_test(ctx, &svc.name),
-            svc.name
-        ),
+        if bitnami {
+            format!(
+                "{} && sudo /opt/bitnami/ctlscript.sh restart php-fpm",
+                fpm_test(ctx, &svc.name)
+            )
+        } else {
+            format!(
+                "{} && sudo systemctl reload {}",
+                fpm_test(ctx, &svc.name),
+                svc.name
+            )
+        },
         "test the pool configuration, then reload PHP-FPM gracefully",
     ));
     f.fixes.push(review(
         format!("# to find slow scripts, in {file}:\nrequest_slowlog_timeout = 5s\nslowlog = /var/log/php-fpm-{pool}-slow.log"),
         "if children are busy because requests are slow, more children only delay the queue",
     ));
-    f.verify.push(format!(
-        "{}   # expect: idle > 0 under load",
-        match svc.manager {
-            super::ctx::Manager::Systemd => format!("systemctl status {} | grep Status:", svc.name),
-            _ => svc.status(),
-        }
-    ));
+    if bitnami {
+        f.verify.push(
+            "sudo /opt/bitnami/ctlscript.sh status php-fpm   # expect: php-fpm already running"
+                .into(),
+        );
+    } else {
+        f.verify.push(format!(
+            "{}   # expect: idle > 0 under load",
+            match svc.manager {
+                super::ctx::Manager::Systemd =>
+                    format!("systemctl status {} | grep Status:", svc.name),
+                _ => svc.status(),
+            }
+        ));
+    }
     f.verify.push(format!(
         "sudo grep -c 'max_children' {}   # run again later: expect no growth",
         super::common::fpm_log(ctx, &svc.name)
