@@ -1456,6 +1456,18 @@ pub struct Facts {
     /// editor command, a caption line such as `# FILE`), in input order.
     /// Not `nginx -T`, which names its files itself.
     pub shown_configs: Vec<ShownFile>,
+    /// The PHP version of Plesk's FPM handler a caption or command names
+    /// (`/var/log/plesk-php82-fpm/error.log`, `/opt/plesk/php/8.2/`): `8.2`.
+    pub plesk_php: Option<String>,
+    /// Distribution families the user's own words name (`Debian 12`,
+    /// `CentOS Stream 9`, `AlmaLinux 8`): a last resort when nothing pasted
+    /// shows the family. Both families named: neither is trusted.
+    pub distro_named: Vec<Distro>,
+    /// Kubernetes Services the paste shows without a ready endpoint:
+    /// `namespace/name` (or `name` alone) and the line, from ingress-nginx's
+    /// `Service "web/shop" does not have any active Endpoint` and from
+    /// `kubectl describe ingress` backends listed as `(<none>)`.
+    pub no_endpoints: Vec<(String, u64)>,
     /// Containers whose `docker compose logs` prefix (`web-1  | `) carried
     /// a backend's log line, as written in the prefix, in order of appearance.
     pub app_log_containers: Vec<String>,

@@ -68,7 +68,8 @@ pub struct Cause {
     pub first_seen: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<String>,
-    /// HTTP status nginx answers with for this cause (502 or 504).
+    /// HTTP status nginx answers with for this cause (502 or 504; 503 for
+    /// ingress-nginx's Service without endpoints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// Why this rank: the confidence reasoning in words.

@@ -731,6 +731,22 @@ impl Segmenter {
                     }
                 }
             }
+            // `kubectl describe ingress` shares the kind of `kubectl get
+            // ingress` (both give the Ingress's hosts and backends): say
+            // which one was pasted.
+            if b.kind == Kind::KubectlIngress
+                && b.lines
+                    .iter()
+                    .map(|l| l.text.trim_start())
+                    .find(|t| !t.is_empty() && !t.starts_with("$ "))
+                    .is_some_and(|t| t.starts_with("Name:"))
+            {
+                if let Some(a) = self.artifacts.last_mut() {
+                    if a.kind == Kind::KubectlIngress {
+                        a.label = "kubectl describe ingress".into();
+                    }
+                }
+            }
             self.note_shown_config(&mut b);
             let lines = with_command(&b);
             self.parse_piece(b.kind, &b.lines, &lines);
@@ -938,9 +954,10 @@ impl Segmenter {
         }
     }
 
-    /// Kestrel said it listens on `host:port`: a listener of `dotnet`
-    /// (`localhost` is both loopbacks, as Kestrel binds them).
-    fn kestrel_listener(&mut self, no: u64, text: &str, host: &str, port: u16) {
+    /// An app's own log said it listens on `host:port` (Kestrel's `Now
+    /// listening on:`, Express's `listening on port 3001`): a listener of
+    /// `process` (`localhost` is both loopbacks, as Kestrel binds them).
+    fn log_listener(&mut self, no: u64, text: &str, host: &str, port: u16, process: Option<&str>) {
         let hosts: &[&str] = match host {
             "localhost" => &["127.0.0.1", "::1"],
             h => &[h],
@@ -951,7 +968,7 @@ impl Segmenter {
                     host: (*h).to_string(),
                     port: Some(port),
                 },
-                process: Some("dotnet".into()),
+                process: process.map(str::to_string),
                 pid: None,
                 recv_q: None,
                 send_q: None,
@@ -977,6 +994,20 @@ impl Segmenter {
             let b = text.as_bytes();
             let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
             self.facts.plesk = has("/var/www/vhosts/") || has("Plesk") || has("plesk.conf.d");
+        }
+        if text.len() <= 2048 {
+            if let Some(d) = named_distro(text) {
+                if !self.facts.distro_named.contains(&d) {
+                    self.facts.distro_named.push(d);
+                }
+            }
+        }
+        if self.facts.plesk_php.is_none() && text.len() <= 2048 {
+            let b = text.as_bytes();
+            let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+            if has("plesk-php") || has("/opt/plesk/php/") {
+                self.facts.plesk_php = crate::causes::ctx::php_version_in(text);
+            }
         }
         if self.facts.npm || text.len() > 2048 {
             return;
@@ -1123,7 +1154,8 @@ impl Segmenter {
             }
             if let Some(ev) = ev {
                 if let crate::facts::Signal::AppListening { host, port, .. } = &ev.key.signal {
-                    self.kestrel_listener(no, text, host, *port);
+                    let process = listening_process(kind, ev.key.source, text);
+                    self.log_listener(no, text, host, *port, process);
                 }
                 self.events += 1;
                 self.facts.add_event(ev);
@@ -1462,8 +1494,90 @@ impl Segmenter {
     }
 }
 
+/// The process behind an app's own "listening" line, for its listener:
+/// Kestrel's line is .NET's, a pm2 or Node log line is `node`'s, a Java
+/// web server's (`Tomcat started on port 8080`) is `java`'s; else unknown.
+fn listening_process(kind: Kind, source: crate::facts::Source, text: &str) -> Option<&'static str> {
+    use crate::facts::Source;
+    if text.contains("Now listening on: ") {
+        return Some("dotnet");
+    }
+    if matches!(source, Source::Node | Source::Pm2) || matches!(kind, Kind::Pm2Logs | Kind::NodeLog)
+    {
+        return Some("node");
+    }
+    let java = ["Tomcat", "Jetty", "Netty", "Undertow"];
+    java.iter().any(|w| text.contains(w)).then_some("java")
+}
+
+/// The distribution family a caption names by its product name (`Debian
+/// 12`, `Ubuntu 22.04`, `CentOS Stream 9`, `Rocky Linux`, `AlmaLinux`,
+/// `Alpine 3.18`), case as the vendors write it.
+fn named_distro(text: &str) -> Option<crate::facts::Distro> {
+    use crate::facts::Distro;
+    let b = text.as_bytes();
+    let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
+    let debian = has("Debian") || has("Ubuntu");
+    let rhel = [
+        "CentOS",
+        "Rocky Linux",
+        "AlmaLinux",
+        "RHEL",
+        "Red Hat",
+        "Fedora",
+        "Oracle Linux",
+    ]
+    .iter()
+    .any(|n| has(n));
+    let alpine = has("Alpine") || has("alpine 3.");
+    match (debian, rhel, alpine) {
+        (true, false, false) => Some(Distro::Debian),
+        (false, true, false) => Some(Distro::Rhel),
+        (false, false, true) => Some(Distro::Alpine),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn describe_ingress_is_labelled_as_such() {
+        let r = crate::analyze_str("$ kubectl describe ingress shop -n web\nName:             shop\nNamespace:        web\nRules:\n  Host              Path  Backends\n  ----              ----  --------\n  shop.example.com\n                    /   shop-frontend:80 (<none>)\n");
+        let labels: Vec<&str> = r.artifacts.iter().map(|a| a.label.as_str()).collect();
+        assert!(labels.contains(&"kubectl describe ingress"), "{labels:?}");
+        let r = crate::analyze_str("NAME   CLASS   HOSTS              ADDRESS       PORTS   AGE\nshop   nginx   shop.example.com   203.0.113.4   80      3h\n");
+        let labels: Vec<&str> = r.artifacts.iter().map(|a| a.label.as_str()).collect();
+        assert!(labels.contains(&"kubectl get ingress"), "{labels:?}");
+    }
+
+    #[test]
+    fn distro_named_by_the_user() {
+        use crate::facts::Distro;
+        assert_eq!(
+            named_distro("Debian 12, nginx -> uwsgi"),
+            Some(Distro::Debian)
+        );
+        assert_eq!(
+            named_distro("CentOS Stream 9, nginx from appstream"),
+            Some(Distro::Rhel)
+        );
+        assert_eq!(named_distro("AlmaLinux 8, WooCommerce"), Some(Distro::Rhel));
+        assert_eq!(
+            named_distro("alpine 3.18 container with nginx"),
+            Some(Distro::Alpine)
+        );
+        assert_eq!(named_distro("moved from Ubuntu to Rocky Linux"), None);
+        assert_eq!(named_distro("site gives 502"), None);
+        // The family named in a caption settles the nginx user when
+        // nothing pasted shows it.
+        let r = crate::analyze_str("Debian 12, nginx -> uwsgi\n2024/01/28 17:45:03 [crit] 5104#5104: *1 connect() to unix:/run/uwsgi/app.sock failed (13: Permission denied) while connecting to upstream, client: 10.1.1.50, server: app.lan, request: \"GET / HTTP/1.1\", upstream: \"uwsgi://unix:/run/uwsgi/app.sock:\", host: \"app.lan\"\n");
+        assert!(
+            r.causes[0].title.contains("user www-data, assumed"),
+            "{}",
+            r.causes[0].title
+        );
+    }
+
     #[test]
     fn has_client_is_contains() {
         for t in [

@@ -516,6 +516,60 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
         .or_else(|| kestrel_listen(text))
         .or_else(|| body_too_large(text))
         .or_else(|| loopback_listen(text, Kind::AppLog, Source::Other))
+        .or_else(|| port_listen(text))
+}
+
+/// An app announcing only the port it listens on, on every interface:
+/// Express's `Server listening on port 3001`, `App running on port 5000`,
+/// Spring Boot's `Tomcat started on port 8080 (http)` or `started on
+/// port(s): 8080`. A listener like Kestrel's line (host `*`).
+fn port_listen(text: &str) -> Option<Found<'_>> {
+    static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let at = FINDER
+        .get_or_init(|| memmem::Finder::new(" on port"))
+        .find(text.as_bytes())?;
+    let before = &text[..at];
+    let word_at = before
+        .rfind(|c: char| !c.is_ascii_alphabetic())
+        .map_or(0, |i| i + 1);
+    let word = &before[word_at..];
+    let verb = ["listening", "running", "started"]
+        .iter()
+        .any(|v| word.eq_ignore_ascii_case(v));
+    // Not a listener: advice or a failure about whoever holds the port
+    // (Spring's `stop the process that's listening on port 8080`,
+    // `port 3000 is already in use`).
+    let lead = before[..word_at].trim_end();
+    let about_other = ["that's", "that is", "which is", "who is"]
+        .iter()
+        .any(|w| lead.ends_with(w));
+    if !verb || about_other || text.contains("already") || text.contains(" in use") {
+        return None;
+    }
+    let rest = &text[at + " on port".len()..];
+    let rest = rest
+        .strip_prefix("(s)")
+        .or_else(|| rest.strip_prefix('s'))
+        .unwrap_or(rest);
+    let rest = rest.strip_prefix(':').unwrap_or(rest);
+    let rest = rest.trim_start();
+    let n = rest.bytes().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 || rest[n..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == ':') {
+        return None;
+    }
+    let port: u16 = rest[..n].parse().ok().filter(|&p| p > 0)?;
+    let end = text.len() - rest.len() + n;
+    let signal = Signal::AppListening {
+        host: "*".into(),
+        port,
+        in_container: false,
+    };
+    Some(Found::sig(
+        Kind::AppLog,
+        Source::Other,
+        signal,
+        &text[word_at..end],
+    ))
 }
 
 /// A backend refusing a body over its own limit, anywhere in a line (Java
@@ -2599,8 +2653,35 @@ mod tests {
             None,
             None,
         );
+        check(
+            "Server listening on port 3001",
+            &none,
+            Kind::AppLog,
+            listening("*", 3001),
+            Some("listening on port 3001"),
+        );
+        check(
+            "2024-03-01 10:00:02.118  INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer  : Tomcat started on port(s): 8081 (http) with context path ''",
+            &none,
+            Kind::AppLog,
+            listening("*", 8081),
+            Some("started on port(s): 8081"),
+        );
+        check(
+            "App is running on port 5000.",
+            &none,
+            Kind::AppLog,
+            listening("*", 5000),
+            None,
+        );
         for t in [
             "info: x[1]",
+            "Connecting to redis on port 6379",
+            "Identify and stop the process that's listening on port 8080 or configure this application to listen on another port.",
+            "Error: something is already running on port 3000",
+            "still listening on port number 80",
+            "listening on port 3000abc",
+            "restarting on port 0",
             "Now listening on: nothing",
             "Now listening on: http://host:notaport",
             "Now listening on: ",

@@ -312,6 +312,15 @@ fn parse_describe_ingress(lines: &[BlockLine], facts: &mut Facts) {
             if words.get(i + 1).is_some_and(|n| n.starts_with('(')) && w.contains(':') {
                 push_backend(c, w);
                 facts.remember_line(l.no, raw);
+                // `(<none>)`: the Service has no ready pod behind it.
+                if words.get(i + 1) == Some(&"(<none>)") {
+                    let svc = w.split(':').next().unwrap_or(w);
+                    let name = match &c.namespace {
+                        Some(ns) => format!("{ns}/{svc}"),
+                        None => svc.to_string(),
+                    };
+                    facts.no_endpoints.push((name, l.no));
+                }
             }
         }
     }
@@ -775,6 +784,15 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                     if let Some(c) = facts.containers.get_mut(before) {
                         c.namespace = get(&row, &["NAMESPACE"]);
                     }
+                    // `docker compose ps` names the service: nginx's, for
+                    // `docker compose exec <service>`, whatever the project
+                    // prefix of its container or log lines.
+                    let service = get(&row, &["SERVICE"]).filter(|s| !s.is_empty());
+                    let nginxish =
+                        image.as_deref().is_some_and(is_nginx_image) || name.contains("nginx");
+                    if let Some(svc) = service.filter(|_| nginxish) {
+                        facts.nginx_service = Some(svc);
+                    }
                 } else {
                     by_content(&wide_cells(raw), name_last, l.no, facts);
                 }
@@ -1132,6 +1150,21 @@ mod tests {
         assert_eq!(s("Upstream"), None);
         assert_eq!(s("Exit"), None);
         assert_eq!(s("ex"), None);
+    }
+
+    #[test]
+    fn compose_ps_service_column_names_nginx_service() {
+        let mut f = Facts::default();
+        parse(
+            &lines("NAME                IMAGE            COMMAND                  SERVICE   CREATED          STATUS                          PORTS\n\
+myapp-backend-1     myapp-backend    \"docker-entrypoint.s…\"   backend   12 minutes ago   Exited (1) 11 minutes ago\n\
+myapp-proxy-1       nginx:1.25       \"/docker-entrypoint.…\"   proxy     12 minutes ago   Restarting (1) 20 seconds ago"),
+            &mut f,
+        );
+        assert_eq!(f.containers.len(), 2);
+        assert_eq!(f.containers[1].status, "restarting");
+        // The SERVICE column, not the container name's project prefix.
+        assert_eq!(f.nginx_service.as_deref(), Some("proxy"));
     }
 
     #[test]

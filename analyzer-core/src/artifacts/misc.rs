@@ -46,6 +46,10 @@ pub fn nginx_test_event(line_no: u64, text: &str) -> Option<Event> {
 /// Recognise one unwrapped line; returns its kind when it is one of these.
 pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     let t = text.trim();
+    if let Some(svc) = no_active_endpoint(t) {
+        facts.no_endpoints.push((svc.to_string(), line_no));
+        return Some(Kind::AppLog);
+    }
     if inspect_state(line_no, t, facts) {
         return Some(Kind::DockerPs);
     }
@@ -251,5 +255,34 @@ mod supervisor_tests {
         assert!(supervisor_row(1, "the app is  RUNNING fine").is_none());
         assert!(supervisor_row(1, "x  RUNNING  because I said so").is_none());
         assert!(supervisor_row(1, "RUNNING").is_none());
+    }
+}
+
+/// ingress-nginx's warning (klog: `W0611 09:14:22.118902  7
+/// controller.go:1214] Service "web/shop" does not have any active
+/// Endpoint.`): the Service's `namespace/name`.
+fn no_active_endpoint(t: &str) -> Option<&str> {
+    let at = t.find("\" does not have any active Endpoint")?;
+    let open = t[..at].rfind("Service \"")? + "Service \"".len();
+    let svc = &t[open..at];
+    let ok = !svc.is_empty()
+        && svc
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'/'));
+    ok.then_some(svc)
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    #[test]
+    fn ingress_warning_names_the_service() {
+        let f = super::no_active_endpoint;
+        assert_eq!(
+            f("W0611 09:14:22.118902       7 controller.go:1214] Service \"web/shop-frontend\" does not have any active Endpoint."),
+            Some("web/shop-frontend")
+        );
+        assert_eq!(f("Service \"\" does not have any active Endpoint"), None);
+        assert_eq!(f("Service \"a b\" does not have any active Endpoint"), None);
+        assert_eq!(f("the Service has endpoints"), None);
     }
 }

@@ -150,6 +150,64 @@ pub fn php_version(ctx: &Ctx, service: &str) -> Option<String> {
         })
 }
 
+/// PHP-FPM as a control panel or stack lays it out, known by the socket
+/// nginx dials (or, for Plesk, its vhost tree): its own pool file, binary,
+/// log and service instead of a distro's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PhpLayout {
+    /// aaPanel: `/tmp/php-cgi-82.sock`, `/www/server/php/82/`, service
+    /// `php-fpm-82`; `ver` as in its paths (`82`).
+    AaPanel { ver: String },
+    /// Bitnami stacks: everything under `/opt/bitnami/php/`.
+    Bitnami,
+    /// Plesk: one pool per domain (`/var/www/vhosts/system/<domain>/php-fpm.sock`)
+    /// under the handler `plesk-php82-fpm`; `ver` (`8.2`) when the paste names it.
+    Plesk { ver: Option<String> },
+}
+
+/// The panel or stack the paste's FastCGI sockets (failing upstreams,
+/// `fastcgi_pass` lines, pool files) belong to.
+pub fn php_layout(ctx: &Ctx) -> Option<PhpLayout> {
+    let f = ctx.facts;
+    let from_groups = f
+        .groups
+        .iter()
+        .filter_map(|g| g.key.upstream.as_ref()?.addr.socket_path());
+    let passes = ctx.passes();
+    let from_config = passes
+        .iter()
+        .filter_map(|p| p.upstream.as_ref()?.addr.socket_path());
+    let from_pools = f.pools.iter().filter_map(|p| p.file.as_deref());
+    for p in from_groups.chain(from_config).chain(from_pools) {
+        if let Some(layout) = layout_of_path(p, f.plesk_php.as_deref()) {
+            return Some(layout);
+        }
+    }
+    None
+}
+
+fn layout_of_path(p: &str, plesk_php: Option<&str>) -> Option<PhpLayout> {
+    let aapanel = p
+        .strip_prefix("/tmp/php-cgi-")
+        .and_then(|r| r.strip_suffix(".sock"))
+        .or_else(|| {
+            p.strip_prefix("/www/server/php/")
+                .and_then(|r| r.split('/').next())
+        })
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(v) = aapanel {
+        return Some(PhpLayout::AaPanel { ver: v.to_string() });
+    }
+    if p.starts_with("/opt/bitnami/php/") {
+        return Some(PhpLayout::Bitnami);
+    }
+    if p.starts_with("/var/www/vhosts/system/") || p.starts_with("/opt/plesk/php/") {
+        let ver = php_version_in(p).or_else(|| plesk_php.map(str::to_string));
+        return Some(PhpLayout::Plesk { ver });
+    }
+    None
+}
+
 /// The pool file for `pool` and whether it came from the paste.
 pub fn pool_file(ctx: &Ctx, pool: &str, service: &str) -> (String, bool) {
     if let Some(f) = ctx
@@ -163,6 +221,22 @@ pub fn pool_file(ctx: &Ctx, pool: &str, service: &str) -> (String, bool) {
         return (f, true);
     }
     let file = if pool.is_empty() { "www" } else { pool };
+    match php_layout(ctx) {
+        Some(PhpLayout::AaPanel { ver }) => {
+            return (format!("/www/server/php/{ver}/etc/php-fpm.conf"), false)
+        }
+        Some(PhpLayout::Bitnami) => {
+            return (format!("/opt/bitnami/php/etc/php-fpm.d/{file}.conf"), false)
+        }
+        Some(PhpLayout::Plesk { ver }) => {
+            let v = ver.unwrap_or_else(|| "{php_version}".into());
+            return (
+                format!("/opt/plesk/php/{v}/etc/php-fpm.d/{file}.conf"),
+                false,
+            );
+        }
+        None => {}
+    }
     let path = match (ctx.distro(), php_version(ctx, service)) {
         (Distro::Docker, _) => format!("/usr/local/etc/php-fpm.d/{file}.conf"),
         (Distro::Rhel, _) => format!("/etc/php-fpm.d/{file}.conf"),
@@ -179,6 +253,17 @@ pub fn fpm_test(ctx: &Ctx, service: &str) -> String {
     if ctx.facts.nginx_in_container || ctx.distro() == Distro::Docker {
         return "docker compose exec {php_service} php-fpm -t".into();
     }
+    match php_layout(ctx) {
+        Some(PhpLayout::AaPanel { ver }) => {
+            return format!("sudo /www/server/php/{ver}/sbin/php-fpm -t")
+        }
+        Some(PhpLayout::Bitnami) => return "sudo /opt/bitnami/php/sbin/php-fpm -t".into(),
+        Some(PhpLayout::Plesk { ver }) => {
+            let v = ver.unwrap_or_else(|| "{php_version}".into());
+            return format!("sudo /opt/plesk/php/{v}/sbin/php-fpm -t");
+        }
+        None => {}
+    }
     match php_version(ctx, service) {
         Some(v)
             if !service.contains("remi")
@@ -194,6 +279,17 @@ pub fn fpm_test(ctx: &Ctx, service: &str) -> String {
 
 /// The PHP-FPM log file for commands.
 pub fn fpm_log(ctx: &Ctx, service: &str) -> String {
+    match php_layout(ctx) {
+        Some(PhpLayout::AaPanel { ver }) => {
+            return format!("/www/server/php/{ver}/var/log/php-fpm.log")
+        }
+        Some(PhpLayout::Bitnami) => return "/opt/bitnami/php/logs/php-fpm.log".into(),
+        Some(PhpLayout::Plesk { ver }) => {
+            let v = ver.map_or_else(|| "{php_version_no_dot}".into(), |v| v.replace('.', ""));
+            return format!("/var/log/plesk-php{v}-fpm/error.log");
+        }
+        None => {}
+    }
     match (ctx.distro(), php_version(ctx, service)) {
         (Distro::Rhel, _) => "/var/log/php-fpm/error.log".into(),
         (_, Some(v)) if service != "php-fpm" => format!("/var/log/php{v}-fpm.log"),
@@ -290,6 +386,31 @@ pub fn watch_log(ctx: &Ctx, fragment: &str) -> String {
             ctx.nginx_container_logs("-f --since 1m")
         );
     }
+    // A panel's or stack's nginx logs where it was set up to.
+    let panel_log = match php_layout(ctx) {
+        Some(PhpLayout::AaPanel { .. }) => Some("/www/wwwlogs/*.error.log".to_string()),
+        Some(PhpLayout::Bitnami) => Some("/opt/bitnami/nginx/logs/error.log".to_string()),
+        Some(PhpLayout::Plesk { .. }) => Some(
+            nginx_upstream(ctx, |_| true)
+                .and_then(|u| {
+                    let p = u
+                        .addr
+                        .socket_path()?
+                        .strip_prefix("/var/www/vhosts/system/")?;
+                    Some(format!(
+                        "/var/www/vhosts/system/{}/logs/proxy_error_log",
+                        p.split('/').next()?
+                    ))
+                })
+                .unwrap_or_else(|| "/var/www/vhosts/system/*/logs/proxy_error_log".into()),
+        ),
+        None => None,
+    };
+    if let Some(log) = panel_log {
+        return format!(
+            "sudo tail -n 50 -f {log} | grep --line-buffered '{fragment}'   # expect no new lines"
+        );
+    }
     match ctx.host_os() {
         HostOs::Linux => super::fixes::watch_log(fragment),
         HostOs::Mac => format!("tail -n 50 -f /var/log/nginx/error.log | grep --line-buffered '{fragment}'   # Homebrew: \"$(brew --prefix)/var/log/nginx/error.log\"; expect no new lines"),
@@ -330,6 +451,17 @@ pub fn backend_log_cmd(ctx: &Ctx, svc: &super::ctx::ServiceGuess) -> String {
     }
     if !on_linux(ctx) && !svc.known {
         return "# the backend's own output at that time: the terminal or service it runs in, or its log file".into();
+    }
+    // A panel's PHP-FPM logs to its own file (its init script writes
+    // nothing useful to the journal): that file and its slow log.
+    if let Some(layout) = php_layout(ctx) {
+        let log = fpm_log(ctx, &svc.name);
+        return match layout {
+            PhpLayout::AaPanel { ver } => {
+                format!("sudo tail -n 100 {log} /www/server/php/{ver}/var/log/slow.log")
+            }
+            _ => format!("sudo tail -n 100 {log}"),
+        };
     }
     if ctx.facts.nginx_in_container && !svc.known && svc.manager == super::ctx::Manager::Systemd {
         if ctx.plain_docker() {
@@ -857,6 +989,95 @@ mod tests {
         ] {
             assert_eq!(file_line_in(msg), want, "{msg}");
         }
+    }
+
+    #[test]
+    fn panel_layouts_from_socket_paths() {
+        let aa = |v: &str| Some(PhpLayout::AaPanel { ver: v.into() });
+        assert_eq!(layout_of_path("/tmp/php-cgi-82.sock", None), aa("82"));
+        assert_eq!(
+            layout_of_path("/www/server/php/74/etc/php-fpm.conf", None),
+            aa("74")
+        );
+        assert_eq!(layout_of_path("/tmp/php-cgi-.sock", None), None);
+        assert_eq!(layout_of_path("/tmp/php-cgi-x.sock", None), None);
+        assert_eq!(
+            layout_of_path("/opt/bitnami/php/var/run/www.sock", None),
+            Some(PhpLayout::Bitnami)
+        );
+        assert_eq!(
+            layout_of_path(
+                "/var/www/vhosts/system/example.com/php-fpm.sock",
+                Some("8.2")
+            ),
+            Some(PhpLayout::Plesk {
+                ver: Some("8.2".into())
+            })
+        );
+        assert_eq!(
+            layout_of_path("/var/www/vhosts/system/example.com/php-fpm.sock", None),
+            Some(PhpLayout::Plesk { ver: None })
+        );
+        assert_eq!(layout_of_path("/run/php/php8.2-fpm.sock", None), None);
+    }
+
+    fn top_commands(paste: &str) -> Vec<String> {
+        let r = crate::analyze_str(paste);
+        let c = &r.causes[0];
+        c.fixes
+            .iter()
+            .map(|f| f.command.clone())
+            .chain(c.verify.iter().cloned())
+            .collect()
+    }
+
+    /// A panel's socket gives its pool file, FPM binary, log and service:
+    /// no distro path and no placeholder.
+    #[test]
+    fn panel_fixes_name_the_panels_files() {
+        let aapanel = top_commands("2024/11/26 23:10:44 [crit] 28817#0: *1554 connect() to unix:/tmp/php-cgi-82.sock failed (13: Permission denied) while connecting to upstream, client: 1.2.3.4, server: a.example.com, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/php-cgi-82.sock:\", host: \"a.example.com\"\n");
+        let all = aapanel.join("\n");
+        assert!(all.contains("/www/server/php/82/etc/php-fpm.conf"), "{all}");
+        assert!(
+            all.contains(
+                "sudo /www/server/php/82/sbin/php-fpm -t && sudo systemctl restart php-fpm-82"
+            ),
+            "{all}"
+        );
+        assert!(all.contains("listen.owner = www/"), "{all}");
+        for placeholder in ["{pool_file}", "{nginx_user}", "{php_version"] {
+            assert!(!all.contains(placeholder), "{all}");
+        }
+
+        let bitnami = top_commands("2024/04/30 14:02:11 [error] 1122#0: *90133 connect() to unix:/opt/bitnami/php/var/run/www.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 66.249.1.1, server: www.example.com, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/opt/bitnami/php/var/run/www.sock:\", host: \"www.example.com\"\n[30-Apr-2024 14:01:58] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n").join("\n");
+        assert!(
+            bitnami.contains("/opt/bitnami/php/etc/php-fpm.d/www.conf"),
+            "{bitnami}"
+        );
+        assert!(
+            bitnami.contains("sudo /opt/bitnami/php/sbin/php-fpm -t"),
+            "{bitnami}"
+        );
+        assert!(
+            bitnami.contains("/opt/bitnami/php/logs/php-fpm.log"),
+            "{bitnami}"
+        );
+        assert!(bitnami.contains("sudo /opt/bitnami/php/sbin/php-fpm -t && sudo /opt/bitnami/ctlscript.sh restart php-fpm"), "{bitnami}");
+        assert!(!bitnami.contains("{php_version}"), "{bitnami}");
+
+        let plesk = top_commands("# tail /var/log/plesk-php82-fpm/error.log\n[07-Feb-2024 11:02:13] WARNING: [pool example.com] server reached max_children setting (10), consider raising it\n2024/02/07 11:03:14 [error] 2212#0: *660112 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 94.1.1.20, server: example.com, request: \"GET / HTTP/2.0\", upstream: \"fastcgi://unix:/var/www/vhosts/system/example.com/php-fpm.sock:\", host: \"example.com\"\n").join("\n");
+        assert!(plesk.contains("PHP Settings → pm.max_children"), "{plesk}");
+        assert!(!plesk.contains("sed -i"), "{plesk}");
+        assert!(
+            plesk.contains(
+                "sudo /opt/plesk/php/8.2/sbin/php-fpm -t && sudo systemctl reload plesk-php82-fpm"
+            ),
+            "{plesk}"
+        );
+        assert!(
+            plesk.contains("/var/log/plesk-php82-fpm/error.log"),
+            "{plesk}"
+        );
     }
 
     #[test]

@@ -500,6 +500,11 @@ impl<'a> Ctx<'a> {
         match (debianish, rhelish) {
             (true, false) => Distro::Debian,
             (false, true) => Distro::Rhel,
+            // Nothing pasted tells: the family the user's words name, if one.
+            (false, false) => match self.facts.distro_named.as_slice() {
+                [d] => *d,
+                _ => Distro::Unknown,
+            },
             _ => Distro::Unknown,
         }
     }
@@ -535,6 +540,18 @@ impl<'a> Ctx<'a> {
         });
         if cpanel {
             return Some(("nobody", "cPanel's ea-nginx runs its workers as `nobody`"));
+        }
+        match super::common::php_layout(self) {
+            Some(super::common::PhpLayout::AaPanel { .. }) => {
+                return Some(("www", "aaPanel (a /tmp/php-cgi-<version>.sock socket) runs nginx and PHP-FPM as `www`"));
+            }
+            Some(super::common::PhpLayout::Bitnami) => {
+                return Some((
+                    "daemon",
+                    "Bitnami stacks (/opt/bitnami/) run nginx and PHP-FPM as `daemon`",
+                ));
+            }
+            _ => {}
         }
         match self.distro() {
             Distro::Debian => Some((
@@ -635,15 +652,47 @@ impl<'a> Ctx<'a> {
 
     /// The compose service nginx runs as (`nginx` when the paste does not say).
     pub fn nginx_service(&self) -> &str {
-        self.facts.nginx_service.as_deref().unwrap_or("nginx")
+        match self.facts.nginx_service.as_deref() {
+            Some(s) => s,
+            // Nginx Proxy Manager's own compose file names its service `app`.
+            None if self.facts.npm => "app",
+            None => "nginx",
+        }
     }
 
-    /// `docker compose exec <nginx's service> <cmd>`.
+    /// `docker compose exec <nginx's service> <cmd>`; when the paste shows
+    /// nginx's container exited or restarting, where `exec` fails, a
+    /// one-off container of the same service (same config, same networks):
+    /// `docker compose run --rm --no-deps <service> <cmd>`.
     pub fn in_nginx_container(&self, cmd: &str) -> String {
         if self.plain_docker() {
             return format!("docker exec {} {cmd}", self.nginx_container_name());
         }
+        if self.nginx_container_down() {
+            return format!(
+                "docker compose run --rm --no-deps {} {cmd}",
+                self.nginx_service()
+            );
+        }
         format!("docker compose exec {} {cmd}", self.nginx_service())
+    }
+
+    /// The paste's last row of nginx's own container (`docker ps -a`,
+    /// `docker compose ps -a`) says it is not running: exited, restarting,
+    /// created or dead.
+    pub fn nginx_container_down(&self) -> bool {
+        let svc = self.nginx_service();
+        self.facts
+            .containers
+            .iter()
+            .rfind(|c| {
+                c.image
+                    .as_deref()
+                    .is_some_and(|i| i.rsplit('/').next().unwrap_or(i).starts_with("nginx"))
+                    || c.name.contains("nginx")
+                    || is_container_of(&c.name, svc)
+            })
+            .is_some_and(|c| c.status != "running" && c.status != "paused")
     }
 
     /// The command that shows nginx's container log: `docker logs <its
@@ -687,6 +736,13 @@ impl<'a> Ctx<'a> {
             format!(
                 "{}   # Nginx Proxy Manager reloads nginx itself when a proxy host is saved",
                 self.in_nginx_container("nginx -t")
+            )
+        } else if self.facts.nginx_in_container && self.nginx_container_down() {
+            // Nothing to reload: check the config, then start the container.
+            format!(
+                "{} && docker compose up -d {}",
+                self.in_nginx_container("nginx -t"),
+                self.nginx_service()
             )
         } else if self.facts.nginx_in_container {
             format!(
@@ -935,15 +991,34 @@ impl<'a> Ctx<'a> {
                         };
                     }
                 }
-                // Plesk: one socket per domain, served by `plesk-phpXY-fpm`.
+                // Plesk: one socket per domain, served by `plesk-phpXY-fpm`
+                // (the version when the paste names it).
                 if u.addr
                     .socket_path()
                     .is_some_and(|p| p.starts_with("/var/www/vhosts/system/"))
                 {
+                    let v = f.plesk_php.as_deref().map(|v| v.replace('.', ""));
                     return ServiceGuess {
-                        name: "plesk-php{php_version_no_dot}-fpm".into(),
+                        name: format!(
+                            "plesk-php{}-fpm",
+                            v.as_deref().unwrap_or("{php_version_no_dot}")
+                        ),
                         manager: Manager::Systemd,
-                        known: false,
+                        known: v.is_some(),
+                    };
+                }
+                // aaPanel: `/tmp/php-cgi-82.sock` is served by its init
+                // script `php-fpm-82` (systemd runs it as that unit).
+                if let Some(v) = u
+                    .addr
+                    .socket_path()
+                    .and_then(|p| p.strip_prefix("/tmp/php-cgi-")?.strip_suffix(".sock"))
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return ServiceGuess {
+                        name: format!("php-fpm-{v}"),
+                        manager: Manager::Systemd,
+                        known: true,
                     };
                 }
                 let from_path = u.addr.socket_path().and_then(php_version_in);

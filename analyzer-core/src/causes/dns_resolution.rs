@@ -129,6 +129,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => {
             (h.to_string(), p.to_string())
         }
+        // nginx names the upstream as written: no port in `host not found
+        // in upstream "api"` is proxy_pass's default, 80 (a PHP-FPM name
+        // gets FastCGI's 9000 below). A runtime `could not be resolved`
+        // names the host only.
+        _ if matches!(kind, Kind::NotFound) && !first.contains("php") && !first.contains("fpm") => {
+            (first.clone(), "80".to_string())
+        }
         _ => (first.clone(), "{port}".to_string()),
     };
     for h in &hosts {
@@ -316,7 +323,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                  server{}. Every such request fails with 502.",
                 if compose_like { " (a stopped container, another network, or a typo in the service name)" } else { "" }
             );
-            if compose_like && plain {
+            if ctx.facts.npm {
+                // Nginx Proxy Manager and the app are usually separate
+                // compose projects, each on its own default network: the
+                // name resolves only once they share one.
+                let site = ctx.site_of(&groups);
+                f.fixes.push(safe(
+                    "docker ps -a --format '{{.Names}}  {{.Status}}  {{.Networks}}'",
+                    format!("is the `{host}` container running, and on a network NPM's container is on too? NPM resolves it through Docker's DNS (127.0.0.11)"),
+                ));
+                f.fixes.push(review(
+                    format!("# in {host}'s compose file: join NPM's network (its name is in `docker network ls`, e.g. npm_default)\nservices:\n  {host}:\n    networks: [npm]\nnetworks:\n  npm:\n    external: true\n    name: npm_default"),
+                    format!("on a shared user-defined network the service name `{host}` resolves from NPM's container"),
+                ));
+                f.fixes.push(review(
+                    ctx.npm_forward(site.as_deref(), "{docker_host_lan_ip}", "{published_port}"),
+                    format!("or, without a shared network: forward to the Docker host's address and the port {host} publishes"),
+                ));
+            } else if compose_like && plain {
                 f.fixes.push(safe(
                     ctx.in_nginx_container(&format!("getent hosts {host}")),
                     "empty output: the containers share no user-defined network",
@@ -484,5 +508,86 @@ fn plain_app(ctx: &Ctx) -> String {
     match apps.as_slice() {
         [one, rest @ ..] if rest.iter().all(|r| r == one) => one.to_string(),
         _ => "{app_container}".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn commands(paste: &str) -> (String, Vec<String>, Vec<String>) {
+        let r = crate::analyze_str(paste);
+        let c = &r.causes[0];
+        (
+            c.id.clone(),
+            c.fixes.iter().map(|f| f.command.clone()).collect(),
+            c.verify.clone(),
+        )
+    }
+
+    /// `host not found in upstream "api"`: nginx was given no port, so it
+    /// dials 80; the resolver fix names it instead of a placeholder.
+    #[test]
+    fn portless_upstream_is_port_80() {
+        let (id, fixes, _) = commands(
+            "nginx-1  | 2024/10/12 07:41:09 [emerg] 1#1: host not found in upstream \"api\" in /etc/nginx/conf.d/app.conf:7\n",
+        );
+        assert_eq!(id, "dns_resolution");
+        assert!(fixes
+            .iter()
+            .any(|f| f.contains("set $app_upstream http://api:80;")));
+        assert!(fixes.iter().all(|f| !f.contains("{port}")));
+    }
+
+    /// nginx's container restarting (it cannot start): `exec` into it
+    /// fails, a one-off container of its compose service (named by the
+    /// SERVICE column, not the project-prefixed container) does not.
+    #[test]
+    fn exited_nginx_container_is_checked_with_run() {
+        let paste = "\
+NAME                IMAGE            COMMAND                  SERVICE   CREATED          STATUS                          PORTS
+myapp-backend-1     myapp-backend    \"docker-entrypoint.s…\"   backend   12 minutes ago   Exited (1) 11 minutes ago
+myapp-proxy-1       nginx:1.25       \"/docker-entrypoint.…\"   proxy     12 minutes ago   Restarting (1) 20 seconds ago
+
+myapp-proxy-1  | 2024/06/08 14:03:51 [emerg] 1#1: host not found in upstream \"backend:4000\" in /etc/nginx/conf.d/default.conf:12
+";
+        let (id, fixes, verify) = commands(paste);
+        assert_eq!(id, "dns_resolution");
+        let all: Vec<&String> = fixes.iter().chain(verify.iter()).collect();
+        assert!(all.iter().all(|c| !c.contains("compose exec")), "{all:?}");
+        assert!(verify
+            .iter()
+            .any(|v| v.starts_with("docker compose run --rm --no-deps proxy nginx -t")));
+        assert!(
+            fixes.iter().all(|c| !c.contains("myapp-proxy")),
+            "{fixes:?}"
+        );
+    }
+
+    /// Nginx Proxy Manager cannot resolve a container of another compose
+    /// project: join the networks or forward to the host, not `docker
+    /// compose up` in NPM's project; checks run in NPM's `app` service.
+    #[test]
+    fn npm_name_on_another_network() {
+        let (id, fixes, verify) = commands("root@nas:/opt/npm# docker exec npm-app-1 tail -n 2 /data/logs/proxy-host-7_error.log\n2024/05/19 20:11:45 [error] 312#312: *1180 jellyfin could not be resolved (3: Host not found), client: 192.168.1.34, server: media.example.com, request: \"GET / HTTP/2.0\", host: \"media.example.com\"\n");
+        assert_eq!(id, "dns_resolution");
+        assert!(
+            fixes.iter().any(|f| f.contains("networks: [npm]")),
+            "{fixes:?}"
+        );
+        assert!(
+            fixes
+                .iter()
+                .any(|f| f.contains("Proxy Hosts → media.example.com")),
+            "{fixes:?}"
+        );
+        assert!(
+            fixes.iter().all(|f| !f.contains("up -d jellyfin")),
+            "{fixes:?}"
+        );
+        assert!(
+            verify
+                .iter()
+                .any(|v| v.starts_with("docker compose exec app getent hosts jellyfin")),
+            "{verify:?}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! `fpm_pool_exhausted`: every PHP-FPM child is busy.
 
-use super::common::{backend_groups, fpm_test, pool_file};
+use super::common::{backend_groups, fpm_test, php_layout, pool_file, PhpLayout};
 use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
@@ -211,41 +211,72 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         limit.map(|l| format!(" ({l})")).unwrap_or_default(),
         if eagain.is_empty() { " (504)" } else { " or the socket's queue overflowed (502 at once)" }
     );
+    if svc.manager == super::ctx::Manager::Docker && svc.known {
+        compose_fixes(&mut f, &svc.name, &pool, limit);
+        return vec![f];
+    }
     let comm = super::common::fpm_comm(&svc.name);
     f.fixes.push(safe(
         format!("ps --no-headers -o rss -C {comm} | awk '{{s+=$1;n++}} END {{printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}}'; free -m"),
         "average memory per child and the memory free: max_children ≈ RAM you can give PHP ÷ average child size",
     ));
-    f.fixes.push(review(
-        format!(
-            "# max_children = RAM available to PHP (MB) / average child RSS (MB), e.g. 2048 / 60 ≈ 32{}\nsudo sed -i -E 's/^\\s*pm\\.max_children\\s*=.*/pm.max_children = {{max_children}}/' {file}",
-            limit.map(|l| format!("; now {l}")).unwrap_or_default()
-        ),
-        if from_paste { format!("set the new limit in the pool file you pasted ({file})") } else { "set the new limit in the pool file (the distro's default path; adjust if yours differs)".to_string() },
-    ));
+    let sizing = format!(
+        "# max_children = RAM available to PHP (MB) / average child RSS (MB), e.g. 2048 / 60 ≈ 32{}",
+        limit.map(|l| format!("; now {l}")).unwrap_or_default()
+    );
+    if matches!(php_layout(ctx), Some(PhpLayout::Plesk { .. })) {
+        // Plesk writes the domain's pool file itself: a hand edit is lost
+        // at its next reconfiguration.
+        f.fixes.push(review(
+            format!("{sizing}\n# Plesk: Domains → {pool} → PHP Settings → pm.max_children = {{max_children}} → OK"),
+            format!("Plesk writes {file} from the domain's PHP settings and overwrites edits made there"),
+        ));
+    } else {
+        f.fixes.push(review(
+            format!("{sizing}\nsudo sed -i -E 's/^\\s*pm\\.max_children\\s*=.*/pm.max_children = {{max_children}}/' {file}"),
+            if from_paste { format!("set the new limit in the pool file you pasted ({file})") } else { "set the new limit in the pool file (the distro's default path; adjust if yours differs)".to_string() },
+        ));
+    }
     f.fixes.push(safe(
         "# with pm = dynamic keep pm.min_spare_servers <= pm.start_servers <= pm.max_spare_servers < pm.max_children (e.g. 4 / 8 / 12)",
         "FPM refuses to start when these are inconsistent",
     ));
+    // Bitnami stacks run PHP-FPM under their own control script.
+    let bitnami = matches!(php_layout(ctx), Some(PhpLayout::Bitnami));
     f.fixes.push(disruptive(
-        format!(
-            "{} && sudo systemctl reload {}",
-            fpm_test(ctx, &svc.name),
-            svc.name
-        ),
+        if bitnami {
+            format!(
+                "{} && sudo /opt/bitnami/ctlscript.sh restart php-fpm",
+                fpm_test(ctx, &svc.name)
+            )
+        } else {
+            format!(
+                "{} && sudo systemctl reload {}",
+                fpm_test(ctx, &svc.name),
+                svc.name
+            )
+        },
         "test the pool configuration, then reload PHP-FPM gracefully",
     ));
     f.fixes.push(review(
         format!("# to find slow scripts, in {file}:\nrequest_slowlog_timeout = 5s\nslowlog = /var/log/php-fpm-{pool}-slow.log"),
         "if children are busy because requests are slow, more children only delay the queue",
     ));
-    f.verify.push(format!(
-        "{}   # expect: idle > 0 under load",
-        match svc.manager {
-            super::ctx::Manager::Systemd => format!("systemctl status {} | grep Status:", svc.name),
-            _ => svc.status(),
-        }
-    ));
+    if bitnami {
+        f.verify.push(
+            "sudo /opt/bitnami/ctlscript.sh status php-fpm   # expect: php-fpm already running"
+                .into(),
+        );
+    } else {
+        f.verify.push(format!(
+            "{}   # expect: idle > 0 under load",
+            match svc.manager {
+                super::ctx::Manager::Systemd =>
+                    format!("systemctl status {} | grep Status:", svc.name),
+                _ => svc.status(),
+            }
+        ));
+    }
     f.verify.push(format!(
         "sudo grep -c 'max_children' {}   # run again later: expect no growth",
         super::common::fpm_log(ctx, &svc.name)
@@ -266,4 +297,64 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+/// PHP-FPM in a compose service of the official `php:*-fpm` image: the
+/// pool is read from `/usr/local/etc/php-fpm.d/*.conf` inside the
+/// container, where an edit is lost when it is recreated; a mounted
+/// override (`zz-` sorts last, so its values win) lasts.
+fn compose_fixes(f: &mut Finding, service: &str, pool: &str, limit: Option<u32>) {
+    let pool = if pool.is_empty() { "www" } else { pool };
+    f.fixes.push(safe(
+        format!("docker stats --no-stream $(docker compose ps -q {service})"),
+        "the container's memory use: max_children ≈ memory you can give PHP ÷ average child size",
+    ));
+    f.fixes.push(review(
+        format!(
+            "# max_children = memory for PHP (MB) / average child (MB), e.g. 2048 / 60 ≈ 32{}\n# php-fpm-pool.conf, next to the compose file:\n[{pool}]\npm.max_children = {{max_children}}\nrequest_slowlog_timeout = 5s\nslowlog = /proc/self/fd/2\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro",
+            limit.map(|l| format!("; now {l}")).unwrap_or_default()
+        ),
+        "the image reads every file of /usr/local/etc/php-fpm.d/ in name order: zz-pool.conf comes last and wins, and a mounted file survives recreating the container; the slow log goes to the container's log",
+    ));
+    f.fixes.push(disruptive(
+        format!("docker compose up -d --force-recreate {service} && docker compose exec {service} php-fpm -t"),
+        "recreate the PHP container with the override, then check that FPM accepts it",
+    ));
+    f.verify.push(format!(
+        "docker compose exec {service} php-fpm -tt 2>&1 | grep -E 'pm.max_children'   # expect the new value"
+    ));
+    f.verify.push(format!(
+        "docker compose logs --since 10m {service} | grep -c 'max_children'   # under the same load: expect 0"
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    /// The official php:*-fpm image under compose: a mounted pool override
+    /// and compose commands for the named service, no host paths.
+    #[test]
+    fn compose_php_service_gets_a_mounted_override() {
+        let r = crate::analyze_str("php-1    | [27-Nov-2024 09:12:01] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\nnginx-1  | 2024/11/27 09:13:01 [error] 29#29: *4411 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 172.19.0.1, server: _, request: \"GET /api/orders HTTP/1.1\", upstream: \"fastcgi://172.19.0.2:9000\", host: \"localhost:8080\"\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "fpm_pool_exhausted");
+        let all: Vec<&str> = c
+            .fixes
+            .iter()
+            .map(|f| f.command.as_str())
+            .chain(c.verify.iter().map(String::as_str))
+            .collect();
+        assert!(all.iter().any(|c| c.contains("./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro")), "{all:?}");
+        assert!(
+            all.iter().any(|c| c.starts_with(
+                "docker compose up -d --force-recreate php && docker compose exec php php-fpm -t"
+            )),
+            "{all:?}"
+        );
+        assert!(
+            all.iter().all(|c| !c.contains("systemctl")
+                && !c.contains("{pool_file}")
+                && !c.contains("{php_service}")),
+            "{all:?}"
+        );
+    }
 }

@@ -96,10 +96,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .and_then(|r| r.split('.').next())
         .and_then(|o| o.parse::<u8>().ok())
         .is_some_and(|o| (17..=31).contains(&o));
-    // Nginx Proxy Manager forwards to addresses typed in its UI: a LAN
-    // address there is a machine, not a recreated container.
-    let container = (ctx.facts.nginx_in_container || !ctx.facts.containers.is_empty())
-        && (!ctx.facts.npm || docker_ip);
+    // Only an address of Docker's pools can be a recreated container's: a
+    // LAN address (typed into Nginx Proxy Manager's UI, or a VM's in a
+    // containerised nginx's config) is a machine.
+    let container = (ctx.facts.nginx_in_container || !ctx.facts.containers.is_empty()) && docker_ip;
     f.confidence = 0.82;
     f.reasoning.push(format!(
         "{} of `connect() … ({})` towards {target_s}",
@@ -222,4 +222,28 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     }
     vec![f]
+}
+
+#[cfg(test)]
+mod tests {
+    fn title(paste: &str) -> String {
+        crate::analyze_str(paste).causes[0].title.clone()
+    }
+
+    /// nginx in a container (`docker logs -t` of it) dialling a LAN
+    /// machine: a host to reach, not a recreated container; a Docker
+    /// pool address keeps the stale-container reading.
+    #[test]
+    fn lan_address_from_a_container_is_a_machine() {
+        let line = |ip: &str| {
+            format!("$ docker logs -t --tail 3 edge-nginx\n2024-05-01T10:00:00.123456789Z 2024/05/01 10:00:00 [error] 22#22: *5120 connect() failed (113: No route to host) while connecting to upstream, client: 172.17.0.1, server: g.example, request: \"GET / HTTP/1.1\", upstream: \"http://{ip}:3000/\", host: \"g.example\"\n")
+        };
+        let lan = title(&line("192.168.1.60"));
+        assert!(
+            lan.starts_with("nginx cannot reach the host of 192.168.1.60:3000"),
+            "{lan}"
+        );
+        let docker = title(&line("172.18.0.5"));
+        assert!(docker.ends_with("a stale container address"), "{docker}");
+    }
 }

@@ -220,6 +220,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     let acl_route = is_fpm && (ctx.distro() == Distro::Rhel || entry.is_some_and(|e| e.acl));
+    let mut joined_group: Option<String> = None;
     if under_home(&path) {
         f.fixes.push(review(
             "# move the socket out of the home directory, e.g. /run/<service>/<service>.sock (systemd: RuntimeDirectory=<service>)",
@@ -245,7 +246,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         ));
     } else if is_fpm {
         let pool_file = pool_file(ctx, &path);
-        let fpm_test = fpm_test_cmd(&svc.name);
+        let fpm_test = if super::common::php_layout(ctx).is_some() {
+            super::common::fpm_test(ctx, &svc.name)
+        } else {
+            fpm_test_cmd(&svc.name)
+        };
         if acl_route {
             // The pasted list (or RHEL's stock one) with nginx's user added once.
             let mut users: Vec<&str> = ctx
@@ -303,6 +308,7 @@ gid = {group}"),
         let group = entry
             .map(|e| e.group.clone())
             .unwrap_or_else(|| "{socket_group}".into());
+        joined_group = entry.map(|e| e.group.clone());
         f.fixes.push(review(
             format!("sudo usermod -aG {group} {nginx_user} && sudo systemctl restart nginx"),
             "let nginx's user into the socket's group (the socket must be group-writable: gunicorn --umask 007, uWSGI chmod-socket = 660)",
@@ -316,6 +322,9 @@ gid = {group}"),
     }
     f.verify.push(if blocking.is_some() {
         format!("namei -l {path}   # expect x for others (or nginx's group) on every directory")
+    } else if let Some(group) = joined_group {
+        // The socket keeps its owner: nginx's user joins its group.
+        format!("id -nG {nginx_user}   # expect {group} among the groups")
     } else if acl_route {
         format!("getfacl {path}   # expect a line user:{nginx_user}:rw-")
     } else {
@@ -414,6 +423,15 @@ pub fn pool_file(ctx: &Ctx, socket: &str) -> String {
     if let Some(f) = ctx.facts.pools.iter().find_map(|p| p.file.clone()) {
         return f;
     }
+    // A panel's or stack's own layout (aaPanel, Bitnami, Plesk): Plesk's
+    // pool is named after the domain of its socket's directory.
+    if super::common::php_layout(ctx).is_some() {
+        let pool = socket
+            .strip_prefix("/var/www/vhosts/system/")
+            .and_then(|r| r.split('/').next())
+            .unwrap_or("www");
+        return super::common::pool_file(ctx, pool, "").0;
+    }
     if let Some(v) = super::ctx::php_version_in(socket) {
         return format!("/etc/php/{v}/fpm/pool.d/www.conf");
     }
@@ -427,5 +445,25 @@ pub fn fpm_test_cmd(service: &str) -> String {
     match super::ctx::php_version_in(service) {
         Some(v) if !service.contains("-php-") => format!("sudo php-fpm{v} -t"),
         _ => "sudo php-fpm -t".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The fix adds nginx's user to the socket's group: the socket keeps
+    /// its owner, so the check is the user's groups, not the socket's.
+    #[test]
+    fn group_route_verifies_membership() {
+        let r = crate::analyze_str("2024/07/09 22:10:31 [crit] 1190#1190: *5 connect() to unix:/run/flaskapp/flaskapp.sock failed (13: Permission denied) while connecting to upstream, client: 24.1.1.160, server: flask.example.net, request: \"GET / HTTP/1.1\", upstream: \"http://unix:/run/flaskapp/flaskapp.sock:/\", host: \"flask.example.net\"\nuser nginx;\n$ ls -la /run/flaskapp/\nsrwxrwx---  1 deploy deploy   0 Jul  9 22:09 flaskapp.sock\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "socket_permission");
+        assert!(c
+            .fixes
+            .iter()
+            .any(|f| f.command.starts_with("sudo usermod -aG deploy nginx")));
+        assert_eq!(
+            c.verify[0],
+            "id -nG nginx   # expect deploy among the groups"
+        );
     }
 }

@@ -41,6 +41,11 @@ immediately, without waiting for any timeout.
   gems or packages, remove the stale pid file), not only a restart.
 - behind Nginx Proxy Manager, the address is the proxy host's Forward
   Hostname / IP and Forward Port: change it in NPM, which rewrites its files.
+- Kubernetes: ingress-nginx's `Service "ns/name" does not have any active
+  Endpoint` or a `kubectl describe ingress` backend `svc:80 (<none>)`: no
+  Ready pod matches the Service's selector. ingress-nginx then answers 503
+  without connecting; the fix is the selector, the pod labels or the
+  readiness probe (`kubectl get endpoints <svc>` shows the list).
 
 ## Fix
 Start the backend and make it start at boot
@@ -62,6 +67,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let groups = ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
     let boot = super::boot::find(ctx);
     if groups.is_empty() {
+        if let Some(f) = no_endpoints(ctx) {
+            return vec![f];
+        }
         return boot.map(|b| boot_only(ctx, &b)).unwrap_or_default();
     }
     let mut f = Finding::from_groups(&groups);
@@ -353,6 +361,90 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     vec![f]
 }
 
+/// A Kubernetes Service with no ready endpoint behind an Ingress:
+/// ingress-nginx warns `Service "ns/name" does not have any active
+/// Endpoint` and answers 503 without dialling anything, and `kubectl
+/// describe ingress` lists the backend as `(<none>)`. No pod matches the
+/// Service's selector, or none is Ready.
+fn no_endpoints(ctx: &Ctx) -> Option<Finding> {
+    let (first, line) = ctx.facts.no_endpoints.first()?;
+    let (ns, svc) = match first.split_once('/') {
+        Some((n, s)) => (Some(n.to_string()), s.to_string()),
+        None => (None, first.clone()),
+    };
+    let ns_arg = ns
+        .as_deref()
+        .map_or_else(|| " -n {namespace}".to_string(), |n| format!(" -n {n}"));
+    let mut f = Finding {
+        confidence: 0.85,
+        events: ctx.facts.no_endpoints.len() as u64,
+        status: Some(503),
+        ..Finding::default()
+    };
+    for (_, l) in &ctx.facts.no_endpoints {
+        if let Some(t) = ctx.facts.source_lines.get(l) {
+            f.add_evidence(EvidenceLine::new(*l, t));
+        }
+    }
+    if f.evidence.is_empty() {
+        f.add_evidence(EvidenceLine::new(*line, first));
+    }
+    f.title =
+        format!("The Service {first} has no ready endpoint: ingress-nginx has no pod to send to");
+    f.summary = format!(
+        "The Ingress routes to the Service `{svc}`, whose endpoint list is empty: no pod matches its selector, or none is Ready. \
+         ingress-nginx then answers 503 at once (a 502 follows when endpoints exist but nothing listens on the targetPort)."
+    );
+    let mut names: Vec<&str> = Vec::new();
+    for (s, _) in &ctx.facts.no_endpoints {
+        if !names.contains(&s.as_str()) {
+            names.push(s);
+        }
+    }
+    f.reasoning.push(format!(
+        "{} with no endpoint: {}",
+        plural(names.len() as u64, "Service", "Services"),
+        names.join(", ")
+    ));
+    f.fixes.push(safe(
+        format!("kubectl get svc {svc}{ns_arg} -o jsonpath='{{.spec.selector}}'; echo; kubectl get pods{ns_arg} --show-labels"),
+        "the Service's selector must equal labels the pods carry (a chart that renamed `app` to `app.kubernetes.io/name` breaks it)",
+    ));
+    f.fixes.push(safe(
+        format!("kubectl get pods{ns_arg} -o wide"),
+        "pods that match but are not Ready (failing readiness probe, CrashLoopBackOff) are left out of the endpoints too",
+    ));
+    f.fixes.push(review(
+        format!("kubectl edit svc {svc}{ns_arg}   # set spec.selector to the pods' labels (or fix the Deployment's template labels)"),
+        "once selector and labels match and a pod is Ready, the endpoints fill in and ingress-nginx follows within seconds, without a reload",
+    ));
+    f.verify.push(format!(
+        "kubectl get endpoints {svc}{ns_arg}   # expect ip:port pairs, not <none>"
+    ));
+    if let Some(h) = ctx
+        .facts
+        .ingresses
+        .iter()
+        .find(|i| {
+            i.backends
+                .iter()
+                .any(|b| b.split(':').next() == Some(svc.as_str()))
+        })
+        .and_then(|i| i.hosts.iter().find(|h| *h != "*"))
+    {
+        f.verify.push(format!(
+            "curl -sS -o /dev/null -w '%{{http_code}}\\n' https://{h}/   # expect 200, not 503"
+        ));
+    }
+    if ns.is_none() {
+        f.next.push(next(
+            "kubectl get endpoints -A | grep '<none>'",
+            "names the namespace of the Service with no endpoint",
+        ));
+    }
+    Some(f)
+}
+
 /// ingress-nginx: the upstream is a pod's address. A pasted `kubectl get
 /// pods` row that is not running names the pod; the commands are kubectl's.
 fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot::Boot>) {
@@ -520,4 +612,37 @@ fn npm_down(
     ));
     let through = super::fixes::curl_through_nginx(ctx, f);
     f.verify.push(through);
+}
+
+#[cfg(test)]
+mod no_endpoint_tests {
+    /// ingress-nginx's warning alone (its 503, no 502 line): the Service
+    /// with no endpoint, and commands in its namespace.
+    #[test]
+    fn service_without_endpoints() {
+        let r = crate::analyze_str("W0611 09:14:22.118902       7 controller.go:1214] Service \"web/shop-frontend\" does not have any active Endpoint.\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "upstream_down");
+        assert!(c
+            .title
+            .starts_with("The Service web/shop-frontend has no ready endpoint"));
+        assert_eq!(c.evidence[0].line, 1);
+        assert!(c.fixes.iter().any(|f| f
+            .command
+            .starts_with("kubectl get svc shop-frontend -n web -o jsonpath='{.spec.selector}'")));
+        assert_eq!(
+            c.verify[0],
+            "kubectl get endpoints shop-frontend -n web   # expect ip:port pairs, not <none>"
+        );
+    }
+
+    /// A refused connection is the ordinary reading, even with an empty
+    /// endpoint list elsewhere in the paste.
+    #[test]
+    fn refused_lines_keep_their_reading() {
+        let r = crate::analyze_str("W0611 09:14:22.118902       7 controller.go:1214] Service \"web/other\" does not have any active Endpoint.\n2024/06/11 09:14:25 [error] 31#31: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.244.0.1, server: shop.example.com, request: \"GET / HTTP/2.0\", upstream: \"http://10.244.2.37:8080/\", host: \"shop.example.com\"\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "upstream_down");
+        assert!(!c.title.contains("no ready endpoint"), "{}", c.title);
+    }
 }

@@ -208,11 +208,16 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
     // A socket file next to the missing one (php8.3-fpm.sock beside php8.1-fpm.sock).
     if let Some(path) = target.socket_path() {
         let dir = dir_of(path);
+        // Debian's `php-fpm.sock` is an alternatives link to one version's
+        // socket: name the version's own socket when both are listed (ss
+        // shows that path, not the link's).
+        let versioned_first = |a: &str| u8::from(php_version_in(a).is_none());
         if let Some(e) = ctx
             .facts
             .paths
             .iter()
-            .find(|e| e.file_type == 's' && !same_path(&e.path, path) && dir_of(&e.path) == dir)
+            .filter(|e| e.file_type == 's' && !same_path(&e.path, path) && dir_of(&e.path) == dir)
+            .min_by_key(|e| versioned_first(&e.path))
         {
             return Some((
                 Address::Unix {
@@ -223,9 +228,15 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
             ));
         }
         // A short `ls /run/php/` names the sockets without their type.
-        if let Some(e) = ctx.facts.listed_names.iter().find(|e| {
-            e.path.ends_with(".sock") && !same_path(&e.path, path) && dir_of(&e.path) == dir
-        }) {
+        if let Some(e) = ctx
+            .facts
+            .listed_names
+            .iter()
+            .filter(|e| {
+                e.path.ends_with(".sock") && !same_path(&e.path, path) && dir_of(&e.path) == dir
+            })
+            .min_by_key(|e| versioned_first(&e.path))
+        {
             return Some((
                 Address::Unix {
                     path: e.path.clone(),
@@ -249,6 +260,19 @@ fn candidate<'a>(ctx: &Ctx<'a>, up: &Upstream) -> Option<(Address, Option<&'a Li
         }
     }
     None
+}
+
+/// aaPanel's sockets on both sides (`/tmp/php-cgi-74.sock` →
+/// `/tmp/php-cgi-82.sock`): their versions as aaPanel writes them.
+fn aapanel_versions(old: &Address, new: &Address) -> Option<(String, String)> {
+    let ver = |a: &Address| {
+        a.socket_path()?
+            .strip_prefix("/tmp/php-cgi-")?
+            .strip_suffix(".sock")
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string)
+    };
+    Some((ver(old)?, ver(new)?)).filter(|(o, n)| o != n)
 }
 
 /// Is `addr` a `server` of a pasted `upstream {}` block with two or more?
@@ -592,6 +616,29 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                 )),
             }
         }
+        None if aapanel_versions(&up.addr, &addr).is_some() => {
+            // aaPanel: sites include `enable-php-<version>.conf`, which
+            // holds the fastcgi_pass; switching the include is what its
+            // PHP version switch does.
+            let (old_v, new_v) = aapanel_versions(&up.addr, &addr).expect("checked");
+            let site = f
+                .servers
+                .iter()
+                .find(|s| !s.is_empty() && *s != "_")
+                .cloned();
+            let vhost = match &site {
+                Some(s) => format!("/www/server/panel/vhost/nginx/{s}.conf"),
+                None => "/www/server/panel/vhost/nginx/*.conf".into(),
+            };
+            f.fixes.push(review(
+                format!("sudo grep -n 'enable-php-' {vhost}"),
+                format!("shows the PHP-{old_v} include the site still uses"),
+            ));
+            f.fixes.push(review(
+                format!("sudo sed -i 's/enable-php-{old_v}\\.conf/enable-php-{new_v}.conf/' {vhost}"),
+                format!("aaPanel: the same as Website → {} → PHP version → PHP-{new_v}; enable-php-{new_v}.conf passes to {new_s}", site.as_deref().unwrap_or("the site")),
+            ));
+        }
         None => {
             let windows = ctx.host_os() == super::ctx::HostOs::Windows;
             f.fixes.push(review(
@@ -755,4 +802,59 @@ pub fn is_ipv6_localhost_case(ctx: &Ctx, up: &Upstream) -> bool {
         }
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod aapanel_tests {
+    use super::*;
+
+    fn sock(p: &str) -> Address {
+        Address::Unix { path: p.into() }
+    }
+
+    #[test]
+    fn aapanel_socket_versions() {
+        assert_eq!(
+            aapanel_versions(&sock("/tmp/php-cgi-74.sock"), &sock("/tmp/php-cgi-82.sock")),
+            Some(("74".into(), "82".into()))
+        );
+        assert_eq!(
+            aapanel_versions(
+                &sock("/tmp/php-cgi-74.sock"),
+                &sock("/run/php/php8.2-fpm.sock")
+            ),
+            None
+        );
+        assert_eq!(
+            aapanel_versions(&sock("/tmp/php-cgi-82.sock"), &sock("/tmp/php-cgi-82.sock")),
+            None
+        );
+    }
+
+    /// aaPanel's site includes `enable-php-74.conf`: the fix switches the
+    /// include in the site's vhost file, not a grep of /etc/nginx/.
+    #[test]
+    fn aapanel_fix_switches_the_include() {
+        let r = crate::analyze_str("2024/03/11 21:14:02 [crit] 2231#0: *5187 connect() to unix:/tmp/php-cgi-74.sock failed (2: No such file or directory) while connecting to upstream, client: 103.1.1.12, server: shop.example.com, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/php-cgi-74.sock:\", host: \"shop.example.com\"\nsrw-rw-rw- 1 www www 0 Mar 11 21:02 /tmp/php-cgi-82.sock\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "wrong_port");
+        let cmds: Vec<&str> = c.fixes.iter().map(|f| f.command.as_str()).collect();
+        assert!(cmds.contains(&"sudo sed -i 's/enable-php-74\\.conf/enable-php-82.conf/' /www/server/panel/vhost/nginx/shop.example.com.conf"), "{cmds:?}");
+        assert!(cmds.iter().all(|c| !c.contains("/etc/nginx/")), "{cmds:?}");
+    }
+
+    /// `ls /run/php/` lists Debian's alternatives link `php-fpm.sock`
+    /// first: the fix names the version's own socket.
+    #[test]
+    fn versioned_socket_before_the_alternatives_link() {
+        let r = crate::analyze_str("$ ls /run/php/\nphp-fpm.sock  php8.3-fpm.pid  php8.3-fpm.sock\n2024/05/06 08:49:33 [crit] 1044#1044: *77 connect() to unix:/var/run/php/php8.1-fpm.sock failed (2: No such file or directory) while connecting to upstream, client: 1.2.3.4, server: a.example.com, request: \"GET / HTTP/2.0\", upstream: \"fastcgi://unix:/var/run/php/php8.1-fpm.sock:\", host: \"a.example.com\"\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "wrong_port");
+        assert!(
+            c.title
+                .ends_with("listens on unix:/run/php/php8.3-fpm.sock"),
+            "{}",
+            c.title
+        );
+    }
 }
