@@ -1276,15 +1276,28 @@ impl Segmenter {
             .strip_prefix("```")
             .or_else(|| trimmed.strip_prefix("~~~"))
         {
+            // A caption just before the fence (`### /etc/nginx/conf.d/app.conf`)
+            // names the file of the fenced block: its empty block passes on.
+            let captioned = self
+                .block
+                .as_ref()
+                .filter(|b| b.lines.is_empty())
+                .and_then(|b| Some((b.kind, b.shows.clone()?)));
             self.close_block();
             self.expect = match lang.trim() {
                 "nginx" | "conf" | "nginxconf" => Some(Kind::NginxConfig),
                 "ini" => Some(Kind::FpmPool),
                 "yaml" | "yml" => Some(Kind::ComposeFile),
+                "" => captioned.as_ref().map(|(k, _)| *k),
                 _ => None,
             };
             if let Some(k) = self.expect.filter(|k| !k.is_line_kind()) {
                 self.open_block(k, true);
+                if let (Some(b), Some((ck, shows))) = (&mut self.block, captioned) {
+                    if ck == k {
+                        b.shows = Some(shows);
+                    }
+                }
             }
             return;
         }
@@ -1863,6 +1876,11 @@ mod tests {
             let got = shown(&format!("{head}\n{body}"));
             assert_eq!(got, [at(2, 5, None)], "{head}");
             assert_eq!(got[0].place_of(4), Some((file, None)));
+        }
+        // A caption above a Markdown fence names the fenced config.
+        for fence in ["```nginx", "```", "~~~conf"] {
+            let got = shown(&format!("### {file}\n{fence}\n{body}```\n"));
+            assert_eq!(got, [at(3, 6, None)], "{fence}");
         }
         // `nginx -T` names its files itself; several files, no file.
         assert!(shown(&format!(

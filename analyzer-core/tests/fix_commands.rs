@@ -657,3 +657,24 @@ fn a_close_mid_body_is_a_truncated_response_not_a_502() {
     assert!(c.title.contains("before answering"), "{}", c.title);
     assert_eq!(c.status, Some(502));
 }
+
+/// The timeout fix says where the pass is: in the captioned file.
+#[test]
+fn a_timeout_fix_names_the_captioned_file_of_the_location() {
+    let paste = "### /etc/nginx/conf.d/reports.conf\n\
+        ```nginx\n\
+        server {\n\
+            listen 80;\n\
+            location /api/ {\n\
+                proxy_pass http://127.0.0.1:8081;\n\
+            }\n\
+        }\n\
+        ```\n\
+        2024/05/21 16:42:10 [error] 3312#3312: *90210 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 192.0.2.80, server: reports.example.org, request: \"POST /api/export/all HTTP/1.1\", upstream: \"http://127.0.0.1:8081/api/export/all\", host: \"reports.example.org\"\n";
+    check(
+        paste,
+        "upstream_timeout",
+        &["# in `location /api/` (/etc/nginx/conf.d/reports.conf, line 6 of the paste), next to `proxy_pass http://127.0.0.1:8081;`:"],
+        &[],
+    );
+}

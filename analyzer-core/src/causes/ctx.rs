@@ -808,6 +808,21 @@ impl<'a> Ctx<'a> {
         Some(r)
     }
 
+    /// Where a `*_pass` is, for a fix to say: `file:line` from `nginx -T`
+    /// or after `cat FILE`, `FILE (line N of the paste)` after a caption,
+    /// else `line N` of the paste.
+    pub fn pass_place(&self, p: &Pass) -> String {
+        if p.file.is_none() {
+            let shown = self.facts.shown_configs.iter();
+            match shown.filter_map(|s| s.place_of(p.line)).next() {
+                Some((f, Some(l))) => return format!("{f}:{l}"),
+                Some((f, None)) => return format!("{f}, line {} of the paste", p.line),
+                None => {}
+            }
+        }
+        p.place()
+    }
+
     /// [`Self::config_line_for`] with the file only `nginx -T` names.
     fn config_line_in_paste(&self, addr: &Address) -> Option<ConfigRef> {
         let cfg = self.facts.config.as_ref()?;

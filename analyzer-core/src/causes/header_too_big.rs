@@ -174,7 +174,7 @@ fn nginx_finding(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
         Some(ps) => format!(
             "the location {} ({})",
             ps.location.as_deref().unwrap_or("/"),
-            ps.place()
+            ctx.pass_place(ps)
         ),
         None => format!(
             "the server or location that serves {}",

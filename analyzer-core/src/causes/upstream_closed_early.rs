@@ -248,7 +248,7 @@ fn websocket_upgrade(
         Some(p) => format!(
             "in the location {} ({}), next to proxy_pass",
             p.location.as_deref().unwrap_or("/"),
-            p.place()
+            ctx.pass_place(p)
         ),
         None => "in the location that serves the WebSocket path, next to proxy_pass".into(),
     };
@@ -256,7 +256,7 @@ fn websocket_upgrade(
         f.confidence += 0.12;
         f.reasoning.push(format!(
             "the failing requests are WebSocket handshakes, and the location that serves them ({}) sets no `proxy_set_header Upgrade`: nginx sends them on as plain HTTP/1.0 GETs",
-            pass.as_ref().map(|p| p.place()).unwrap_or_default()
+            pass.as_ref().map(|p| ctx.pass_place(p)).unwrap_or_default()
         ));
         let target = up
             .map(|u| u.addr.display())

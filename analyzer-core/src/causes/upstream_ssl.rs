@@ -187,7 +187,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         Some(ps) => format!(
             "in location {} ({}), next to {p}_pass {}",
             ps.location.as_deref().unwrap_or("/"),
-            ps.place(),
+            ctx.pass_place(ps),
             ps.target
         ),
         None => {

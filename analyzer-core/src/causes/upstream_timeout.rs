@@ -185,7 +185,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             Some(ps) => format!(
                 "# in `location {}` ({}), next to `{} {};`:",
                 ps.location.as_deref().unwrap_or("/"),
-                ps.place(),
+                ctx.pass_place(ps),
                 ps.directive,
                 ps.target
             ),
