@@ -163,6 +163,23 @@ impl Default for Segmenter {
 /// whose listing needs it).
 pub fn caption(line: &str) -> Option<&str> {
     let t = line.trim();
+    // nano's title bar, copied with the file (`  GNU nano 6.2    /etc/nginx/sites-available/default`),
+    // and `File: PATH` at the start of a line (`stat` indents its own).
+    let labelled = t
+        .strip_prefix("GNU nano ")
+        .and_then(|r| r.split_whitespace().nth(1))
+        .or_else(|| {
+            let (label, rest) = line.split_once(": ")?;
+            matches!(
+                label,
+                "File" | "file" | "Filename" | "Path" | "Config" | "Config file"
+            )
+            .then(|| rest.trim())
+        });
+    if let Some(p) = labelled {
+        let p = p.trim_matches('`');
+        return (artifacts::is_file_path(p) && !p.contains(char::is_whitespace)).then_some(p);
+    }
     let (inner, marked) = if let Some(r) = t.strip_prefix("==> ") {
         (r.strip_suffix(" <==")?, true)
     } else if let Some(r) = t.strip_prefix('#').or_else(|| t.strip_prefix("//")) {
@@ -1822,6 +1839,23 @@ mod tests {
             ("Here is my config:", None),
             ("/etc/nginx/sites-available/default", None),
             ("# /", None),
+            (
+                "  GNU nano 6.2          /etc/nginx/sites-available/default",
+                Some("/etc/nginx/sites-available/default"),
+            ),
+            (
+                "  GNU nano 7.2     /etc/nginx/conf.d/app.conf *",
+                Some("/etc/nginx/conf.d/app.conf"),
+            ),
+            ("  GNU nano 6.2          New Buffer", None),
+            ("File: /etc/nginx/nginx.conf", Some("/etc/nginx/nginx.conf")),
+            (
+                "Config file: `/etc/php/8.1/fpm/pool.d/www.conf`",
+                Some("/etc/php/8.1/fpm/pool.d/www.conf"),
+            ),
+            ("File: see below", None),
+            ("Host: shop.example.com", None),
+            ("  File: /var/run/php/php8.2-fpm.sock", None),
         ] {
             assert_eq!(caption(line), want, "{line}");
         }
