@@ -1390,10 +1390,13 @@ impl Segmenter {
         self.classify(no, inner, &wrapper);
     }
 
-    /// Inside the braces of a pasted nginx config, where `# /path` is a
+    /// Inside the braces of a pasted nginx config, or anywhere in an
+    /// `nginx -T` dump (which names its files itself), where `# /path` is a
     /// comment of the config, not a caption.
     fn in_config_braces(&self) -> bool {
-        matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig && b.state.depth > 0)
+        matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig
+            && (b.state.depth > 0
+                || b.lines.iter().any(|l| l.text.starts_with("# configuration file "))))
     }
 
     /// A caption line names the file the lines after it show: it ends the
@@ -1870,6 +1873,23 @@ mod tests {
              }\n",
         );
         assert_eq!(arts, ["NginxErrorLog 2-2", "NginxConfig 5-8"]);
+        // In an `nginx -T` dump, a comment that is a path stays config:
+        // what follows it is still in the dump's file.
+        let mut s = Segmenter::new();
+        let dump = "# configuration file /etc/nginx/nginx.conf:\n\
+             user www-data;\n\
+             # /etc/nginx/conf.d/extra.conf\n\
+             events { worker_connections 768; }\n";
+        for (i, l) in dump.lines().enumerate() {
+            s.line(i as u64 + 1, l);
+        }
+        s.finish();
+        let cfg = s.facts.config.as_ref().expect("a config");
+        let events = cfg.find("events");
+        assert_eq!(
+            events.first().and_then(|d| d.file.as_deref()),
+            Some("/etc/nginx/nginx.conf")
+        );
     }
 
     /// The configs whose file the paste named, with the input line that is
