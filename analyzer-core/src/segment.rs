@@ -1038,6 +1038,21 @@ impl Segmenter {
             || (has("roxy") && text.to_ascii_lowercase().contains("nginx proxy manager"));
     }
 
+    /// An unrecognised line under a `docker compose logs` prefix that is not
+    /// nginx's (`node-app-1  | Server listening on port 3000`) is still the
+    /// app's output: its container names the app's compose service.
+    fn note_prefixed_app(&mut self, wrapper: &crate::text::Wrapper) {
+        let Some(c) = wrapper.container.as_deref() else {
+            return;
+        };
+        let nginx = c.contains("nginx")
+            || self.facts.nginx_service.as_deref()
+                == Some(crate::text::service_of_prefix(c).as_str());
+        if !nginx && !self.facts.app_log_containers.iter().any(|x| x == c) {
+            self.facts.app_log_containers.push(c.to_string());
+        }
+    }
+
     /// A `docker run` (or its continuation line) gave a container name
     /// and/or its image: keep the name, and note nginx's container.
     fn note_run(&mut self, name: Option<&str>, image: Option<&str>) {
@@ -1478,6 +1493,7 @@ impl Segmenter {
                     }
                 }
                 self.note_npm(inner);
+                self.note_prefixed_app(wrapper);
                 self.note(Kind::Unrecognised, no);
             }
         }
@@ -1581,6 +1597,25 @@ mod tests {
         let r = crate::analyze_str("NAME   CLASS   HOSTS              ADDRESS       PORTS   AGE\nshop   nginx   shop.example.com   203.0.113.4   80      3h\n");
         let labels: Vec<&str> = r.artifacts.iter().map(|a| a.label.as_str()).collect();
         assert!(labels.contains(&"kubectl get ingress"), "{labels:?}");
+    }
+
+    #[test]
+    fn npm_log_caption_marks_nginx_proxy_manager() {
+        let log = "2024/09/08 07:41:02 [error] 311#311: *50211 connect() failed (111: Connection refused) while connecting to upstream, client: 172.20.0.1, server: ha.example.net, request: \"GET / HTTP/1.1\", upstream: \"http://192.168.178.31:8123/\", host: \"ha.example.net\"\n";
+        for caption in [
+            "/data/logs/proxy-host-7_error.log:",
+            "==> /data/logs/proxy-host-7_error.log <==",
+        ] {
+            let r = crate::analyze_str(&format!("{caption}\n{log}"));
+            assert!(
+                r.causes[0].summary.contains("Nginx Proxy Manager"),
+                "{caption}: {}",
+                r.causes[0].summary
+            );
+        }
+        // Without the caption nothing says it is NPM.
+        let r = crate::analyze_str(log);
+        assert!(!r.causes[0].summary.contains("Nginx Proxy Manager"));
     }
 
     #[test]

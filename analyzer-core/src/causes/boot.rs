@@ -327,10 +327,10 @@ pub fn explain(
 /// pasted, else the unit of a pasted `journalctl -u`, else a placeholder.
 pub fn service_of_log(ctx: &Ctx) -> ServiceGuess {
     let f = ctx.facts;
-    let containers: Vec<&str> = f
+    let containers: Vec<String> = f
         .app_log_containers
         .iter()
-        .map(|c| super::ctx::compose_service(c))
+        .map(|c| crate::text::service_of_prefix(c))
         .collect();
     if let Some(first) = containers.first() {
         if containers.iter().all(|c| c == first) {

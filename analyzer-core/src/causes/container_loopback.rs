@@ -157,11 +157,7 @@ fn app_loopback_behind_nginx_container(ctx: &Ctx) -> Vec<Finding> {
             let Some((h, _)) = bound_loopback(&g.key.signal) else {
                 return vec![];
             };
-            let svc = ctx
-                .facts
-                .app_log_containers
-                .first()
-                .map(|c| super::ctx::compose_service(c).to_string());
+            let svc = super::ctx::logged_app_service(ctx.facts);
             (h.to_string(), g.head.first().cloned(), svc)
         }
         (None, Some(s)) => {
@@ -288,11 +284,12 @@ fn nginx_own_loopback(ctx: &Ctx) -> Vec<Finding> {
                 &format!("{} {}", c.name, c.status),
                 &c.name,
             ));
-            super::ctx::compose_service(&c.name).to_string()
+            super::ctx::service_of_container(ctx.facts, &c.name)
         }
-        (None, None) => "{container_service}".to_string(),
+        (None, None) => super::ctx::logged_app_service(ctx.facts)
+            .unwrap_or_else(|| "{container_service}".to_string()),
     };
-    if from_compose.is_none() && app.is_none() {
+    if from_compose.is_none() && app.is_none() && ctx.facts.app_log_containers.is_empty() {
         f.next.push(next(
             "docker compose ps",
             "names the app's service, so the fix can use it",
@@ -502,7 +499,7 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
         "keepalive_race",
     ];
     let service = container
-        .map(|c| super::ctx::compose_service(&c.name).to_string())
+        .map(|c| super::ctx::service_of_container(ctx.facts, &c.name))
         .or_else(|| match &bind {
             Bind::Command(s, _) => Some(s.name.clone()),
             Bind::Log(..) => None,

@@ -1190,20 +1190,17 @@ impl<'a> Ctx<'a> {
             // `*_pass` is still a compose service when nginx runs in one,
             // a pasted compose file names the app, and so does the one app
             // container whose log lines were pasted.
-            let logged: Vec<&str> = f
+            let logged: Vec<String> = f
                 .app_log_containers
                 .iter()
-                .map(|c| compose_service(c))
+                .map(|c| crate::text::service_of_prefix(c))
                 .collect();
             return named
                 .filter(|_| f.nginx_in_container)
                 .or_else(|| Some(self.compose_app(u.addr.port())?.name.clone()))
                 .or_else(|| {
-                    let first = *logged.first().filter(|_| f.nginx_in_container)?;
-                    logged
-                        .iter()
-                        .all(|c| *c == first)
-                        .then(|| first.to_string())
+                    let first = logged.first().filter(|_| f.nginx_in_container)?;
+                    logged.iter().all(|c| c == first).then(|| first.to_string())
                 });
         }
         if let Some(n) = &named {
@@ -1217,7 +1214,7 @@ impl<'a> Ctx<'a> {
             if plain {
                 name.to_string()
             } else {
-                compose_service(name).to_string()
+                service_of_container(f, name)
             }
         };
         let down: Vec<_> = apps.iter().filter(|c| c.status != "running").collect();
@@ -1289,6 +1286,47 @@ const NOT_THE_APP: &[&str] = &[
 pub fn compose_service(name: &str) -> &str {
     let base = container_base(name);
     base.rsplit_once(['-', '_']).map(|(_, s)| s).unwrap_or(base)
+}
+
+/// The compose service of container `name`, preferring a service the
+/// paste names elsewhere: a compose file's service (or its
+/// `container_name`), nginx's service from `docker compose ps`, or the
+/// service of a `docker compose logs` prefix (`node-app-1  | ` is service
+/// `node-app`). Of those `name` is a container of, the longest wins (in
+/// `proj-node-app-1`, `node-app` rather than `app`); with none, the last
+/// word before the index ([`compose_service`]).
+pub fn service_of_container(f: &crate::facts::Facts, name: &str) -> String {
+    if let Some(s) = f
+        .compose_services
+        .iter()
+        .find(|s| s.container_name.as_deref() == Some(name))
+    {
+        return s.name.clone();
+    }
+    let logged = f
+        .app_log_containers
+        .iter()
+        .map(|c| crate::text::service_of_prefix(c));
+    f.compose_services
+        .iter()
+        .map(|s| s.name.clone())
+        .chain(f.nginx_service.iter().cloned())
+        .chain(logged)
+        .filter(|s| !s.is_empty() && is_container_of(name, s))
+        .max_by_key(|s| s.len())
+        .unwrap_or_else(|| compose_service(name).to_string())
+}
+
+/// The one compose service whose `docker compose logs` prefix carried the
+/// app's lines (`app_1  | `, `node-app-1  | `), when all pasted app
+/// prefixes agree.
+pub fn logged_app_service(f: &crate::facts::Facts) -> Option<String> {
+    let mut names = f
+        .app_log_containers
+        .iter()
+        .map(|c| crate::text::service_of_prefix(c));
+    let first = names.next()?;
+    names.all(|n| n == first).then_some(first)
 }
 
 /// A container name without its compose index: `proj-api-1` → `proj-api`.
@@ -1368,6 +1406,34 @@ pub fn same_path(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn container_service_prefers_a_service_the_paste_names() {
+        use crate::facts::{ComposeService, Facts};
+        let mut f = Facts::default();
+        // Nothing else pasted: the last word before the index.
+        assert_eq!(service_of_container(&f, "node-app-1"), "app");
+        // A `docker compose logs` prefix names the service `node-app`.
+        f.app_log_containers.push("node-app-1".into());
+        assert_eq!(service_of_container(&f, "shop-node-app-1"), "node-app");
+        assert_eq!(logged_app_service(&f).as_deref(), Some("node-app"));
+        // A compose file's service, and its `container_name`.
+        let mut f = Facts::default();
+        f.compose_services.push(ComposeService {
+            name: "node-app".into(),
+            ..Default::default()
+        });
+        f.compose_services.push(ComposeService {
+            name: "db".into(),
+            container_name: Some("shop_database".into()),
+            ..Default::default()
+        });
+        assert_eq!(service_of_container(&f, "node-app-1"), "node-app");
+        assert_eq!(service_of_container(&f, "proj_node-app_1"), "node-app");
+        assert_eq!(service_of_container(&f, "shop_database"), "db");
+        // A name no pasted service matches keeps the usual reading.
+        assert_eq!(service_of_container(&f, "proj-worker-2"), "worker");
+    }
+
     use super::*;
 
     #[test]
