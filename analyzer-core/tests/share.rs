@@ -179,7 +179,13 @@ fn secrets_in(text: &str) -> Secrets {
     for w in text.split(|c: char| !(word(c) || c == '@')) {
         let w = w.trim_matches(|c| c == '.' || c == '-');
         if let Some((local, domain)) = w.split_once('@') {
-            if !local.is_empty() && domain.contains('.') {
+            // An address's domain ends with a name (`example.org`), not a
+            // version (`shop@1.4.0`, npm's `> shop@1.4.0 start` banner).
+            let tld = domain.rsplit('.').next().unwrap_or("");
+            if !local.is_empty()
+                && domain.contains('.')
+                && tld.bytes().all(|c| c.is_ascii_alphabetic())
+            {
                 out.push(w.to_string());
             }
         }
@@ -312,6 +318,8 @@ fn the_scanner_finds_what_it_should() {
             .any(|x| x == "127.0.0.1" || x == "::1:5173"),
         "{s:?}"
     );
+    let npm = secrets_in("> shop@1.4.0 start\n> node server.js");
+    assert!(npm.anywhere.is_empty(), "{npm:?}");
     assert!(has_word("a host-1 b", "host-1"));
     assert!(!has_word("a xhost-1 b", "host-1"));
     assert!(has_word("at example.com.", "example.com"));
