@@ -1382,9 +1382,10 @@ pub struct ShownFile {
     pub path: String,
     pub first_line: u64,
     pub last_line: u64,
-    /// The input line that is the file's line 1, when the lines are the
-    /// file from its start (`cat FILE`); `None` for a part of it.
-    pub start: Option<u64>,
+    /// The line of the file that input line `first_line` is, when known:
+    /// after `cat FILE` (the file from its start) or from `grep -n`'s own
+    /// number; `None` for a part of the file at an unknown place.
+    pub first_in_file: Option<u64>,
 }
 
 impl ShownFile {
@@ -1394,8 +1395,8 @@ impl ShownFile {
             return None;
         }
         let in_file = self
-            .start
-            .and_then(|s| u32::try_from(line.checked_sub(s)? + 1).ok());
+            .first_in_file
+            .and_then(|f| u32::try_from(f + (line - self.first_line)).ok());
         Some((&self.path, in_file))
     }
 }

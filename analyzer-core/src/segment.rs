@@ -231,6 +231,23 @@ fn nginx_config_file(path: &str) -> bool {
         && !name.starts_with("sites-")
 }
 
+/// `FILE:N:text` (`grep -n` over files) or `FILE:text` (`grep -r`), for an
+/// absolute FILE: (FILE, N, text).
+fn grep_prefix(line: &str) -> Option<(&str, Option<u64>, &str)> {
+    if !line.starts_with('/') {
+        return None;
+    }
+    let (path, rest) = line.split_once(':')?;
+    if !artifacts::is_file_path(path) || path.contains(char::is_whitespace) {
+        return None;
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[digits..].strip_prefix(':') {
+        Some(text) if digits > 0 => Some((path, rest[..digits].parse().ok(), text)),
+        _ => Some((path, None, rest)),
+    }
+}
+
 /// Shell prompt forms: `$ cmd`, `# cmd`, `user@host:~$ cmd`,
 /// `root@web1:~# cmd`, `[root@web1 ~]# cmd`, `PS C:\> cmd`, `❯ cmd`.
 pub fn parse_prompt(line: &str) -> Option<&str> {
@@ -765,9 +782,31 @@ impl Segmenter {
                 }
             }
             self.note_shown_config(&mut b);
-            let lines = with_command(&b);
+            let lines = self.grep_lines(b.kind, with_command(&b));
             self.parse_piece(b.kind, &b.lines, &lines);
         }
+    }
+
+    /// Config lines as `grep -rn` prints them (`/etc/nginx/sites-enabled/blog.conf:23:    fastcgi_pass …;`):
+    /// the parser gets the directive, and `Facts::shown_configs` the file
+    /// and line it is on, so a fix can edit that line of that file.
+    fn grep_lines(&mut self, kind: Kind, mut lines: Vec<BlockLine>) -> Vec<BlockLine> {
+        if kind != Kind::NginxConfig {
+            return lines;
+        }
+        for l in &mut lines {
+            let Some((path, n, rest)) = grep_prefix(&l.text) else {
+                continue;
+            };
+            self.facts.shown_configs.push(crate::facts::ShownFile {
+                path: path.to_string(),
+                first_line: l.no,
+                last_line: l.no,
+                first_in_file: n.filter(|&n| n > 0),
+            });
+            l.text = rest.to_string();
+        }
+        lines
     }
 
     /// Remember which input lines of a config show which file, when the
@@ -799,7 +838,8 @@ impl Segmenter {
             path: path.clone(),
             first_line: first.no,
             last_line,
-            start: whole.then(|| b.lines.first().map_or(first.no, |l| l.no)),
+            // After `cat`, the block's first line (blank or not) is line 1.
+            first_in_file: whole.then(|| first.no + 1 - b.lines.first().map_or(first.no, |l| l.no)),
         });
     }
 
@@ -884,7 +924,7 @@ impl Segmenter {
             // Parse what we have and go on with a fresh buffer of the same kind.
             if let Some(mut b) = self.block.take() {
                 self.note_shown_config(&mut b);
-                let lines = with_command(&b);
+                let lines = self.grep_lines(b.kind, with_command(&b));
                 self.parse_piece(b.kind, &b.lines, &lines);
                 b.lines.clear();
                 b.bytes = 0;
@@ -1943,15 +1983,15 @@ mod tests {
         let body =
             "server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:3000; }\n}\n";
         let file = "/etc/nginx/sites-enabled/shop.conf";
-        let at = |first, last, start| crate::facts::ShownFile {
+        let at = |first, last, first_in_file| crate::facts::ShownFile {
             path: file.to_string(),
             first_line: first,
             last_line: last,
-            start,
+            first_in_file,
         };
         // `cat`: the output is the file from its line 1.
         let got = shown(&format!("$ cat {file}\n{body}"));
-        assert_eq!(got, [at(2, 5, Some(2))]);
+        assert_eq!(got, [at(2, 5, Some(1))]);
         assert_eq!(got[0].place_of(4), Some((file, Some(3))));
         assert_eq!(got[0].place_of(6), None);
         let got = shown(&format!("root@web:~# sudo cat {file}\n\n{body}"));
@@ -1978,7 +2018,25 @@ mod tests {
         .is_empty());
         assert!(shown(&format!("$ cat {file} /etc/nginx/nginx.conf\n{body}")).is_empty());
         assert!(shown(&format!("$ cat -A {file}\n{body}"))[0]
-            .start
+            .first_in_file
             .is_none());
+        // `grep -rn` output: each line names its file and line.
+        let got = shown(&format!(
+            "$ sudo grep -rn fastcgi_pass /etc/nginx/\n\
+             {file}:23:        fastcgi_pass unix:/run/php/php7.4-fpm.sock;\n\
+             /etc/nginx/snippets/fastcgi-php.conf:5:#fastcgi_pass 127.0.0.1:9000;\n"
+        ));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].place_of(2), Some((file, Some(23))));
+        assert_eq!(
+            got[1].place_of(3),
+            Some(("/etc/nginx/snippets/fastcgi-php.conf", Some(5)))
+        );
+        assert_eq!(
+            grep_prefix("/etc/nginx/a.conf:proxy_pass x;"),
+            Some(("/etc/nginx/a.conf", None, "proxy_pass x;"))
+        );
+        assert_eq!(grep_prefix("server {"), None);
+        assert_eq!(grep_prefix("/ :1:x"), None);
     }
 }

@@ -678,3 +678,22 @@ fn a_timeout_fix_names_the_captioned_file_of_the_location() {
         &[],
     );
 }
+
+/// `grep -rn` output names the file and line of each directive: the fix
+/// edits that line of that file.
+#[test]
+fn a_grep_n_line_gives_the_fix_its_file_and_line() {
+    let paste = "$ sudo grep -rn fastcgi_pass /etc/nginx/\n\
+        /etc/nginx/sites-enabled/blog.conf:23:        fastcgi_pass unix:/run/php/php7.4-fpm.sock;\n\
+        /etc/nginx/snippets/fastcgi-php.conf:5:#fastcgi_pass 127.0.0.1:9000;\n\
+        \n\
+        2024/11/27 09:05:12 [crit] 812#812: *31 connect() to unix:/run/php/php7.4-fpm.sock failed (2: No such file or directory) while connecting to upstream, client: 203.0.113.5, server: blog.example.com, request: \"GET / HTTP/2.0\", upstream: \"fastcgi://unix:/run/php/php7.4-fpm.sock:\", host: \"blog.example.com\"\n\
+        $ ls /run/php/\n\
+        php8.2-fpm.pid  php8.2-fpm.sock\n";
+    check(
+        paste,
+        "wrong_port",
+        &["sudo sed -i --follow-symlinks '23s#unix:/run/php/php7\\.4-fpm\\.sock#unix:/run/php/php8.2-fpm.sock#' /etc/nginx/sites-enabled/blog.conf"],
+        &["in that file"],
+    );
+}
