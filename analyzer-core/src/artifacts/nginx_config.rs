@@ -2063,6 +2063,11 @@ pub fn starts(line: &str) -> bool {
     if memchr::memchr2(b'{', b';', line.as_bytes()).is_none() {
         return false;
     }
+    // `grep -rn` over nginx's files, pasted without its command:
+    // `/etc/nginx/sites-enabled/blog.conf:23:    fastcgi_pass …;`.
+    if let Some(rest) = grep_rest(line) {
+        return starts(rest);
+    }
     let t = line.trim();
     let shape = line_shape(t);
     if shape.comment_only {
@@ -2124,6 +2129,23 @@ pub fn continues(line: &str, st: &mut BlockState) -> bool {
     let shape = line_shape(t);
     st.depth = (st.depth + shape.delta).max(0);
     was_inside || st.depth > 0 || shape.comment_only || matches!(shape.last, Some(';' | '{' | '}'))
+}
+
+/// The text after `FILE:N:` (or `FILE:`) when FILE is one of nginx's.
+fn grep_rest(line: &str) -> Option<&str> {
+    if !line.starts_with('/') {
+        return None;
+    }
+    let (path, rest) = line.split_once(':')?;
+    let nginx = path.contains("/nginx/") || path.contains("/sites-");
+    if !nginx || path.contains(char::is_whitespace) {
+        return None;
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    Some(match rest[digits..].strip_prefix(':') {
+        Some(text) if digits > 0 => text,
+        _ => rest,
+    })
 }
 
 /// `2024/01/15 10:23:45 [error] …`, `2024-01-15T…` or `nginx: [emerg] …`.
@@ -2379,6 +2401,8 @@ mod tests {
             "proxy_read_timeout 300s; # slow reports",
             "include snippets/fastcgi-php.conf;",
             "root /var/www/html;",
+            "/etc/nginx/sites-enabled/blog.conf:23:        fastcgi_pass unix:/run/php/php7.4-fpm.sock;",
+            "/etc/nginx/conf.d/api.conf:    proxy_read_timeout 300s;",
         ] {
             assert!(starts(yes), "{yes}");
         }
@@ -2393,6 +2417,8 @@ mod tests {
             "# server {",
             "proxy_pass http://127.0.0.1:8000",
             "2024/01/15 10:23:45 [error] 1#1: *1 connect() failed",
+            "/etc/php/8.1/fpm/pool.d/www.conf:36:listen = /run/php/php8.1-fpm.sock;",
+            "/etc/nginx/sites-enabled/blog.conf:23: the server is down;",
         ] {
             assert!(!starts(no), "{no}");
         }
