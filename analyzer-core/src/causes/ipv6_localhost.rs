@@ -1,7 +1,7 @@
 //! `ipv6_localhost`: `localhost` reaches `[::1]` while the app listens on
 //! IPv4 only (or the app bound `::1` while nginx dials `127.0.0.1`).
 
-use super::fixes::{disruptive, next, review};
+use super::fixes::{disruptive, next, review, safe};
 use super::wrong_port::{is_ipv6_localhost_case, pass_line};
 use super::{Ctx, Finding, Rule};
 use crate::facts::{Address, EventGroup, EvidenceLine, Signal};
@@ -110,7 +110,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "`localhost` resolves to both 127.0.0.1 and ::1; nginx's attempts on [::1]:{port} are refused because the app \
              listens on IPv4 only. Use 127.0.0.1 explicitly in the proxy_pass line."
         );
-        f.fixes.push(review(
+        f.fixes.push(safe(
             format!("sudo grep -rn 'localhost:{port}' /etc/nginx/   # find the line"),
             "shows the proxy_pass line that uses localhost",
         ));

@@ -2,7 +2,7 @@
 //! one the backend listens on.
 
 use super::ctx::{covers, php_version_in, same_path};
-use super::fixes::{next, review};
+use super::fixes::{next, review, safe};
 use super::{Ctx, Finding, Rule};
 use crate::facts::{Address, EventGroup, EvidenceLine, Listener, Signal, Upstream};
 
@@ -408,7 +408,7 @@ fn plain_http_to_tls_port(ctx: &Ctx) -> Option<Finding> {
         }
         None => target.clone(),
     };
-    f.fixes.push(super::fixes::safe(
+    f.fixes.push(safe(
         format!("curl -skI https://{target}/"),
         "an answer over TLS proves the port speaks HTTPS",
     ));
@@ -630,7 +630,7 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                 Some(s) => format!("/www/server/panel/vhost/nginx/{s}.conf"),
                 None => "/www/server/panel/vhost/nginx/*.conf".into(),
             };
-            f.fixes.push(review(
+            f.fixes.push(safe(
                 format!("sudo grep -n 'enable-php-' {vhost}"),
                 format!("shows the PHP-{old_v} include the site still uses"),
             ));
@@ -641,7 +641,7 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
         }
         None => {
             let windows = ctx.host_os() == super::ctx::HostOs::Windows;
-            f.fixes.push(review(
+            f.fixes.push(safe(
                 if windows {
                     format!(
                         "findstr /s /n /c:\"{old_s}\" conf\\*.conf   # cmd.exe, in nginx's folder: find the line to change"
