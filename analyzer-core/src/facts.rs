@@ -1514,6 +1514,12 @@ pub struct Facts {
 pub const MAX_SOURCE_LINES: usize = 20_000;
 
 impl Facts {
+    /// The file the paste named for input line `line` of a config, and
+    /// the line in that file when known (see [`ShownFile`]).
+    pub fn shown_place(&self, line: u64) -> Option<(&str, Option<u32>)> {
+        self.shown_configs.iter().find_map(|s| s.place_of(line))
+    }
+
     /// Something shows nginx runs in a container: note it, and take the
     /// service name `name` gives (called only when none is known yet: the
     /// first one seen is kept).

@@ -56,6 +56,18 @@ struct OpenBlock {
     forced: bool,
 }
 
+impl OpenBlock {
+    /// An `nginx -T` dump: a config whose `# configuration file` markers
+    /// name its files (the segmenter pushes them trimmed).
+    fn is_dump(&self) -> bool {
+        self.kind == Kind::NginxConfig
+            && self
+                .lines
+                .iter()
+                .any(|l| l.text.starts_with("# configuration file "))
+    }
+}
+
 /// A correction from the user: input lines `first_line..=last_line` are
 /// an artifact of `kind`, whatever they look like. It is the strongest
 /// signal there is, stronger than a collector marker: a block kind takes
@@ -229,23 +241,6 @@ fn nginx_config_file(path: &str) -> bool {
         && (name.ends_with(".conf") || path.contains("/sites-"))
         && !name.ends_with(".d")
         && !name.starts_with("sites-")
-}
-
-/// `FILE:N:text` (`grep -n` over files) or `FILE:text` (`grep -r`), for an
-/// absolute FILE: (FILE, N, text).
-fn grep_prefix(line: &str) -> Option<(&str, Option<u64>, &str)> {
-    if !line.starts_with('/') {
-        return None;
-    }
-    let (path, rest) = line.split_once(':')?;
-    if !artifacts::is_file_path(path) || path.contains(char::is_whitespace) {
-        return None;
-    }
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    match rest[digits..].strip_prefix(':') {
-        Some(text) if digits > 0 => Some((path, rest[..digits].parse().ok(), text)),
-        _ => Some((path, None, rest)),
-    }
 }
 
 /// Shell prompt forms: `$ cmd`, `# cmd`, `user@host:~$ cmd`,
@@ -754,11 +749,7 @@ impl Segmenter {
 
     fn close_block(&mut self) {
         if let Some(mut b) = self.block.take() {
-            if b.kind == Kind::NginxConfig
-                && b.lines
-                    .iter()
-                    .any(|l| l.text.starts_with("# configuration file "))
-            {
+            if b.is_dump() {
                 if let Some(a) = self.artifacts.last_mut() {
                     if a.kind == Kind::NginxConfig {
                         a.label = "nginx -T".into();
@@ -795,7 +786,7 @@ impl Segmenter {
             return lines;
         }
         for l in &mut lines {
-            let Some((path, n, rest)) = grep_prefix(&l.text) else {
+            let Some((path, n, rest)) = artifacts::grep_line(&l.text) else {
                 continue;
             };
             self.facts.shown_configs.push(crate::facts::ShownFile {
@@ -827,10 +818,7 @@ impl Segmenter {
             s.last_line = last_line;
             return;
         }
-        if b.lines
-            .iter()
-            .any(|l| l.text.trim_start().starts_with("# configuration file "))
-        {
+        if b.is_dump() {
             return;
         }
         b.shown_at = Some(shown.len());
@@ -1450,8 +1438,7 @@ impl Segmenter {
     /// comment of the config, not a caption.
     fn in_config_braces(&self) -> bool {
         matches!(&self.block, Some(b) if b.kind == Kind::NginxConfig
-            && (b.state.depth > 0
-                || b.lines.iter().any(|l| l.text.starts_with("# configuration file "))))
+            && (b.state.depth > 0 || b.is_dump()))
     }
 
     /// A caption line names the file the lines after it show: it ends the
@@ -2033,10 +2020,10 @@ mod tests {
             Some(("/etc/nginx/snippets/fastcgi-php.conf", Some(5)))
         );
         assert_eq!(
-            grep_prefix("/etc/nginx/a.conf:proxy_pass x;"),
+            artifacts::grep_line("/etc/nginx/a.conf:proxy_pass x;"),
             Some(("/etc/nginx/a.conf", None, "proxy_pass x;"))
         );
-        assert_eq!(grep_prefix("server {"), None);
-        assert_eq!(grep_prefix("/ :1:x"), None);
+        assert_eq!(artifacts::grep_line("server {"), None);
+        assert_eq!(artifacts::grep_line("/ :1:x"), None);
     }
 }

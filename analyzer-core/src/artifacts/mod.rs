@@ -446,6 +446,23 @@ pub fn shown_file(cmd: &str) -> Option<(&str, bool)> {
     Some((file, whole && (first == "head" || !flags)))
 }
 
+/// `FILE:N:text` (`grep -n` over files) or `FILE:text` (`grep -r`), for an
+/// absolute FILE: (FILE, N, text).
+pub fn grep_line(line: &str) -> Option<(&str, Option<u64>, &str)> {
+    if !line.starts_with('/') {
+        return None;
+    }
+    let (path, rest) = line.split_once(':')?;
+    if !is_file_path(path) || path.contains(char::is_whitespace) {
+        return None;
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[digits..].strip_prefix(':') {
+        Some(text) if digits > 0 => Some((path, rest[..digits].parse().ok(), text)),
+        _ => Some((path, None, rest)),
+    }
+}
+
 /// An absolute path to a file: `/etc/nginx/nginx.conf`, not `/` or a
 /// directory written with its final slash.
 pub fn is_file_path(p: &str) -> bool {

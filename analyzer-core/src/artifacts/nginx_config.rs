@@ -2133,19 +2133,9 @@ pub fn continues(line: &str, st: &mut BlockState) -> bool {
 
 /// The text after `FILE:N:` (or `FILE:`) when FILE is one of nginx's.
 fn grep_rest(line: &str) -> Option<&str> {
-    if !line.starts_with('/') {
-        return None;
-    }
-    let (path, rest) = line.split_once(':')?;
-    let nginx = path.contains("/nginx/") || path.contains("/sites-");
-    if !nginx || path.contains(char::is_whitespace) {
-        return None;
-    }
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    Some(match rest[digits..].strip_prefix(':') {
-        Some(text) if digits > 0 => text,
-        _ => rest,
-    })
+    super::grep_line(line)
+        .filter(|(path, _, _)| path.contains("/nginx/") || path.contains("/sites-"))
+        .map(|(_, _, text)| text)
 }
 
 /// `2024/01/15 10:23:45 [error] …`, `2024-01-15T…` or `nginx: [emerg] …`.

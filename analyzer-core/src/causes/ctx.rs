@@ -799,8 +799,7 @@ impl<'a> Ctx<'a> {
         let mut r = self.config_line_in_paste(addr)?;
         if r.file.is_none() {
             // A config whose file the paste named (`cat FILE`, `# FILE`).
-            let shown = self.facts.shown_configs.iter();
-            if let Some((f, l)) = shown.filter_map(|s| s.place_of(r.line)).next() {
+            if let Some((f, l)) = self.facts.shown_place(r.line) {
                 r.file = Some(f.to_string());
                 r.file_line = l;
             }
@@ -813,8 +812,7 @@ impl<'a> Ctx<'a> {
     /// else `line N` of the paste.
     pub fn pass_place(&self, p: &Pass) -> String {
         if p.file.is_none() {
-            let shown = self.facts.shown_configs.iter();
-            match shown.filter_map(|s| s.place_of(p.line)).next() {
+            match self.facts.shown_place(p.line) {
                 Some((f, Some(l))) => return format!("{f}:{l}"),
                 Some((f, None)) => return format!("{f}, line {} of the paste", p.line),
                 None => {}

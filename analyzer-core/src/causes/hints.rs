@@ -56,12 +56,7 @@ fn rate_limits(facts: &crate::facts::Facts) -> (Vec<&str>, bool, String) {
             n += g.count;
         }
     }
-    let lines = if n == 1 {
-        "1 line".to_string()
-    } else {
-        format!("{n} lines")
-    };
-    (zones, connections, lines)
+    (zones, connections, super::plural(n, "line", "lines"))
 }
 
 /// What to check for `limit_req`/`limit_conn` refusals (empty when the

@@ -103,10 +103,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else {
         String::new()
     };
-    f.title = if truncated {
+    if truncated {
         // The status line was relayed already: clients got that status
         // (most often 200) with a cut body, not a 502.
         f.status = None;
+    }
+    f.title = if truncated {
         format!("{target} closed the connection in the middle of its response")
     } else {
         format!("{target} closed the connection before answering")
