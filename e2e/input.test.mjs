@@ -108,27 +108,43 @@ test('picked files, plain and .gz together, are read as one case', async () => {
   await context.close();
 });
 
-// A file of several reader batches (www/reader.js: 2 MiB batches, 16 MiB
-// ahead), its causes at both ends, so a lost, repeated or reordered piece
-// changes the report. Read by the reader worker, and on the diagnosis
-// worker itself where a worker cannot start workers.
+// A file of many 2 MiB read batches, its causes at both ends, so a lost,
+// repeated or reordered piece changes the report. Every way www/worker.js
+// reads: a plain file into its own reused buffer and a .gz one by the
+// reader worker (reader.js); a plain file by the reader worker where
+// streams have no "bring your own buffer" reader; and, where a worker
+// cannot start workers, both on the diagnosis worker itself.
 function bigFile() {
   const filler = '203.0.113.9 - - [02/Jun/2024:14:02:00 +0000] "GET /static/app.css HTTP/1.1" 200 5120 "-" "Mozilla/5.0"\n';
   const head = `${text.trimEnd()}\n`;
   return head + filler.repeat(Math.ceil(22e6 / filler.length)) + MIXED;
 }
 
-for (const [name, nested] of [['the reader worker', true], ['the diagnosis worker itself', false]]) {
+const NO_WORKERS = 'self.Worker = undefined;\n';
+const NO_BYOB = `{
+  const plain = ReadableStream.prototype.getReader;
+  ReadableStream.prototype.getReader = function getReader(o) {
+    if (o && o.mode === 'byob') throw new TypeError('no byob readers here');
+    return plain.call(this, o);
+  };
+}
+`;
+for (const [name, patch] of [
+  ['the diagnosis worker (plain) and the reader worker (.gz)', ''],
+  ['the reader worker where streams have no byob reader', NO_BYOB],
+  ['the diagnosis worker itself where a worker cannot start workers', NO_WORKERS],
+  ['the diagnosis worker from the stream\'s own chunks', NO_WORKERS + NO_BYOB],
+]) {
   test(`a 22 MB file read by ${name} is diagnosed whole and in order, plain and .gz`, async () => {
     const content = bigFile();
     const expected = await engineReport(content);
     assert.ok(expected.causes.length >= 2, 'causes from both ends of the file');
     const context = await browser.newContext({ serviceWorkers: 'block' });
     const page = await context.newPage();
-    if (!nested) {
+    if (patch) {
       await page.route('**/worker.js', async (route) => {
         const body = await (await route.fetch()).text();
-        route.fulfill({ status: 200, contentType: 'text/javascript', body: `self.Worker = undefined;\n${body}` });
+        route.fulfill({ status: 200, contentType: 'text/javascript', body: `${patch}${body}` });
       });
     }
     await page.goto(server.url);

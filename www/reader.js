@@ -1,8 +1,10 @@
-// Reads a dropped file for worker.js on a thread of its own, gunzipping a
-// .gz one (DecompressionStream) here too. In Chromium a File read completes
-// on the thread that asked for it, so a worker busy scanning cannot also be
-// reading; this worker reads (and decompresses) ahead while the diagnosis
-// worker scans, and hands the bytes over without a copy (transferred).
+// Reads a dropped file for worker.js on a thread of its own: a .gz file,
+// gunzipped here (DecompressionStream) so decompression runs beside the
+// scan, and a plain file only where streams have no "bring your own
+// buffer" reader (worker.js reads plain files itself, into one reused
+// buffer, which measured faster than handing them over from here). It
+// reads ahead while the diagnosis worker scans and hands the bytes over
+// without a copy (transferred).
 //   worker.js -> reader: {file, gzip, batch, ahead}, then {ack: n, back}
 //                        once a batch of n bytes has been scanned (back: its
 //                        buffers, transferred back for reuse)
@@ -12,15 +14,10 @@
 //                        ..., then {done} | {error}
 // At most `ahead` bytes are read and not yet scanned, which bounds memory.
 //
-// A plain file is read with file.stream() into buffers of `batch` bytes
-// that worker.js hands back once scanned (a "bring your own buffer"
-// reader), so reading a gigabyte allocates 16 MiB, not thousands of
-// chunks for the collector. In bench/browser-bench.mjs 4 MiB
-// slice().arrayBuffer() reads one after another came in at 330-560 MB/s
-// where the stream gave 450-1100. A .gz file (decompressed output is not a
-// byte stream), or a browser without such readers, gathers the stream's own
-// chunks into batches of at least `batch` bytes instead: one message per
-// batch, not per chunk.
+// Decompressed output is not a byte stream, so its chunks are gathered
+// into batches of at least `batch` bytes: one message per batch, not per
+// chunk. A plain file is read into `batch`-byte buffers that worker.js
+// hands back once scanned, when the stream allows it.
 let job = null;
 
 self.onmessage = (event) => {

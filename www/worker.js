@@ -65,12 +65,16 @@ function finish(job) {
   }
 }
 
-// Files are read by a reader worker of their own (reader.js) with
-// file.stream(), in batches of at least BATCH bytes (decompressed, for
-// .gz), up to AHEAD bytes ahead: the browser completes a read on the thread
-// that asked for it, so reading here would stop while the engine scans.
-// Where workers cannot start workers, they are read here instead, with the
-// next read requested before a piece is fed.
+// A plain file is read on this thread with a "bring your own buffer"
+// reader into one reused BATCH-byte buffer: the browser fills the stream's
+// pipe on a thread of its own while the engine scans, and in
+// bench/browser-bench.mjs this came out 10-20% faster end to end than
+// reading in a second worker and transferring the pieces (the two workers
+// and the transfers compete for the same cores). A .gz file is read and
+// decompressed by a reader worker of its own (reader.js), up to AHEAD bytes
+// ahead, so decompression runs beside the scan; so is a plain file where
+// streams have no such reader. Where workers cannot start workers, the
+// stream's own chunks are read here, one read() kept in flight.
 const BATCH = 2 << 20;
 const AHEAD = 16 << 20;
 const isGzip = (file) => /\.gz$/i.test(file.name);
@@ -153,6 +157,34 @@ async function* fromReader(file, j, onRead) {
   }
 }
 
+/** A plain `file` read on this thread into one reused buffer; null where
+ *  the stream has no "bring your own buffer" reader. */
+function fromOwnBuffer(file, j, onRead) {
+  let reader;
+  try {
+    reader = file.stream().getReader({ mode: 'byob' });
+  } catch (_) {
+    return null;
+  }
+  return (async function* read() {
+    j.reader = reader;
+    let buf = new ArrayBuffer(BATCH);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read(new Uint8Array(buf));
+        if (done) return;
+        // The buffer moves into each read and comes back with its result;
+        // the engine copies what it is fed, so it is free again at once.
+        buf = value.buffer;
+        onRead(value.byteLength);
+        yield value;
+      }
+    } finally {
+      j.reader = null;
+    }
+  }());
+}
+
 /** `file` read (and decompressed, for .gz) on this thread with
  *  file.stream(), one read() kept in flight. */
 async function* fromStream(file, j, onRead) {
@@ -190,6 +222,8 @@ async function* fromStream(file, j, onRead) {
  * of the file itself were read (compressed bytes for .gz).
  */
 function pieces(file, j, onRead) {
+  const own = isGzip(file) ? null : fromOwnBuffer(file, j, onRead);
+  if (own) return own;
   if (typeof Worker === 'function') return fromReader(file, j, onRead);
   return fromStream(file, j, onRead);
 }
