@@ -25,13 +25,13 @@
 // Needs the built app (scripts/build-web.sh) and /usr/bin/chromium (or
 // $CHROMIUM). Without --file, bench/gen_logs.py writes a log of --size MB
 // (default 256) into $BENCH_DIR (default /tmp), once.
-import { chromium } from 'playwright-core';
 import { existsSync, statSync, readFileSync, writeFileSync, createWriteStream, renameSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../e2e/server.mjs';
+import { launch, endToEnd } from './chromium.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -91,28 +91,6 @@ function bundle() {
   return { raw, gz, wasmGz };
 }
 
-// Every worker the app creates reports its messages here, timed on the page.
-const RECORD_WORKER = () => {
-  const log = (window.__udBench = []);
-  const Native = window.Worker;
-  window.Worker = class extends Native {
-    constructor(...a) {
-      super(...a);
-      this.addEventListener('message', (e) => {
-        const d = e.data;
-        if (d && typeof d === 'object') {
-          log.push({ t: performance.now(), type: d.type, elapsed_ms: d.elapsed_ms, bytes: d.bytes, message: d.message });
-        }
-      });
-    }
-
-    postMessage(msg, ...rest) {
-      if (msg && msg.type === 'start') log.push({ t: performance.now(), type: 'start-sent' });
-      return super.postMessage(msg, ...rest);
-    }
-  };
-};
-
 async function readRate(browser, origin, file) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -137,37 +115,6 @@ async function scanRate(browser, origin, file) {
   return { ...r, ms: r.feedMs };
 }
 
-async function endToEnd(browser, origin, file, cold) {
-  const context = await browser.newContext({ serviceWorkers: 'block' });
-  await context.addInitScript(RECORD_WORKER);
-  const page = await context.newPage();
-  await page.goto(`${origin}/www/`);
-  await page.waitForSelector('#paste', { timeout: 30000 });
-  // The page starts its worker as it loads; a person drops a file after
-  // that, so the clock starts once the worker has said it is ready and has
-  // run its warm-up (web-ui/src/warm.rs: well under a second, less than
-  // choosing a file takes), or with --cold as soon as it is ready.
-  const signal = cold ? 'ready' : 'warm';
-  await page.waitForFunction((t) => window.__udBench.some((m) => m.type === t), signal, { timeout: 60000 });
-  await page.setInputFiles('#files', file);
-  await page.waitForFunction(
-    () => window.__udBench.some((m) => m.type === 'report' || m.type === 'error'),
-    null,
-    { timeout: 600000, polling: 50 },
-  );
-  const log = await page.evaluate(() => window.__udBench);
-  await context.close();
-  const err = log.find((m) => m.type === 'error');
-  if (err) throw new Error(`the app's worker failed: ${err.message}`);
-  const start = log.find((m) => m.type === 'start-sent');
-  const report = log.find((m) => m.type === 'report');
-  const lastProgress = log.filter((m) => m.type === 'progress').pop();
-  return {
-    ms: report.t - start.t,
-    worker_scan_ms: lastProgress ? lastProgress.elapsed_ms : null,
-  };
-}
-
 async function main() {
   const o = args();
   if (!existsSync(join(ROOT, 'www', 'pkg', 'web_ui_bg.wasm'))) {
@@ -177,17 +124,7 @@ async function main() {
   const bytes = statSync(file).size;
   const mib = bytes / 1048576;
   const server = await serve({ root: ROOT.replace(/\/$/, ''), prefix: '/' });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launch();
   const browserVersion = browser.version();
   const reads = [];
   const e2es = [];
@@ -197,7 +134,7 @@ async function main() {
       const r = await readRate(browser, server.origin, file);
       if (r.bytes !== bytes) throw new Error(`read ${r.bytes} bytes of ${bytes}`);
       reads.push(r);
-      e2es.push(await endToEnd(browser, server.origin, file, o.cold));
+      e2es.push(await endToEnd(browser, `${server.origin}/www/`, file, o.cold));
       scans.push(await scanRate(browser, server.origin, file));
       const rate = (ms) => (mib / (ms / 1000)).toFixed(0);
       console.error(`run ${i + 1}/${o.repeat}: read ${rate(r.stream_ms)} MB/s stream, ${r.byob_ms ? rate(r.byob_ms) : '-'} MB/s byob, end-to-end ${rate(e2es[i].ms)} MB/s, engine ${rate(scans[i].ms)} MB/s`);

@@ -10,10 +10,10 @@
 //   node bench/split-bench.mjs LOG [REPEAT] [N ...]     (default: 3 rounds, N = 1 2)
 //
 // Needs the built app (scripts/build-web.sh) and /usr/bin/chromium (or $CHROMIUM).
-import { chromium } from 'playwright-core';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../e2e/server.mjs';
+import { launch } from './chromium.mjs';
 
 const [file, repeatArg, ...ns] = process.argv.slice(2);
 if (!file) {
@@ -25,10 +25,7 @@ const counts = ns.length ? ns.map(Number) : [1, 2];
 const mib = statSync(file).size / 1048576;
 const root = fileURLToPath(new URL('../', import.meta.url)).replace(/\/$/, '');
 const server = await serve({ root, prefix: '/' });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const best = {};
 try {
   for (let r = 0; r < repeat; r++) {

@@ -1,18 +1,8 @@
 // Diagnostic for bench/browser-bench.mjs: the app's wasm package fed from
 // file.stream() in a worker, with the time spent inside feed() measured
 // apart from the time spent waiting for the next chunk.
-import init, { WorkerAnalyzer, worker_warm_up_log } from '../../www/pkg/web_ui.js';
+import { WorkerAnalyzer, engineReady as ready } from './engine.js';
 
-// Warmed up as the app's worker is (www/worker.js), so both measure the
-// engine's optimised code.
-const ready = init().then(() => {
-  const text = worker_warm_up_log(512 << 10);
-  for (let round = 0; round < 2; round++) {
-    const a = new WorkerAnalyzer();
-    for (let at = 0; at < text.length; at += 64 << 10) a.feed(text.subarray(at, at + (64 << 10)));
-    a.finish();
-  }
-});
 self.onmessage = async (e) => {
   await ready;
   const file = e.data;
