@@ -1,22 +1,7 @@
-// What the browser benches share: Chromium started the way these machines
-// allow (the system's browser, never a downloaded one), and the page-side
-// recorder of the app's worker messages that their timings are read from.
-import { chromium } from 'playwright-core';
+// What the browser benches share: Chromium (as the e2e tests start it),
+// the page-side recorder of the app's worker messages that their timings are read from.
 
-/** Headless Chromium: /usr/bin/chromium, or $CHROMIUM. */
-export function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
+export { launch } from '../e2e/chromium.mjs';
 
 /** An init script: every worker the app creates reports its messages to
  *  `window.__udBench`, timed on the page, and so does the page's `start`. */

@@ -1,6 +1,5 @@
 // Shared set-up for the end-to-end tests: the browser, the served app,
 // the sample, and what the engine itself ranks for it.
-import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -9,26 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WWW } from './server.mjs';
 
+export { launch } from './chromium.mjs';
+
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const SAMPLE_PATH = join(ROOT, 'samples', 'mixed-502.txt');
 export const SCREENSHOTS = join(ROOT, 'artifacts', 'screenshots');
 
 if (!existsSync(join(WWW, 'pkg', 'web_ui_bg.wasm'))) {
   throw new Error('www/pkg is missing: run scripts/build-web.sh first');
-}
-
-export function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
 }
 
 export const sample = () => readFile(SAMPLE_PATH, 'utf8');
