@@ -1430,7 +1430,49 @@ impl Segmenter {
         if wrapper.container.is_none() && wrapper.ident.is_none() {
             wrapper.container.clone_from(&self.logs_of);
         }
+        if inner.starts_with('{') {
+            if let Some((message, outer)) = crate::text::json_log(inner) {
+                self.json_record(no, &message, outer, &wrapper);
+                return;
+            }
+        }
         self.classify(no, inner, &wrapper);
+    }
+
+    /// A log line a shipper wrapped in JSON ([`crate::text::json_log`]):
+    /// each line of its message, unwrapped in turn, is read as if pasted
+    /// (a record holds one line, or a stack trace), with what the record
+    /// says of its source filling in what the line's own wrapper does not.
+    fn json_record(
+        &mut self,
+        no: u64,
+        message: &str,
+        record: crate::text::Wrapper,
+        wrapper: &crate::text::Wrapper,
+    ) {
+        for line in message.lines() {
+            let line = line.trim_end();
+            let (inner, mut w) = unwrap_line(line);
+            if is_blank(inner) {
+                continue;
+            }
+            for (mine, theirs) in [
+                (
+                    &mut w.container,
+                    record.container.as_ref().or(wrapper.container.as_ref()),
+                ),
+                (
+                    &mut w.ident,
+                    record.ident.as_ref().or(wrapper.ident.as_ref()),
+                ),
+                (&mut w.host, record.host.as_ref().or(wrapper.host.as_ref())),
+            ] {
+                if mine.is_none() {
+                    mine.clone_from(&theirs.cloned());
+                }
+            }
+            self.classify(no, inner, &w);
+        }
     }
 
     /// Inside the braces of a pasted nginx config, or anywhere in an

@@ -570,6 +570,46 @@ pub fn unwrap_line(line: &str) -> (&str, Wrapper) {
     (s, w)
 }
 
+/// A log line a shipper wrapped as one JSON object: Docker's json-file
+/// log (`{"log":"…\n","stream":"stderr","time":…}`), `journalctl -o json`
+/// (`MESSAGE`, `SYSLOG_IDENTIFIER`), Kubernetes' fluentd/Loki records and
+/// exports from Kibana, CloudWatch or Cloud Logging (`message`, `msg`,
+/// `textPayload`). Returns the message, unescaped (nginx's quoted fields
+/// come back as `"`, not `\"`, so they can be read), without its trailing
+/// newline, and what the record says of its source. `None` for anything
+/// else, a JSON line cut short included, and for a record with a `status`:
+/// an HTTP request's (a JSON access log, Caddy's error records), which the
+/// access-log parser reads whole.
+pub fn json_log(line: &str) -> Option<(String, Wrapper)> {
+    const MESSAGES: [&str; 6] = ["log", "MESSAGE", "message", "msg", "textPayload", "line"];
+    let t = line.trim();
+    // Cheap checks first: a big JSON access log sends every line here.
+    if !t.starts_with('{') || !t.ends_with('}') || t.contains("\"status\"") {
+        return None;
+    }
+    if !MESSAGES.iter().any(|k| t.contains(&format!("\"{k}\""))) {
+        return None;
+    }
+    let serde_json::Value::Object(o) = serde_json::from_str(t).ok()? else {
+        return None;
+    };
+    let text = |k: &str| o.get(k).and_then(|v| v.as_str());
+    let message = MESSAGES.iter().find_map(|k| text(k))?;
+    let k8s = o.get("kubernetes").and_then(|k| k.get("container_name"));
+    let container = ["container_name", "CONTAINER_NAME"]
+        .iter()
+        .find_map(|k| text(k))
+        .or_else(|| k8s.and_then(|v| v.as_str()));
+    let ident = ["SYSLOG_IDENTIFIER", "_COMM"].iter().find_map(|k| text(k));
+    let w = Wrapper {
+        container: container.map(str::to_string),
+        ident: ident.map(str::to_string),
+        host: text("_HOSTNAME").map(str::to_string),
+        ..Wrapper::default()
+    };
+    Some((message.trim_end().to_string(), w))
+}
+
 /// Parse `(N: text)` right at the start of `s`; returns (N, text, rest).
 /// A line cut inside the parentheses (`(111: Connection ref$` from a
 /// terminal that truncates long lines, or a paste trimmed by hand) still
@@ -714,6 +754,38 @@ mod tests {
         assert_eq!(strip_controls("\x1b[31mred\x1b[0m ok\r"), "red ok");
         assert_eq!(strip_controls("a\x1b]0;title\x07b"), "ab");
         assert!(matches!(strip_controls("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn json_log_records_give_their_message() {
+        let line = r#"{"log":"2024/03/02 11:20:01 [error] 29#29: *41 connect() failed (111: Connection refused), upstream: \"http://10.0.1.7:8080/\", host: \"x\"\n","stream":"stderr","time":"2024-03-02T11:20:01.5Z"}"#;
+        let (m, w) = json_log(line).unwrap();
+        assert!(
+            m.ends_with(r#"upstream: "http://10.0.1.7:8080/", host: "x""#),
+            "{m}"
+        );
+        assert!(w.is_empty());
+        let (m, w) = json_log(
+            r#"{"MESSAGE":"connect() failed","SYSLOG_IDENTIFIER":"nginx","_HOSTNAME":"web1"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (m.as_str(), w.ident.as_deref(), w.host.as_deref()),
+            ("connect() failed", Some("nginx"), Some("web1"))
+        );
+        let (_, w) =
+            json_log(r#"{"log":"x","kubernetes":{"container_name":"php","pod_name":"p-1"}}"#)
+                .unwrap();
+        assert_eq!(w.container.as_deref(), Some("php"));
+        // Not a log record: no message field, a cut line, no object.
+        assert!(json_log(r#"{"status":"ok"}"#).is_none());
+        assert!(json_log(
+            r#"{"msg":"dial tcp 127.0.0.1:8080: connect: connection refused","status":502}"#
+        )
+        .is_none());
+        assert!(json_log(r#"{"log":"2024/03/02 11:20:01 [error] 29#29: *41 conn"#).is_none());
+        assert!(json_log(r#"["log"]"#).is_none());
+        assert!(json_log("{ not json }").is_none());
     }
 
     #[test]
