@@ -1,5 +1,6 @@
 //! `curl` output: `-I` / `-D -` / `-i` headers, `-v` traces (`< HTTP/1.1
-//! 502`, `* Connected to`), nginx's HTML error page body, exit-code errors
+//! 502`, `* Connected to`), nginx's HTML error page body (or its text as a
+//! browser shows it: `502 Bad Gateway`, then `nginx/1.18.0 (Ubuntu)`), exit-code errors
 //! (`curl: (7) Failed to connect …`), a bare `-w '%{http_code}'` answer,
 //! and `wget` equivalents.
 //!
@@ -51,6 +52,34 @@ fn header(t: &str) -> Option<(&str, &str)> {
     Some((k, v.trim()))
 }
 
+/// The title of nginx's own error page as a browser shows it, copied as
+/// text (`502 Bad Gateway`, `504 Gateway Time-out`): its status.
+fn page_title(t: &str) -> Option<u16> {
+    let (code, reason) = t.split_once(' ')?;
+    let code: u16 = code.parse().ok()?;
+    let known = match code {
+        500 => reason == "Internal Server Error",
+        502 => reason == "Bad Gateway",
+        503 => matches!(
+            reason,
+            "Service Temporarily Unavailable" | "Service Unavailable"
+        ),
+        504 => matches!(reason, "Gateway Time-out" | "Gateway Timeout"),
+        _ => false,
+    };
+    known.then_some(code)
+}
+
+/// The signature line under nginx's error page title, as text: `nginx`,
+/// `nginx/1.18.0 (Ubuntu)`, `openresty/1.21.4.1`.
+fn page_signature(t: &str) -> bool {
+    let name = t.split(['/', ' ']).next().unwrap_or("");
+    matches!(name, "nginx" | "openresty" | "tengine")
+        && t.len() <= 48
+        && !t.contains(": ")
+        && t.split_whitespace().count() <= 2
+}
+
 fn request_line(t: &str) -> bool {
     let t = t.strip_prefix("> ").unwrap_or(t);
     let mut w = t.split(' ');
@@ -87,6 +116,7 @@ pub fn starts(line: &str) -> bool {
         || t.starts_with("* Host ")
         || request_line(t)
         || wget_start(t).is_some()
+        || page_title(t).is_some()
         || t == "<html>"
         || t.strip_prefix("<head><title>").is_some_and(|r| {
             r.get(..3)
@@ -106,7 +136,7 @@ pub fn continues(line: &str) -> bool {
     {
         return true;
     }
-    if header(t).is_some() || is_progress(t) {
+    if header(t).is_some() || is_progress(t) || page_signature(t) {
         return true;
     }
     // nginx's error page body, and `-w '%{http_code}'`.
@@ -232,6 +262,22 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
             note_server(inner, facts);
             continue;
         }
+        // The page as text: its title, then its signature line.
+        if let Some(code) = page_title(t) {
+            if cur.status.is_some() || cur.error_code.is_some() {
+                take(&mut cur, &mut out);
+            }
+            cur.status = Some(code);
+            cur.line = l.no;
+            continue;
+        }
+        if page_signature(t) && cur.status.is_some() {
+            if cur.server.is_none() {
+                cur.server = Some(t.to_string());
+            }
+            note_server(t, facts);
+            continue;
+        }
         if let Some(title) = t
             .strip_prefix("<head><title>")
             .or_else(|| t.strip_prefix("<title>"))
@@ -278,6 +324,26 @@ mod tests {
         assert_eq!(f.curl[1].server.as_deref(), Some("cloudflare"));
         assert_eq!(f.nginx_version.as_deref(), Some("nginx/1.24.0"));
         assert_eq!(f.distro, Distro::Debian);
+    }
+
+    #[test]
+    fn error_page_copied_as_text() {
+        let f = run("502 Bad Gateway\n\nnginx/1.18.0 (Ubuntu)");
+        assert_eq!(f.curl.len(), 1);
+        assert_eq!(f.curl[0].status, Some(502));
+        assert_eq!(f.curl[0].server.as_deref(), Some("nginx/1.18.0 (Ubuntu)"));
+        assert_eq!(f.nginx_version.as_deref(), Some("nginx/1.18.0"));
+        assert_eq!(f.distro, Distro::Debian);
+        let f = run("504 Gateway Time-out\nnginx");
+        assert_eq!(
+            (f.curl[0].status, f.curl[0].server.as_deref()),
+            (Some(504), Some("nginx"))
+        );
+        assert!(starts("502 Bad Gateway"));
+        assert!(!starts("502 Bad Gateway errors since the update"));
+        assert!(!starts("404 Not Found"));
+        assert!(!page_signature("nginx: [emerg] bind() failed"));
+        assert!(!page_signature("nginx is running but the site is down"));
     }
 
     #[test]

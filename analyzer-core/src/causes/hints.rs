@@ -28,6 +28,9 @@ pub fn headline(facts: &crate::facts::Facts) -> Option<String> {
         return Some("PHP-FPM answers `Primary script unknown`: it finds no file at the SCRIPT_FILENAME nginx sends (its answer is a 404 `File not found.`), see the checks below.".to_string());
     }
     let (zones, connections, lines) = rate_limits(facts);
+    if zones.is_empty() {
+        return answered_by(facts);
+    }
     (!zones.is_empty()).then(|| {
         let which = if connections { "limit_conn" } else { "limit_req" };
         let zones: Vec<String> = zones.iter().map(|z| format!("`{z}`")).collect();
@@ -35,6 +38,33 @@ pub fn headline(facts: &crate::facts::Facts) -> Option<String> {
             "nginx itself turned requests away ({lines}): `{which}` zone {} refused them, which answers 503 (or its `{which}_status`), not a backend failure; see the checks below.",
             zones.join(", "),
         )
+    })
+}
+
+/// Who answered the 502/504 a pasted `curl` run or a copied error page
+/// shows, and what that says: nginx's own page means nginx runs and the
+/// app behind it failed; a CDN's means the error may be the CDN's.
+fn answered_by(facts: &crate::facts::Facts) -> Option<String> {
+    let r = facts
+        .curl
+        .iter()
+        .rfind(|c| matches!(c.status, Some(502 | 504)))?;
+    let status = r.status?;
+    let server = r.server.as_deref().unwrap_or("");
+    let lower = server.to_ascii_lowercase();
+    if lower.starts_with("cloudflare") {
+        return Some(format!(
+            "Cloudflare answered {status}: either your origin answered it (then its nginx error.log says why) or Cloudflare could not get an answer from the origin at all; see the checks below."
+        ));
+    }
+    let who = match server.split_whitespace().next() {
+        Some(s) if lower.starts_with("nginx") || lower.starts_with("openresty") => s,
+        _ => return None,
+    };
+    Some(if status == 504 {
+        format!("{who} answered 504 itself: it runs, and it waited for the app behind it until its timeout (`proxy_read_timeout`, 60 s by default); its error.log names the upstream, see the checks below.")
+    } else {
+        format!("{who} answered 502 itself: it runs, and the app behind it gave no usable answer; nginx writes why in its error.log, see the checks below.")
     })
 }
 
