@@ -1262,6 +1262,9 @@ pub struct Container {
     /// `-n` of the pasted `kubectl get pods` command).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// A pod's memory limit (`kubectl describe pod`: `Limits: memory: 512Mi`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
     pub line: u64,
 }
 

@@ -637,6 +637,7 @@ fn push_container(
         // `kubectl get pods` shows the last termination's reason as STATUS.
         oom_killed: (status.trim() == "OOMKilled").then_some(true),
         namespace: None,
+        memory_limit: None,
         line,
     });
 }

@@ -193,6 +193,7 @@ pub(crate) fn inspect_state(line_no: u64, t: &str, facts: &mut Facts) -> bool {
             ports: Vec::new(),
             oom_killed: oom,
             namespace: None,
+            memory_limit: None,
             line: line_no,
         }),
     }

@@ -18,6 +18,7 @@ pub mod curl;
 pub mod docker;
 pub mod error_log;
 pub mod fpm_pool;
+pub mod kubectl_describe;
 pub mod listeners;
 pub mod ls;
 pub mod misc;
@@ -64,6 +65,8 @@ pub enum Kind {
     KubectlPods,
     /// `kubectl get ingress`: which Ingress serves which host.
     KubectlIngress,
+    /// `kubectl describe pod`: containers' last termination, limits, events.
+    KubectlDescribePod,
     ComposeFile,
     /// `/etc/os-release`, `uname`: which system this is.
     System,
@@ -99,6 +102,7 @@ impl Kind {
         Kind::DockerPs,
         Kind::KubectlPods,
         Kind::KubectlIngress,
+        Kind::KubectlDescribePod,
         Kind::ComposeFile,
         Kind::System,
         Kind::Unrecognised,
@@ -133,6 +137,7 @@ impl Kind {
             Kind::DockerPs => "docker_ps",
             Kind::KubectlPods => "kubectl_pods",
             Kind::KubectlIngress => "kubectl_ingress",
+            Kind::KubectlDescribePod => "kubectl_describe_pod",
             Kind::ComposeFile => "compose_file",
             Kind::System => "system",
             Kind::Unrecognised => "unrecognised",
@@ -173,6 +178,7 @@ impl Kind {
             Kind::DockerPs => "docker ps",
             Kind::KubectlPods => "kubectl get pods",
             Kind::KubectlIngress => "kubectl get ingress",
+            Kind::KubectlDescribePod => "kubectl describe pod",
             Kind::ComposeFile => "docker compose file",
             Kind::System => "system info",
             Kind::Unrecognised => "unrecognised",
@@ -241,6 +247,11 @@ fn is_ingress_resource(r: &str) -> bool {
         .any(|k| matches!(k, "ingress" | "ingresses" | "ing") || k.starts_with("ingress."))
 }
 
+/// `pod`, `pods`, `po`, or `pod/NAME`.
+fn is_pod_resource(r: &str) -> bool {
+    matches!(r.split('/').next(), Some("pod" | "pods" | "po"))
+}
+
 /// Does `line` open a block of some kind? In priority order.
 pub fn block_start(line: &str) -> Option<Kind> {
     if systemd::starts(line) {
@@ -255,6 +266,8 @@ pub fn block_start(line: &str) -> Option<Kind> {
         Some(Kind::KubectlIngress)
     } else if docker::starts(line) {
         Some(Kind::DockerPs)
+    } else if kubectl_describe::starts(line) {
+        Some(Kind::KubectlDescribePod)
     } else if curl::starts(line) {
         Some(Kind::Curl)
     } else if ls::starts(line) {
@@ -292,6 +305,7 @@ pub fn block_continues(kind: Kind, line: &str, st: &mut BlockState) -> bool {
         Kind::Pm2List => pm2::continues(line),
         Kind::DockerPs | Kind::KubectlPods => docker::continues(line),
         Kind::KubectlIngress => docker::ingress_continues(line, st),
+        Kind::KubectlDescribePod => kubectl_describe::continues(line),
         Kind::ComposeFile => docker::compose_continues(line),
         Kind::Curl => curl::continues(line),
         _ => false,
@@ -330,6 +344,7 @@ pub fn parse_block(
         Kind::Pm2List => pm2::parse(lines, facts),
         Kind::DockerPs | Kind::KubectlPods => docker::parse(lines, facts),
         Kind::KubectlIngress => docker::parse_ingress(lines, facts),
+        Kind::KubectlDescribePod => kubectl_describe::parse(lines, facts),
         Kind::ComposeFile => docker::parse_compose(lines, facts),
         Kind::Curl => curl::parse(lines, facts),
         _ => {}
@@ -383,6 +398,9 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         }
         "kubectl" if has("get") && is_ingress_resource(kubectl_resource(&rest)) => {
             Kind::KubectlIngress
+        }
+        "kubectl" if has("describe") && rest.iter().any(|w| is_pod_resource(w)) => {
+            Kind::KubectlDescribePod
         }
         "kubectl" if has("get") && has("pod") => Kind::KubectlPods,
         "curl" | "wget" | "http" => Kind::Curl,

@@ -355,10 +355,19 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             format!("kubectl top pod{n} {name}"),
             "what it uses now (needs metrics-server): compare with the limit",
         ));
-        f.fixes.push(review(
-            format!("kubectl set resources deployment/{who}{n} --limits=memory={{limit}} --requests=memory={{request}}"),
-            "a limit that fits the app's real need (or lower its use: fewer workers, smaller caches); this rolls the pods out again",
-        ));
+        match p.memory_limit.as_deref().and_then(|l| Some((l, doubled(l)?))) {
+            Some((now, more)) => {
+                f.reasoning.push(format!("its memory limit is {now}"));
+                f.fixes.push(review(
+                    format!("kubectl set resources deployment/{who}{n} --limits=memory={more}"),
+                    format!("twice the {now} it hit, to get it serving again while you measure what it needs (or lower its use: fewer workers, smaller caches); this rolls the pods out again"),
+                ));
+            }
+            None => f.fixes.push(review(
+                format!("kubectl set resources deployment/{who}{n} --limits=memory={{limit}} --requests=memory={{request}}"),
+                "a limit that fits the app's real need (or lower its use: fewer workers, smaller caches); this rolls the pods out again",
+            )),
+        }
         f.verify.push(format!(
             "kubectl get pods{n} | grep {who}   # expect Running, RESTARTS not increasing"
         ));
@@ -462,6 +471,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
 
 /// A pod's workload: `payments-api-5f6d7c8b9-x2x7w` → `payments-api` (a
 /// Deployment's pods end in the ReplicaSet's hash and their own).
+/// Twice a Kubernetes memory quantity, in the unit a person would write:
+/// `512Mi` → `1Gi`, `768Mi` → `1536Mi`, `2Gi` → `4Gi`, `500M` → `1000M`.
+/// `None` for a form it does not read (plain bytes, `1.5Gi`).
+fn doubled(q: &str) -> Option<String> {
+    let at = q.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = q.split_at(at);
+    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+    if !matches!(unit, "Ki" | "Mi" | "Gi" | "K" | "M" | "G") {
+        return None;
+    }
+    let twice = n * 2;
+    Some(match unit {
+        "Mi" if twice % 1024 == 0 => format!("{}Gi", twice / 1024),
+        "Ki" if twice % 1024 == 0 => format!("{}Mi", twice / 1024),
+        _ => format!("{twice}{unit}"),
+    })
+}
+
 fn workload_of(pod: &str) -> &str {
     let hashy = |w: &str| {
         w.len() >= 5
@@ -659,6 +686,18 @@ mod tests {
         assert_eq!(workload_of("redis-0"), "redis-0");
         assert_eq!(workload_of("-"), "-");
         assert_eq!(workload_of(""), "");
+    }
+
+    #[test]
+    fn memory_limits_double_in_a_natural_unit() {
+        assert_eq!(doubled("512Mi").as_deref(), Some("1Gi"));
+        assert_eq!(doubled("768Mi").as_deref(), Some("1536Mi"));
+        assert_eq!(doubled("2Gi").as_deref(), Some("4Gi"));
+        assert_eq!(doubled("500M").as_deref(), Some("1000M"));
+        assert_eq!(doubled("512Ki").as_deref(), Some("1Mi"));
+        for odd in ["1.5Gi", "536870912", "0Mi", "Mi", "", "12Ti"] {
+            assert_eq!(doubled(odd), None, "{odd}");
+        }
     }
 
     #[test]

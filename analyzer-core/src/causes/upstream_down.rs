@@ -448,7 +448,7 @@ fn no_endpoints(ctx: &Ctx) -> Option<Finding> {
 /// ingress-nginx: the upstream is a pod's address. A pasted `kubectl get
 /// pods` row that is not running names the pod; the commands are kubectl's.
 fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot::Boot>) {
-    let pod = ctx.facts.containers.iter().find(|c| c.status != "running");
+    let mut pod = ctx.facts.containers.iter().find(|c| c.status != "running");
     let ip = target.rsplit_once(':').map_or(target, |(h, _)| h);
     let name = match pod {
         Some(p) => {
@@ -460,7 +460,15 @@ fn pod_down(ctx: &Ctx, f: &mut Finding, target: &str, boot: Option<&super::boot:
             f.add_evidence(EvidenceLine::marked(p.line, &p.name, &p.name));
             p.name.clone()
         }
-        None => "{pod}".to_string(),
+        // Running again, but it was terminated before (`kubectl describe
+        // pod`'s Last State): the pod whose logs `--previous` shows.
+        None => match ctx.facts.containers.iter().find(|c| c.exit_code.is_some()) {
+            Some(p) => {
+                pod = Some(p);
+                p.name.clone()
+            }
+            None => "{pod}".to_string(),
+        },
     };
     let ns = ctx.namespace_for(pod);
     let n = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
