@@ -1436,6 +1436,13 @@ impl Segmenter {
                 return;
             }
         }
+        // An error.log line whose quotes a chat app made typographic.
+        if artifacts::error_log::looks_like(inner) {
+            if let Some(straight) = crate::text::straight_quotes(inner) {
+                self.classify(no, &straight, &wrapper);
+                return;
+            }
+        }
         self.classify(no, inner, &wrapper);
     }
 

@@ -570,6 +570,23 @@ pub fn unwrap_line(line: &str) -> (&str, Wrapper) {
     (s, w)
 }
 
+/// `s` with typographic double quotes (`“…”`, `„…“`, `″`) made straight:
+/// chat apps, word processors and some forums "smarten" the quotes of a
+/// pasted log line, which hides nginx's quoted fields (`upstream: “http://…”`).
+/// `None` when there is none (the usual case, checked on one byte).
+pub fn straight_quotes(s: &str) -> Option<String> {
+    if !s.as_bytes().contains(&0xE2) {
+        return None;
+    }
+    let smart = |c: char| {
+        matches!(
+            c,
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}'
+        )
+    };
+    s.contains(smart).then(|| s.replace(smart, "\""))
+}
+
 /// A log line a shipper wrapped as one JSON object: Docker's json-file
 /// log (`{"log":"…\n","stream":"stderr","time":…}`), `journalctl -o json`
 /// (`MESSAGE`, `SYSLOG_IDENTIFIER`), Kubernetes' fluentd/Loki records and
@@ -754,6 +771,17 @@ mod tests {
         assert_eq!(strip_controls("\x1b[31mred\x1b[0m ok\r"), "red ok");
         assert_eq!(strip_controls("a\x1b]0;title\x07b"), "ab");
         assert!(matches!(strip_controls("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn smart_quotes_are_straightened() {
+        assert_eq!(
+            straight_quotes("request: \u{201C}GET / HTTP/1.1\u{201D}, host: \u{201E}x\u{201C}")
+                .as_deref(),
+            Some("request: \"GET / HTTP/1.1\", host: \"x\"")
+        );
+        assert_eq!(straight_quotes("plain \"ascii\""), None);
+        assert_eq!(straight_quotes("an arrow \u{2192} only"), None);
     }
 
     #[test]
