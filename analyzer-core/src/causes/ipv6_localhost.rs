@@ -34,6 +34,12 @@ not allowed (a POST) or both attempts fail.
 - error.log: `connect() failed (111: Connection refused)` with
   `upstream: "http://[::1]:3000/"` (or `127.0.0.1` while the app is on `[::1]`).
 - `ss -tlnp`: the app listens on the other loopback address only.
+- `connect() to [::1]:3000 failed (99: Cannot assign requested address)`:
+  IPv6 is turned off on the machine (`ipv6.disable=1`) or in the container,
+  so the `[::1]` attempt cannot even start. nginx then tries `127.0.0.1`,
+  so many requests work and those it may not retry (a POST) fail. When the
+  `127.0.0.1` attempt is refused too, the app is not on the loopback at all
+  and this is not the cause.
 
 ## Fix
 Use one explicit address on both sides: `proxy_pass http://127.0.0.1:3000;`
@@ -62,8 +68,38 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             hits.push(g);
         }
     }
-    if hits.is_empty() {
+    // `(99: Cannot assign requested address)` towards [::1]: this machine
+    // or container has no IPv6 loopback at all (IPv6 disabled in the
+    // kernel, or a container without it), so the attempt cannot even start.
+    let v6_off: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 99 }))
+        .into_iter()
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.addr.host() == Some("::1"))
+        })
+        .collect();
+    if hits.is_empty() && v6_off.is_empty() {
         return vec![];
+    }
+    if hits.is_empty() {
+        // The IPv4 attempt refused too: the app is not on the loopback at
+        // all, and the [::1] errors are only noise beside that.
+        let v4_refused = |port: Option<u16>| {
+            groups.iter().any(|g| {
+                g.key
+                    .upstream
+                    .as_ref()
+                    .is_some_and(|u| u.addr.host() == Some("127.0.0.1") && u.addr.port() == port)
+            })
+        };
+        let port = v6_off[0].key.upstream.as_ref().and_then(|u| u.addr.port());
+        if v4_refused(port) {
+            return vec![];
+        }
+        return vec![ipv6_off(ctx, &v6_off)];
     }
     let up = hits[0].key.upstream.clone().expect("filtered on upstream");
     let port = up.addr.port().unwrap_or(0);
@@ -100,27 +136,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "shows whether the app listens on 127.0.0.1 only",
         ));
     }
-    let v4 = Address::Tcp {
-        host: "127.0.0.1".into(),
-        port: Some(port),
-    };
     if nginx_v6 {
         f.title = format!("nginx tries [::1]:{port} (localhost), the app listens on IPv4 only");
         f.summary = format!(
             "`localhost` resolves to both 127.0.0.1 and ::1; nginx's attempts on [::1]:{port} are refused because the app \
              listens on IPv4 only. Use 127.0.0.1 explicitly in the proxy_pass line."
         );
-        f.fixes.push(safe(
-            format!("sudo grep -rn 'localhost:{port}' /etc/nginx/   # find the line"),
-            "shows the proxy_pass line that uses localhost",
-        ));
-        f.fixes.push(review(
-            format!(
-                "# replace localhost with the IPv4 address:\n{}",
-                pass_line(&up, &v4)
-            ),
-            "one explicit address: nginx stops trying ::1",
-        ));
+        use_ipv4(&mut f, &up);
     } else {
         f.title = format!("The app listens on [::1]:{port}, nginx dials 127.0.0.1:{port}");
         f.summary = format!(
@@ -146,4 +168,71 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     ));
     f.verify.push(super::fixes::watch_log("\\[::1\\]"));
     vec![f]
+}
+
+/// nginx tries `[::1]` (the upstream is `localhost`) where there is no IPv6
+/// loopback: errno 99 at once, every time, whatever the app listens on.
+fn ipv6_off(ctx: &Ctx, groups: &[&EventGroup]) -> Finding {
+    let up = groups[0]
+        .key
+        .upstream
+        .clone()
+        .expect("filtered on upstream");
+    let port = up.addr.port().unwrap_or(0);
+    let mut f = Finding::from_groups(groups);
+    f.status = Some(502);
+    f.confidence = 0.7;
+    f.explains = vec!["upstream_down", "wrong_port", "ephemeral_ports"];
+    f.title = format!("nginx tries [::1]:{port} (localhost), but there is no IPv6 here");
+    f.summary = format!(
+        "`localhost` resolves to ::1 as well as 127.0.0.1, and this machine or container has IPv6 turned off, so \
+         nginx cannot even open a connection to [::1]:{port} (`Cannot assign requested address`). It then tries \
+         127.0.0.1, so many requests still work, but those it may not retry (a POST) fail with 502. Use 127.0.0.1 \
+         explicitly in the proxy_pass line."
+    );
+    f.reasoning.push(format!(
+        "`(99: Cannot assign requested address)` towards [::1]:{port}: no IPv6 loopback to connect from, not a shortage of ports"
+    ));
+    let v4_app = ctx.facts.listeners.iter().find(|l| {
+        l.addr.port() == Some(port) && matches!(l.addr.host(), Some("127.0.0.1" | "0.0.0.0"))
+    });
+    if let Some(l) = v4_app {
+        f.confidence = 0.9;
+        let shown = l.addr.display();
+        f.add_evidence(EvidenceLine::marked(
+            l.line,
+            &format!("LISTEN {shown} {}", l.process.as_deref().unwrap_or("")),
+            &shown,
+        ));
+        f.reasoning.push(format!(
+            "the app listens on {shown}: the IPv4 address works"
+        ));
+    }
+    use_ipv4(&mut f, &up);
+    f.fixes.push(disruptive(
+        ctx.reload_nginx(),
+        "check the config, then reload",
+    ));
+    f.verify.push(super::fixes::watch_log("\\[::1\\]"));
+    f
+}
+
+/// Find the `localhost:PORT` line and write 127.0.0.1 instead.
+fn use_ipv4(f: &mut Finding, up: &crate::facts::Upstream) {
+    let port = up.addr.port().unwrap_or(0);
+    let v4 = Address::Tcp {
+        host: "127.0.0.1".into(),
+        port: Some(port),
+    };
+    f.fixes.push(safe(
+        format!("sudo grep -rn 'localhost:{port}' /etc/nginx/   # find the line"),
+        "shows the proxy_pass line that uses localhost",
+    ));
+    f.fixes.push(review(
+        format!(
+            "# replace localhost with the IPv4 address:\n{}",
+            pass_line(up, &v4)
+        ),
+        "one explicit address: nginx stops trying ::1",
+    ));
 }
