@@ -572,6 +572,17 @@ fn classify(head: &str, level: Level) -> Option<(Signal, Option<String>, &str)> 
         };
         return Some((Signal::PrematureClose, None, m));
     }
+    // OpenSSL 3 reports a TLS upstream that closed its connection without
+    // a close_notify (it stopped mid-answer) as an SSL error, not an errno:
+    // `SSL_read() failed (SSL: error:0A000126:SSL routines::unexpected eof
+    // while reading)`. It is an early close like the plain one.
+    // (A client's own close, `… while waiting for request`, is not it.)
+    if head.starts_with("SSL_read() failed (SSL:")
+        && head.contains("unexpected eof while reading")
+        && head.ends_with("upstream")
+    {
+        return Some((Signal::PrematureClose, None, "unexpected eof while reading"));
+    }
     for call in [
         "recv()",
         "readv()",
@@ -1430,6 +1441,7 @@ mod tests {
             ("recv() failed (104: Connection reset by peer) while reading response header from upstream", Signal::IoFailed { call: "recv".into(), errno: 104 }),
             ("writev() failed (32: Broken pipe) while sending request to upstream", Signal::IoFailed { call: "writev".into(), errno: 32 }),
             ("upstream sent too big header while reading response header from upstream", Signal::TooBigHeader),
+            ("SSL_read() failed (SSL: error:0A000126:SSL routines::unexpected eof while reading) while reading upstream", Signal::PrematureClose),
             ("no live upstreams while connecting to upstream", Signal::NoLiveUpstreams),
             ("no resolver defined to resolve api.internal", Signal::NoResolver { host: "api.internal".into() }),
             ("api.internal could not be resolved (3: Host not found)", Signal::CouldNotResolve { host: "api.internal".into(), code: 3 }),

@@ -35,6 +35,10 @@ were already sent and the client gets a truncated response instead.
 ## Evidence
 - `upstream prematurely closed connection while reading response header from upstream`.
 - `upstream prematurely closed FastCGI stdout while reading upstream` (PHP died mid-response).
+- a TLS upstream under OpenSSL 3: `SSL_read() failed (SSL: error:0A000126:SSL
+  routines::unexpected eof while reading)`, the same close without a TLS
+  close_notify. Some servers never send one after a whole response; then the
+  line is noise, and only cut responses make it a problem.
 - access log: 502 with a small `$upstream_response_time` (crash, race) or one equal to
   the backend's own timeout (killed by its watchdog).
 - the backend's own crash at the same time, when it is Apache (`AH00052: child pid
@@ -83,6 +87,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         "{} of `upstream prematurely closed` from {target}",
         plural(f.events, "line", "lines")
     ));
+    // OpenSSL 3's form of the same close on a TLS upstream.
+    let tls_eof = groups.iter().any(|g| {
+        g.evidence()
+            .any(|e| e.text.contains("unexpected eof while reading"))
+    });
+    if tls_eof {
+        f.reasoning.push(format!(
+            "`SSL_read() … unexpected eof while reading`: {target} closed the TLS connection without a close_notify. If its responses arrive whole, it only skips close_notify (noisy with OpenSSL 3, harmless); if they are cut, it stops mid-answer"
+        ));
+    }
     let partners = partner_names(ctx);
     if !partners.is_empty() {
         f.reasoning.push(format!(
