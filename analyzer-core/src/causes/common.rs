@@ -969,9 +969,82 @@ pub fn crash_explain(ctx: &Ctx, f: &mut super::Finding, g: &EventGroup) {
     }
 }
 
+/// The port of a bind refused for lack of privilege, when below 1024:
+/// Node's `listen EACCES: permission denied 0.0.0.0:80`, Python's
+/// `[Errno 13] error while attempting to bind on address ('0.0.0.0', 80)`.
+pub fn privileged_port(msg: &str) -> Option<u16> {
+    let lower = msg.to_ascii_lowercase();
+    let denied = lower.contains("eacces")
+        || lower.contains("errno 13")
+        || lower.contains("permission denied");
+    if !denied || !(lower.contains("listen") || lower.contains("bind")) {
+        return None;
+    }
+    // The last number written as a port: after `:` or `, `.
+    let b = msg.as_bytes();
+    let mut port = None;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let after_colon = start >= 1 && b[start - 1] == b':';
+        let after_comma = start >= 2 && &b[start - 2..start] == b", ";
+        if after_colon || after_comma {
+            port = msg[start..i].parse::<u16>().ok();
+        }
+    }
+    let port = port?;
+    (port > 0 && port < 1024).then_some(port)
+}
+
+/// The loopback port nginx proxies to (the pasted config, else the
+/// upstream of its refused connections), where the app should listen.
+pub fn app_port(ctx: &Ctx) -> Option<u16> {
+    let loopback =
+        |a: &crate::facts::Address| matches!(a.host(), Some("127.0.0.1" | "localhost" | "::1"));
+    ctx.passes()
+        .iter()
+        .filter_map(|p| p.upstream.as_ref())
+        .chain(
+            ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { .. }))
+                .iter()
+                .filter_map(|g| g.key.upstream.as_ref()),
+        )
+        .find(|u| loopback(&u.addr))
+        .and_then(|u| u.addr.port())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn privileged_binds() {
+        let p = privileged_port;
+        assert_eq!(
+            p("Error: listen EACCES: permission denied 0.0.0.0:80"),
+            Some(80)
+        );
+        assert_eq!(p("ERROR:    [Errno 13] error while attempting to bind on address ('0.0.0.0', 443): permission denied"), Some(443));
+        assert_eq!(
+            p("Error: listen EACCES: permission denied /run/app.sock"),
+            None
+        );
+        assert_eq!(
+            p("Error: listen EADDRINUSE: address already in use :::80"),
+            None
+        );
+        assert_eq!(
+            p("Error: listen EACCES: permission denied 0.0.0.0:8080"),
+            None
+        );
+    }
 
     #[test]
     fn file_and_line_of_an_error_message() {

@@ -1,6 +1,6 @@
 //! `pm2_not_online`: the pm2 app behind nginx is `errored` or `stopped`.
 
-use super::fixes::{disruptive, safe};
+use super::fixes::{disruptive, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
 
@@ -153,6 +153,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "pm2 reports `{app_name}` as not running (or restarting in a loop), so nothing answers on its port and nginx answers 502. \
              Its own log says why it stopped."
         );
+    }
+    // `Error: listen EACCES: permission denied 0.0.0.0:80` in its log.
+    let low = ctx
+        .groups(|s| matches!(s, Signal::NodeError { code } if code == "EACCES"))
+        .iter()
+        .flat_map(|g| g.evidence())
+        .find_map(|e| super::common::privileged_port(&e.text).map(|p| (p, e.clone())));
+    if let Some((port, e)) = low {
+        f.add_evidence(EvidenceLine::marked(e.line, &e.text, "EACCES"));
+        f.reasoning.push(format!(
+            "its log says it may not listen on port {port}: ports below 1024 need root, and behind nginx the app belongs on a high port"
+        ));
+        let target =
+            super::common::app_port(ctx).map_or_else(|| "{port}".to_string(), |p| p.to_string());
+        f.fixes.push(review(
+            format!("PORT={target} pm2 restart {app_ref} --update-env"),
+            format!("listen on the port nginx's proxy_pass points at, not {port} (when the app reads its port from elsewhere, an ecosystem file's env or a .env, set it there)"),
+        ));
     }
     f.fixes.push(safe(
         format!("pm2 logs {app_ref} --lines 100 --err"),

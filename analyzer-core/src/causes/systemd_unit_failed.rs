@@ -172,12 +172,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     // asked for a port below 1024, which nginx in front of it holds anyway.
     let low = state
         .and_then(|s| s.last_error.as_ref())
-        .and_then(|(_, msg)| privileged_port(msg));
+        .and_then(|(_, msg)| super::common::privileged_port(msg));
     if let Some(port) = low {
         f.reasoning.push(format!(
             "it may not listen on port {port}: ports below 1024 need root, and behind nginx the app belongs on a high port"
         ));
-        let target = app_port(ctx).map_or_else(|| "{port}".to_string(), |p| p.to_string());
+        let target =
+            super::common::app_port(ctx).map_or_else(|| "{port}".to_string(), |p| p.to_string());
         f.fixes.push(review(
             format!("sudo systemctl edit {unit}\n# in the editor:\n[Service]\nEnvironment=PORT={target}"),
             format!("make the app listen on the port nginx's proxy_pass points at (if it reads its port elsewhere, set it there), not on {port}"),
@@ -225,57 +226,6 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     vec![f]
 }
 
-/// The port of a bind refused for lack of privilege, when below 1024:
-/// Node's `listen EACCES: permission denied 0.0.0.0:80`, Python's
-/// `[Errno 13] error while attempting to bind on address ('0.0.0.0', 80)`.
-fn privileged_port(msg: &str) -> Option<u16> {
-    let lower = msg.to_ascii_lowercase();
-    let denied = lower.contains("eacces")
-        || lower.contains("errno 13")
-        || lower.contains("permission denied");
-    if !denied || !(lower.contains("listen") || lower.contains("bind")) {
-        return None;
-    }
-    // The last number written as a port: after `:` or `, `.
-    let b = msg.as_bytes();
-    let mut port = None;
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let after_colon = start >= 1 && b[start - 1] == b':';
-        let after_comma = start >= 2 && &b[start - 2..start] == b", ";
-        if after_colon || after_comma {
-            port = msg[start..i].parse::<u16>().ok();
-        }
-    }
-    let port = port?;
-    (port > 0 && port < 1024).then_some(port)
-}
-
-/// The loopback port nginx proxies to (the pasted config, else the
-/// upstream of its refused connections), where the app should listen.
-fn app_port(ctx: &Ctx) -> Option<u16> {
-    let loopback =
-        |a: &crate::facts::Address| matches!(a.host(), Some("127.0.0.1" | "localhost" | "::1"));
-    ctx.passes()
-        .iter()
-        .filter_map(|p| p.upstream.as_ref())
-        .chain(
-            ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { .. }))
-                .iter()
-                .filter_map(|g| g.key.upstream.as_ref()),
-        )
-        .find(|u| loopback(&u.addr))
-        .and_then(|u| u.addr.port())
-}
-
 fn explain_status(code: &str) -> String {
     let n = code.split('/').next().unwrap_or(code);
     match n {
@@ -285,32 +235,5 @@ fn explain_status(code: &str) -> String {
         "78" => "Exit status 78/CONFIG: the service rejected its configuration.".into(),
         "1" => "Exit status 1: the application itself failed at start; its journal says why.".into(),
         _ => format!("Exit status {code}."),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn privileged_binds() {
-        let p = privileged_port;
-        assert_eq!(
-            p("Error: listen EACCES: permission denied 0.0.0.0:80"),
-            Some(80)
-        );
-        assert_eq!(p("ERROR:    [Errno 13] error while attempting to bind on address ('0.0.0.0', 443): permission denied"), Some(443));
-        assert_eq!(
-            p("Error: listen EACCES: permission denied /run/app.sock"),
-            None
-        );
-        assert_eq!(
-            p("Error: listen EADDRINUSE: address already in use :::80"),
-            None
-        );
-        assert_eq!(
-            p("Error: listen EACCES: permission denied 0.0.0.0:8080"),
-            None
-        );
     }
 }
