@@ -1339,6 +1339,10 @@ pub struct AccessStats {
     pub status: BTreeMap<u16, u64>,
     /// `$upstream_status` values seen with a 5xx.
     pub upstream_status: BTreeMap<String, u64>,
+    /// 5xx lines whose upstream sent that 5xx itself: `$upstream_status`
+    /// 5xx with a `$upstream_header_time` (nginx's own 502/504 after a
+    /// refused or timed-out attempt logs `-` there).
+    pub backend_5xx: u64,
     /// Highest `$upstream_response_time` / `$request_time` seen on a 502/504 (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_5xx_time_ms: Option<u64>,

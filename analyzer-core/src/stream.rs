@@ -280,6 +280,7 @@ fn no_cause_next(seg: &Segmenter, access_5xx: u64) -> Vec<NextStep> {
     let ctx = crate::causes::Ctx::new(f);
     let mut out = crate::causes::hints::script_unknown(&ctx);
     out.extend(crate::causes::hints::rate_limited(&ctx));
+    out.extend(crate::causes::hints::backend_answered_next(&ctx));
     // PHP-FPM answered those: what listens and what runs is not the question.
     let backend_answered = !out.is_empty();
     let config_asked = out.iter().any(|n| n.paste.starts_with("sudo nginx -T"));

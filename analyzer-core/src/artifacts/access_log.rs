@@ -151,6 +151,9 @@ struct Timing<'a> {
     bare_time: Option<f64>,
     upstream_status: Option<&'a str>,
     upstream_addr: Option<&'a str>,
+    /// `$upstream_header_time`: a number when the upstream sent a
+    /// response header (`-` when nginx got none).
+    header_time: Option<f64>,
 }
 
 impl<'a> Timing<'a> {
@@ -160,6 +163,7 @@ impl<'a> Timing<'a> {
             "rt" | "request_time" => self.request_time = seconds(v),
             "us" | "upstream_status" => self.upstream_status = Some(v),
             "ua" | "upstream_addr" | "upstream" => self.upstream_addr = Some(v),
+            "uht" | "upstream_header_time" => self.header_time = seconds(v),
             _ => {}
         }
     }
@@ -273,6 +277,13 @@ fn record_5xx(line_no: u64, text: &str, mark: usize, t: Timing<'_>, facts: &mut 
         a.max_5xx_time_ms = Some(a.max_5xx_time_ms.map_or(ms, |m| m.max(ms)));
         bump(&mut a.time_5xx_seconds, &((ms + 500) / 1000));
     }
+    if let (Some(us), Some(_)) = (t.upstream_status, t.header_time) {
+        // The last attempt's status, from a response the upstream sent.
+        let last = us.rsplit([',', ':']).next().map_or(us, crate::text::trim);
+        if last.starts_with('5') {
+            a.backend_5xx += 1;
+        }
+    }
     if let Some(us) = t.upstream_status {
         if !us.bytes().any(|c| c == b',' || c == b':') {
             // One attempt (nearly always): the loop below without the split.
@@ -339,10 +350,12 @@ fn parse_json(line_no: u64, text: &str, facts: &mut Facts) -> bool {
             "request_time",
             "upstream_status",
             "upstream_addr",
+            "upstream_header_time",
             "urt",
             "rt",
             "us",
             "ua",
+            "uht",
         ] {
             if let Some((_, v)) = json_field(text, key) {
                 t.set(key, v);
@@ -589,6 +602,22 @@ mod tests {
             assert!(!parse_line(1, l, &mut f), "{l}");
         }
         assert_eq!(f.access.lines, 0);
+    }
+
+    #[test]
+    fn a_5xx_the_backend_sent_itself() {
+        let mut f = Facts::default();
+        for l in [
+            // The backend answered 502 (a header time): passed on.
+            r#"1.2.3.4 - - [15/Jan/2024:10:23:45 +0000] "GET / HTTP/1.1" 502 157 "-" "curl" rt=0.004 uht="0.004" us=502"#,
+            // nginx's own 502 after a refused connect: no header time.
+            r#"1.2.3.4 - - [15/Jan/2024:10:23:46 +0000] "GET / HTTP/1.1" 502 157 "-" "curl" rt=0.000 uht="-" us=502"#,
+            // Two attempts, the last one answered 503.
+            r#"{"status":"502","request":"GET / HTTP/1.1","upstream_status":"502, 503","upstream_header_time":"0.010"}"#,
+        ] {
+            assert!(parse_line(1, l, &mut f), "{l}");
+        }
+        assert_eq!(f.access.backend_5xx, 2);
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn headline(facts: &crate::facts::Facts) -> Option<String> {
     }
     let (zones, connections, lines) = rate_limits(facts);
     if zones.is_empty() {
-        return answered_by(facts);
+        return backend_answered(facts).or_else(|| answered_by(facts));
     }
     (!zones.is_empty()).then(|| {
         let which = if connections { "limit_conn" } else { "limit_req" };
@@ -39,6 +39,35 @@ pub fn headline(facts: &crate::facts::Facts) -> Option<String> {
             zones.join(", "),
         )
     })
+}
+
+/// The access log says the backend itself answered the 5xx (nginx only
+/// passed it on: `$upstream_status` 5xx with a `$upstream_header_time`):
+/// then nginx's error.log has nothing to say, and the backend's own log
+/// (or the proxy behind it) has.
+fn backend_answered(facts: &crate::facts::Facts) -> Option<String> {
+    let a = &facts.access;
+    let gateway = a.count_5xx(502) + a.count_5xx(504);
+    if gateway == 0 {
+        return None;
+    }
+    // `$upstream_status` alone cannot tell: nginx logs 502/504 there for
+    // its own failures too. A response header timed for it can.
+    if a.backend_5xx * 2 < gateway {
+        return None;
+    }
+    let (code, _) = a
+        .upstream_status
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "500" | "502" | "503" | "504"))
+        .max_by_key(|(_, n)| **n)?;
+    let from = match a.upstream_addr_5xx.iter().max_by_key(|(_, n)| **n) {
+        Some((addr, _)) => format!(" from {addr}"),
+        None => String::new(),
+    };
+    Some(format!(
+        "The backend answered {code} itself (`$upstream_status` {code}{from}): nginx passed its answer on, so nginx's error.log has no line for it; the backend's own log (or the proxy behind it) says why."
+    ))
 }
 
 /// Who answered the 502/504 a pasted `curl` run or a copied error page
@@ -109,6 +138,28 @@ pub fn rate_limited(ctx: &Ctx) -> Vec<NextStep> {
             "which clients were refused: one address sending a flood, or every user at a peak",
         ),
     ]
+}
+
+/// What to check when the backend answered the 5xx itself (see
+/// [`backend_answered`]; empty otherwise): its answer without nginx.
+pub fn backend_answered_next(ctx: &Ctx) -> Vec<NextStep> {
+    let a = &ctx.facts.access;
+    if backend_answered(ctx.facts).is_none() {
+        return Vec::new();
+    }
+    let addr = a
+        .upstream_addr_5xx
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(addr, _)| addr.as_str())
+        .filter(|addr| !addr.starts_with("unix:"));
+    let Some(addr) = addr else {
+        return Vec::new();
+    };
+    vec![next(
+        format!("curl -sS -D - -o /dev/null http://{addr}/"),
+        "the backend's own answer, without nginx: a 502 here is its own (or comes from a proxy behind it), and its log says why",
+    )]
 }
 
 /// What to check for `Primary script unknown` (empty when the paste has none).
