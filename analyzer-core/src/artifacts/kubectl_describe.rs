@@ -69,6 +69,8 @@ struct Seen {
     ready: Option<bool>,
     ports: Vec<String>,
     memory_limit: Option<String>,
+    /// The line of a `Reason: OOMKilled`.
+    oom_line: Option<u64>,
 }
 
 /// Which `State:` a `Reason:`/`Exit Code:` belongs to.
@@ -175,6 +177,14 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
             continue;
         }
         match (under, key) {
+            (Under::State | Under::LastState, "Reason") if value == "OOMKilled" => {
+                c.oom_line.get_or_insert(l.no);
+                if under == Under::State {
+                    c.state_reason = Some(value.to_string());
+                } else {
+                    c.last_reason = Some(value.to_string());
+                }
+            }
             (Under::State, "Reason") => c.state_reason = Some(value.to_string()),
             (Under::State, "Exit Code") => c.exit_code = value.parse().ok(),
             (Under::LastState, "Reason") => c.last_reason = Some(value.to_string()),
@@ -225,7 +235,11 @@ fn push_pod(pod: Pod, facts: &mut Facts) {
         oom_killed: oom.then_some(true),
         namespace: pod.namespace,
         memory_limit: containers.iter().find_map(|c| c.memory_limit.clone()),
-        line: pod.line,
+        // The line that says it best: the OOMKilled reason, else the name.
+        line: containers
+            .iter()
+            .find_map(|c| c.oom_line)
+            .unwrap_or(pod.line),
     });
 }
 
@@ -271,7 +285,7 @@ Events:
         );
         assert_eq!(c.memory_limit.as_deref(), Some("512Mi"));
         assert_eq!(c.ports, ["3000/TCP"]);
-        assert_eq!(c.line, 1);
+        assert_eq!(c.line, 12, "the Reason: OOMKilled line");
     }
 
     #[test]

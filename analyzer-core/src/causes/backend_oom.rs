@@ -93,9 +93,17 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     all.extend(heap.iter().copied());
     all.extend(sigkill.iter().copied());
     all.extend(fpm_kill9.iter().copied());
-    let mut f = Finding::from_groups(&all);
-    f.status = Some(502);
     let symptoms = nginx_symptoms(ctx);
+    // Only a container's or unit's state says it (no kill line to count):
+    // nginx's failures while it was down are the events and their times.
+    let mut f = if all.is_empty() {
+        let mut f = Finding::from_groups(&symptoms);
+        f.evidence.clear();
+        f
+    } else {
+        Finding::from_groups(&all)
+    };
+    f.status = Some(502);
     let up = upstream_of(&symptoms);
     f.upstreams.clear();
     if let Some(u) = &up {
