@@ -772,6 +772,22 @@ impl Segmenter {
                     }
                 }
             }
+            // A ```yaml fence around `kubectl describe pod` output (which
+            // is not YAML): the output says what it is.
+            if b.kind == Kind::ComposeFile
+                && b.lines
+                    .iter()
+                    .find(|l| !l.text.trim().is_empty())
+                    .is_some_and(|l| artifacts::kubectl_describe::starts(&l.text))
+            {
+                b.kind = Kind::KubectlDescribePod;
+                if let Some(a) = self.artifacts.last_mut() {
+                    if a.kind == Kind::ComposeFile {
+                        a.kind = Kind::KubectlDescribePod;
+                        a.label = Kind::KubectlDescribePod.label().into();
+                    }
+                }
+            }
             self.note_shown_config(&mut b);
             let lines = self.grep_lines(b.kind, with_command(&b));
             self.parse_piece(b.kind, &b.lines, &lines);
