@@ -159,8 +159,11 @@ pub enum Action {
     ReadingHeader,
     ReadingUpstream,
     /// Client-side phases (`sending to client`, `SSL handshaking` without
-    /// "to upstream", upgraded connections): not a backend fault.
+    /// "to upstream"): not a backend fault.
     ClientSide,
+    /// `proxying upgraded connection`: a websocket (or other upgraded
+    /// connection) after nginx sent the client its 101, so no 502/504 page.
+    Upgraded,
     Other,
 }
 
@@ -172,9 +175,8 @@ impl Action {
             "sending request to upstream" => Action::SendingRequest,
             "reading response header from upstream" => Action::ReadingHeader,
             "reading upstream" => Action::ReadingUpstream,
-            s if s.contains("client") || s == "SSL handshaking" || s.contains("upgraded") => {
-                Action::ClientSide
-            }
+            s if s.contains("upgraded") => Action::Upgraded,
+            s if s.contains("client") || s == "SSL handshaking" => Action::ClientSide,
             _ => Action::Other,
         }
     }

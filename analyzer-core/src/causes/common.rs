@@ -50,7 +50,7 @@ pub fn nginx_symptoms<'a>(ctx: &Ctx<'a>) -> Vec<&'a EventGroup> {
         )
     })
     .into_iter()
-    .filter(|g| g.key.action != Some(Action::ClientSide))
+    .filter(|g| !matches!(g.key.action, Some(Action::ClientSide | Action::Upgraded)))
     .collect()
 }
 

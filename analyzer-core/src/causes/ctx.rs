@@ -774,6 +774,41 @@ impl<'a> Ctx<'a> {
     }
 
     /// Listeners on the same port as `addr`, whatever their host.
+    /// The container publishing `host_port` on the host, the mapping as
+    /// `docker ps` wrote it (`0.0.0.0:8080->80/tcp`) and the container port
+    /// it leads to.
+    pub fn published(&self, host_port: u16) -> Option<(&'a crate::facts::Container, &'a str, u16)> {
+        self.facts.containers.iter().find_map(|c| {
+            c.ports.iter().find_map(|p| {
+                let (left, right) = p.split_once("->")?;
+                let hp: u16 = left.rsplit(':').next()?.parse().ok()?;
+                let cp: u16 = right.split('/').next()?.parse().ok()?;
+                (hp == host_port).then_some((c, p.as_str(), cp))
+            })
+        })
+    }
+
+    /// nginx's refused, reset or cut connections to a loopback port: what
+    /// a published container port with nothing behind it looks like.
+    pub fn loopback_port_drops(&self) -> Vec<&'a EventGroup> {
+        self.nginx_groups(|s| {
+            matches!(
+                s,
+                Signal::IoFailed { errno: 104, .. }
+                    | Signal::PrematureClose
+                    | Signal::ConnectFailed { errno: 111 }
+            )
+        })
+        .into_iter()
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.addr.is_loopback() && u.addr.port().is_some())
+        })
+        .collect()
+    }
+
     pub fn listeners_on_port(&self, port: u16) -> Vec<&'a Listener> {
         self.facts
             .listeners

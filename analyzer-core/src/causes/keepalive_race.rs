@@ -64,7 +64,7 @@ seconds in the access log (a timeout, not a race) are another cause.
 fn is_symptom(g: &EventGroup) -> bool {
     if matches!(
         g.key.action,
-        Some(Action::ClientSide) | Some(Action::ReadingUpstream)
+        Some(Action::ClientSide | Action::Upgraded) | Some(Action::ReadingUpstream)
     ) {
         return false;
     }

@@ -325,8 +325,116 @@ type Candidate<'a> = (
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut out: Vec<Finding> = plain_http_to_tls_port(ctx).into_iter().collect();
+    out.extend(published_to_idle_port(ctx));
     out.extend(check_target(ctx));
     out
+}
+
+/// The host's nginx proxies to a port a container publishes (`8080->80`),
+/// and the app inside listens on another port (`listening on
+/// http://0.0.0.0:3000`): Docker's proxy takes the connection, finds
+/// nothing on the container's port 80 and hangs up, which nginx logs as a
+/// premature close or a reset (curl: `Empty reply from server`).
+fn published_to_idle_port(ctx: &Ctx) -> Option<Finding> {
+    if ctx.facts.nginx_in_container && !ctx.nginx_host_network() {
+        return None;
+    }
+    let groups = ctx.loopback_port_drops();
+    let up = super::common::upstream_of(&groups)?;
+    let host_port = up.addr.port()?;
+    // The container publishing that port, and where it leads.
+    let (container, mapping, inner) = ctx
+        .published(host_port)
+        .filter(|(c, ..)| c.status == "running")?;
+    // The app's own log: every port it says it listens on, all elsewhere.
+    let said: Vec<(&EventGroup, u16)> = ctx
+        .groups(|s| {
+            matches!(
+                s,
+                Signal::AppListening { .. } | Signal::AppBoundLoopback { .. }
+            )
+        })
+        .into_iter()
+        .filter_map(|g| match &g.key.signal {
+            Signal::AppListening { port, .. } | Signal::AppBoundLoopback { port, .. } => {
+                Some((g, *port))
+            }
+            _ => None,
+        })
+        .collect();
+    let (app_line, app_port) = *said.first()?;
+    if said.iter().any(|(_, p)| *p != app_port || *p == inner) || app_port == host_port {
+        return None;
+    }
+    // An app bound to its container's loopback is container_loopback's.
+    if matches!(app_line.key.signal, Signal::AppBoundLoopback { .. }) {
+        return None;
+    }
+    let mut gs = groups.clone();
+    gs.push(app_line);
+    let mut f = Finding::from_groups(&gs);
+    f.status = Some(502);
+    f.confidence = 0.88;
+    f.explains = vec![
+        "upstream_closed_early",
+        "upstream_reset",
+        "upstream_down",
+        "keepalive_race",
+    ];
+    f.add_evidence(EvidenceLine::marked(container.line, mapping, mapping));
+    let name = &container.name;
+    f.reasoning.push(format!(
+        "container `{name}` publishes {mapping}: Docker forwards {} to its port {inner}",
+        up.addr.display()
+    ));
+    f.reasoning.push(format!(
+        "the app in it says it listens on port {app_port}, so nothing answers on port {inner}"
+    ));
+    f.title = format!(
+        "Container `{name}` publishes {host_port} → {inner}, but the app inside listens on {app_port}"
+    );
+    f.summary = format!(
+        "nginx proxies to {}, which Docker forwards to port {inner} of `{name}`. The app in the container listens on \
+         {app_port}, so Docker's proxy finds nothing on {inner} and drops the connection: nginx answers 502. Publish \
+         the port the app really uses.",
+        up.addr.display()
+    );
+    let plain = ctx.plain_docker();
+    let compose = ctx.facts.compose_cmd
+        || !ctx.facts.compose_services.is_empty()
+        || !ctx.facts.app_log_containers.is_empty();
+    let service = super::ctx::service_of_container(ctx.facts, name);
+    let run = format!(
+        "docker run … -p 127.0.0.1:{host_port}:{app_port} …   # instead of -p {host_port}:{inner}"
+    );
+    let yaml = format!(
+        "ports:\n  - \"127.0.0.1:{host_port}:{app_port}\"   # instead of \"{host_port}:{inner}\""
+    );
+    f.fixes.push(review(
+        if plain {
+            format!("# recreate `{name}` with the app's port as the container side:\n{run}")
+        } else if compose {
+            format!("# in the compose service `{service}`:\n{yaml}")
+        } else {
+            format!("# compose service `{service}`:\n{yaml}\n# or, started with docker run:\n# {run}")
+        },
+        "the right side is the port inside the container: it must be the one the app listens on (or set the app's PORT to {inner})".replace("{inner}", &inner.to_string()),
+    ));
+    f.fixes.push(super::fixes::disruptive(
+        if plain {
+            format!("docker rm -f {name}   # then the docker run above")
+        } else {
+            format!("docker compose up -d {service}")
+        },
+        "Docker applies a port mapping only when the container is created",
+    ));
+    f.verify.push(format!(
+        "curl -sS -o /dev/null -w '%{{http_code}}\\n' http://127.0.0.1:{host_port}/   # expect the app's status, not an empty reply"
+    ));
+    f.verify.push(format!(
+        "docker port {name}   # expect {app_port}/tcp -> …:{host_port}"
+    ));
+    Some(f)
 }
 
 /// Ports that by convention speak TLS.
@@ -437,6 +545,15 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             continue; // container_loopback explains it
         }
         if let Some((addr, l, why)) = candidate(ctx, &up) {
+            // nginx in a container dials the Docker host, whose loopback
+            // listener it cannot reach: container_loopback explains that.
+            if ctx.facts.nginx_in_container
+                && !ctx.nginx_host_network()
+                && addr.is_loopback()
+                && super::container_loopback::dials_docker_host(&up)
+            {
+                continue;
+            }
             let same_up: Vec<&EventGroup> = groups
                 .iter()
                 .copied()
