@@ -627,6 +627,12 @@ pub enum Signal {
         comm: String,
     },
     GrpcBogusGreeting,
+    /// Tomcat's AJP connector reading something that is no AJP packet
+    /// (`AjpMessage.processHeader Invalid message received with signature
+    /// [18245]`): 18245 is `GE`, the start of an HTTP `GET`.
+    AjpBadSignature {
+        signature: u32,
+    },
     // ---- systemd journal ----
     /// `X.service: Failed with result 'R'.` (`Unit X entered failed state.` on
     /// old systemd: result `failed`). `unit` has no `.service` suffix.

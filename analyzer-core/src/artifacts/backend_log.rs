@@ -512,6 +512,7 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
     };
     found
         .or_else(|| grpc_anywhere(text))
+        .or_else(|| ajp_signature(text))
         .or_else(|| other_addr_in_use(text))
         .or_else(|| kestrel_listen(text))
         .or_else(|| body_too_large(text))
@@ -1644,6 +1645,27 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
     None
 }
 
+/// Tomcat's AJP connector given HTTP (`… SEVERE [ajp-nio-127.0.0.1-8009-exec-4]
+/// org.apache.coyote.ajp.AjpMessage.processHeader Invalid message received
+/// with signature [18245]`), anywhere in a line.
+fn ajp_signature(text: &str) -> Option<Found<'_>> {
+    static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    const PHRASE: &str = "Invalid message received with signature [";
+    let at = FINDER
+        .get_or_init(|| memmem::Finder::new(PHRASE))
+        .find(text.as_bytes())?;
+    let rest = &text[at + PHRASE.len()..];
+    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let signature = rest[..n].parse().ok()?;
+    let end = at + PHRASE.len() + n + usize::from(rest[n..].starts_with(']'));
+    Some(Found::sig(
+        Kind::AppLog,
+        Source::Other,
+        Signal::AjpBadSignature { signature },
+        &text[at..end],
+    ))
+}
+
 /// App servers without a parser of their own that say their port is taken:
 /// Spring Boot `Web server failed to start. Port 8080 was already in use.`,
 /// Puma/Ruby `Address already in use - bind(2) for "0.0.0.0" port 3000 (Errno::EADDRINUSE)`,
@@ -2271,6 +2293,17 @@ mod tests {
         assert!(parse_line(1, " * Running on http://10.0.0.5:5000", &none)
             .is_none_or(|(_, ev)| ev.is_none()));
         assert!(parse_line(1, "Running on the cheap", &none).is_none());
+    }
+
+    #[test]
+    fn tomcat_ajp_given_http() {
+        check(
+            "21-Feb-2024 13:05:51.208 SEVERE [ajp-nio-127.0.0.1-8009-exec-4] org.apache.coyote.ajp.AjpMessage.processHeader Invalid message received with signature [18245]",
+            &Wrapper::default(),
+            Kind::AppLog,
+            Some(Signal::AjpBadSignature { signature: 18245 }),
+            Some("Invalid message received with signature [18245]"),
+        );
     }
 
     #[test]

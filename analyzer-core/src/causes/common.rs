@@ -350,6 +350,7 @@ pub fn partner_names(ctx: &Ctx) -> Vec<&'static str> {
             }
             Signal::UwsgiBlockSize { .. } => add(true, "header_too_big"),
             Signal::GrpcBogusGreeting => add(true, "http2_upstream_mismatch"),
+            Signal::AjpBadSignature { .. } => add(true, "wrong_port"),
             Signal::PhpFatal { .. } => add(true, "php_fatal_error"),
             _ => {}
         }

@@ -39,6 +39,14 @@ file does not exist (2), so nginx answers **502 Bad Gateway** at once.
   (`php8.1-fpm` active) while nginx names `php7.4-fpm.sock` and no
   `php7.4-fpm` unit is in the paste: that unit's stock socket is the same
   path with its own version.
+- A container published as `8080->80` while its own log says the app
+  listens on another port (`Server listening on http://0.0.0.0:3000`):
+  Docker's proxy finds nothing on 80 and drops the connection, which nginx
+  logs as `upstream prematurely closed connection` or a reset.
+- Tomcat's `AjpMessage.processHeader Invalid message received with
+  signature [18245]`: `proxy_pass` points at the AJP connector (8009, what
+  mod_jk used), which speaks no HTTP; Tomcat's HTTP connector (8080) is the
+  target.
 
 ## Fix
 Point nginx at the address the backend really uses (edit the line shown by
@@ -326,8 +334,103 @@ type Candidate<'a> = (
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut out: Vec<Finding> = plain_http_to_tls_port(ctx).into_iter().collect();
     out.extend(published_to_idle_port(ctx));
+    out.extend(http_to_ajp(ctx));
     out.extend(check_target(ctx));
     out
+}
+
+/// `proxy_pass http://…:8009` to Tomcat's AJP connector (what Apache's
+/// mod_jk or mod_proxy_ajp used): Tomcat logs `Invalid message received with
+/// signature [18245]` (`GE` of `GET`) and drops the connection, nginx logs a
+/// premature close. Stock nginx speaks no AJP: proxy to Tomcat's HTTP
+/// connector instead.
+fn http_to_ajp(ctx: &Ctx) -> Option<Finding> {
+    let ajp: Vec<&EventGroup> = ctx.groups(|s| matches!(s, Signal::AjpBadSignature { .. }));
+    if ajp.is_empty() {
+        return None;
+    }
+    let symptoms = super::common::nginx_symptoms(ctx);
+    let up = super::common::upstream_of(&symptoms);
+    let mut all = ajp.clone();
+    all.extend(symptoms.iter().copied());
+    let mut f = Finding::from_groups(&all);
+    f.status = Some(502);
+    f.confidence = 0.9;
+    f.explains = vec!["upstream_closed_early", "upstream_reset", "keepalive_race"];
+    let target = up
+        .as_ref()
+        .map(|u| u.addr.display())
+        .unwrap_or_else(|| "127.0.0.1:8009".into());
+    f.reasoning.push(
+        "Tomcat's AJP connector logged `Invalid message received with signature`: it was sent HTTP, not AJP".into(),
+    );
+    // Tomcat's HTTP connector, when the listeners show java on another port.
+    let ajp_port = up.as_ref().and_then(|u| u.addr.port());
+    let http = ctx.facts.listeners.iter().find(|l| {
+        l.process.as_deref().is_some_and(|p| p == "java")
+            && l.addr.port().is_some_and(|p| Some(p) != ajp_port)
+    });
+    let http_port = http.and_then(|l| l.addr.port());
+    if let Some(l) = http {
+        f.add_evidence(EvidenceLine::marked(
+            l.line,
+            &format!("LISTEN {} java", l.addr.display()),
+            &l.addr.display(),
+        ));
+        f.reasoning.push(format!(
+            "java also listens on {}: Tomcat's HTTP connector",
+            l.addr.display()
+        ));
+    }
+    f.title = format!("nginx sends HTTP to Tomcat's AJP connector on {target}");
+    f.summary = format!(
+        "{target} is Tomcat's AJP connector (the protocol of Apache's mod_jk), which nginx does not speak: Tomcat rejects \
+         the HTTP request and closes the connection, so nginx answers 502. Proxy to Tomcat's HTTP connector instead."
+    );
+    let new_port = http_port.map_or_else(|| "8080".to_string(), |p| p.to_string());
+    let host = up
+        .as_ref()
+        .and_then(|u| u.addr.host())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("127.0.0.1")
+        .to_string();
+    let new_addr = format!("{host}:{new_port}");
+    // The pasted pass, its address replaced (the URI part kept).
+    let edit = up.as_ref().and_then(|u| {
+        let cr = ctx.config_line_for(&u.addr)?;
+        let old = u.addr.display();
+        if !cr.written.contains(&old) {
+            return None;
+        }
+        f.add_evidence(EvidenceLine::marked(
+            cr.line,
+            &format!("{} {};", cr.pass.directive, cr.written),
+            &cr.written,
+        ));
+        cr.sed(&old, &new_addr).or_else(|| {
+            Some(format!(
+                "# at {}, replace\n#   {d} {};\n# with\n{d} {};",
+                cr.place(),
+                cr.written,
+                cr.written.replacen(&old, &new_addr, 1),
+                d = cr.pass.directive
+            ))
+        })
+    });
+    f.fixes.push(review(
+        edit.unwrap_or_else(|| format!("# in the location that proxies to Tomcat:\nproxy_pass http://{new_addr};")),
+        format!("Tomcat's HTTP connector{}", if http_port.is_some() { " (the other port java listens on)" } else { ": server.xml <Connector port=\"8080\" protocol=\"HTTP/1.1\" address=\"127.0.0.1\"/>; enable it if it is commented out" }),
+    ));
+    f.fixes.push(super::fixes::reload(ctx));
+    f.fixes.push(safe(
+        "# once nothing uses AJP: comment out the AJP <Connector protocol=\"AJP/1.3\" …/> in server.xml",
+        "an unused AJP port is an attack surface (Ghostcat, CVE-2020-1938)",
+    ));
+    f.verify.push(format!(
+        "curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{new_addr}/   # Tomcat answers HTTP here"
+    ));
+    f.verify.push(super::fixes::watch_log("prematurely closed"));
+    Some(f)
 }
 
 /// The host's nginx proxies to a port a container publishes (`8080->80`),
