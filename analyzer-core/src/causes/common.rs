@@ -54,6 +54,20 @@ pub fn nginx_symptoms<'a>(ctx: &Ctx<'a>) -> Vec<&'a EventGroup> {
     .collect()
 }
 
+/// The URI part of a `proxy_pass` target as written (`/` of
+/// `http://127.0.0.1:3000/`, which replaces the location's prefix): a new
+/// target must keep it or the paths the backend sees change.
+pub fn uri_part(target: &str) -> &str {
+    let Some((_, after)) = target.split_once("://") else {
+        return "";
+    };
+    // `http://unix:/run/app.sock:/uri`: the URI follows the socket path.
+    if let Some(path) = after.strip_prefix("unix:") {
+        return path.split_once(':').map_or("", |(_, u)| u);
+    }
+    after.find('/').map_or("", |i| &after[i..])
+}
+
 /// The request path of the first request in these groups (`/api/users`).
 pub fn first_path(groups: &[&EventGroup]) -> Option<String> {
     groups
@@ -967,6 +981,18 @@ pub fn crash_explain(ctx: &Ctx, f: &mut super::Finding, g: &EventGroup) {
     f.fixes.retain(|x| !x.command.contains("{service}"));
     for (i, s) in steps.into_iter().enumerate() {
         f.fixes.insert(i, s);
+    }
+}
+
+#[cfg(test)]
+mod uri_tests {
+    #[test]
+    fn uri_part_of_a_pass() {
+        assert_eq!(super::uri_part("http://127.0.0.1:3000/"), "/");
+        assert_eq!(super::uri_part("http://api:3000/v1/"), "/v1/");
+        assert_eq!(super::uri_part("http://127.0.0.1:3000"), "");
+        assert_eq!(super::uri_part("http://unix:/run/app.sock:/"), "/");
+        assert_eq!(super::uri_part("127.0.0.1:9000"), "");
     }
 }
 

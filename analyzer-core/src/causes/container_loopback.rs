@@ -423,8 +423,13 @@ fn nginx_own_loopback(ctx: &Ctx) -> Vec<Finding> {
         );
     }
     // The directive as nginx uses it for this scheme (`fastcgi_pass php:9000;`).
+    // The URI part of the pasted proxy_pass (`http://127.0.0.1:3000/` strips
+    // the location's prefix): kept, or the new target changes the paths.
+    let uri = super::common::pass_for(ctx, &up)
+        .map(|p| super::common::uri_part(&p.target).to_string())
+        .unwrap_or_default();
     let pass_to = |host: &str| match up.scheme.as_str() {
-        "http" | "https" => format!("proxy_pass {}://{host}:{port};", up.scheme),
+        "http" | "https" => format!("proxy_pass {}://{host}:{port}{uri};", up.scheme),
         other => format!(
             "{}_pass {host}:{port};",
             super::common::directive_prefix(other)

@@ -809,13 +809,21 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             } else if cr.written.contains(&old_s) {
                 (old_s.clone(), new_s.clone())
             } else {
-                (
-                    cr.written.clone(),
-                    to.trim_end_matches(';')
-                        .split_once(' ')
-                        .map(|(_, t)| t.to_string())
-                        .unwrap_or_default(),
-                )
+                let uri = super::common::uri_part(&cr.written);
+                let new_target = to
+                    .trim_end_matches(';')
+                    .split_once(' ')
+                    .map(|(_, t)| t.to_string())
+                    .unwrap_or_default();
+                // The address changes, the URI part as written stays.
+                let kept = if uri.is_empty() || new_target.ends_with(uri) {
+                    new_target
+                } else if let Some(t) = new_target.strip_suffix(':') {
+                    format!("{t}:{uri}")
+                } else {
+                    format!("{new_target}{uri}")
+                };
+                (cr.written.clone(), kept)
             };
             match cr.sed(&old_w, &new_w) {
                 Some(sed) => f.fixes.push(review(
