@@ -1439,6 +1439,10 @@ pub struct Facts {
     pub nginx_user: Option<NginxUser>,
     /// `getenforce` / `sestatus` mode, when pasted.
     pub selinux_mode: Option<(String, u64)>,
+    /// Host names a pasted certificate is for (`openssl x509 -noout -subject`'s
+    /// `subject=CN = app.example.com`, `-ext subjectAltName`'s `DNS:` list),
+    /// with their line.
+    pub cert_names: Vec<(String, u64)>,
     /// nginx version (`nginx/1.24.0`), when seen.
     pub nginx_version: Option<String>,
     /// True when something shows nginx runs in a container (compose prefix, docker ps).
