@@ -586,9 +586,16 @@ impl<'a> Ctx<'a> {
     /// `service-1  | ` log prefixes).
     pub fn plain_docker(&self) -> bool {
         let f = self.facts;
+        // Log lines of a container `docker ps` lists under a plain name
+        // (`docker logs photoprism`) say nothing about compose; a prefix
+        // such as `web-1  | ` does.
+        let compose_logs = f
+            .app_log_containers
+            .iter()
+            .any(|c| container_base(c) != c || !f.containers.iter().any(|k| k.name == *c));
         if f.compose_cmd
             || !f.compose_services.is_empty()
-            || !f.app_log_containers.is_empty()
+            || compose_logs
             || f.kubernetes
             || f.ingress_nginx
             || f.npm
