@@ -619,14 +619,16 @@ impl<'a> Ctx<'a> {
     /// of an nginx image or name, else a `docker run --name` naming nginx.
     fn nginx_container(&self) -> Option<&str> {
         let f = self.facts;
+        let nginx_based = crate::artifacts::docker::is_nginx_image;
         f.containers
             .iter()
-            .find(|c| {
-                c.image
-                    .as_deref()
-                    .is_some_and(|i| i.rsplit('/').next().unwrap_or(i).starts_with("nginx"))
-            })
+            .find(|c| c.image.as_deref().is_some_and(nginx_based))
             .or_else(|| f.containers.iter().find(|c| c.name.contains("nginx")))
+            .or_else(|| {
+                f.containers
+                    .iter()
+                    .find(|c| nginx_based(&c.name.to_ascii_lowercase()))
+            })
             .map(|c| c.name.as_str())
             .or_else(|| {
                 f.docker_run_names
