@@ -313,8 +313,20 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{connect}/"),
                     format!("a status code here proves port {port_s} speaks plain HTTP"),
                 ));
-                f.fixes.push(review(format!("# replace {scheme}:// by {plain}:// (or use the backend's TLS port):\n{p}_pass {plain}://{};", up.as_ref().map_or_else(|| "{host}:{port}".to_string(), |u| u.addr.display())), "talk to the port in the protocol it speaks"));
-                changed_config = true;
+                if ctx.facts.ingress_nginx {
+                    // ingress-nginx writes `https://` from the Ingress's
+                    // backend-protocol annotation: that is what changes.
+                    f.reasoning.push("ingress-nginx speaks TLS to a backend only when the Ingress says `nginx.ingress.kubernetes.io/backend-protocol: HTTPS`".into());
+                    f.fixes.extend(super::common::ingress_annotate(
+                        ctx,
+                        f.servers.first().map(String::as_str),
+                        &format!("nginx.ingress.kubernetes.io/backend-protocol={}", plain.to_ascii_uppercase()),
+                        &format!("the pod serves plain {} on port {port_s}: the controller must not start TLS (or point the Service at the pod's TLS port)", plain.to_ascii_uppercase()),
+                    ));
+                } else {
+                    f.fixes.push(review(format!("# replace {scheme}:// by {plain}:// (or use the backend's TLS port):\n{p}_pass {plain}://{};", up.as_ref().map_or_else(|| "{host}:{port}".to_string(), |u| u.addr.display())), "talk to the port in the protocol it speaks"));
+                    changed_config = true;
+                }
             }
             Reason::Verify => {
                 let self_signed = text.contains("self-signed") || text.contains("self signed");
