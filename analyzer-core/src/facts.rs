@@ -1443,6 +1443,9 @@ pub struct Facts {
     /// `subject=CN = app.example.com`, `-ext subjectAltName`'s `DNS:` list),
     /// with their line.
     pub cert_names: Vec<(String, u64)>,
+    /// Cloudflare's own timeout page (`Error code 524`, `A timeout
+    /// occurred`): the line. Cloudflare waits 100 s for the origin.
+    pub cloudflare_524: Option<u64>,
     /// nginx version (`nginx/1.24.0`), when seen.
     pub nginx_version: Option<String>,
     /// True when something shows nginx runs in a container (compose prefix, docker ps).

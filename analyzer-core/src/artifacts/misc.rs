@@ -78,6 +78,12 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     if t.starts_with("SELinux status:") || t.starts_with("httpd_can_network_connect") {
         return Some(Kind::Selinux);
     }
+    // Cloudflare's error page as text: `Error code 524` (older pages:
+    // `Error 524 Ray ID: …`).
+    if t == "Error code 524" || t.starts_with("Error 524 ") || t == "Error 524" {
+        facts.cloudflare_524.get_or_insert(line_no);
+        return Some(Kind::Curl);
+    }
     if let Some(names) = cert_names(t) {
         for n in names {
             if !facts.cert_names.iter().any(|(x, _)| *x == n) {

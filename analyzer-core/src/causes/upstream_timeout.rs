@@ -27,6 +27,10 @@ Any timeout towards the upstream makes nginx answer **504 Gateway Time-out**.
   (slow backend), `… while connecting to upstream` (host unreachable, firewall
   dropping packets, a full accept queue), `… while sending request to upstream`.
 - access log: `$upstream_response_time` close to the timeout (60.0 by default).
+- Cloudflare's `Error code 524` page (`A timeout occurred`) with no nginx
+  timeout line: Cloudflare waited its fixed 100 s for the origin; nginx logs
+  those requests as 499. The request must answer sooner (a background job),
+  or bypass Cloudflare's proxy; nginx's timeouts do not matter.
 
 ## Fix
 For a slow response: raise the read timeout **for the slow location only**
@@ -64,7 +68,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         return out;
     }
     if groups.is_empty() {
-        out.extend(from_access_log(ctx));
+        let from_log = from_access_log(ctx);
+        if from_log.is_none() {
+            out.extend(cloudflare_524(ctx));
+        }
+        out.extend(from_log);
         return out;
     }
     let mut f = Finding::from_groups(&groups);
@@ -251,6 +259,56 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     out.push(f);
     out
+}
+
+/// Cloudflare's `Error code 524` (or `curl` getting 524 from `server:
+/// cloudflare`) with no timeout of nginx's own: Cloudflare waited its
+/// 100 s for the origin and gave up. nginx logs the request, if at all, as
+/// a 499 (the client, Cloudflare, closed). Raising nginx's timeouts does
+/// nothing; the request must answer within 100 s.
+fn cloudflare_524(ctx: &Ctx) -> Option<Finding> {
+    let curl = ctx
+        .facts
+        .curl
+        .iter()
+        .find(|c| c.status == Some(524) && c.server.as_deref() == Some("cloudflare"));
+    let line = ctx.facts.cloudflare_524.or(curl.map(|c| c.line))?;
+    let mut f = Finding {
+        events: 1,
+        status: None,
+        confidence: 0.72,
+        ..Finding::default()
+    };
+    f.add_evidence(crate::facts::EvidenceLine::new(line, "Error code 524"));
+    f.reasoning.push(
+        "Cloudflare's 524 page: Cloudflare reached the origin but got no response within its 100 s limit".into(),
+    );
+    // nginx's own record of those requests: 499s, Cloudflare hanging up.
+    let a = &ctx.facts.access;
+    let n499 = a.status.get(&499).copied().unwrap_or(0);
+    if n499 > 0 {
+        f.reasoning.push(format!(
+            "nginx logged {} as 499: Cloudflare closed the connection before the origin answered",
+            plural(n499, "request", "requests")
+        ));
+    }
+    f.title = "Cloudflare gave up after 100 s: the origin answers too slowly (524)".into();
+    f.summary = "Cloudflare waits 100 seconds for the origin's response (Free, Pro and Business plans), then shows its 524 page. \
+                 nginx and the backend may still be working on the request: raising nginx's timeouts does not help. Answer \
+                 sooner, or serve this endpoint without Cloudflare's proxy."
+        .into();
+    f.fixes.push(review(
+        "# make the slow endpoint return at once and finish in the background: 202 Accepted + a job id, the page polls for the result (Celery/RQ, BullMQ, a Laravel queue, Spring @Async)",
+        "the only fix that keeps the request under Cloudflare's fixed 100-second limit",
+    ));
+    f.fixes.push(review(
+        "# or serve long requests from a DNS-only (grey cloud) hostname, e.g. export.{domain} → the origin, not proxied",
+        "Cloudflare's 100 s limit applies only to proxied (orange cloud) records (Enterprise plans can raise it)",
+    ));
+    f.verify.push(
+        "sudo tail -n 0 -f /var/log/nginx/access.log | grep --line-buffered ' 499 '   # expect no new lines: Cloudflare no longer hangs up".into(),
+    );
+    Some(f)
 }
 
 /// Where a timeout goes: next to the pasted pass, else `fallback`.
