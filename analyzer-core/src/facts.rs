@@ -159,8 +159,11 @@ pub enum Action {
     ReadingHeader,
     ReadingUpstream,
     /// Client-side phases (`sending to client`, `SSL handshaking` without
-    /// "to upstream", upgraded connections): not a backend fault.
+    /// "to upstream"): not a backend fault.
     ClientSide,
+    /// `proxying upgraded connection`: a websocket (or other upgraded
+    /// connection) after nginx sent the client its 101, so no 502/504 page.
+    Upgraded,
     Other,
 }
 
@@ -172,9 +175,8 @@ impl Action {
             "sending request to upstream" => Action::SendingRequest,
             "reading response header from upstream" => Action::ReadingHeader,
             "reading upstream" => Action::ReadingUpstream,
-            s if s.contains("client") || s == "SSL handshaking" || s.contains("upgraded") => {
-                Action::ClientSide
-            }
+            s if s.contains("upgraded") => Action::Upgraded,
+            s if s.contains("client") || s == "SSL handshaking" => Action::ClientSide,
             _ => Action::Other,
         }
     }
@@ -625,6 +627,12 @@ pub enum Signal {
         comm: String,
     },
     GrpcBogusGreeting,
+    /// Tomcat's AJP connector reading something that is no AJP packet
+    /// (`AjpMessage.processHeader Invalid message received with signature
+    /// [18245]`): 18245 is `GE`, the start of an HTTP `GET`.
+    AjpBadSignature {
+        signature: u32,
+    },
     // ---- systemd journal ----
     /// `X.service: Failed with result 'R'.` (`Unit X entered failed state.` on
     /// old systemd: result `failed`). `unit` has no `.service` suffix.
@@ -1438,6 +1446,13 @@ pub struct Facts {
     pub nginx_user: Option<NginxUser>,
     /// `getenforce` / `sestatus` mode, when pasted.
     pub selinux_mode: Option<(String, u64)>,
+    /// Host names a pasted certificate is for (`openssl x509 -noout -subject`'s
+    /// `subject=CN = app.example.com`, `-ext subjectAltName`'s `DNS:` list),
+    /// with their line.
+    pub cert_names: Vec<(String, u64)>,
+    /// Cloudflare's own timeout page (`Error code 524`, `A timeout
+    /// occurred`): the line. Cloudflare waits 100 s for the origin.
+    pub cloudflare_524: Option<u64>,
     /// nginx version (`nginx/1.24.0`), when seen.
     pub nginx_version: Option<String>,
     /// True when something shows nginx runs in a container (compose prefix, docker ps).

@@ -209,6 +209,7 @@ fn secrets_in(text: &str) -> Secrets {
             let v = v.trim_end_matches('.');
             if v.is_empty()
                 || matches!(v, "_" | "localhost" | "unix")
+                || v.ends_with("docker.internal")
                 || v.parse::<Ipv4Addr>().is_ok()
                 || v.bytes().all(|c| c.is_ascii_digit())
             {

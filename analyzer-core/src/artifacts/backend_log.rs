@@ -512,6 +512,7 @@ fn content(text: &str, hint: Hint) -> Option<Found<'_>> {
     };
     found
         .or_else(|| grpc_anywhere(text))
+        .or_else(|| ajp_signature(text))
         .or_else(|| other_addr_in_use(text))
         .or_else(|| kestrel_listen(text))
         .or_else(|| body_too_large(text))
@@ -713,20 +714,24 @@ fn loopback_listen(text: &str, k: Kind, s: Source) -> Option<Found<'_>> {
     let port: u16 = port.parse().ok()?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
-    if !loopback {
-        return None;
-    }
     let end = at + phrase.len() + (text.len() - at - phrase.len() - rest.len()) + url.len();
-    Some(Found::sig(
-        k,
-        s,
+    let signal = if loopback {
         Signal::AppBoundLoopback {
             host: host.to_string(),
             port,
             in_container: false,
-        },
-        text.get(at..end).unwrap_or(text),
-    ))
+        }
+    } else if host == "0.0.0.0" || host == "::" {
+        // Every interface: a listener like `Server listening on port 3000`.
+        Signal::AppListening {
+            host: "*".into(),
+            port,
+            in_container: false,
+        }
+    } else {
+        return None;
+    };
+    Some(Found::sig(k, s, signal, text.get(at..end).unwrap_or(text)))
 }
 
 // ---------------------------------------------------------------- [ … ] lines
@@ -1496,12 +1501,12 @@ fn numeric(text: &str, hint: Hint) -> Option<Found<'_>> {
         }
         return content(rest, hint).map(|f| f.at(t));
     }
-    go_log(text)
+    go_log(text, hint)
 }
 
 /// Go `log` lines `2024/01/15 10:23:45 grpc: …` (optionally `.123456`);
 /// nginx's own lines (`… [error] …`) were taken before this runs.
-fn go_log(text: &str) -> Option<Found<'_>> {
+fn go_log(text: &str, hint: Hint) -> Option<Found<'_>> {
     let b = text.as_bytes();
     if b.len() < 21 || b[4] != b'/' || b[7] != b'/' || b[10] != b' ' || b[13] != b':' {
         return None;
@@ -1511,8 +1516,12 @@ fn go_log(text: &str) -> Option<Found<'_>> {
     let rest = rest
         .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit())
         .trim_start();
-    // Any other Go `log` line is an application's line without a signal.
-    let f = grpc_message(rest).unwrap_or_else(|| Found::quiet(Kind::AppLog, Source::Other));
+    // The message itself may be one we know (`listen tcp :8080: bind:
+    // address already in use`); any other Go `log` line is an application's
+    // line without a signal.
+    let f = grpc_message(rest)
+        .or_else(|| content(rest, hint))
+        .unwrap_or_else(|| Found::quiet(Kind::AppLog, Source::Other));
     Some(f.at(Some(t)))
 }
 
@@ -1634,6 +1643,27 @@ fn word(text: &str, hint: Hint) -> Option<Found<'_>> {
         }
     }
     None
+}
+
+/// Tomcat's AJP connector given HTTP (`… SEVERE [ajp-nio-127.0.0.1-8009-exec-4]
+/// org.apache.coyote.ajp.AjpMessage.processHeader Invalid message received
+/// with signature [18245]`), anywhere in a line.
+fn ajp_signature(text: &str) -> Option<Found<'_>> {
+    static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    const PHRASE: &str = "Invalid message received with signature [";
+    let at = FINDER
+        .get_or_init(|| memmem::Finder::new(PHRASE))
+        .find(text.as_bytes())?;
+    let rest = &text[at + PHRASE.len()..];
+    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let signature = rest[..n].parse().ok()?;
+    let end = at + PHRASE.len() + n + usize::from(rest[n..].starts_with(']'));
+    Some(Found::sig(
+        Kind::AppLog,
+        Source::Other,
+        Signal::AjpBadSignature { signature },
+        &text[at..end],
+    ))
 }
 
 /// App servers without a parser of their own that say their port is taken:
@@ -2248,8 +2278,32 @@ mod tests {
             lb("::1", 3000, false),
             None,
         );
-        assert!(parse_line(1, " * Running on http://0.0.0.0:5000", &none).is_none());
+        check(
+            " * Running on http://0.0.0.0:5000",
+            &none,
+            Kind::AppLog,
+            Some(Signal::AppListening {
+                host: "*".into(),
+                port: 5000,
+                in_container: false,
+            }),
+            Some("Running on http://0.0.0.0:5000"),
+        );
+        // Another host's address is not this app's listener.
+        assert!(parse_line(1, " * Running on http://10.0.0.5:5000", &none)
+            .is_none_or(|(_, ev)| ev.is_none()));
         assert!(parse_line(1, "Running on the cheap", &none).is_none());
+    }
+
+    #[test]
+    fn tomcat_ajp_given_http() {
+        check(
+            "21-Feb-2024 13:05:51.208 SEVERE [ajp-nio-127.0.0.1-8009-exec-4] org.apache.coyote.ajp.AjpMessage.processHeader Invalid message received with signature [18245]",
+            &Wrapper::default(),
+            Kind::AppLog,
+            Some(Signal::AjpBadSignature { signature: 18245 }),
+            Some("Invalid message received with signature [18245]"),
+        );
     }
 
     #[test]
@@ -2316,8 +2370,12 @@ mod tests {
                 Some(Signal::AppBoundLoopback { host: "127.0.0.1".into(), port: 8000, in_container: false }),
                 Some("Listening at: http://127.0.0.1:8000"),
             ),
-            // Only a loopback bind is worth an event.
-            ("[2024-01-15 10:20:00 +0000] [1201] [INFO] Listening at: http://0.0.0.0:8000 (1201)", None, None),
+            // Every interface: a listener on any address.
+            (
+                "[2024-01-15 10:20:00 +0000] [1201] [INFO] Listening at: http://0.0.0.0:8000 (1201)",
+                Some(Signal::AppListening { host: "*".into(), port: 8000, in_container: false }),
+                Some("Listening at: http://0.0.0.0:8000"),
+            ),
             ("[2024-01-15 10:20:00 +0000] [1201] [ERROR] Can't connect to ('0.0.0.0', 8000)", None, None),
         ];
         for (line, sig, mark) in cases {

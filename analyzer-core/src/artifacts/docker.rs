@@ -598,9 +598,11 @@ fn slice_row(row: &str, cols: &[(String, usize)]) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn is_nginx_image(image: &str) -> bool {
+/// An nginx image, or an nginx-based proxy's under its own name
+/// (OpenResty, linuxserver's SWAG).
+pub fn is_nginx_image(image: &str) -> bool {
     let last = image.rsplit('/').next().unwrap_or(image);
-    last.starts_with("nginx") || last.starts_with("openresty")
+    last.starts_with("nginx") || last.starts_with("openresty") || last.starts_with("swag")
 }
 
 fn push_container(

@@ -78,6 +78,20 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     if t.starts_with("SELinux status:") || t.starts_with("httpd_can_network_connect") {
         return Some(Kind::Selinux);
     }
+    // Cloudflare's error page as text: `Error code 524` (older pages:
+    // `Error 524 Ray ID: …`).
+    if t == "Error code 524" || t.starts_with("Error 524 ") || t == "Error 524" {
+        facts.cloudflare_524.get_or_insert(line_no);
+        return Some(Kind::Curl);
+    }
+    if let Some(names) = cert_names(t) {
+        for n in names {
+            if !facts.cert_names.iter().any(|(x, _)| *x == n) {
+                facts.cert_names.push((n, line_no));
+            }
+        }
+        return Some(Kind::System);
+    }
     // `ps` output: `nginx    1235 ... nginx: worker process` or `www-data nginx: worker process`
     crate::text::finder!(NGINX_COLON, "nginx: ");
     find_with(t, NGINX_COLON())?;
@@ -102,6 +116,41 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
     }
     if super::uwsgi_ini::from_command(line_no, t, facts) {
         return Some(Kind::Ps);
+    }
+    None
+}
+
+/// The host names of a certificate as `openssl x509` prints them: the
+/// subject's CN (`subject=CN = app.example.com, O = …`, OpenSSL 1.0's
+/// `subject= /O=…/CN=app.example.com`) or a `DNS:` list of the
+/// subjectAltName extension.
+fn cert_names(t: &str) -> Option<Vec<String>> {
+    let host = |s: &str| {
+        let s = s.trim();
+        (s.contains('.')
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'*' | b'_')))
+        .then(|| s.to_string())
+    };
+    if let Some(rest) = t
+        .strip_prefix("subject=")
+        .or_else(|| t.strip_prefix("subject:"))
+    {
+        let cn = rest
+            .split([',', '/'])
+            .find_map(|part| {
+                let (k, v) = part.split_once('=')?;
+                (k.trim() == "CN").then_some(v)
+            })
+            .and_then(host)?;
+        return Some(vec![cn]);
+    }
+    if t.starts_with("DNS:") {
+        let names: Vec<String> = t
+            .split(',')
+            .filter_map(|x| x.trim().strip_prefix("DNS:").and_then(host))
+            .collect();
+        return (!names.is_empty()).then_some(names);
     }
     None
 }
@@ -285,5 +334,33 @@ mod endpoint_tests {
         assert_eq!(f("Service \"\" does not have any active Endpoint"), None);
         assert_eq!(f("Service \"a b\" does not have any active Endpoint"), None);
         assert_eq!(f("the Service has endpoints"), None);
+    }
+}
+
+#[cfg(test)]
+mod cert_tests {
+    #[test]
+    fn openssl_subject_and_san() {
+        let f = super::cert_names;
+        let v = |xs: &[&str]| Some(xs.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            f("subject=CN = admin-app.corp.example"),
+            v(&["admin-app.corp.example"])
+        );
+        assert_eq!(
+            f("subject=C = US, O = Corp, CN = api.example.com"),
+            v(&["api.example.com"])
+        );
+        assert_eq!(
+            f("subject= /O=Corp/CN=old.example.net"),
+            v(&["old.example.net"])
+        );
+        assert_eq!(
+            f("DNS:app.example.com, DNS:*.example.com, IP Address:10.0.0.5"),
+            v(&["app.example.com", "*.example.com"])
+        );
+        assert_eq!(f("subject=CN = localhost"), None);
+        assert_eq!(f("subject=O = Corp"), None);
+        assert_eq!(f("DNS: resolution failed"), None);
     }
 }

@@ -50,8 +50,22 @@ pub fn nginx_symptoms<'a>(ctx: &Ctx<'a>) -> Vec<&'a EventGroup> {
         )
     })
     .into_iter()
-    .filter(|g| g.key.action != Some(Action::ClientSide))
+    .filter(|g| !matches!(g.key.action, Some(Action::ClientSide | Action::Upgraded)))
     .collect()
+}
+
+/// The URI part of a `proxy_pass` target as written (`/` of
+/// `http://127.0.0.1:3000/`, which replaces the location's prefix): a new
+/// target must keep it or the paths the backend sees change.
+pub fn uri_part(target: &str) -> &str {
+    let Some((_, after)) = target.split_once("://") else {
+        return "";
+    };
+    // `http://unix:/run/app.sock:/uri`: the URI follows the socket path.
+    if let Some(path) = after.strip_prefix("unix:") {
+        return path.split_once(':').map_or("", |(_, u)| u);
+    }
+    after.find('/').map_or("", |i| &after[i..])
 }
 
 /// The request path of the first request in these groups (`/api/users`).
@@ -350,6 +364,7 @@ pub fn partner_names(ctx: &Ctx) -> Vec<&'static str> {
             }
             Signal::UwsgiBlockSize { .. } => add(true, "header_too_big"),
             Signal::GrpcBogusGreeting => add(true, "http2_upstream_mismatch"),
+            Signal::AjpBadSignature { .. } => add(true, "wrong_port"),
             Signal::PhpFatal { .. } => add(true, "php_fatal_error"),
             _ => {}
         }
@@ -1018,6 +1033,18 @@ pub fn app_port(ctx: &Ctx) -> Option<u16> {
         )
         .find(|u| loopback(&u.addr))
         .and_then(|u| u.addr.port())
+}
+
+#[cfg(test)]
+mod uri_tests {
+    #[test]
+    fn uri_part_of_a_pass() {
+        assert_eq!(super::uri_part("http://127.0.0.1:3000/"), "/");
+        assert_eq!(super::uri_part("http://api:3000/v1/"), "/v1/");
+        assert_eq!(super::uri_part("http://127.0.0.1:3000"), "");
+        assert_eq!(super::uri_part("http://unix:/run/app.sock:/"), "/");
+        assert_eq!(super::uri_part("127.0.0.1:9000"), "");
+    }
 }
 
 #[cfg(test)]

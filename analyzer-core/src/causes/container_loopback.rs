@@ -69,7 +69,109 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if !own.is_empty() {
         return own;
     }
+    let host_app = host_app_on_loopback(ctx);
+    if !host_app.is_empty() {
+        return host_app;
+    }
     app_loopback_behind_nginx_container(ctx)
+}
+
+/// A Docker bridge's gateway, which is the host as seen from a container
+/// (`172.17.0.1`, `172.18.0.1`, …; Docker Desktop's `192.168.65.254`).
+fn docker_host_gateway(host: &str) -> bool {
+    let o: Vec<u8> = host.split('.').filter_map(|x| x.parse().ok()).collect();
+    o.len() == 4 && host.split('.').count() == 4 && {
+        (o[0] == 172 && (16..32).contains(&o[1]) && o[3] == 1) || host == "192.168.65.254"
+    }
+}
+
+/// An upstream that is the Docker host as a container sees it
+/// (`host.docker.internal`, a bridge gateway).
+pub(crate) fn dials_docker_host(u: &crate::facts::Upstream) -> bool {
+    u.addr.host().is_some_and(|h| {
+        h == "host.docker.internal" || h == "host-gateway" || docker_host_gateway(h)
+    })
+}
+
+/// nginx in a container proxies to the Docker host (`host.docker.internal`,
+/// the bridge gateway `172.17.0.1`) and is refused, while the pasted `ss`
+/// shows the app on the host listening on its loopback only: the
+/// container reaches the host on the bridge address, where nothing
+/// listens. The app must listen on an address the bridge reaches.
+fn host_app_on_loopback(ctx: &Ctx) -> Vec<Finding> {
+    let groups: Vec<&EventGroup> = ctx
+        .nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }))
+        .into_iter()
+        .filter(|g| g.key.upstream.as_ref().is_some_and(dials_docker_host))
+        .collect();
+    let Some(up) = super::common::upstream_of(&groups) else {
+        return vec![];
+    };
+    let Some(port) = up.addr.port() else {
+        return vec![];
+    };
+    let on_port = ctx.listeners_on_port(port);
+    // Only loopback listeners on that port (a wildcard one would be reached).
+    let Some(l) = on_port.first().copied() else {
+        return vec![];
+    };
+    if !on_port.iter().all(|l| l.addr.is_loopback()) {
+        return vec![];
+    }
+    let bound = l.addr.display();
+    let program = l.process.as_deref().unwrap_or("the app");
+    let mut f = Finding::from_groups(&groups);
+    f.status = Some(502);
+    f.confidence = 0.9;
+    f.explains = vec!["upstream_down", "wrong_port"];
+    f.add_evidence(EvidenceLine::marked(
+        l.line,
+        &format!("LISTEN {bound} {program}"),
+        &bound,
+    ));
+    f.reasoning.push(format!(
+        "nginx runs in a container and reaches the Docker host at {}, where it is refused",
+        up.addr.display()
+    ));
+    f.reasoning.push(format!(
+        "`{program}` on the host listens on {bound} only, which no container can reach"
+    ));
+    f.title = format!(
+        "`{program}` listens on the host's {bound} only: nginx's container reaches the host at {}",
+        up.addr.display()
+    );
+    f.summary = format!(
+        "nginx runs in a container, so it reaches the app on the Docker host through the bridge ({}). The app listens \
+         on the host's loopback ({bound}) only, so the bridge address refuses the connection: 502. Make the app listen \
+         on the bridge address or on every interface, or run nginx on the host's network.",
+        up.addr.display()
+    );
+    let svc = ctx.service_for(Some(&up));
+    f.fixes.push(review(
+        format!(
+            "# on the host, in the start command of `{}`: listen on 0.0.0.0:{port} (or the bridge's {}:{port}), not {bound}\n\
+             #   gunicorn --bind 0.0.0.0:{port}   |   uvicorn --host 0.0.0.0   |   Node: app.listen({port}, '0.0.0.0')",
+            if svc.known { svc.name.as_str() } else { program },
+            if docker_host_gateway(up.addr.host().unwrap_or("")) { up.addr.host().unwrap_or("172.17.0.1") } else { "172.17.0.1" },
+        ),
+        "the bridge address is the host as a container sees it; keep the port closed to the internet in the firewall (with ufw: sudo ufw allow from 172.16.0.0/12 to any port PORT)".replace("PORT", &port.to_string()),
+    ));
+    f.fixes.push(disruptive(
+        svc.restart(),
+        "restart the app on its new address",
+    ));
+    f.fixes.push(review(
+        format!("# or, in nginx's compose service: share the host's network\nnetwork_mode: host\n# and proxy to the host's loopback: proxy_pass http://127.0.0.1:{port};"),
+        "with the host's network, nginx's 127.0.0.1 is the host's (and its ports are published as they are, without `ports:`)",
+    ));
+    f.verify.push(format!(
+        "{}   # expect the app's content",
+        ctx.in_nginx_container(&format!(
+            "wget -qO- http://{}:{port}/ | head -c 200",
+            up.addr.host().unwrap_or("host.docker.internal")
+        ))
+    ));
+    vec![f]
 }
 
 /// A compose service's `command:` that binds the app to a loopback
@@ -321,8 +423,13 @@ fn nginx_own_loopback(ctx: &Ctx) -> Vec<Finding> {
         );
     }
     // The directive as nginx uses it for this scheme (`fastcgi_pass php:9000;`).
+    // The URI part of the pasted proxy_pass (`http://127.0.0.1:3000/` strips
+    // the location's prefix): kept, or the new target changes the paths.
+    let uri = super::common::pass_for(ctx, &up)
+        .map(|p| super::common::uri_part(&p.target).to_string())
+        .unwrap_or_default();
     let pass_to = |host: &str| match up.scheme.as_str() {
-        "http" | "https" => format!("proxy_pass {}://{host}:{port};", up.scheme),
+        "http" | "https" => format!("proxy_pass {}://{host}:{port}{uri};", up.scheme),
         other => format!(
             "{}_pass {host}:{port};",
             super::common::directive_prefix(other)
@@ -398,34 +505,8 @@ fn app_bound_to_its_loopback(ctx: &Ctx) -> Vec<Finding> {
     if binds.is_empty() && commands.is_empty() {
         return vec![];
     }
-    // The container port each published host port leads to.
-    let published = |host_port: u16| -> Option<(u16, &crate::facts::Container)> {
-        ctx.facts.containers.iter().find_map(|c| {
-            c.ports.iter().find_map(|p| {
-                let (left, right) = p.split_once("->")?;
-                let hp: u16 = left.rsplit(':').next()?.parse().ok()?;
-                let cp: u16 = right.split('/').next()?.parse().ok()?;
-                (hp == host_port).then_some((cp, c))
-            })
-        })
-    };
-    let groups: Vec<&EventGroup> = ctx
-        .nginx_groups(|s| {
-            matches!(
-                s,
-                Signal::IoFailed { errno: 104, .. }
-                    | Signal::PrematureClose
-                    | Signal::ConnectFailed { errno: 111 }
-            )
-        })
-        .into_iter()
-        .filter(|g| {
-            g.key
-                .upstream
-                .as_ref()
-                .is_some_and(|u| u.addr.is_loopback() && u.addr.port().is_some())
-        })
-        .collect();
+    let published = |host_port: u16| ctx.published(host_port).map(|(c, _, cp)| (cp, c));
+    let groups = ctx.loopback_port_drops();
     let mut found = None;
     for g in &groups {
         let Some(port) = g.key.upstream.as_ref().and_then(|u| u.addr.port()) else {

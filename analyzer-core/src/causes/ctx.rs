@@ -586,9 +586,16 @@ impl<'a> Ctx<'a> {
     /// `service-1  | ` log prefixes).
     pub fn plain_docker(&self) -> bool {
         let f = self.facts;
+        // Log lines of a container `docker ps` lists under a plain name
+        // (`docker logs photoprism`) say nothing about compose; a prefix
+        // such as `web-1  | ` does.
+        let compose_logs = f
+            .app_log_containers
+            .iter()
+            .any(|c| container_base(c) != c || !f.containers.iter().any(|k| k.name == *c));
         if f.compose_cmd
             || !f.compose_services.is_empty()
-            || !f.app_log_containers.is_empty()
+            || compose_logs
             || f.kubernetes
             || f.ingress_nginx
             || f.npm
@@ -612,14 +619,16 @@ impl<'a> Ctx<'a> {
     /// of an nginx image or name, else a `docker run --name` naming nginx.
     fn nginx_container(&self) -> Option<&str> {
         let f = self.facts;
+        let nginx_based = crate::artifacts::docker::is_nginx_image;
         f.containers
             .iter()
-            .find(|c| {
-                c.image
-                    .as_deref()
-                    .is_some_and(|i| i.rsplit('/').next().unwrap_or(i).starts_with("nginx"))
-            })
+            .find(|c| c.image.as_deref().is_some_and(nginx_based))
             .or_else(|| f.containers.iter().find(|c| c.name.contains("nginx")))
+            .or_else(|| {
+                f.containers
+                    .iter()
+                    .find(|c| nginx_based(&c.name.to_ascii_lowercase()))
+            })
             .map(|c| c.name.as_str())
             .or_else(|| {
                 f.docker_run_names
@@ -774,6 +783,41 @@ impl<'a> Ctx<'a> {
     }
 
     /// Listeners on the same port as `addr`, whatever their host.
+    /// The container publishing `host_port` on the host, the mapping as
+    /// `docker ps` wrote it (`0.0.0.0:8080->80/tcp`) and the container port
+    /// it leads to.
+    pub fn published(&self, host_port: u16) -> Option<(&'a crate::facts::Container, &'a str, u16)> {
+        self.facts.containers.iter().find_map(|c| {
+            c.ports.iter().find_map(|p| {
+                let (left, right) = p.split_once("->")?;
+                let hp: u16 = left.rsplit(':').next()?.parse().ok()?;
+                let cp: u16 = right.split('/').next()?.parse().ok()?;
+                (hp == host_port).then_some((c, p.as_str(), cp))
+            })
+        })
+    }
+
+    /// nginx's refused, reset or cut connections to a loopback port: what
+    /// a published container port with nothing behind it looks like.
+    pub fn loopback_port_drops(&self) -> Vec<&'a EventGroup> {
+        self.nginx_groups(|s| {
+            matches!(
+                s,
+                Signal::IoFailed { errno: 104, .. }
+                    | Signal::PrematureClose
+                    | Signal::ConnectFailed { errno: 111 }
+            )
+        })
+        .into_iter()
+        .filter(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.addr.is_loopback() && u.addr.port().is_some())
+        })
+        .collect()
+    }
+
     pub fn listeners_on_port(&self, port: u16) -> Vec<&'a Listener> {
         self.facts
             .listeners

@@ -487,15 +487,16 @@ fn other_services(ctx: &Ctx, host: &str) -> Option<(Vec<String>, Option<String>)
 /// Docker), the app under the name nginx asks for.
 fn plain_network(ctx: &Ctx, host: &str) -> String {
     let nginx = ctx.nginx_container_name();
-    let app = plain_app(ctx);
+    let app = plain_app(ctx, host);
     format!(
         "docker network create appnet\ndocker network connect appnet {nginx}\ndocker network connect --alias {host} appnet {app}   # or start both with --network appnet"
     )
 }
 
-/// The one app container of a plain Docker paste (`{app_container}` when
-/// not one).
-fn plain_app(ctx: &Ctx) -> String {
+/// The app container of a plain Docker paste: the one named like the
+/// host nginx asks for (`Nextcloud` for `nextcloud`), else the only one
+/// (`{app_container}` when neither).
+fn plain_app(ctx: &Ctx, host: &str) -> String {
     let f = ctx.facts;
     let nginx = ctx.nginx_container_name();
     let apps: Vec<&str> = f
@@ -505,6 +506,9 @@ fn plain_app(ctx: &Ctx) -> String {
         .chain(f.docker_run_names.iter().map(String::as_str))
         .filter(|n| *n != nginx && !n.contains("nginx"))
         .collect();
+    if let Some(named) = apps.iter().find(|n| n.eq_ignore_ascii_case(host)) {
+        return named.to_string();
+    }
     match apps.as_slice() {
         [one, rest @ ..] if rest.iter().all(|r| r == one) => one.to_string(),
         _ => "{app_container}".to_string(),

@@ -57,6 +57,17 @@ only shows that `localhost` is used; paste the listeners to confirm.
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let groups: Vec<&EventGroup> =
         ctx.nginx_groups(|s| matches!(s, Signal::ConnectFailed { errno: 111 }));
+    // `localhost` tried on both loopbacks and refused on both: nothing
+    // listens on that port at all (the backend is down), whatever the
+    // family.
+    let v4_refused = |port: Option<u16>| {
+        groups.iter().any(|g| {
+            g.key
+                .upstream
+                .as_ref()
+                .is_some_and(|u| u.addr.host() == Some("127.0.0.1") && u.addr.port() == port)
+        })
+    };
     let mut hits: Vec<&EventGroup> = Vec::new();
     let mut confirmed = false;
     for g in &groups {
@@ -64,7 +75,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if is_ipv6_localhost_case(ctx, up) {
             confirmed = true;
             hits.push(g);
-        } else if up.addr.host() == Some("::1") && ctx.facts.listeners.is_empty() {
+        } else if up.addr.host() == Some("::1")
+            && ctx.facts.listeners.is_empty()
+            && !v4_refused(up.addr.port())
+        {
             hits.push(g);
         }
     }

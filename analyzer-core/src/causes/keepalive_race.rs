@@ -64,7 +64,7 @@ seconds in the access log (a timeout, not a race) are another cause.
 fn is_symptom(g: &EventGroup) -> bool {
     if matches!(
         g.key.action,
-        Some(Action::ClientSide) | Some(Action::ReadingUpstream)
+        Some(Action::ClientSide | Action::Upgraded) | Some(Action::ReadingUpstream)
     ) {
         return false;
     }
@@ -107,6 +107,20 @@ fn backend_idle(process: &str) -> Option<(u32, &'static str)> {
             return None;
         },
     )
+}
+
+/// The setting that keeps a backend's idle connections open past nginx's
+/// 60s, for the `what` of [`backend_idle`].
+fn raise_idle(what: &str) -> &'static str {
+    match what {
+        "Node.js server.keepAliveTimeout" => {
+            "Node: server.keepAliveTimeout = 65000; server.headersTimeout = 66000;"
+        }
+        "uvicorn --timeout-keep-alive" => "uvicorn --timeout-keep-alive 65",
+        "gunicorn --keep-alive" => "gunicorn --keep-alive 65 (with gthread/async workers)",
+        "Puma persistent_timeout" => "Puma: persistent_timeout 65",
+        _ => "Tomcat: <Connector … keepAliveTimeout=\"65000\"/>",
+    }
 }
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
@@ -270,7 +284,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.fixes.push(review(upstream_fix, format!("{nginx_idle}s is below the backend's idle timeout, so nginx never reuses a connection the backend is closing")));
     f.fixes.push(super::fixes::reload(ctx));
     f.fixes.push(safe(
-        "# or raise the backend's idle timeout above nginx's (60s), e.g. Node: server.keepAliveTimeout = 65000; server.headersTimeout = 66000;",
+        format!(
+            "# or raise the backend's idle timeout above nginx's ({}): {}",
+            block.keepalive_timeout.as_deref().unwrap_or("60s"),
+            match idle.map(|(_, what)| what) {
+                Some(what) => raise_idle(what).to_string(),
+                None => [
+                    "Node.js server.keepAliveTimeout",
+                    "uvicorn --timeout-keep-alive",
+                    "gunicorn --keep-alive",
+                    "Puma persistent_timeout",
+                ]
+                .map(raise_idle)
+                .join(" | "),
+            }
+        ),
         "the other way round: the backend keeps connections longer than nginx",
     ));
     f.verify.push(format!(

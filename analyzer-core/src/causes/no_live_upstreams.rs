@@ -93,7 +93,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             )
         })
         .into_iter()
-        .filter(|g| g.key.action != Some(Action::ClientSide))
+        .filter(|g| !matches!(g.key.action, Some(Action::ClientSide | Action::Upgraded)))
         .collect();
     for g in &per_server {
         if let Some(u) = &g.key.upstream {

@@ -127,6 +127,43 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "make nginx connect over IPv4",
         ));
         f.fixes.push(super::fixes::reload(ctx));
+    } else if ctx.facts.ingress_nginx || ctx.facts.kubernetes {
+        // Kubernetes: the address is a pod's, taken from the Service's
+        // endpoints; a pod that is gone (rolled out, evicted) leaves an
+        // address nothing answers for until the endpoints catch up.
+        f.reasoning.push(format!(
+            "{host} is a pod address from the Service's endpoints: a pod that was replaced or is terminating no longer answers there"
+        ));
+        f.title = format!(
+            "ingress-nginx still sends requests to {target_s}, a pod address nothing answers for"
+        );
+        f.summary = format!(
+            "The controller connects to the pod address {host} from the Service's endpoints, and `No route to host` says no pod \
+             has it any more (a rollout or an eviction replaced it), or a NetworkPolicy rejects the traffic. Until the endpoints \
+             drop it, every request balanced there gets 502."
+        );
+        f.fixes.push(safe(
+            format!("kubectl get pods -A -o wide | grep -w '{host}'; kubectl get endpointslices -A | grep -w '{host}'"),
+            "no pod with that address but still in an EndpointSlice: stale endpoints; no EndpointSlice either: the controller's list is stale",
+        ));
+        f.fixes.push(review(
+            "# in the backend Deployment: leave the endpoints before the pod stops
+readinessProbe: { httpGet: { path: /, port: http }, periodSeconds: 5 }
+lifecycle: { preStop: { exec: { command: [sleep, \"10\"] } } }",
+            "a terminating pod is removed from the endpoints while it still serves, so rollouts stop producing 502s",
+        ));
+        f.fixes.push(disruptive(
+            "kubectl -n ingress-nginx rollout restart deployment ingress-nginx-controller",
+            "if the address stays in the controller's list long after the pod is gone: the controller rebuilds it",
+        ));
+        f.fixes.push(safe(
+            "kubectl get networkpolicy -A",
+            "a policy that rejects the controller's namespace answers the same way",
+        ));
+        f.verify.push(format!(
+            "kubectl -n ingress-nginx logs deploy/ingress-nginx-controller --since=5m | grep -c '{host}'   # expect 0"
+        ));
+        return vec![f];
     } else if container {
         f.reasoning.push("containers are involved: a recreated backend gets a new IP while nginx keeps the old one".into());
         f.title = format!("{target_s} is unreachable: a stale container address");

@@ -63,7 +63,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let groups: Vec<_> = ctx
         .nginx_groups(|s| matches!(s, Signal::PrematureClose))
         .into_iter()
-        .filter(|g| g.key.action != Some(Action::ClientSide))
+        .filter(|g| !matches!(g.key.action, Some(Action::ClientSide | Action::Upgraded)))
         .collect();
     if groups.is_empty() {
         return vec![];

@@ -67,7 +67,7 @@ fn is_reset(g: &EventGroup) -> bool {
     sig_ok
         && !matches!(
             g.key.action,
-            Some(Action::ClientSide) | Some(Action::SendingRequest)
+            Some(Action::ClientSide | Action::Upgraded) | Some(Action::SendingRequest)
         )
         && (g.key.upstream.is_some()
             || g.key.server.is_some()

@@ -3,7 +3,7 @@
 use super::common::directive_prefix;
 use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
-use crate::facts::{is_ip_literal, Distro, Signal};
+use crate::facts::{is_ip_literal, Distro, EvidenceLine, Signal};
 
 pub static RULE: Rule = Rule {
     id: "upstream_ssl",
@@ -202,11 +202,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     let ssl_name = effective(&format!("{p}_ssl_name"));
     let name_is_real =
         (host.contains('.') && !is_ip_literal(&host) && !redacted) || pass_host.is_some();
+    // A pasted certificate's own name (`openssl x509 -noout -subject`).
+    let cert_name = ctx.facts.cert_names.first().cloned();
     let sni_name = match (&ssl_name, &pass_host) {
         (Some(n), _) if !n.contains('$') => n.clone(),
         (_, Some(h)) => h.clone(),
         _ if name_is_real => host.clone(),
-        _ => "{upstream_host}".to_string(),
+        _ => match &cert_name {
+            Some((n, _)) if !n.starts_with('*') => n.clone(),
+            _ => "{upstream_host}".to_string(),
+        },
     };
     let connect = if host.contains(':') {
         format!("[{host}]:{port_s}")
@@ -308,8 +313,20 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                     format!("curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{connect}/"),
                     format!("a status code here proves port {port_s} speaks plain HTTP"),
                 ));
-                f.fixes.push(review(format!("# replace {scheme}:// by {plain}:// (or use the backend's TLS port):\n{p}_pass {plain}://{};", up.as_ref().map_or_else(|| "{host}:{port}".to_string(), |u| u.addr.display())), "talk to the port in the protocol it speaks"));
-                changed_config = true;
+                if ctx.facts.ingress_nginx {
+                    // ingress-nginx writes `https://` from the Ingress's
+                    // backend-protocol annotation: that is what changes.
+                    f.reasoning.push("ingress-nginx speaks TLS to a backend only when the Ingress says `nginx.ingress.kubernetes.io/backend-protocol: HTTPS`".into());
+                    f.fixes.extend(super::common::ingress_annotate(
+                        ctx,
+                        f.servers.first().map(String::as_str),
+                        &format!("nginx.ingress.kubernetes.io/backend-protocol={}", plain.to_ascii_uppercase()),
+                        &format!("the pod serves plain {} on port {port_s}: the controller must not start TLS (or point the Service at the pod's TLS port)", plain.to_ascii_uppercase()),
+                    ));
+                } else {
+                    f.fixes.push(review(format!("# replace {scheme}:// by {plain}:// (or use the backend's TLS port):\n{p}_pass {plain}://{};", up.as_ref().map_or_else(|| "{host}:{port}".to_string(), |u| u.addr.display())), "talk to the port in the protocol it speaks"));
+                    changed_config = true;
+                }
             }
             Reason::Verify => {
                 let self_signed = text.contains("self-signed") || text.contains("self signed");
@@ -335,8 +352,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 f.fixes.push(disruptive("# on the backend: renew the certificate (certbot renew, your CA) and restart the service that serves it", "an expired certificate is fixed where it is served"));
             }
             Reason::NameMismatch => {
-                f.fixes.push(safe(format!("echo | openssl s_client -connect {connect} 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName"), "the names the certificate is valid for"));
-                f.fixes.push(review(format!("{p}_ssl_name {{cert_hostname}};   # a name from the list above; nginx checks against \"{text}\" now\n{p}_ssl_server_name on;"), "verify against the name the certificate carries"));
+                if cert_name.is_none() {
+                    f.fixes.push(safe(format!("echo | openssl s_client -connect {connect} 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName"), "the names the certificate is valid for"));
+                }
+                match &cert_name {
+                    Some((n, line)) => {
+                        f.add_evidence(EvidenceLine::marked(*line, n, n));
+                        f.reasoning.push(format!("the backend's certificate is for {n}"));
+                        let n = n.strip_prefix("*.").map_or_else(|| n.clone(), |d| format!("{{host}}.{d}"));
+                        f.fixes.push(review(format!("{p}_ssl_name {n};   # the certificate's name; nginx checks against \"{text}\" now\n{p}_ssl_server_name on;"), "verify against the name the certificate carries (and send it as SNI)"));
+                    }
+                    None => f.fixes.push(review(format!("{p}_ssl_name {{cert_hostname}};   # a name from the list above; nginx checks against \"{text}\" now\n{p}_ssl_server_name on;"), "verify against the name the certificate carries")),
+                }
                 changed_config = true;
             }
             Reason::Protocol => {
@@ -363,7 +390,10 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             "shows the TLS settings in force for this upstream",
         ));
     }
-    if !name_is_real && matches!(main, Reason::Sni | Reason::Verify | Reason::NameMismatch) {
+    if !name_is_real
+        && cert_name.is_none()
+        && matches!(main, Reason::Sni | Reason::Verify | Reason::NameMismatch)
+    {
         f.next.push(next(format!("openssl s_client -connect {connect} </dev/null 2>/dev/null | openssl x509 -noout -subject"), "names the host the backend's certificate is for (fills {upstream_host})"));
     }
     vec![f]

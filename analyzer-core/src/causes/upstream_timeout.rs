@@ -2,7 +2,7 @@
 
 use super::fixes::{disruptive, review, safe};
 use super::{plural, Ctx, Finding, Rule};
-use crate::facts::{Action, Signal};
+use crate::facts::{Action, EventGroup, Signal};
 
 pub static RULE: Rule = Rule {
     id: "upstream_timeout",
@@ -27,6 +27,10 @@ Any timeout towards the upstream makes nginx answer **504 Gateway Time-out**.
   (slow backend), `… while connecting to upstream` (host unreachable, firewall
   dropping packets, a full accept queue), `… while sending request to upstream`.
 - access log: `$upstream_response_time` close to the timeout (60.0 by default).
+- Cloudflare's `Error code 524` page (`A timeout occurred`) with no nginx
+  timeout line: Cloudflare waited its fixed 100 s for the origin; nginx logs
+  those requests as 499. The request must answer sooner (a background job),
+  or bypass Cloudflare's proxy; nginx's timeouts do not matter.
 
 ## Fix
 For a slow response: raise the read timeout **for the slow location only**
@@ -54,8 +58,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         )
     });
     let mut out: Vec<Finding> = saturated(ctx).into_iter().collect();
+    // Websockets nginx already answered with 101 time out as idle sockets,
+    // not as 504s; they are a finding of their own when nothing else is.
+    let (upgraded, groups): (Vec<_>, Vec<_>) = groups
+        .into_iter()
+        .partition(|g| g.key.action == Some(Action::Upgraded));
+    if groups.is_empty() && !upgraded.is_empty() {
+        out.extend(websocket_idle(ctx, &upgraded));
+        return out;
+    }
     if groups.is_empty() {
-        out.extend(from_access_log(ctx));
+        let from_log = from_access_log(ctx);
+        if from_log.is_none() {
+            out.extend(cloudflare_524(ctx));
+        }
+        out.extend(from_log);
         return out;
     }
     let mut f = Finding::from_groups(&groups);
@@ -181,19 +198,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             );
             secs = secs.max(3600);
         }
-        let place = match &pass {
-            Some(ps) => format!(
-                "# in `location {}` ({}), next to `{} {};`:",
-                ps.location.as_deref().unwrap_or("/"),
-                ctx.pass_place(ps),
-                ps.directive,
-                ps.target
-            ),
-            None => format!(
+        let place = next_to_pass(
+            ctx,
+            pass.as_ref(),
+            format!(
                 "# in the location that serves {}:",
                 path.as_deref().unwrap_or("{location}")
             ),
-        };
+        );
         if ctx.facts.ingress_nginx {
             let steps = super::common::ingress_annotate(
                 ctx,
@@ -247,6 +259,145 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     out.push(f);
     out
+}
+
+/// Cloudflare's `Error code 524` (or `curl` getting 524 from `server:
+/// cloudflare`) with no timeout of nginx's own: Cloudflare waited its
+/// 100 s for the origin and gave up. nginx logs the request, if at all, as
+/// a 499 (the client, Cloudflare, closed). Raising nginx's timeouts does
+/// nothing; the request must answer within 100 s.
+fn cloudflare_524(ctx: &Ctx) -> Option<Finding> {
+    let curl = ctx
+        .facts
+        .curl
+        .iter()
+        .find(|c| c.status == Some(524) && c.server.as_deref() == Some("cloudflare"));
+    let line = ctx.facts.cloudflare_524.or(curl.map(|c| c.line))?;
+    let mut f = Finding {
+        events: 1,
+        status: None,
+        confidence: 0.72,
+        ..Finding::default()
+    };
+    f.add_evidence(crate::facts::EvidenceLine::new(line, "Error code 524"));
+    f.reasoning.push(
+        "Cloudflare's 524 page: Cloudflare reached the origin but got no response within its 100 s limit".into(),
+    );
+    // nginx's own record of those requests: 499s, Cloudflare hanging up.
+    let a = &ctx.facts.access;
+    let n499 = a.status.get(&499).copied().unwrap_or(0);
+    if n499 > 0 {
+        f.reasoning.push(format!(
+            "nginx logged {} as 499: Cloudflare closed the connection before the origin answered",
+            plural(n499, "request", "requests")
+        ));
+    }
+    f.title = "Cloudflare gave up after 100 s: the origin answers too slowly (524)".into();
+    f.summary = "Cloudflare waits 100 seconds for the origin's response (Free, Pro and Business plans), then shows its 524 page. \
+                 nginx and the backend may still be working on the request: raising nginx's timeouts does not help. Answer \
+                 sooner, or serve this endpoint without Cloudflare's proxy."
+        .into();
+    f.fixes.push(review(
+        "# make the slow endpoint return at once and finish in the background: 202 Accepted + a job id, the page polls for the result (Celery/RQ, BullMQ, a Laravel queue, Spring @Async)",
+        "the only fix that keeps the request under Cloudflare's fixed 100-second limit",
+    ));
+    f.fixes.push(review(
+        "# or serve long requests from a DNS-only (grey cloud) hostname, e.g. export.{domain} → the origin, not proxied",
+        "Cloudflare's 100 s limit applies only to proxied (orange cloud) records (Enterprise plans can raise it)",
+    ));
+    f.verify.push(
+        "sudo tail -n 0 -f /var/log/nginx/access.log | grep --line-buffered ' 499 '   # expect no new lines: Cloudflare no longer hangs up".into(),
+    );
+    Some(f)
+}
+
+/// Where a timeout goes: next to the pasted pass, else `fallback`.
+fn next_to_pass(
+    ctx: &Ctx,
+    pass: Option<&crate::artifacts::nginx_config::Pass>,
+    fallback: String,
+) -> String {
+    match pass {
+        Some(ps) => format!(
+            "# in `location {}` ({}), next to `{} {};`:",
+            ps.location.as_deref().unwrap_or("/"),
+            ctx.pass_place(ps),
+            ps.directive,
+            ps.target
+        ),
+        None => fallback,
+    }
+}
+
+/// `upstream timed out (110: …) while proxying upgraded connection`: a
+/// websocket nginx had switched over (101 sent) carried nothing from the
+/// backend for `proxy_read_timeout`, and nginx closed it. The browser sees
+/// the socket drop and reconnect (every minute with the default 60s); no
+/// error page. The fix is a long read timeout where the websocket is
+/// proxied, or pings from the app more often than the timeout.
+fn websocket_idle(ctx: &Ctx, groups: &[&EventGroup]) -> Option<Finding> {
+    let up = super::common::upstream_of(groups)?;
+    let mut f = Finding::from_groups(groups);
+    f.status = None;
+    f.confidence = 0.8;
+    let target = up.addr.display();
+    let pass = super::common::pass_for(ctx, &up);
+    let current = pass.as_ref().and_then(|ps| {
+        let d = ctx
+            .facts
+            .config
+            .as_ref()?
+            .effective(ps, "proxy_read_timeout")?;
+        f.add_evidence(crate::facts::EvidenceLine::new(
+            d.line,
+            &format!("proxy_read_timeout {};", d.arg(0)?),
+        ));
+        Some(d.arg(0)?.to_string())
+    });
+    let limit = current.as_deref().unwrap_or("60s");
+    f.title = format!(
+        "Websockets to {target} are closed after {limit} without data (`proxy_read_timeout`)"
+    );
+    f.summary = format!(
+        "nginx had switched these requests to websockets (101 sent), then closed them because {target} sent nothing for \
+         `proxy_read_timeout` ({limit}). The browser sees the socket drop and reconnects; no error page is shown."
+    );
+    f.reasoning.push(format!(
+        "{} of `upstream timed out (110…) while proxying upgraded connection` towards {target}",
+        plural(f.events, "line", "lines")
+    ));
+    let path = super::common::first_path(groups);
+    if ctx.facts.ingress_nginx {
+        f.fixes.extend(super::common::ingress_annotate(
+            ctx,
+            f.servers.first().map(String::as_str),
+            "nginx.ingress.kubernetes.io/proxy-read-timeout=3600 nginx.ingress.kubernetes.io/proxy-send-timeout=3600",
+            "ingress-nginx sets the timeouts of this Ingress's locations from these annotations (seconds)",
+        ));
+    } else {
+        let place = next_to_pass(
+            ctx,
+            pass.as_ref(),
+            format!(
+                "# in the location that proxies the websocket ({}):",
+                path.as_deref().unwrap_or("{location}")
+            ),
+        );
+        f.fixes.push(review(
+            format!("{place}\nproxy_read_timeout 3600s;\nproxy_send_timeout 3600s;"),
+            "an idle websocket may stay open for an hour; best in a location of its own for the websocket path",
+        ));
+        f.fixes.push(super::fixes::reload(ctx));
+    }
+    f.fixes.push(safe(
+        "# or have the app (or its websocket library) send a ping more often than the timeout, e.g. every 30s",
+        "any frame from the backend restarts nginx's read timer, so a pinged socket never times out",
+    ));
+    f.verify.push(super::common::watch_log(
+        ctx,
+        "proxying upgraded connection",
+    ));
+    Some(f)
 }
 
 /// `connect() to unix:/run/gunicorn.sock failed (11: Resource temporarily

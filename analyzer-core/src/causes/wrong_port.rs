@@ -39,6 +39,14 @@ file does not exist (2), so nginx answers **502 Bad Gateway** at once.
   (`php8.1-fpm` active) while nginx names `php7.4-fpm.sock` and no
   `php7.4-fpm` unit is in the paste: that unit's stock socket is the same
   path with its own version.
+- A container published as `8080->80` while its own log says the app
+  listens on another port (`Server listening on http://0.0.0.0:3000`):
+  Docker's proxy finds nothing on 80 and drops the connection, which nginx
+  logs as `upstream prematurely closed connection` or a reset.
+- Tomcat's `AjpMessage.processHeader Invalid message received with
+  signature [18245]`: `proxy_pass` points at the AJP connector (8009, what
+  mod_jk used), which speaks no HTTP; Tomcat's HTTP connector (8080) is the
+  target.
 
 ## Fix
 Point nginx at the address the backend really uses (edit the line shown by
@@ -325,8 +333,211 @@ type Candidate<'a> = (
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut out: Vec<Finding> = plain_http_to_tls_port(ctx).into_iter().collect();
+    out.extend(published_to_idle_port(ctx));
+    out.extend(http_to_ajp(ctx));
     out.extend(check_target(ctx));
     out
+}
+
+/// `proxy_pass http://…:8009` to Tomcat's AJP connector (what Apache's
+/// mod_jk or mod_proxy_ajp used): Tomcat logs `Invalid message received with
+/// signature [18245]` (`GE` of `GET`) and drops the connection, nginx logs a
+/// premature close. Stock nginx speaks no AJP: proxy to Tomcat's HTTP
+/// connector instead.
+fn http_to_ajp(ctx: &Ctx) -> Option<Finding> {
+    let ajp: Vec<&EventGroup> = ctx.groups(|s| matches!(s, Signal::AjpBadSignature { .. }));
+    if ajp.is_empty() {
+        return None;
+    }
+    let symptoms = super::common::nginx_symptoms(ctx);
+    let up = super::common::upstream_of(&symptoms);
+    let mut all = ajp.clone();
+    all.extend(symptoms.iter().copied());
+    let mut f = Finding::from_groups(&all);
+    f.status = Some(502);
+    f.confidence = 0.9;
+    f.explains = vec!["upstream_closed_early", "upstream_reset", "keepalive_race"];
+    let target = up
+        .as_ref()
+        .map(|u| u.addr.display())
+        .unwrap_or_else(|| "127.0.0.1:8009".into());
+    f.reasoning.push(
+        "Tomcat's AJP connector logged `Invalid message received with signature`: it was sent HTTP, not AJP".into(),
+    );
+    // Tomcat's HTTP connector, when the listeners show java on another port.
+    let ajp_port = up.as_ref().and_then(|u| u.addr.port());
+    let http = ctx.facts.listeners.iter().find(|l| {
+        l.process.as_deref().is_some_and(|p| p == "java")
+            && l.addr.port().is_some_and(|p| Some(p) != ajp_port)
+    });
+    let http_port = http.and_then(|l| l.addr.port());
+    if let Some(l) = http {
+        f.add_evidence(EvidenceLine::marked(
+            l.line,
+            &format!("LISTEN {} java", l.addr.display()),
+            &l.addr.display(),
+        ));
+        f.reasoning.push(format!(
+            "java also listens on {}: Tomcat's HTTP connector",
+            l.addr.display()
+        ));
+    }
+    f.title = format!("nginx sends HTTP to Tomcat's AJP connector on {target}");
+    f.summary = format!(
+        "{target} is Tomcat's AJP connector (the protocol of Apache's mod_jk), which nginx does not speak: Tomcat rejects \
+         the HTTP request and closes the connection, so nginx answers 502. Proxy to Tomcat's HTTP connector instead."
+    );
+    let new_port = http_port.map_or_else(|| "8080".to_string(), |p| p.to_string());
+    let host = up
+        .as_ref()
+        .and_then(|u| u.addr.host())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("127.0.0.1")
+        .to_string();
+    let new_addr = format!("{host}:{new_port}");
+    // The pasted pass, its address replaced (the URI part kept).
+    let edit = up.as_ref().and_then(|u| {
+        let cr = ctx.config_line_for(&u.addr)?;
+        let old = u.addr.display();
+        if !cr.written.contains(&old) {
+            return None;
+        }
+        f.add_evidence(EvidenceLine::marked(
+            cr.line,
+            &format!("{} {};", cr.pass.directive, cr.written),
+            &cr.written,
+        ));
+        cr.sed(&old, &new_addr).or_else(|| {
+            Some(format!(
+                "# at {}, replace\n#   {d} {};\n# with\n{d} {};",
+                cr.place(),
+                cr.written,
+                cr.written.replacen(&old, &new_addr, 1),
+                d = cr.pass.directive
+            ))
+        })
+    });
+    f.fixes.push(review(
+        edit.unwrap_or_else(|| format!("# in the location that proxies to Tomcat:\nproxy_pass http://{new_addr};")),
+        format!("Tomcat's HTTP connector{}", if http_port.is_some() { " (the other port java listens on)" } else { ": server.xml <Connector port=\"8080\" protocol=\"HTTP/1.1\" address=\"127.0.0.1\"/>; enable it if it is commented out" }),
+    ));
+    f.fixes.push(super::fixes::reload(ctx));
+    f.fixes.push(safe(
+        "# once nothing uses AJP: comment out the AJP <Connector protocol=\"AJP/1.3\" …/> in server.xml",
+        "an unused AJP port is an attack surface (Ghostcat, CVE-2020-1938)",
+    ));
+    f.verify.push(format!(
+        "curl -sS -o /dev/null -w '%{{http_code}}\\n' http://{new_addr}/   # Tomcat answers HTTP here"
+    ));
+    f.verify.push(super::fixes::watch_log("prematurely closed"));
+    Some(f)
+}
+
+/// The host's nginx proxies to a port a container publishes (`8080->80`),
+/// and the app inside listens on another port (`listening on
+/// http://0.0.0.0:3000`): Docker's proxy takes the connection, finds
+/// nothing on the container's port 80 and hangs up, which nginx logs as a
+/// premature close or a reset (curl: `Empty reply from server`).
+fn published_to_idle_port(ctx: &Ctx) -> Option<Finding> {
+    if ctx.facts.nginx_in_container && !ctx.nginx_host_network() {
+        return None;
+    }
+    let groups = ctx.loopback_port_drops();
+    let up = super::common::upstream_of(&groups)?;
+    let host_port = up.addr.port()?;
+    // The container publishing that port, and where it leads.
+    let (container, mapping, inner) = ctx
+        .published(host_port)
+        .filter(|(c, ..)| c.status == "running")?;
+    // The app's own log: every port it says it listens on, all elsewhere.
+    let said: Vec<(&EventGroup, u16)> = ctx
+        .groups(|s| {
+            matches!(
+                s,
+                Signal::AppListening { .. } | Signal::AppBoundLoopback { .. }
+            )
+        })
+        .into_iter()
+        .filter_map(|g| match &g.key.signal {
+            Signal::AppListening { port, .. } | Signal::AppBoundLoopback { port, .. } => {
+                Some((g, *port))
+            }
+            _ => None,
+        })
+        .collect();
+    let (app_line, app_port) = *said.first()?;
+    if said.iter().any(|(_, p)| *p != app_port || *p == inner) || app_port == host_port {
+        return None;
+    }
+    // An app bound to its container's loopback is container_loopback's.
+    if matches!(app_line.key.signal, Signal::AppBoundLoopback { .. }) {
+        return None;
+    }
+    let mut gs = groups.clone();
+    gs.push(app_line);
+    let mut f = Finding::from_groups(&gs);
+    f.status = Some(502);
+    f.confidence = 0.88;
+    f.explains = vec![
+        "upstream_closed_early",
+        "upstream_reset",
+        "upstream_down",
+        "keepalive_race",
+    ];
+    f.add_evidence(EvidenceLine::marked(container.line, mapping, mapping));
+    let name = &container.name;
+    f.reasoning.push(format!(
+        "container `{name}` publishes {mapping}: Docker forwards {} to its port {inner}",
+        up.addr.display()
+    ));
+    f.reasoning.push(format!(
+        "the app in it says it listens on port {app_port}, so nothing answers on port {inner}"
+    ));
+    f.title = format!(
+        "Container `{name}` publishes {host_port} → {inner}, but the app inside listens on {app_port}"
+    );
+    f.summary = format!(
+        "nginx proxies to {}, which Docker forwards to port {inner} of `{name}`. The app in the container listens on \
+         {app_port}, so Docker's proxy finds nothing on {inner} and drops the connection: nginx answers 502. Publish \
+         the port the app really uses.",
+        up.addr.display()
+    );
+    let plain = ctx.plain_docker();
+    let compose = ctx.facts.compose_cmd
+        || !ctx.facts.compose_services.is_empty()
+        || !ctx.facts.app_log_containers.is_empty();
+    let service = super::ctx::service_of_container(ctx.facts, name);
+    let run = format!(
+        "docker run … -p 127.0.0.1:{host_port}:{app_port} …   # instead of -p {host_port}:{inner}"
+    );
+    let yaml = format!(
+        "ports:\n  - \"127.0.0.1:{host_port}:{app_port}\"   # instead of \"{host_port}:{inner}\""
+    );
+    f.fixes.push(review(
+        if plain {
+            format!("# recreate `{name}` with the app's port as the container side:\n{run}")
+        } else if compose {
+            format!("# in the compose service `{service}`:\n{yaml}")
+        } else {
+            format!("# compose service `{service}`:\n{yaml}\n# or, started with docker run:\n# {run}")
+        },
+        "the right side is the port inside the container: it must be the one the app listens on (or set the app's PORT to {inner})".replace("{inner}", &inner.to_string()),
+    ));
+    f.fixes.push(super::fixes::disruptive(
+        if plain {
+            format!("docker rm -f {name}   # then the docker run above")
+        } else {
+            format!("docker compose up -d {service}")
+        },
+        "Docker applies a port mapping only when the container is created",
+    ));
+    f.verify.push(format!(
+        "curl -sS -o /dev/null -w '%{{http_code}}\\n' http://127.0.0.1:{host_port}/   # expect the app's status, not an empty reply"
+    ));
+    f.verify.push(format!(
+        "docker port {name}   # expect {app_port}/tcp -> …:{host_port}"
+    ));
+    Some(f)
 }
 
 /// Ports that by convention speak TLS.
@@ -437,6 +648,15 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             continue; // container_loopback explains it
         }
         if let Some((addr, l, why)) = candidate(ctx, &up) {
+            // nginx in a container dials the Docker host, whose loopback
+            // listener it cannot reach: container_loopback explains that.
+            if ctx.facts.nginx_in_container
+                && !ctx.nginx_host_network()
+                && addr.is_loopback()
+                && super::container_loopback::dials_docker_host(&up)
+            {
+                continue;
+            }
             let same_up: Vec<&EventGroup> = groups
                 .iter()
                 .copied()
@@ -589,13 +809,21 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
             } else if cr.written.contains(&old_s) {
                 (old_s.clone(), new_s.clone())
             } else {
-                (
-                    cr.written.clone(),
-                    to.trim_end_matches(';')
-                        .split_once(' ')
-                        .map(|(_, t)| t.to_string())
-                        .unwrap_or_default(),
-                )
+                let uri = super::common::uri_part(&cr.written);
+                let new_target = to
+                    .trim_end_matches(';')
+                    .split_once(' ')
+                    .map(|(_, t)| t.to_string())
+                    .unwrap_or_default();
+                // The address changes, the URI part as written stays.
+                let kept = if uri.is_empty() || new_target.ends_with(uri) {
+                    new_target
+                } else if let Some(t) = new_target.strip_suffix(':') {
+                    format!("{t}:{uri}")
+                } else {
+                    format!("{new_target}{uri}")
+                };
+                (cr.written.clone(), kept)
             };
             match cr.sed(&old_w, &new_w) {
                 Some(sed) => f.fixes.push(review(
