@@ -1120,6 +1120,24 @@ pub struct ServiceState {
 }
 
 impl ServiceState {
+    /// A state from a one-line answer (`is-active`, rc.d, OpenRC, `brew
+    /// services list`): a name and a state, nothing else known.
+    pub fn bare(name: String, state: &str, line: u64) -> ServiceState {
+        ServiceState {
+            name,
+            state: state.into(),
+            sub: None,
+            result: None,
+            exit_status: None,
+            description: None,
+            unit_file: None,
+            status_text: None,
+            line,
+            active_line: line,
+            last_error: None,
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         self.state == "active" || self.state == "reloading"
     }
@@ -1365,6 +1383,11 @@ pub enum Distro {
     Rhel,
     Alpine,
     Docker,
+    /// FreeBSD (ports/pkg: `/usr/local/etc/`, rc.d `service x status`).
+    #[serde(rename = "freebsd")]
+    FreeBsd,
+    /// macOS with Homebrew (`/opt/homebrew/`, `brew services`).
+    Homebrew,
 }
 
 /// The nginx worker user (`user www-data;`, or `ps` output).
@@ -1489,6 +1512,9 @@ pub struct Facts {
     /// Units of pasted `journalctl -u <unit>` commands (without `.service`),
     /// in order of appearance.
     pub journal_units: Vec<String>,
+    /// Services of pasted OpenRC commands (`rc-service php-fpm81 status`:
+    /// Alpine, Gentoo), in order of appearance.
+    pub openrc_services: Vec<String>,
     /// Namespaces of pasted `kubectl … -n <ns>` commands other than
     /// ingress-nginx's own, in order of appearance.
     pub kubectl_namespaces: Vec<String>,

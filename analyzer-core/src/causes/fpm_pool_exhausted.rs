@@ -1,6 +1,7 @@
 //! `fpm_pool_exhausted`: every PHP-FPM child is busy.
 
 use super::common::{backend_groups, fpm_test, php_layout, pool_file, PhpLayout};
+use super::ctx::Manager;
 use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
@@ -216,8 +217,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         return vec![f];
     }
     let comm = super::common::fpm_comm(&svc.name);
+    let avg = "{s+=$1;n++} END {printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}";
     f.fixes.push(safe(
-        format!("ps --no-headers -o rss -C {comm} | awk '{{s+=$1;n++}} END {{printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}}'; free -m"),
+        // BSD and macOS `ps` know no -C, and have no `free`.
+        match svc.manager {
+            Manager::BsdRc => format!("ps -ax -o rss=,comm= | awk '/php-fpm/ {avg}'; sysctl hw.physmem"),
+            Manager::Brew => format!("ps -ax -o rss=,comm= | awk '/php-fpm/ {avg}'; sysctl hw.memsize"),
+            _ => format!("ps --no-headers -o rss -C {comm} | awk '{avg}'; free -m"),
+        },
         "average memory per child and the memory free: max_children ≈ RAM you can give PHP ÷ average child size",
     ));
     let sizing = format!(
@@ -250,11 +257,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 fpm_test(ctx, &svc.name)
             )
         } else {
-            format!(
-                "{} && sudo systemctl reload {}",
-                fpm_test(ctx, &svc.name),
-                svc.name
-            )
+            format!("{} && {}", fpm_test(ctx, &svc.name), svc.reload())
         },
         "test the pool configuration, then reload PHP-FPM gracefully",
     ));
@@ -268,14 +271,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .into(),
         );
     } else {
-        f.verify.push(format!(
-            "{}   # expect: idle > 0 under load",
-            match svc.manager {
-                super::ctx::Manager::Systemd =>
-                    format!("systemctl status {} | grep Status:", svc.name),
-                _ => svc.status(),
-            }
-        ));
+        // rc.d, OpenRC and brew services show no idle count.
+        let status = match svc.manager {
+            Manager::Systemd => Some(format!("systemctl status {} | grep Status:", svc.name)),
+            Manager::OpenRc | Manager::BsdRc | Manager::Brew => None,
+            _ => Some(svc.status()),
+        };
+        if let Some(status) = status {
+            f.verify
+                .push(format!("{status}   # expect: idle > 0 under load"));
+        }
     }
     f.verify.push(format!(
         "sudo grep -c 'max_children' {}   # run again later: expect no growth",

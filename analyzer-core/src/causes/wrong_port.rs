@@ -648,8 +648,9 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                     )
                 } else {
                     format!(
-                        "sudo grep -rn '{}' /etc/nginx/   # find the line to change",
-                        old_s.trim_start_matches("unix:")
+                        "sudo grep -rn '{}' {}   # find the line to change",
+                        old_s.trim_start_matches("unix:"),
+                        super::common::nginx_conf_dir(ctx)
                     )
                 },
                 "shows the file and line that names the old address",
@@ -741,14 +742,20 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                 host.clone()
             };
             if up.scheme == "fastcgi" {
-                format!("sudo ss -tlnp | grep ':{p} '   # expect php-fpm listening")
+                format!(
+                    "{}   # expect php-fpm listening",
+                    super::common::tcp_listener_cmd(ctx, p)
+                )
             } else {
                 let (curl, null) = super::fixes::curl_and_null(ctx);
                 format!("{curl} -sS -o {null} -w '%{{http_code}}\\n' http://{h}:{p}/   # the backend answers directly")
             }
         }
         Address::Unix { path } => {
-            format!("sudo ss -xlp | grep {path}   # expect the backend process")
+            format!(
+                "{}   # expect the backend process",
+                super::common::unix_listener_cmd(ctx, path)
+            )
         }
         _ => "sudo ss -tlnpx".into(),
     };
