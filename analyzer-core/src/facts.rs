@@ -1521,6 +1521,8 @@ pub struct Facts {
     /// Deployments named by pasted `kubectl logs deploy/<name>` commands
     /// (not the ingress controller's).
     pub kubectl_deployments: Vec<String>,
+    /// Containers named by pasted `kubectl logs … -c <name>` commands.
+    pub kubectl_containers: Vec<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).

@@ -1162,6 +1162,24 @@ impl Segmenter {
                         self.facts.kubectl_deployments.push(d.to_string());
                     }
                 }
+                // `-c php-fpm`, `--container php-fpm`, `--container=php-fpm`.
+                let mut prev = "";
+                for w in cmd.split_whitespace() {
+                    let c = match prev {
+                        "-c" | "--container" => Some(w),
+                        _ => w.strip_prefix("--container="),
+                    };
+                    if let Some(c) = c.filter(|c| {
+                        !c.is_empty()
+                            && c.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                    }) {
+                        if !self.facts.kubectl_containers.iter().any(|x| x == c) {
+                            self.facts.kubectl_containers.push(c.to_string());
+                        }
+                    }
+                    prev = w;
+                }
             }
             Some("rc-service") => {
                 let name = words.find(|w| !w.starts_with('-')).filter(|n| {
