@@ -292,6 +292,18 @@ pub fn fpm_test(ctx: &Ctx, service: &str) -> String {
     }
 }
 
+/// A pool override for the official php:*-fpm image under compose: the
+/// image reads /usr/local/etc/php-fpm.d/ in name order, so a mounted
+/// zz-pool.conf comes last and wins, and outlives the container.
+pub fn compose_pool_override(service: &str, pool: &str, settings: &str) -> String {
+    format!("# php-fpm-pool.conf, next to the compose file:\n[{pool}]\n{settings}\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro")
+}
+
+/// Recreate the compose service with its override, then let FPM check it.
+pub fn compose_recreate_fpm(service: &str) -> String {
+    format!("docker compose up -d --force-recreate {service} && docker compose exec {service} php-fpm -t")
+}
+
 /// cPanel EasyApache's `ea-php81-php-fpm` runs
 /// /opt/cpanel/ea-php81/root/usr/sbin/php-fpm, which no `PATH` has.
 pub fn cpanel_fpm_test(service: &str) -> Option<String> {

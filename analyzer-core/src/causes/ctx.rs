@@ -360,7 +360,8 @@ pub fn php_version_in(s: &str) -> Option<String> {
     while let Some(i) = s[from..].find("php") {
         let at = from + i + 3;
         let rest = &s[at..];
-        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        // `/etc/php/8.1`, Homebrew's `php@8.2`.
+        let rest = rest.strip_prefix(['/', '@']).unwrap_or(rest);
         let b = rest.as_bytes();
         if b.len() >= 3 && b[0].is_ascii_digit() && b[1] == b'.' && b[2].is_ascii_digit() {
             let end = 2 + rest[2..].bytes().take_while(u8::is_ascii_digit).count();

@@ -190,7 +190,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         let (list, disable, update) = match &ver {
             _ if bsd => (
                 "php -m   # and: ls /usr/local/etc/php/".to_string(),
-                format!("sudo sed -i '' -E 's/^(extension\\s*=\\s*{ext})/;\\1/' /usr/local/etc/php/ext-*{ext}*.ini"),
+                format!("sudo sed -i -E 's/^(extension\\s*=\\s*{ext})/;\\1/' /usr/local/etc/php/ext-*{ext}*.ini"),
                 "sudo pkg upgrade -n 'php*'".to_string(),
             ),
             Some(v) if debian => (

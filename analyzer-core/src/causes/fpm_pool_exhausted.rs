@@ -321,10 +321,14 @@ fn compose_fixes(f: &mut Finding, service: &str, pool: &str, limit: Option<u32>)
         ImageRun {
             memory: format!("docker stats --no-stream $(docker compose ps -q {service})"),
             memory_why: "the container's memory use: max_children ≈ memory you can give PHP ÷ average child size",
-            override_steps: format!("# php-fpm-pool.conf, next to the compose file:\n[{pool}]\npm.max_children = {{max_children}}\nrequest_slowlog_timeout = 5s\nslowlog = /proc/self/fd/2\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro"),
+            override_steps: super::common::compose_pool_override(
+                service,
+                pool,
+                "pm.max_children = {max_children}\nrequest_slowlog_timeout = 5s\nslowlog = /proc/self/fd/2",
+            ),
             lasts: "a mounted file survives recreating the container; the slow log goes to the container's log",
             apply: (
-                format!("docker compose up -d --force-recreate {service} && docker compose exec {service} php-fpm -t"),
+                super::common::compose_recreate_fpm(service),
                 "recreate the PHP container with the override, then check that FPM accepts it",
             ),
             exec: format!("docker compose exec {service}"),
