@@ -474,6 +474,11 @@ pub enum Signal {
     FpmExecTimedOut {
         pool: String,
     },
+    /// `Connection disallowed: IP address '172.20.0.4' has been dropped.`:
+    /// the client is not in `listen.allowed_clients`.
+    FpmClientDropped {
+        ip: String,
+    },
     /// `child N exited on signal S (NAME)`.
     FpmChildSignal {
         signal: u16,

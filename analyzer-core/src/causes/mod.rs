@@ -173,8 +173,17 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
         if ctx.facts.ingress_nginx {
             for_ingress(&ctx.ingress_controller(), f);
         }
-        if ctx.host_os() == ctx::HostOs::Mac {
-            for_bsd(ctx, f);
+        match ctx.host_os() {
+            ctx::HostOs::Mac => for_bsd(ctx, f),
+            ctx::HostOs::Windows => {
+                // nginx for Windows runs from its folder, without sudo.
+                for n in f.next.iter_mut() {
+                    if let Some(rest) = n.paste.strip_prefix("sudo nginx -T") {
+                        n.paste = format!("nginx.exe -T{rest}   # cmd.exe, in nginx's folder");
+                    }
+                }
+            }
+            ctx::HostOs::Linux => {}
         }
     }
     out.sort_by(|(ra, a), (rb, b)| {
