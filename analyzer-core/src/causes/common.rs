@@ -299,6 +299,12 @@ pub fn compose_pool_override(service: &str, pool: &str, settings: &str) -> Strin
     format!("# php-fpm-pool.conf, next to the compose file:\n[{pool}]\n{settings}\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro")
 }
 
+/// A php.ini override for the official image under compose: every file
+/// of /usr/local/etc/php/conf.d/ is read, in name order.
+pub fn compose_ini_override(service: &str, settings: &str) -> String {
+    format!("# php-overrides.ini, next to the compose file:\n{settings}\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-overrides.ini:/usr/local/etc/php/conf.d/zz-overrides.ini:ro")
+}
+
 /// Recreate the compose service with its override, then let FPM check it.
 pub fn compose_recreate_fpm(service: &str) -> String {
     format!("docker compose up -d --force-recreate {service} && docker compose exec {service} php-fpm -t")
