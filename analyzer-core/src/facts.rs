@@ -1517,6 +1517,9 @@ pub struct Facts {
     /// Units of pasted `journalctl -u <unit>` commands (without `.service`),
     /// in order of appearance.
     pub journal_units: Vec<String>,
+    /// PHP versions that pasted commands name in PHP-FPM paths (`tail
+    /// /var/log/php8.2-fpm.log`, `grep … /etc/php/8.2/fpm/`), in order.
+    pub php_versions_named: Vec<String>,
     /// Services of pasted OpenRC commands (`rc-service php-fpm81 status`:
     /// Alpine, Gentoo), in order of appearance.
     pub openrc_services: Vec<String>,

@@ -1123,6 +1123,16 @@ impl Segmenter {
 
     fn note_command(&mut self, cmd: &str) {
         self.note_npm(cmd);
+        // `tail /var/log/php8.2-fpm.log`, `ls /etc/php/8.2/fpm/pool.d/`.
+        for w in cmd.split_whitespace() {
+            if w.contains("fpm") && (w.starts_with("/var/log/php") || w.starts_with("/etc/php/")) {
+                if let Some(v) = crate::causes::ctx::php_version_in(w) {
+                    if !self.facts.php_versions_named.contains(&v) {
+                        self.facts.php_versions_named.push(v);
+                    }
+                }
+            }
+        }
         let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
         match words.next() {
             Some("journalctl") => {

@@ -148,6 +148,11 @@ pub fn php_version(ctx: &Ctx, service: &str) -> Option<String> {
                 .filter_map(|g| g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()))
                 .find_map(php_version_in)
         })
+        .or_else(|| match ctx.facts.php_versions_named.as_slice() {
+            // One version's files in the pasted commands (not two: an upgrade).
+            [one] => Some(one.clone()),
+            _ => None,
+        })
 }
 
 /// PHP-FPM as a control panel or stack lays it out, known by the socket

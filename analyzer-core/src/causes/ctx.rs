@@ -1130,7 +1130,11 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .filter_map(|p| p.file.as_deref())
                     .find_map(php_version_in);
-                if let Some(v) = from_path.or(from_pool) {
+                let from_commands = match f.php_versions_named.as_slice() {
+                    [one] if self.distro() != Distro::Rhel => Some(one.clone()),
+                    _ => None,
+                };
+                if let Some(v) = from_path.or(from_pool).or(from_commands) {
                     let name = if u.addr.socket_path().is_some_and(|p| p.contains("/remi/")) {
                         format!("php{}-php-fpm", v.replace('.', ""))
                     } else {
