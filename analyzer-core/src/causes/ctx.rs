@@ -1066,6 +1066,17 @@ impl<'a> Ctx<'a> {
                 };
             }
             if is_fpm {
+                // PHP-FPM under supervisord (one container running nginx and
+                // FPM): a program that is not RUNNING.
+                if let Some(p) = f.supervisor.iter().find(|p| {
+                    p.state != "RUNNING" && (p.name.contains("php") || p.name.contains("fpm"))
+                }) {
+                    return ServiceGuess {
+                        name: p.name.clone(),
+                        manager: Manager::Supervisor,
+                        known: true,
+                    };
+                }
                 if let Some(s) = self.non_nginx_services().find(|s| s.name.contains("php")) {
                     return ServiceGuess {
                         name: s.name.clone(),
