@@ -476,6 +476,11 @@ pub enum Signal {
     FpmExecTimedOut {
         pool: String,
     },
+    /// `Connection disallowed: IP address '172.20.0.4' has been dropped.`:
+    /// the client is not in `listen.allowed_clients`.
+    FpmClientDropped {
+        ip: String,
+    },
     /// `child N exited on signal S (NAME)`.
     FpmChildSignal {
         signal: u16,
@@ -1128,6 +1133,24 @@ pub struct ServiceState {
 }
 
 impl ServiceState {
+    /// A state from a one-line answer (`is-active`, rc.d, OpenRC, `brew
+    /// services list`): a name and a state, nothing else known.
+    pub fn bare(name: String, state: &str, line: u64) -> ServiceState {
+        ServiceState {
+            name,
+            state: state.into(),
+            sub: None,
+            result: None,
+            exit_status: None,
+            description: None,
+            unit_file: None,
+            status_text: None,
+            line,
+            active_line: line,
+            last_error: None,
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         self.state == "active" || self.state == "reloading"
     }
@@ -1380,6 +1403,11 @@ pub enum Distro {
     Rhel,
     Alpine,
     Docker,
+    /// FreeBSD (ports/pkg: `/usr/local/etc/`, rc.d `service x status`).
+    #[serde(rename = "freebsd")]
+    FreeBsd,
+    /// macOS with Homebrew (`/opt/homebrew/`, `brew services`).
+    Homebrew,
 }
 
 /// The nginx worker user (`user www-data;`, or `ps` output).
@@ -1511,12 +1539,20 @@ pub struct Facts {
     /// Units of pasted `journalctl -u <unit>` commands (without `.service`),
     /// in order of appearance.
     pub journal_units: Vec<String>,
+    /// PHP versions that pasted commands name in PHP-FPM paths (`tail
+    /// /var/log/php8.2-fpm.log`, `grep … /etc/php/8.2/fpm/`), in order.
+    pub php_versions_named: Vec<String>,
+    /// Services of pasted OpenRC commands (`rc-service php-fpm81 status`:
+    /// Alpine, Gentoo), in order of appearance.
+    pub openrc_services: Vec<String>,
     /// Namespaces of pasted `kubectl … -n <ns>` commands other than
     /// ingress-nginx's own, in order of appearance.
     pub kubectl_namespaces: Vec<String>,
     /// Deployments named by pasted `kubectl logs deploy/<name>` commands
     /// (not the ingress controller's).
     pub kubectl_deployments: Vec<String>,
+    /// Containers named by pasted `kubectl logs … -c <name>` commands.
+    pub kubectl_containers: Vec<String>,
     /// Distro hints.
     pub distro: Distro,
     /// Collector sections present (`### upstream-doctor: <section> ###`).

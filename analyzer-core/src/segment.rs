@@ -257,6 +257,22 @@ pub fn parse_prompt(line: &str) -> Option<&str> {
         // accept only known commands after `# `.
         return looks_like_command(c).then_some(c);
     }
+    // BusyBox ash's default (Alpine): host:path# cmd
+    if let Some((head, c)) = t.split_once(' ') {
+        if let Some((host, path)) = head
+            .strip_suffix(['#', '$'])
+            .and_then(|h| h.split_once(':'))
+        {
+            if !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                && path.starts_with(['~', '/'])
+            {
+                return looks_like_command(c).then_some(c);
+            }
+        }
+    }
     // user@host:path$ cmd / [user@host path]$ cmd
     if first_word_has_at_or_bracket(t)? {
         for sep in ["$ ", "# "] {
@@ -420,6 +436,12 @@ fn looks_like_command(c: &str) -> bool {
         "export",
         "find",
         "readlink",
+        "rc-service",
+        "rc-status",
+        "brew",
+        "sysrc",
+        "sockstat",
+        "egrep",
     ];
     let first = c.split_whitespace().next().unwrap_or("");
     let first = first.rsplit('/').next().unwrap_or(first);
@@ -1117,6 +1139,16 @@ impl Segmenter {
 
     fn note_command(&mut self, cmd: &str) {
         self.note_npm(cmd);
+        // `tail /var/log/php8.2-fpm.log`, `ls /etc/php/8.2/fpm/pool.d/`.
+        for w in cmd.split_whitespace() {
+            if w.contains("fpm") && (w.starts_with("/var/log/php") || w.starts_with("/etc/php/")) {
+                if let Some(v) = crate::causes::ctx::php_version_in(w) {
+                    if !self.facts.php_versions_named.contains(&v) {
+                        self.facts.php_versions_named.push(v);
+                    }
+                }
+            }
+        }
         let mut words = cmd.split_whitespace().filter(|w| *w != "sudo");
         match words.next() {
             Some("journalctl") => {
@@ -1154,6 +1186,35 @@ impl Segmenter {
                 if let Some(d) = deployment.filter(|d| !d.is_empty() && !d.contains("ingress")) {
                     if !self.facts.kubectl_deployments.iter().any(|x| x == d) {
                         self.facts.kubectl_deployments.push(d.to_string());
+                    }
+                }
+                // `-c php-fpm`, `--container php-fpm`, `--container=php-fpm`.
+                let mut prev = "";
+                for w in cmd.split_whitespace() {
+                    let c = match prev {
+                        "-c" | "--container" => Some(w),
+                        _ => w.strip_prefix("--container="),
+                    };
+                    if let Some(c) = c.filter(|c| {
+                        !c.is_empty()
+                            && c.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                    }) {
+                        if !self.facts.kubectl_containers.iter().any(|x| x == c) {
+                            self.facts.kubectl_containers.push(c.to_string());
+                        }
+                    }
+                    prev = w;
+                }
+            }
+            Some("rc-service") => {
+                let name = words.find(|w| !w.starts_with('-')).filter(|n| {
+                    n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                });
+                if let Some(n) = name {
+                    if !self.facts.openrc_services.iter().any(|x| x == n) {
+                        self.facts.openrc_services.push(n.to_string());
                     }
                 }
             }
@@ -1671,10 +1732,17 @@ fn named_distro(text: &str) -> Option<crate::facts::Distro> {
     .iter()
     .any(|n| has(n));
     let alpine = has("Alpine") || has("alpine 3.");
-    match (debian, rhel, alpine) {
-        (true, false, false) => Some(Distro::Debian),
-        (false, true, false) => Some(Distro::Rhel),
-        (false, false, true) => Some(Distro::Alpine),
+    let freebsd = has("FreeBSD");
+    let homebrew = has("Homebrew") || has("brew services");
+    let named = [
+        (debian, Distro::Debian),
+        (rhel, Distro::Rhel),
+        (alpine, Distro::Alpine),
+        (freebsd, Distro::FreeBsd),
+        (homebrew, Distro::Homebrew),
+    ];
+    match named.iter().filter(|(said, _)| *said).collect::<Vec<_>>()[..] {
+        [(_, d)] => Some(*d),
         _ => None,
     }
 }
@@ -1726,7 +1794,19 @@ mod tests {
             named_distro("alpine 3.18 container with nginx"),
             Some(Distro::Alpine)
         );
+        assert_eq!(
+            named_distro("FreeBSD 14.0, nginx + php82 from pkg"),
+            Some(Distro::FreeBsd)
+        );
+        assert_eq!(
+            named_distro("nginx and php 8.3 both from Homebrew"),
+            Some(Distro::Homebrew)
+        );
         assert_eq!(named_distro("moved from Ubuntu to Rocky Linux"), None);
+        assert_eq!(
+            named_distro("Homebrew on my Mac, Debian on the server"),
+            None
+        );
         assert_eq!(named_distro("site gives 502"), None);
         // The family named in a caption settles the nginx user when
         // nothing pasted shows it.

@@ -945,6 +945,13 @@ fn fpm_message(msg: &str, level: Option<Level>) -> Found<'_> {
             return Found::sig(k, s, signal, through(m, 0, ')'));
         }
     }
+    if let Some(r) = sp(m, "Connection disallowed: IP address '") {
+        let ip = r.split('\'').next().unwrap_or("");
+        if !ip.is_empty() && ip.len() <= 45 {
+            let signal = Signal::FpmClientDropped { ip: ip.to_string() };
+            return Found::sig(k, s, signal, &m[.."Connection disallowed".len()]);
+        }
+    }
     if sw(m, "seems busy") {
         let signal = Signal::FpmSeemsBusy {
             pool: pool.to_string(),
@@ -2073,6 +2080,12 @@ mod tests {
                 Kind::FpmLog,
                 Some(Signal::FpmExecTimedOut { pool: pool() }),
                 Some("execution timed out (300.000521 sec)"),
+            ),
+            (
+                "[14-Feb-2024 09:30:11] WARNING: [pool www] Connection disallowed: IP address '172.20.0.4' has been dropped.",
+                Kind::FpmLog,
+                Some(Signal::FpmClientDropped { ip: "172.20.0.4".into() }),
+                Some("Connection disallowed"),
             ),
             (
                 "[15-Jan-2024 10:23:41] WARNING: [pool www] child 2345, script '/var/www/html/report.php' (request: \"POST /report.php\") executing too slow (5.104321 sec), logging",

@@ -102,6 +102,18 @@ fn grep_prefix(t: &str) -> Option<(&str, &str)> {
     Some((file, rest))
 }
 
+/// `41:listen = …` (`grep -n` on one file) → `listen = …`.
+fn without_line_number(t: &str) -> &str {
+    match t.split_once(':') {
+        Some((n, rest))
+            if !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            rest.trim()
+        }
+        _ => t,
+    }
+}
+
 /// A first-line path comment: `; /etc/php-fpm.d/www.conf`, `# www.conf`,
 /// `==> /etc/php/8.1/fpm/pool.d/www.conf <==` (tail/head of several files).
 fn path_hint(t: &str) -> Option<&str> {
@@ -177,6 +189,13 @@ fn distro_from(s: &str, facts: &mut Facts) {
         || s.starts_with("/etc/opt/remi/")
     {
         Distro::Rhel
+    } else if s.starts_with("/opt/homebrew/etc/php/")
+        || s.strip_prefix("/usr/local/etc/php/")
+            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        // Homebrew keeps one tree per version: /opt/homebrew/etc/php/8.3/
+        // (Apple silicon), /usr/local/etc/php/8.3/ (Intel).
+        Distro::Homebrew
     } else if s.starts_with("/usr/local/etc/php") {
         Distro::Docker
     } else if s.starts_with("/etc/php") && s.contains("/php-fpm.d/") {
@@ -204,7 +223,8 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         }
         let (line_file, body) = match grep_prefix(t) {
             Some((f, rest)) => (Some(f), rest.trim()),
-            None => (None, t),
+            // `grep -n` on one file: `41:listen = 127.0.0.1:9000`.
+            None => (None, without_line_number(t)),
         };
         if let Some(f) = line_file {
             if file.as_deref() != Some(f) {

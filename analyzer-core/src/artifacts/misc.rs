@@ -57,6 +57,13 @@ pub fn parse_line(line_no: u64, text: &str, facts: &mut Facts) -> Option<Kind> {
         facts.supervisor.push(p);
         return Some(Kind::SystemctlStatus);
     }
+    if let Some(svc) = brew_services_row(line_no, t) {
+        if facts.distro == crate::facts::Distro::Unknown {
+            facts.distro = crate::facts::Distro::Homebrew;
+        }
+        facts.services.push(svc);
+        return Some(Kind::SystemctlStatus);
+    }
     if let Some(d) = os_release(t) {
         if facts.distro == crate::facts::Distro::Unknown || d != crate::facts::Distro::Unknown {
             facts.distro = d;
@@ -153,6 +160,27 @@ fn cert_names(t: &str) -> Option<Vec<String>> {
         return (!names.is_empty()).then_some(names);
     }
     None
+}
+
+/// A row of `brew services list`: `php  started  me  ~/Library/LaunchAgents/homebrew.mxcl.php.plist`
+/// (`error  256 …` when it exits, `none` when never started).
+fn brew_services_row(line_no: u64, t: &str) -> Option<crate::facts::ServiceState> {
+    if !t.contains("homebrew.mxcl.") {
+        return None;
+    }
+    let mut w = t.split_whitespace();
+    let name = w.next()?;
+    let state = match w.next()? {
+        "started" | "scheduled" => "active",
+        "error" => "failed",
+        "none" | "stopped" => "inactive",
+        _ => return None,
+    };
+    Some(crate::facts::ServiceState::bare(
+        name.to_string(),
+        state,
+        line_no,
+    ))
 }
 
 fn capitalise(s: &str) -> String {

@@ -383,7 +383,8 @@ pub fn kind_for_command(cmd: &str) -> Option<Kind> {
         "systemctl" if has("status") || has("is-active") || has("is-failed") => {
             Kind::SystemctlStatus
         }
-        "service" if has("status") => Kind::SystemctlStatus,
+        "service" | "rc-service" if has("status") => Kind::SystemctlStatus,
+        "brew" if has("services") => Kind::SystemctlStatus,
         "journalctl" => Kind::Journal,
         "ls" | "stat" | "namei" | "getfacl" => Kind::Ls,
         "nginx" if has("-T") => Kind::NginxConfig,

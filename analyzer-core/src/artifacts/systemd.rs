@@ -97,8 +97,9 @@ fn not_found(line: &str) -> Option<&str> {
     (tail.starts_with("could not be found") || tail.starts_with("not found")).then_some(unit)
 }
 
-/// sysvinit `service x status`: ` * nginx is running`, `php-fpm (pid  12) is running...`.
-fn sysv(line: &str) -> Option<(&str, &'static str)> {
+/// sysvinit `service x status`: ` * nginx is running`, `php-fpm (pid  12) is running...`;
+/// FreeBSD's rc.d (the third value): `php_fpm is running as pid 1377.`.
+fn sysv(line: &str) -> Option<(&str, &'static str, bool)> {
     let t = line.trim();
     let starred = t.starts_with("* ");
     let t = t.strip_prefix("* ").unwrap_or(t);
@@ -117,19 +118,33 @@ fn sysv(line: &str) -> Option<(&str, &'static str)> {
         None => rest,
     };
     // Prose says "it is running" too: demand the init script's shapes.
-    if !starred && !with_pid && !rest.starts_with("is stopped") {
+    let freebsd = !starred && !with_pid && freebsd_rc(name, rest);
+    if !starred && !with_pid && !rest.starts_with("is stopped") && !freebsd {
         return None;
     }
     if rest.starts_with("is running") {
-        Some((name, "active"))
+        Some((name, "active", freebsd))
     } else if rest.starts_with("is not running")
         || rest.starts_with("is stopped")
         || rest.starts_with("is dead")
     {
-        Some((name, "inactive"))
+        Some((name, "inactive", freebsd))
     } else {
         None
     }
+}
+
+/// FreeBSD's rc.d `service x status` (rc.subr): `php_fpm is running as
+/// pid 1377.`, `php_fpm is not running.`, the rc variable's name first.
+fn freebsd_rc(name: &str, rest: &str) -> bool {
+    let rc_name = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let pid = rest
+        .strip_prefix("is running as pid ")
+        .and_then(|p| p.strip_suffix('.'))
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    rc_name && (pid || rest == "is not running.")
 }
 
 fn key_value(line: &str) -> Option<(&str, &str)> {
@@ -155,6 +170,14 @@ fn syslog_stamp(t: &str) -> bool {
         && crate::text::month_index(t.get(..3).unwrap_or("")).is_some()
         && b[3] == b' '
         && t.get(6..16).is_some_and(|s| s.contains(':'))
+}
+
+/// The service of `rc-service <name> status` (OpenRC).
+fn openrc_status_query(cmd: &str) -> Option<&str> {
+    let mut w = cmd.split_whitespace().filter(|w| *w != "sudo");
+    (w.next()? == "rc-service").then_some(())?;
+    let name = w.next()?;
+    (w.next()? == "status").then_some(name)
 }
 
 /// True when `cmd` asks `systemctl is-active`/`is-failed` (bare answers follow).
@@ -348,6 +371,21 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
                     .map(strip_unit_suffix)
                     .collect();
                 queried.reverse();
+            } else if let Some(name) = openrc_status_query(cmd) {
+                queried = vec![name.to_string()];
+            }
+            continue;
+        }
+        // OpenRC's answer to `rc-service <name> status`: ` * status: stopped`.
+        if let Some(state) = t.strip_prefix("* status: ").and_then(|s| match s.trim() {
+            "started" => Some("active"),
+            "stopped" => Some("inactive"),
+            "crashed" => Some("failed"),
+            _ => None,
+        }) {
+            if let Some(name) = queried.pop() {
+                flush(&mut cur, facts);
+                facts.services.push(ServiceState::bare(name, state, l.no));
             }
             continue;
         }
@@ -376,53 +414,33 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
         }
         if let Some(unit) = not_found(t) {
             flush(&mut cur, facts);
-            facts.services.push(ServiceState {
-                name: strip_unit_suffix(unit),
-                state: "not-found".into(),
-                sub: None,
-                result: None,
-                exit_status: None,
-                description: None,
-                unit_file: None,
-                status_text: None,
-                line: l.no,
-                active_line: l.no,
-                last_error: None,
-            });
+            facts.services.push(ServiceState::bare(
+                strip_unit_suffix(unit),
+                "not-found",
+                l.no,
+            ));
             continue;
         }
-        if let Some((name, state)) = sysv(t) {
+        if let Some((name, state, freebsd)) = sysv(t) {
             flush(&mut cur, facts);
-            facts.services.push(ServiceState {
-                name: strip_unit_suffix(name),
-                state: state.into(),
-                sub: None,
-                result: None,
-                exit_status: None,
-                description: None,
-                unit_file: None,
-                status_text: None,
-                line: l.no,
-                active_line: l.no,
-                last_error: None,
-            });
+            if freebsd && matches!(facts.distro, Distro::Unknown | Distro::Docker) {
+                facts.distro = Distro::FreeBsd;
+            }
+            facts.services.push(ServiceState::bare(
+                // The rc.d script of rc variable `php_fpm` is `php-fpm`.
+                if freebsd {
+                    name.replace('_', "-")
+                } else {
+                    strip_unit_suffix(name)
+                },
+                state,
+                l.no,
+            ));
             continue;
         }
         if STATES.contains(&t) && cur.is_none() {
             if let Some(name) = queried.pop() {
-                facts.services.push(ServiceState {
-                    name,
-                    state: t.to_string(),
-                    sub: None,
-                    result: None,
-                    exit_status: None,
-                    description: None,
-                    unit_file: None,
-                    status_text: None,
-                    line: l.no,
-                    active_line: l.no,
-                    last_error: None,
-                });
+                facts.services.push(ServiceState::bare(name, t, l.no));
             }
             continue;
         }
@@ -527,6 +545,22 @@ mod tests {
             s.unit_file.as_deref(),
             Some("/etc/systemd/system/gunicorn.service")
         );
+    }
+
+    /// FreeBSD's rc.d and Alpine's OpenRC answer `status` in their own
+    /// words; prose that merely says "is running" is no status line.
+    #[test]
+    fn freebsd_rc_and_openrc_status() {
+        let f = run("php_fpm is running as pid 1377.\nnginx is not running.");
+        assert_eq!(f.services[0].name, "php-fpm");
+        assert_eq!(f.services[0].state, "active");
+        assert_eq!(f.services[1].state, "inactive");
+        assert_eq!(f.distro, Distro::FreeBsd);
+        let f = run("$ rc-service php-fpm81 status\n * status: stopped");
+        assert_eq!(f.services[0].name, "php-fpm81");
+        assert_eq!(f.services[0].state, "inactive");
+        assert!(sysv("the app is running as pid 12 now").is_none());
+        assert!(sysv("nginx is running fine.").is_none());
     }
 
     #[test]

@@ -436,7 +436,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             format!("docker update --memory {{limit}} --memory-swap {{limit}} {}   # and --memory on its docker run", svc.name),
             "a container limit that fits the app's real need (too low kills it, none lets it take the host down)",
         )),
-        Manager::Pm2 | Manager::Supervisor => {}
+        Manager::Pm2
+        | Manager::Supervisor
+        | Manager::OpenRc
+        | Manager::BsdRc
+        | Manager::Brew => {}
         Manager::Systemd => f.fixes.push(review(
             format!("sudo systemctl set-property {} MemoryMax={{limit}}", svc.name),
             if cgroup {

@@ -162,6 +162,11 @@ pub fn php_version(ctx: &Ctx, service: &str) -> Option<String> {
                 .filter_map(|g| g.key.upstream.as_ref().and_then(|u| u.addr.socket_path()))
                 .find_map(php_version_in)
         })
+        .or_else(|| match ctx.facts.php_versions_named.as_slice() {
+            // One version's files in the pasted commands (not two: an upgrade).
+            [one] => Some(one.clone()),
+            _ => None,
+        })
 }
 
 /// PHP-FPM as a control panel or stack lays it out, known by the socket
@@ -252,7 +257,16 @@ pub fn pool_file(ctx: &Ctx, pool: &str, service: &str) -> (String, bool) {
         None => {}
     }
     let path = match (ctx.distro(), php_version(ctx, service)) {
-        (Distro::Docker, _) => format!("/usr/local/etc/php-fpm.d/{file}.conf"),
+        (Distro::Docker | Distro::FreeBsd, _) => format!("/usr/local/etc/php-fpm.d/{file}.conf"),
+        (Distro::Homebrew, Some(v)) => {
+            format!("\"$(brew --prefix)/etc/php/{v}/php-fpm.d/{file}.conf\"")
+        }
+        (Distro::Homebrew, None) => {
+            format!("\"$(brew --prefix)/etc/php/{{php_version}}/php-fpm.d/{file}.conf\"")
+        }
+        (Distro::Alpine, Some(v)) if !ctx.facts.nginx_in_container => {
+            format!("/etc/php{}/php-fpm.d/{file}.conf", v.replace('.', ""))
+        }
         (Distro::Rhel, _) => format!("/etc/php-fpm.d/{file}.conf"),
         (_, Some(v)) => format!("/etc/php/{v}/fpm/pool.d/{file}.conf"),
         (Distro::Debian, None) => format!("/etc/php/{{php_version}}/fpm/pool.d/{file}.conf"),
@@ -278,6 +292,12 @@ pub fn fpm_test(ctx: &Ctx, service: &str) -> String {
         }
         None => {}
     }
+    if let Some(t) = cpanel_fpm_test(service) {
+        return t;
+    }
+    if let Some((test, _)) = super::ctx::native_fpm_commands(ctx.native_manager(), service) {
+        return test;
+    }
     match php_version(ctx, service) {
         Some(v)
             if !service.contains("remi")
@@ -289,6 +309,33 @@ pub fn fpm_test(ctx: &Ctx, service: &str) -> String {
         _ if service == "php-fpm" || ctx.distro() == Distro::Rhel => "sudo php-fpm -t".into(),
         _ => "sudo php-fpm{php_version} -t".into(),
     }
+}
+
+/// A pool override for the official php:*-fpm image under compose: the
+/// image reads /usr/local/etc/php-fpm.d/ in name order, so a mounted
+/// zz-pool.conf comes last and wins, and outlives the container.
+pub fn compose_pool_override(service: &str, pool: &str, settings: &str) -> String {
+    format!("# php-fpm-pool.conf, next to the compose file:\n[{pool}]\n{settings}\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro")
+}
+
+/// A php.ini override for the official image under compose: every file
+/// of /usr/local/etc/php/conf.d/ is read, in name order.
+pub fn compose_ini_override(service: &str, settings: &str) -> String {
+    format!("# php-overrides.ini, next to the compose file:\n{settings}\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-overrides.ini:/usr/local/etc/php/conf.d/zz-overrides.ini:ro")
+}
+
+/// Recreate the compose service with its override, then let FPM check it.
+pub fn compose_recreate_fpm(service: &str) -> String {
+    format!("docker compose up -d --force-recreate {service} && docker compose exec {service} php-fpm -t")
+}
+
+/// cPanel EasyApache's `ea-php81-php-fpm` runs
+/// /opt/cpanel/ea-php81/root/usr/sbin/php-fpm, which no `PATH` has.
+pub fn cpanel_fpm_test(service: &str) -> Option<String> {
+    let ea = service
+        .strip_suffix("-php-fpm")
+        .filter(|e| e.starts_with("ea-php"))?;
+    Some(format!("sudo /opt/cpanel/{ea}/root/usr/sbin/php-fpm -t"))
 }
 
 /// The PHP-FPM log file for commands.
@@ -303,6 +350,9 @@ pub fn fpm_log(ctx: &Ctx, service: &str) -> String {
             return format!("/var/log/plesk-php{v}-fpm/error.log");
         }
         None => {}
+    }
+    if let Some((_, log)) = super::ctx::native_fpm_commands(ctx.native_manager(), service) {
+        return log;
     }
     match (ctx.distro(), php_version(ctx, service)) {
         (Distro::Rhel, _) => "/var/log/php-fpm/error.log".into(),
@@ -390,6 +440,34 @@ pub fn http_method_of_block_size(size: u32) -> Option<&'static str> {
 
 pub fn is_http_block_size(size: u32) -> bool {
     http_method_of_block_size(size).is_some()
+}
+
+/// What listens on TCP `port`: `ss` on Linux, `sockstat` on FreeBSD,
+/// `lsof` on macOS.
+pub fn tcp_listener_cmd(ctx: &Ctx, port: impl std::fmt::Display) -> String {
+    match (ctx.host_os(), ctx.distro()) {
+        (HostOs::Mac, Distro::FreeBsd) => format!("sockstat -46l -p {port}"),
+        (HostOs::Mac, _) => format!("sudo lsof -nP -iTCP:{port} -sTCP:LISTEN"),
+        _ => format!("sudo ss -tlnp | grep ':{port} '"),
+    }
+}
+
+/// Which process listens on the unix socket `path`, the same way.
+pub fn unix_listener_cmd(ctx: &Ctx, path: &str) -> String {
+    match (ctx.host_os(), ctx.distro()) {
+        (HostOs::Mac, Distro::FreeBsd) => format!("sockstat -u | grep {path}"),
+        (HostOs::Mac, _) => format!("sudo lsof {path}"),
+        _ => format!("sudo ss -xlp | grep {path}"),
+    }
+}
+
+/// nginx's configuration directory: the distros', FreeBSD's ports', Homebrew's.
+pub fn nginx_conf_dir(ctx: &Ctx) -> &'static str {
+    match ctx.distro() {
+        Distro::FreeBsd => "/usr/local/etc/nginx/",
+        Distro::Homebrew => "\"$(brew --prefix)/etc/nginx/\"",
+        _ => "/etc/nginx/",
+    }
 }
 
 /// Watch nginx's error log for `fragment`: the log file on a host, `docker

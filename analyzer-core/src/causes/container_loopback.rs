@@ -243,6 +243,11 @@ fn app_loopback_behind_nginx_container(ctx: &Ctx) -> Vec<Finding> {
         return vec![];
     };
     let port = up.addr.port().unwrap_or(0);
+    if up.scheme == "fastcgi" {
+        if let Some(f) = fpm_pool_on_loopback(ctx, &groups, &up, port) {
+            return vec![f];
+        }
+    }
     // From the app's log.
     let logged = ctx
         .groups(|s| bound_loopback(s).is_some_and(|(_, p)| p == port))
@@ -316,6 +321,92 @@ fn app_loopback_behind_nginx_container(ctx: &Ctx) -> Vec<Finding> {
         ctx.in_nginx_container(&format!("wget -qO- http://{service}:{port}/ | head -c 200"))
     ));
     vec![f]
+}
+
+/// PHP-FPM in its own container with a pool from a host install
+/// (`listen = 127.0.0.1:9000`): nginx's container dials the PHP
+/// container's address on that port and is refused. No pasted pool may
+/// open the port to all interfaces (the official image's zz-docker.conf
+/// `listen = 9000`, read last, would).
+fn fpm_pool_on_loopback(
+    ctx: &Ctx,
+    groups: &[&EventGroup],
+    up: &crate::facts::Upstream,
+    port: u16,
+) -> Option<Finding> {
+    let listen_port = |v: &str| -> Option<(String, u16)> {
+        match v.rsplit_once(':') {
+            Some((h, p)) => Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)),
+            None => Some((String::new(), v.parse().ok()?)),
+        }
+    };
+    let mut loopback = None;
+    for p in &ctx.facts.pools {
+        let Some((v, line)) = p.keys.get("listen") else {
+            continue;
+        };
+        match listen_port(v) {
+            Some((h, pt)) if pt == port && crate::facts::is_loopback_host(&h) => {
+                loopback = loopback.or(Some((p, v.clone(), *line)));
+            }
+            Some((_, pt)) if pt == port => return None,
+            _ => {}
+        }
+    }
+    let (pool, value, line) = loopback?;
+    let svc = ctx.service_for(Some(up));
+    let service = if svc.manager.is_docker() && svc.known {
+        svc.name
+    } else {
+        "{php_service}".to_string()
+    };
+    let file = pool
+        .file
+        .clone()
+        .unwrap_or_else(|| "/usr/local/etc/php-fpm.d/www.conf".into());
+    let mut f = Finding::from_groups(groups);
+    f.status = Some(502);
+    f.confidence = 0.88;
+    f.explains = vec!["upstream_down", "wrong_port"];
+    f.add_evidence(EvidenceLine::marked(
+        line,
+        &format!("listen = {value}"),
+        &value,
+    ));
+    f.reasoning.push(format!(
+        "the PHP-FPM pool `{}` listens on {value}: inside its container that is the container itself",
+        pool.name
+    ));
+    f.reasoning.push(format!(
+        "nginx reaches {} from its own container and is refused",
+        up.addr.display()
+    ));
+    f.title = format!(
+        "PHP-FPM listens on {value} inside its container: nginx's container cannot reach it"
+    );
+    f.summary = format!(
+        "The pool says `listen = {value}`, a host install's setting. In a container that address is the PHP \
+         container only; nginx connects from its own container to {}, where nothing listens, and is refused: 502. \
+         FPM must listen on the port on every interface of its container.",
+        up.addr.display()
+    );
+    f.fixes.push(review(
+        format!("# in {file} (in the image, or the file you mount over it):\nlisten = {port}\n# and drop listen.allowed_clients, or list nginx's container in it"),
+        "`listen = 9000` is every interface of the container, which only Docker's network reaches (as the official image's zz-docker.conf does)",
+    ));
+    f.fixes.push(disruptive(
+        format!("docker compose up -d --build --force-recreate {service}"),
+        "rebuild and restart the PHP container with the new pool",
+    ));
+    // Debian's package names its binary after the version (php-fpm8.2).
+    let bin = match super::ctx::php_version_in(&file) {
+        Some(v) if file.starts_with("/etc/php/") => format!("php-fpm{v}"),
+        _ => "php-fpm".to_string(),
+    };
+    f.verify.push(format!(
+        "docker compose exec {service} {bin} -tt 2>&1 | grep -E 'listen ='   # expect {port}, not {value}"
+    ));
+    Some(f)
 }
 
 /// nginx in a container that dials a loopback address: its own.

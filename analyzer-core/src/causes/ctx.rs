@@ -211,6 +211,12 @@ pub enum Manager {
     /// name is the container's.
     DockerRun,
     Supervisor,
+    /// OpenRC (`rc-service`, `rc-update`): Alpine, Gentoo.
+    OpenRc,
+    /// FreeBSD's rc.d (`service`, `sysrc <name>_enable=YES`).
+    BsdRc,
+    /// Homebrew's `brew services` (macOS): the name is the formula's.
+    Brew,
 }
 
 impl Manager {
@@ -238,6 +244,19 @@ impl ServiceGuess {
             Manager::Docker => format!("docker compose up -d {}", self.name),
             Manager::DockerRun => format!("docker restart {}", self.name),
             Manager::Supervisor => format!("sudo supervisorctl restart {}", self.name),
+            Manager::OpenRc => format!("sudo rc-service {} restart", self.name),
+            Manager::BsdRc => format!("sudo service {} restart", self.name),
+            Manager::Brew => format!("brew services restart {}", self.name),
+        }
+    }
+    /// A graceful reload where the manager has one (PHP-FPM finishes its
+    /// requests), else a restart.
+    pub fn reload(&self) -> String {
+        match self.manager {
+            Manager::Systemd => format!("sudo systemctl reload {}", self.name),
+            Manager::OpenRc => format!("sudo rc-service {} reload", self.name),
+            Manager::BsdRc => format!("sudo service {} reload", self.name),
+            _ => self.restart(),
         }
     }
     pub fn start_enable(&self) -> String {
@@ -250,6 +269,17 @@ impl ServiceGuess {
                 self.name
             ),
             Manager::Supervisor => format!("sudo supervisorctl start {}", self.name),
+            Manager::OpenRc => format!(
+                "sudo rc-update add {0} default && sudo rc-service {0} start",
+                self.name
+            ),
+            // rc.conf's switch is the rc variable: `php_fpm_enable` for `php-fpm`.
+            Manager::BsdRc => format!(
+                "sudo sysrc {}_enable=YES && sudo service {} start",
+                self.name.replace('-', "_"),
+                self.name
+            ),
+            Manager::Brew => format!("brew services start {}", self.name),
         }
     }
     pub fn logs(&self) -> String {
@@ -259,6 +289,13 @@ impl ServiceGuess {
             Manager::Docker => format!("docker compose logs --tail 100 {}", self.name),
             Manager::DockerRun => format!("docker logs --tail 100 {}", self.name),
             Manager::Supervisor => format!("sudo supervisorctl tail -8000 {} stderr", self.name),
+            // No journal: PHP-FPM writes its own log, other services syslog.
+            m => match native_fpm_commands(m, &self.name) {
+                Some((_, log)) if m == Manager::Brew => format!("tail -n 100 {log}"),
+                Some((_, log)) => format!("sudo tail -n 100 {log}"),
+                None if m == Manager::Brew => format!("brew services info {}", self.name),
+                None => "sudo tail -n 100 /var/log/messages".to_string(),
+            },
         }
     }
     pub fn status(&self) -> String {
@@ -268,6 +305,9 @@ impl ServiceGuess {
             Manager::Docker => "docker compose ps".to_string(),
             Manager::DockerRun => "docker ps -a".to_string(),
             Manager::Supervisor => format!("sudo supervisorctl status {}", self.name),
+            Manager::OpenRc => format!("rc-service {} status", self.name),
+            Manager::BsdRc => format!("service {} status", self.name),
+            Manager::Brew => "brew services list".to_string(),
         }
     }
     /// [`Self::status`] with what a running backend shows there.
@@ -284,7 +324,33 @@ impl ServiceGuess {
                 self.name
             ),
             Manager::Supervisor => format!("{}   # expect: RUNNING", self.status()),
+            Manager::OpenRc => format!("{}   # expect: status: started", self.status()),
+            Manager::BsdRc => format!("{}   # expect: is running as pid …", self.status()),
+            Manager::Brew => format!("{}   # expect `{}` started", self.status(), self.name),
         }
+    }
+}
+
+/// PHP-FPM's config test and log file where `manager` starts it as
+/// `service`: rc.d's `php-fpm` (FreeBSD), OpenRC's `php-fpm81` (Alpine),
+/// Homebrew's `php` / `php@8.2`. `None` for systemd and the rest.
+pub fn native_fpm_commands(manager: Manager, service: &str) -> Option<(String, String)> {
+    match manager {
+        Manager::BsdRc if service == "php-fpm" => {
+            Some(("sudo php-fpm -t".into(), "/var/log/php-fpm.log".into()))
+        }
+        Manager::Brew if service == "php" || service.starts_with("php@") => Some((
+            "\"$(brew --prefix)/sbin/php-fpm\" -t".into(),
+            "\"$(brew --prefix)/var/log/php-fpm.log\"".into(),
+        )),
+        Manager::OpenRc => {
+            let v = service.strip_prefix("php-fpm")?;
+            Some((
+                format!("sudo php-fpm{v} -t"),
+                format!("/var/log/php{v}/error.log"),
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -294,7 +360,8 @@ pub fn php_version_in(s: &str) -> Option<String> {
     while let Some(i) = s[from..].find("php") {
         let at = from + i + 3;
         let rest = &s[at..];
-        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        // `/etc/php/8.1`, Homebrew's `php@8.2`.
+        let rest = rest.strip_prefix(['/', '@']).unwrap_or(rest);
         let b = rest.as_bytes();
         if b.len() >= 3 && b[0].is_ascii_digit() && b[1] == b'.' && b[2].is_ascii_digit() {
             let end = 2 + rest[2..].bytes().take_while(u8::is_ascii_digit).count();
@@ -314,10 +381,16 @@ pub fn php_version_in(s: &str) -> Option<String> {
 
 impl<'a> Ctx<'a> {
     pub fn new(facts: &'a Facts) -> Self {
-        Ctx {
+        let mut ctx = Ctx {
             facts,
             os: host_os(facts),
+        };
+        // A BSD or Homebrew layout says so where nginx's lines do not
+        // (a socket's errno 2 or 13 reads alike everywhere).
+        if ctx.os == HostOs::Linux && matches!(ctx.distro(), Distro::FreeBsd | Distro::Homebrew) {
+            ctx.os = HostOs::Mac;
         }
+        ctx
     }
 
     /// The one namespace of every pasted pod (`kubectl get pods -n shop`),
@@ -437,6 +510,16 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn distro(&self) -> Distro {
+        // FreeBSD's ports put PHP-FPM's pools where the official Docker
+        // image does (/usr/local/etc/php-fpm.d/): the user's own words
+        // decide when nothing pasted is a container.
+        if self.facts.distro == Distro::Docker
+            && self.facts.distro_named == [Distro::FreeBsd]
+            && self.facts.containers.is_empty()
+            && !self.facts.nginx_in_container
+        {
+            return Distro::FreeBsd;
+        }
         if self.facts.distro != Distro::Unknown {
             return self.facts.distro;
         }
@@ -497,6 +580,9 @@ impl<'a> Ctx<'a> {
             })
             // RHEL's stock pool runs as `apache`, a user Debian does not have.
             || pool_says("apache");
+        if sockets().any(|p| p.starts_with("/opt/homebrew/")) {
+            return Distro::Homebrew;
+        }
         match (debianish, rhelish) {
             (true, false) => Distro::Debian,
             (false, true) => Distro::Rhel,
@@ -563,6 +649,7 @@ impl<'a> Ctx<'a> {
                 "the paste looks like RHEL/CentOS/Fedora (a /run/php-fpm/ or /etc/php-fpm.d path, SELinux, a pool run as apache), whose nginx package runs as `nginx`",
             )),
             Distro::Alpine => Some(("nginx", "Alpine's nginx package runs as `nginx`")),
+            Distro::FreeBsd => Some(("www", "FreeBSD's nginx package runs as `www`")),
             _ => None,
         }
     }
@@ -991,7 +1078,7 @@ impl<'a> Ctx<'a> {
             {
                 return ServiceGuess {
                     name: s.name.clone(),
-                    manager: Manager::Systemd,
+                    manager: self.native_manager(),
                     known: true,
                 };
             }
@@ -1023,12 +1110,26 @@ impl<'a> Ctx<'a> {
                 };
             }
             if is_fpm {
+                // PHP-FPM under supervisord (one container running nginx and
+                // FPM): a program that is not RUNNING.
+                if let Some(p) = f.supervisor.iter().find(|p| {
+                    p.state != "RUNNING" && (p.name.contains("php") || p.name.contains("fpm"))
+                }) {
+                    return ServiceGuess {
+                        name: p.name.clone(),
+                        manager: Manager::Supervisor,
+                        known: true,
+                    };
+                }
                 if let Some(s) = self.non_nginx_services().find(|s| s.name.contains("php")) {
                     return ServiceGuess {
                         name: s.name.clone(),
-                        manager: Manager::Systemd,
+                        manager: self.native_manager(),
                         known: true,
                     };
+                }
+                if let Some(g) = self.native_fpm() {
+                    return g;
                 }
                 // cPanel EasyApache: `/opt/cpanel/ea-php81/…` is `ea-php81-php-fpm`.
                 if let Some(p) = u
@@ -1084,7 +1185,11 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .filter_map(|p| p.file.as_deref())
                     .find_map(php_version_in);
-                if let Some(v) = from_path.or(from_pool) {
+                let from_commands = match f.php_versions_named.as_slice() {
+                    [one] if self.distro() != Distro::Rhel => Some(one.clone()),
+                    _ => None,
+                };
+                if let Some(v) = from_path.or(from_pool).or(from_commands) {
                     let name = if u.addr.socket_path().is_some_and(|p| p.contains("/remi/")) {
                         format!("php{}-php-fpm", v.replace('.', ""))
                     } else {
@@ -1295,6 +1400,67 @@ impl<'a> Ctx<'a> {
             .or_else(|| (candidates.len() == 1).then(|| candidates[0]))
     }
 
+    /// What starts services on this system when it is no systemd one:
+    /// OpenRC on Alpine (outside containers), rc.d on FreeBSD, `brew
+    /// services` on macOS.
+    pub fn native_manager(&self) -> Manager {
+        match self.distro() {
+            Distro::FreeBsd => Manager::BsdRc,
+            Distro::Homebrew => Manager::Brew,
+            Distro::Alpine
+                if self.facts.containers.is_empty() && !self.facts.nginx_in_container =>
+            {
+                Manager::OpenRc
+            }
+            _ => Manager::Systemd,
+        }
+    }
+
+    /// PHP-FPM's service where it is no systemd unit, by the system's
+    /// naming: `php-fpm` (FreeBSD's rc.d script), `php-fpm81` (Alpine's
+    /// php81 package), `php` or `php@8.2` (Homebrew's formula).
+    fn native_fpm(&self) -> Option<ServiceGuess> {
+        if let Some(n) = self
+            .facts
+            .openrc_services
+            .iter()
+            .find(|n| n.contains("php"))
+        {
+            return Some(ServiceGuess {
+                name: n.clone(),
+                manager: Manager::OpenRc,
+                known: true,
+            });
+        }
+        let manager = self.native_manager();
+        let version = || {
+            self.facts
+                .pools
+                .iter()
+                .filter_map(|p| p.file.as_deref())
+                .chain(self.facts.paths.iter().map(|e| e.path.as_str()))
+                .find_map(php_version_in)
+        };
+        let (name, known) = match manager {
+            Manager::BsdRc => ("php-fpm".to_string(), true),
+            Manager::OpenRc => match version() {
+                Some(v) => (format!("php-fpm{}", v.replace('.', "")), true),
+                None => ("php-fpm{php_version_no_dot}".to_string(), false),
+            },
+            // `php` is the newest version's formula; older ones are `php@8.2`.
+            Manager::Brew => match version() {
+                Some(v) => (format!("php@{v}"), false),
+                None => ("php".to_string(), false),
+            },
+            _ => return None,
+        };
+        Some(ServiceGuess {
+            name,
+            manager,
+            known,
+        })
+    }
+
     fn non_nginx_services(&self) -> impl Iterator<Item = &'a crate::facts::ServiceState> {
         self.facts
             .services
@@ -1448,6 +1614,44 @@ pub fn same_path(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// PHP-FPM off systemd: each system's service tool and name.
+    #[test]
+    fn fpm_service_on_freebsd_alpine_and_homebrew() {
+        let refused = |up: &str| {
+            format!("2024/03/02 14:11:09 [error] 1402#1402: *17 connect() failed (111: Connection refused) while connecting to upstream, client: 192.0.2.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://{up}\", host: \"example.com\"\n")
+        };
+        let fix = |text: String| {
+            let r = crate::analyze_str(&text);
+            r.causes[0]
+                .fixes
+                .iter()
+                .map(|f| f.command.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let bsd = fix(format!(
+            "FreeBSD 14, nginx and php82 from pkg\n{}",
+            refused("127.0.0.1:9000")
+        ));
+        assert!(
+            bsd.contains("sudo sysrc php_fpm_enable=YES && sudo service php-fpm start"),
+            "{bsd}"
+        );
+        let alpine = fix(format!(
+            "{}localhost:~# rc-service php-fpm82 status\n * status: stopped\n",
+            refused("127.0.0.1:9000")
+        ));
+        assert!(
+            alpine.contains(
+                "sudo rc-update add php-fpm82 default && sudo rc-service php-fpm82 start"
+            ),
+            "{alpine}"
+        );
+        let brew = fix(format!("{}$ brew services list\nphp     error  256 me   ~/Library/LaunchAgents/homebrew.mxcl.php.plist\n", refused("127.0.0.1:9000")));
+        assert!(brew.contains("brew services"), "{brew}");
+        assert!(!brew.contains("systemctl"), "{brew}");
+    }
+
     #[test]
     fn container_service_prefers_a_service_the_paste_names() {
         use crate::facts::{ComposeService, Facts};

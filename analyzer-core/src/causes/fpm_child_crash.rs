@@ -146,61 +146,104 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if bus_only { "SIGBUS" } else { "SIGSEGV" },
         library.as_deref().map(|l| format!(" (here `{l}`)")).unwrap_or_default()
     );
-    let debian = !matches!(ctx.distro(), crate::facts::Distro::Rhel) && ver.is_some();
-    f.fixes.push(safe(
-        match &ver {
-            Some(v) if debian => format!("php{v} -m   # and: ls /etc/php/{v}/fpm/conf.d/"),
-            _ => "php -m   # and: ls /etc/php.d/".to_string(),
-        },
-        "the loaded extensions: opcache/JIT, xdebug, imagick, newrelic, ioncube are the usual suspects",
-    ));
     let ext = library
         .as_deref()
         .and_then(|l| l.rsplit('/').next())
         .map(|l| l.trim_end_matches(".so").to_string())
         .filter(|e| !e.starts_with("php") && !e.starts_with("libc") && !e.is_empty())
         .unwrap_or_else(|| "{extension}".into());
-    f.fixes.push(review(
-        match &ver {
-            Some(v) if debian => format!("sudo phpdismod -v {v} -s fpm {ext}"),
-            _ => format!(
-                "sudo sed -i -E 's/^(extension\\s*=\\s*{ext})/;\\1/' /etc/php.d/*{ext}*.ini"
+    let disable_why = if ext == "{extension}" {
+        "disable suspect extensions one at a time, restarting after each".to_string()
+    } else {
+        format!("disable `{ext}`, the library the kernel names")
+    };
+    const SUSPECTS: &str =
+        "the loaded extensions: opcache/JIT, xdebug, imagick, newrelic, ioncube are the usual suspects";
+    let exec = match svc.manager {
+        Manager::Docker => Some(format!("docker compose exec {}", svc.name)),
+        Manager::DockerRun => Some(format!("docker exec {}", svc.name)),
+        _ => None,
+    };
+    if let Some(exec) = exec {
+        // The official image: extensions are enabled by ini files in
+        // /usr/local/etc/php/conf.d/, written when the image is built.
+        f.fixes.push(safe(
+            format!("{exec} php -m   # and: {exec} ls /usr/local/etc/php/conf.d/"),
+            SUSPECTS,
+        ));
+        f.fixes.push(review(
+            format!("# in the image's Dockerfile: drop `docker-php-ext-enable {ext}` (for opcache's JIT, add opcache.jit=off to an ini in /usr/local/etc/php/conf.d/)"),
+            format!("{disable_why}; an edit inside the running container is lost when it is recreated"),
+        ));
+        f.fixes.push(disruptive(
+            match svc.manager {
+                Manager::Docker => format!("docker compose build --pull {0} && docker compose up -d {0}", svc.name),
+                _ => format!("docker pull {{image}} && docker rm -f {0} && docker run -d --name {0} {{your options}} {{image}}", svc.name),
+            },
+            "rebuild on the newest patch release of the base image: crash fixes usually come as PHP or extension updates",
+        ));
+    } else {
+        // FreeBSD ports: one ini per extension in /usr/local/etc/php/, and
+        // BSD sed's -i takes a suffix.
+        let bsd = svc.manager == Manager::BsdRc;
+        let debian = !bsd && !matches!(ctx.distro(), crate::facts::Distro::Rhel) && ver.is_some();
+        let (list, disable, update) = match &ver {
+            _ if bsd => (
+                "php -m   # and: ls /usr/local/etc/php/".to_string(),
+                format!("sudo sed -i -E 's/^(extension\\s*=\\s*{ext})/;\\1/' /usr/local/etc/php/ext-*{ext}*.ini"),
+                "sudo pkg upgrade -n 'php*'".to_string(),
             ),
-        },
-        if ext == "{extension}" {
-            "disable suspect extensions one at a time, restarting after each".to_string()
-        } else {
-            format!("disable `{ext}`, the library the kernel names")
-        },
-    ));
-    f.fixes.push(disruptive(
-        svc.restart(),
-        format!("restart `{}` with the extension disabled", svc.name),
-    ));
-    f.fixes.push(safe(
-        match &ver {
-            Some(v) if debian => {
-                format!("sudo apt update && apt list --upgradable 2>/dev/null | grep -E 'php{v}'")
-            }
-            _ => "sudo dnf check-update 'php*'".to_string(),
-        },
-        "crash fixes usually come as PHP or extension updates",
-    ));
-    let (file, _) = pool_file(ctx, "www", &svc.name);
-    f.fixes.push(review(
-        format!("# for a backtrace, in {file}:\nrlimit_core = unlimited\n# then after the next crash: coredumpctl list php-fpm* && coredumpctl info <pid>"),
-        "a core dump names the exact function that crashed",
-    ));
-    f.verify.push(format!(
-        "sudo grep -c 'SIGSEGV' {}   # run again later: expect no growth",
-        fpm_log(ctx, &svc.name)
-    ));
+            Some(v) if debian => (
+                format!("php{v} -m   # and: ls /etc/php/{v}/fpm/conf.d/"),
+                format!("sudo phpdismod -v {v} -s fpm {ext}"),
+                format!("sudo apt update && apt list --upgradable 2>/dev/null | grep -E 'php{v}'"),
+            ),
+            _ => (
+                "php -m   # and: ls /etc/php.d/".to_string(),
+                format!("sudo sed -i -E 's/^(extension\\s*=\\s*{ext})/;\\1/' /etc/php.d/*{ext}*.ini"),
+                "sudo dnf check-update 'php*'".to_string(),
+            ),
+        };
+        f.fixes.push(safe(list, SUSPECTS));
+        f.fixes.push(review(disable, disable_why));
+        f.fixes.push(disruptive(
+            svc.restart(),
+            format!("restart `{}` with the extension disabled", svc.name),
+        ));
+        f.fixes.push(safe(
+            update,
+            if bsd {
+                "crash fixes usually come as PHP or extension updates (-n only lists them)"
+            } else {
+                "crash fixes usually come as PHP or extension updates"
+            },
+        ));
+        if !bsd {
+            let (file, _) = pool_file(ctx, "www", &svc.name);
+            f.fixes.push(review(
+                format!("# for a backtrace, in {file}:\nrlimit_core = unlimited\n# then after the next crash: coredumpctl list php-fpm* && coredumpctl info <pid>"),
+                "a core dump names the exact function that crashed",
+            ));
+        }
+    }
+    f.verify.push(match svc.manager {
+        Manager::Docker => format!("docker compose logs --since 1h {} 2>&1 | grep -c 'SIGSEGV'   # run again later: expect no growth", svc.name),
+        Manager::DockerRun => format!("docker logs --since 1h {} 2>&1 | grep -c 'SIGSEGV'   # run again later: expect no growth", svc.name),
+        _ => format!(
+            "sudo grep -c 'SIGSEGV' {}   # run again later: expect no growth",
+            fpm_log(ctx, &svc.name)
+        ),
+    });
     let through = super::fixes::curl_through_nginx(ctx, &f);
     f.verify.push(through);
     if library.is_none() {
         f.next.push(next(
             "sudo dmesg -T | grep -i segfault | tail -n 5",
-            "the kernel's segfault line names the library that crashed",
+            if svc.manager.is_docker() {
+                "the kernel's segfault line names the library that crashed (containers share the host's kernel)"
+            } else {
+                "the kernel's segfault line names the library that crashed"
+            },
         ));
     }
     vec![f]

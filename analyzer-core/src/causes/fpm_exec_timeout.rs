@@ -121,23 +121,45 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
          and nginx got a closed connection instead of a response: 502.",
         script.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "A script".into())
     );
-    f.fixes.push(review(
-        format!("sudo sed -i -E 's/^;?\\s*request_terminate_timeout\\s*=.*/request_terminate_timeout = {new}s/' {file}"),
-        "give legitimately long requests more time (a targeted pool for the slow script is better than raising it for all)",
-    ));
-    f.fixes.push(disruptive(
-        format!(
-            "{} && sudo systemctl reload {}",
-            fpm_test(ctx, &svc.name),
-            svc.name
-        ),
-        "test the pool configuration, then reload PHP-FPM gracefully",
-    ));
+    // The official image under compose: a mounted override, not a host's pool file.
+    let compose = svc.manager == super::ctx::Manager::Docker && svc.known;
+    if compose {
+        f.fixes.push(review(
+            super::common::compose_pool_override(
+                &svc.name,
+                &pool,
+                &format!("request_terminate_timeout = {new}s\nrequest_slowlog_timeout = 10s\nslowlog = /proc/self/fd/2"),
+            ),
+            "give legitimately long requests more time; the image reads /usr/local/etc/php-fpm.d/ in name order, so zz-pool.conf wins, and the slow log goes to the container's log",
+        ));
+        f.fixes.push(disruptive(
+            super::common::compose_recreate_fpm(&svc.name),
+            "recreate the PHP container with the override, then check that FPM accepts it",
+        ));
+    } else {
+        f.fixes.push(review(
+            format!("sudo sed -i -E 's/^;?\\s*request_terminate_timeout\\s*=.*/request_terminate_timeout = {new}s/' {file}"),
+            "give legitimately long requests more time (a targeted pool for the slow script is better than raising it for all)",
+        ));
+        f.fixes.push(disruptive(
+            format!("{} && {}", fpm_test(ctx, &svc.name), svc.reload()),
+            "test the pool configuration, then reload PHP-FPM gracefully",
+        ));
+    }
     f.fixes.push(review(
         format!("# nginx, in the PHP location: keep nginx's limit at least as long\nfastcgi_read_timeout {new}s;"),
         "otherwise nginx answers 504 before FPM finishes",
     ));
     f.fixes.push(super::fixes::reload(ctx));
+    if compose {
+        f.verify.push(format!(
+            "docker compose logs --since 10m {} | grep -c 'execution timed out'   # run again later: expect 0",
+            svc.name
+        ));
+        let through = super::fixes::curl_through_nginx(ctx, &f);
+        f.verify.push(through);
+        return vec![f];
+    }
     f.fixes.push(review(
         format!("# see where the time goes, in {file}:\nrequest_slowlog_timeout = 10s\nslowlog = /var/log/php-fpm-{pool}-slow.log"),
         "a backtrace of slow scripts: the lasting fix is a faster script or a background job",

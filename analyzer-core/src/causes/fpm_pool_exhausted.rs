@@ -1,6 +1,7 @@
 //! `fpm_pool_exhausted`: every PHP-FPM child is busy.
 
 use super::common::{backend_groups, fpm_test, php_layout, pool_file, PhpLayout};
+use super::ctx::Manager;
 use super::fixes::{disruptive, next, review, safe};
 use super::{plural, Ctx, Finding, Rule};
 use crate::facts::{EventGroup, EvidenceLine, Signal};
@@ -215,9 +216,21 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         compose_fixes(&mut f, &svc.name, &pool, limit);
         return vec![f];
     }
+    // PHP-FPM in a pod (its log came from `kubectl logs`): a ConfigMap
+    // override and a rollout, not a host's pool file and systemctl.
+    if !svc.known && (ctx.facts.kubernetes || !ctx.facts.kubectl_deployments.is_empty()) {
+        kubernetes_fixes(ctx, &mut f, &pool, limit);
+        return vec![f];
+    }
     let comm = super::common::fpm_comm(&svc.name);
+    let avg = "{s+=$1;n++} END {printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}";
     f.fixes.push(safe(
-        format!("ps --no-headers -o rss -C {comm} | awk '{{s+=$1;n++}} END {{printf \"%d children, avg %.0f MB\\n\", n, s/n/1024}}'; free -m"),
+        // BSD and macOS `ps` know no -C, and have no `free`.
+        match svc.manager {
+            Manager::BsdRc => format!("ps -ax -o rss=,comm= | awk '/php-fpm/ {avg}'; sysctl hw.physmem"),
+            Manager::Brew => format!("ps -ax -o rss=,comm= | awk '/php-fpm/ {avg}'; sysctl hw.memsize"),
+            _ => format!("ps --no-headers -o rss -C {comm} | awk '{avg}'; free -m"),
+        },
         "average memory per child and the memory free: max_children ≈ RAM you can give PHP ÷ average child size",
     ));
     let sizing = format!(
@@ -250,11 +263,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 fpm_test(ctx, &svc.name)
             )
         } else {
-            format!(
-                "{} && sudo systemctl reload {}",
-                fpm_test(ctx, &svc.name),
-                svc.name
-            )
+            format!("{} && {}", fpm_test(ctx, &svc.name), svc.reload())
         },
         "test the pool configuration, then reload PHP-FPM gracefully",
     ));
@@ -268,14 +277,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .into(),
         );
     } else {
-        f.verify.push(format!(
-            "{}   # expect: idle > 0 under load",
-            match svc.manager {
-                super::ctx::Manager::Systemd =>
-                    format!("systemctl status {} | grep Status:", svc.name),
-                _ => svc.status(),
-            }
-        ));
+        // rc.d, OpenRC and brew services show no idle count.
+        let status = match svc.manager {
+            Manager::Systemd => Some(format!("systemctl status {} | grep Status:", svc.name)),
+            Manager::OpenRc | Manager::BsdRc | Manager::Brew => None,
+            _ => Some(svc.status()),
+        };
+        if let Some(status) = status {
+            f.verify
+                .push(format!("{status}   # expect: idle > 0 under load"));
+        }
     }
     f.verify.push(format!(
         "sudo grep -c 'max_children' {}   # run again later: expect no growth",
@@ -305,31 +316,131 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
 /// override (`zz-` sorts last, so its values win) lasts.
 fn compose_fixes(f: &mut Finding, service: &str, pool: &str, limit: Option<u32>) {
     let pool = if pool.is_empty() { "www" } else { pool };
-    f.fixes.push(safe(
-        format!("docker stats --no-stream $(docker compose ps -q {service})"),
-        "the container's memory use: max_children ≈ memory you can give PHP ÷ average child size",
-    ));
+    image_fixes(
+        f,
+        ImageRun {
+            memory: format!("docker stats --no-stream $(docker compose ps -q {service})"),
+            memory_why: "the container's memory use: max_children ≈ memory you can give PHP ÷ average child size",
+            override_steps: super::common::compose_pool_override(
+                service,
+                pool,
+                "pm.max_children = {max_children}\nrequest_slowlog_timeout = 5s\nslowlog = /proc/self/fd/2",
+            ),
+            lasts: "a mounted file survives recreating the container; the slow log goes to the container's log",
+            apply: (
+                super::common::compose_recreate_fpm(service),
+                "recreate the PHP container with the override, then check that FPM accepts it",
+            ),
+            exec: format!("docker compose exec {service}"),
+            logs: format!("docker compose logs --since 10m {service}"),
+        },
+        limit,
+    );
+}
+
+/// The official php:*-fpm image in a Kubernetes pod: a pool override
+/// from a ConfigMap, mounted last in /usr/local/etc/php-fpm.d/.
+fn kubernetes_fixes(ctx: &Ctx, f: &mut Finding, pool: &str, limit: Option<u32>) {
+    let pool = if pool.is_empty() { "www" } else { pool };
+    let n = ctx
+        .pod_namespace()
+        .map(|ns| format!(" -n {ns}"))
+        .unwrap_or_default();
+    let deploy = match ctx.facts.kubectl_deployments.as_slice() {
+        [one] => one.as_str(),
+        _ => "{deployment}",
+    };
+    let c = ctx
+        .facts
+        .kubectl_containers
+        .iter()
+        .find(|c| c.contains("php") || c.contains("fpm"))
+        .map_or_else(String::new, |c| format!(" -c {c}"));
+    image_fixes(
+        f,
+        ImageRun {
+            memory: format!("kubectl top pod{n} --containers | grep {deploy}"),
+            memory_why: "the PHP container's memory use: max_children ≈ its memory limit ÷ average child size",
+            override_steps: format!("kubectl create configmap{n} php-fpm-pool --from-literal=zz-pool.conf=$'[{pool}]\\npm.max_children = {{max_children}}\\n'\n# in deployment/{deploy}, the PHP container:\n#   volumeMounts:\n#   - {{name: php-fpm-pool, mountPath: /usr/local/etc/php-fpm.d/zz-pool.conf, subPath: zz-pool.conf}}\n# and the pod's volumes:\n#   - {{name: php-fpm-pool, configMap: {{name: php-fpm-pool}}}}"),
+            lasts: "the ConfigMap survives new pods",
+            apply: (
+                format!("kubectl rollout restart{n} deployment/{deploy}"),
+                "new pods start with the override",
+            ),
+            exec: format!("kubectl exec{n} deploy/{deploy}{c} --"),
+            logs: format!("kubectl logs{n} deploy/{deploy}{c} --since 10m"),
+        },
+        limit,
+    );
+}
+
+/// What differs where the official image runs (compose, a pod).
+struct ImageRun {
+    memory: String,
+    memory_why: &'static str,
+    /// The override after the sizing line.
+    override_steps: String,
+    /// Why the override outlives the container.
+    lasts: &'static str,
+    apply: (String, &'static str),
+    /// Runs a command in the PHP container.
+    exec: String,
+    /// The PHP container's recent log.
+    logs: String,
+}
+
+fn image_fixes(f: &mut Finding, run: ImageRun, limit: Option<u32>) {
+    f.fixes.push(safe(run.memory, run.memory_why));
     f.fixes.push(review(
         format!(
-            "# max_children = memory for PHP (MB) / average child (MB), e.g. 2048 / 60 ≈ 32{}\n# php-fpm-pool.conf, next to the compose file:\n[{pool}]\npm.max_children = {{max_children}}\nrequest_slowlog_timeout = 5s\nslowlog = /proc/self/fd/2\n# and in the compose service `{service}`:\n#   volumes:\n#     - ./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro",
-            limit.map(|l| format!("; now {l}")).unwrap_or_default()
+            "# max_children = memory for PHP (MB) / average child (MB), e.g. 2048 / 60 ≈ 32{}\n{}",
+            limit.map(|l| format!("; now {l}")).unwrap_or_default(),
+            run.override_steps
         ),
-        "the image reads every file of /usr/local/etc/php-fpm.d/ in name order: zz-pool.conf comes last and wins, and a mounted file survives recreating the container; the slow log goes to the container's log",
+        format!("the image reads every file of /usr/local/etc/php-fpm.d/ in name order: zz-pool.conf comes last and wins, and {}", run.lasts),
     ));
-    f.fixes.push(disruptive(
-        format!("docker compose up -d --force-recreate {service} && docker compose exec {service} php-fpm -t"),
-        "recreate the PHP container with the override, then check that FPM accepts it",
+    f.fixes.push(disruptive(run.apply.0, run.apply.1));
+    f.verify.push(format!(
+        "{} php-fpm -tt 2>&1 | grep -E 'pm.max_children'   # expect the new value",
+        run.exec
     ));
     f.verify.push(format!(
-        "docker compose exec {service} php-fpm -tt 2>&1 | grep -E 'pm.max_children'   # expect the new value"
-    ));
-    f.verify.push(format!(
-        "docker compose logs --since 10m {service} | grep -c 'max_children'   # under the same load: expect 0"
+        "{} | grep -c 'max_children'   # under the same load: expect 0",
+        run.logs
     ));
 }
 
 #[cfg(test)]
 mod tests {
+    /// php:*-fpm as a container of a pod, its log from `kubectl logs`:
+    /// a ConfigMap override and a rollout, none of a host's commands.
+    #[test]
+    fn pod_php_container_gets_a_configmap_and_rollout() {
+        let r = crate::analyze_str("$ kubectl logs -n shop deploy/store -c fpm\n[14-Jun-2024 11:31:47] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n2024/06/14 11:32:49 [error] 29#29: *5012 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.42.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://127.0.0.1:9000\", host: \"shop.example.com\"\n");
+        let c = &r.causes[0];
+        assert_eq!(c.id, "fpm_pool_exhausted");
+        let all: Vec<&str> = c
+            .fixes
+            .iter()
+            .map(|f| f.command.as_str())
+            .chain(c.verify.iter().map(String::as_str))
+            .collect();
+        assert!(
+            all.contains(&"kubectl rollout restart -n shop deployment/store"),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|c| c.starts_with("kubectl exec -n shop deploy/store -c fpm -- php-fpm -tt")),
+            "{all:?}"
+        );
+        assert!(
+            !all.iter()
+                .any(|c| c.contains("systemctl") || c.contains("{pool_file}")),
+            "{all:?}"
+        );
+    }
+
     /// The official php:*-fpm image under compose: a mounted pool override
     /// and compose commands for the named service, no host paths.
     #[test]

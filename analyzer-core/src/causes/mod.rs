@@ -173,6 +173,18 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
         if ctx.facts.ingress_nginx {
             for_ingress(&ctx.ingress_controller(), f);
         }
+        match ctx.host_os() {
+            ctx::HostOs::Mac => for_bsd(ctx, f),
+            ctx::HostOs::Windows => {
+                // nginx for Windows runs from its folder, without sudo.
+                for n in f.next.iter_mut() {
+                    if let Some(rest) = n.paste.strip_prefix("sudo nginx -T") {
+                        n.paste = format!("nginx.exe -T{rest}   # cmd.exe, in nginx's folder");
+                    }
+                }
+            }
+            ctx::HostOs::Linux => {}
+        }
     }
     out.sort_by(|(ra, a), (rb, b)| {
         b.confidence
@@ -188,6 +200,46 @@ pub fn run(ctx: &Ctx) -> Vec<(&'static Rule, Finding)> {
 /// the host: the controller reloads itself after an Ingress or ConfigMap
 /// change, and its log is the pod's. The steps every rule words alike are
 /// said that way here, once.
+/// macOS and FreeBSD have BSD tools: `sed -i` takes a backup suffix
+/// (`-i ''` for none), knows no `--follow-symlinks` nor `\s`, and `ss`
+/// does not exist. Rules write GNU/Linux commands; they are made to work
+/// here in one place.
+fn for_bsd(ctx: &Ctx, f: &mut Finding) {
+    let sed = |c: &str| -> String {
+        if !c.contains("sed -i") {
+            return c.to_string();
+        }
+        c.replace("sed -i --follow-symlinks", "sed -i ''")
+            .replace("sed -i -E", "sed -i '' -E")
+            .replace("sed -i 's", "sed -i '' 's")
+            .replace("\\s", "[[:space:]]")
+    };
+    let listeners = match ctx.distro() {
+        crate::facts::Distro::FreeBsd => "sockstat -46l",
+        _ => "sudo lsof -nP -iTCP -sTCP:LISTEN",
+    };
+    for fix in f.fixes.iter_mut() {
+        fix.command = sed(&fix.command);
+        // Homebrew's tree belongs to the user, who runs its services.
+        if fix.command.contains("$(brew --prefix)") {
+            fix.command = fix
+                .command
+                .split('\n')
+                .map(|l| match l.strip_prefix("sudo ") {
+                    Some(c) if c.contains("$(brew --prefix)") => c,
+                    _ => l,
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+    }
+    for n in f.next.iter_mut() {
+        if n.paste == "sudo ss -tlnp" {
+            n.paste = listeners.into();
+        }
+    }
+}
+
 fn for_ingress(controller: &ctx::IngressController, f: &mut Finding) {
     let reload_check = controller.reload_check();
     let kubectl = controller.kubectl();
@@ -382,6 +434,36 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// BSD sed: `-i ''`, POSIX classes for `\s`; Homebrew's files without sudo.
+    #[test]
+    fn bsd_and_homebrew_get_commands_that_run_there() {
+        let bsd = crate::analyze_str("FreeBSD 14 with php82\n2024/03/02 14:11:09 [crit] 1402#100451: *17 connect() to unix:/var/run/php-fpm.sock failed (13: Permission denied) while connecting to upstream, client: 192.0.2.1, server: a.example, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/var/run/php-fpm.sock:\", host: \"a.example\"\n");
+        let sed = bsd.causes[0]
+            .fixes
+            .iter()
+            .find(|f| f.command.contains("sed -i"))
+            .map(|f| f.command.clone())
+            .unwrap_or_default();
+        assert!(sed.starts_with("sudo sed -i '' -E "), "{sed}");
+        assert!(sed.contains("[[:space:]]") && !sed.contains("\\s"), "{sed}");
+        let brew = crate::analyze_str("2024/02/02 10:13:11 [error] 2231#0: *318 upstream timed out (60: Operation timed out) while reading response header from upstream, client: 127.0.0.1, server: a.test, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://127.0.0.1:9000\", host: \"a.test\"\n[02-Feb-2024 10:11:40] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n$ brew services list\nphp@8.2 started me   ~/Library/LaunchAgents/homebrew.mxcl.php@8.2.plist\n");
+        let all: Vec<&str> = brew.causes[0]
+            .fixes
+            .iter()
+            .map(|f| f.command.as_str())
+            .collect();
+        assert!(
+            all.iter().any(|c| c.contains("\nsed -i '' -E ")
+                && c.contains("\"$(brew --prefix)/etc/php/8.2/php-fpm.d/www.conf\"")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|c| c.ends_with("brew services restart php@8.2")),
+            "{all:?}"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -117,6 +117,13 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         Some(v) => format!("/etc/php/{v}/fpm/php.ini"),
         None => "{fpm_php_ini}".to_string(),
     };
+    // The official image under compose: a mounted ini, not a host's php.ini.
+    let compose =
+        (svc.manager == super::ctx::Manager::Docker && svc.known).then_some(svc.name.as_str());
+    let set = |key: &str, value: &str| match compose {
+        Some(service) => super::common::compose_ini_override(service, &format!("{key} = {value}")),
+        None => format!("sudo sed -i -E 's/^;?\\s*{key}\\s*=.*/{key} = {value}/' {ini}"),
+    };
     let sample = sample_line(&groups);
     let script = sample.as_deref().and_then(script_of);
     f.reasoning.push(format!(
@@ -141,7 +148,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 script.as_deref().map(|s| format!(" (in {s})")).unwrap_or_default()
             );
             f.fixes.push(review(
-                format!("sudo sed -i -E 's/^;?\\s*memory_limit\\s*=.*/memory_limit = {raised}M/' {ini}"),
+                set("memory_limit", &format!("{raised}M")),
                 "raise the limit for PHP-FPM (its own php.ini, not the CLI's); a pool can set php_admin_value[memory_limit] instead",
             ));
         }
@@ -154,7 +161,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 script.as_deref().map(|s| format!(" (in {s})")).unwrap_or_default()
             );
             f.fixes.push(review(
-                format!("sudo sed -i -E 's/^;?\\s*max_execution_time\\s*=.*/max_execution_time = 120/' {ini}"),
+                set("max_execution_time", "120"),
                 "give slow scripts more time (then keep request_terminate_timeout and fastcgi_read_timeout at least as long)",
             ));
             f.fixes.push(safe(
@@ -190,23 +197,34 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     if what != "fatal" {
         f.fixes.push(disruptive(
-            format!(
-                "{} && sudo systemctl restart {}",
-                super::socket_permission::fpm_test_cmd(&svc.name),
-                svc.name
-            ),
-            "check the configuration, then restart PHP-FPM so the new limit applies",
+            match compose {
+                Some(service) => format!("docker compose up -d --force-recreate {service}"),
+                None => format!(
+                    "{} && {}",
+                    super::socket_permission::fpm_test_cmd(&svc.name),
+                    svc.restart()
+                ),
+            },
+            match compose {
+                Some(_) => {
+                    "recreate the PHP container with the mounted ini so the new limit applies"
+                }
+                None => "check the configuration, then restart PHP-FPM so the new limit applies",
+            },
         ));
     }
     f.fixes.push(safe(
-        format!("sudo tail -n 50 {}", super::common::fpm_log(ctx, &svc.name)),
+        match compose {
+            Some(_) => svc.logs(),
+            None => format!("sudo tail -n 50 {}", super::common::fpm_log(ctx, &svc.name)),
+        },
         "PHP-FPM's own log around the same time",
     ));
     let through = super::fixes::curl_through_nginx(ctx, &f);
     f.verify.push(through);
     f.verify
         .push(super::common::watch_log(ctx, "PHP Fatal error"));
-    if version.is_none() {
+    if version.is_none() && compose.is_none() {
         f.next.push(next(
             "php-fpm -v 2>/dev/null || ls /etc/php/",
             "names the PHP version, so the commands can use its php.ini and service",

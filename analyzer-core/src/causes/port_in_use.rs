@@ -107,6 +107,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.confidence = 0.86;
     // EADDRINUSE is why the unit failed or pm2 gave up: the more specific cause.
     f.explains = vec!["upstream_down", "systemd_unit_failed", "pm2_not_online"];
+    if fpm {
+        // nginx's FastCGI then reaches the holder (an HTTP server answers
+        // `H`): that mismatch follows from PHP-FPM not getting its port.
+        f.explains.push("fastcgi_protocol_mismatch");
+    }
     f.reasoning.push(format!(
         "the backend failed to bind port {port_s}: another process holds it"
     ));
@@ -226,6 +231,19 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 "only once you are sure it is the stray copy (a manual start, a second pm2 daemon, a leftover container)",
             ));
         }
+    }
+    // Another program's port (a Java app, Portainer, MinIO on 9000):
+    // PHP-FPM can move instead.
+    if let Some(name) = holder
+        .and_then(|h| h.process.as_deref())
+        .filter(|n| fpm && !n.contains("php"))
+    {
+        let free = port.map_or_else(|| "{free_port}".to_string(), |p| (p + 1).to_string());
+        let (file, _) = super::common::pool_file(ctx, "www", &svc.name);
+        f.fixes.push(review(
+                format!("# or leave {name} on {port_s} and move PHP-FPM, in {file}:\nlisten = 127.0.0.1:{free}\n# and in nginx's PHP location:\nfastcgi_pass 127.0.0.1:{free};"),
+                format!("{name} is another program, not a stray PHP-FPM: both keep running on ports of their own"),
+            ));
     }
     f.fixes.push(disruptive(
         svc.start_enable(),

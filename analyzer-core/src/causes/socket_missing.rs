@@ -201,7 +201,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     f.verify
         .push(format!("ls -la {used}   # expect a line starting with 's'"));
     f.verify.push(format!(
-        "sudo ss -xlp | grep {used}   # expect the backend process"
+        "{}   # expect the backend process",
+        super::common::unix_listener_cmd(ctx, used)
     ));
     let through = super::fixes::curl_through_nginx(ctx, &f);
     f.verify.push(through);
@@ -228,6 +229,19 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
 /// The command that shows where a running service puts its socket: the
 /// PHP-FPM pools' `listen =` lines, else the unit (`--bind unix:...`).
 fn where_it_listens(ctx: &Ctx, unit: &str) -> String {
+    if ctx.native_manager() != super::ctx::Manager::Systemd
+        && (unit.contains("php") || unit.contains("fpm"))
+    {
+        // FreeBSD, Alpine, Homebrew: the pool directory of that system.
+        let (file, _) = super::common::pool_file(ctx, "www", unit);
+        let file = file.trim_matches('"');
+        let dir = parent(file);
+        return if dir.contains("$(") {
+            format!("grep -rn '^listen' \"{dir}\"")
+        } else {
+            format!("sudo grep -rn '^listen' {dir}")
+        };
+    }
     let rhel = ctx.distro() == crate::facts::Distro::Rhel;
     match super::common::php_version(ctx, unit) {
         Some(v) if !rhel => format!("sudo grep -rn '^listen' /etc/php/{v}/fpm/pool.d/"),

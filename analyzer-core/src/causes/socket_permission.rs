@@ -137,7 +137,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     }
     if !user_known {
         f.next.push(next(
-            "ps -o user=,cmd= -C nginx",
+            // BSD and macOS `ps` know no -C.
+            if super::common::on_linux(ctx) {
+                "ps -o user=,cmd= -C nginx"
+            } else {
+                "ps -ax -o user=,command= | grep '[n]ginx: worker'"
+            },
             "shows which user nginx's workers run as",
         ));
     }
@@ -279,7 +284,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             ));
         }
         f.fixes.push(disruptive(
-            format!("{fpm_test} && sudo systemctl restart {}", svc.name),
+            format!("{fpm_test} && {}", svc.restart()),
             "check the pool, then restart (not reload) so the socket is re-created with the new owner",
         ));
     } else if let Some(ini) = uwsgi.filter(|_| !socket_ok) {
@@ -442,6 +447,9 @@ pub fn pool_file(ctx: &Ctx, socket: &str) -> String {
 }
 
 pub fn fpm_test_cmd(service: &str) -> String {
+    if let Some(t) = super::common::cpanel_fpm_test(service) {
+        return t;
+    }
     match super::ctx::php_version_in(service) {
         Some(v) if !service.contains("-php-") => format!("sudo php-fpm{v} -t"),
         _ => "sudo php-fpm -t".into(),

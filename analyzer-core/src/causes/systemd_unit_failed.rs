@@ -51,6 +51,11 @@ at it. nginx's own unit failing is a config problem, not this cause.
 "#;
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
+    // rc.d, OpenRC and `brew services` states are no systemd units: a
+    // stopped service there is `upstream_down`'s, with that system's tools.
+    if ctx.native_manager() != super::ctx::Manager::Systemd {
+        return vec![];
+    }
     let down: Vec<&ServiceState> = ctx
         .facts
         .services

@@ -321,11 +321,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     } else if let Some(Address::Tcp { port: Some(p), .. }) = &target {
         f.verify.push(match &remote {
             Some((h, _)) => format!("sudo ss -tlnp | grep ':{p} '   # on {h}: expect a LISTEN line owned by the backend"),
-            None => format!("sudo ss -tlnp | grep ':{p} '   # expect a LISTEN line owned by the backend"),
+            None => format!("{}   # expect a LISTEN line owned by the backend", super::common::tcp_listener_cmd(ctx, p)),
         });
     } else if let Some(p) = &stale_socket {
         f.verify.push(format!(
-            "sudo ss -xlp | grep {p}   # expect the backend process"
+            "{}   # expect the backend process",
+            super::common::unix_listener_cmd(ctx, p)
         ));
     }
     let through = super::fixes::curl_through_nginx(ctx, &f);

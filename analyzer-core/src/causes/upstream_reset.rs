@@ -113,7 +113,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
     ));
     let partners = partner_names(ctx);
-    if partners.is_empty() {
+    let refused_client = !ctx
+        .groups(|s| matches!(s, Signal::FpmClientDropped { .. }))
+        .is_empty();
+    if refused_client {
+        // Said below, with the address.
+    } else if partners.is_empty() {
         f.reasoning.push("no backend-side partner (crash, OOM kill, watchdog kill, protocol mismatch) is in the paste".into());
     } else {
         f.reasoning.push(format!(
@@ -164,12 +169,35 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             .pools
             .iter()
             .find_map(|p| p.get("listen.allowed_clients").map(str::to_string));
+        // FPM's `Connection disallowed: IP address '…' has been dropped` names nginx's address.
+        let dropped = ctx.groups(|s| matches!(s, Signal::FpmClientDropped { .. }));
+        let nginx_ip = dropped.iter().find_map(|g| match &g.key.signal {
+            Signal::FpmClientDropped { ip } => Some(ip.clone()),
+            _ => None,
+        });
+        if let Some(ip) = &nginx_ip {
+            f.confidence = f.confidence.max(0.9);
+            f.reasoning.push(format!(
+                "PHP-FPM dropped nginx's connections from {ip}: that address is not in the pool's `listen.allowed_clients`"
+            ));
+            for g in &dropped {
+                if let Some(e) = g.evidence().next() {
+                    f.add_evidence(e.clone());
+                }
+            }
+            f.title = format!("PHP-FPM refuses nginx's address {ip} (listen.allowed_clients)");
+        }
         f.fixes.push(review(
             format!(
-                "# PHP-FPM pool file: allow nginx's address{}\nlisten.allowed_clients = 127.0.0.1,{{nginx_ip}}",
-                allowed.map(|a| format!(" (now: {a})")).unwrap_or_default()
+                "# PHP-FPM pool file: allow nginx's address{}\nlisten.allowed_clients = 127.0.0.1,{}",
+                allowed.map(|a| format!(" (now: {a})")).unwrap_or_default(),
+                nginx_ip.as_deref().unwrap_or("{nginx_ip}")
             ),
-            format!("FPM resets connections from clients not listed; nginx reaches it over TCP at {host}"),
+            match &nginx_ip {
+                // A container's address changes when it is recreated.
+                Some(_) if ctx.facts.nginx_in_container => "or remove the line: only Docker's network reaches the container's port, and nginx's container gets a new address when it is recreated".to_string(),
+                _ => format!("FPM resets connections from clients not listed; nginx reaches it over TCP at {host}"),
+            },
         ));
     }
     if https {

@@ -233,6 +233,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
         f.fixes.push(safe(
             match prefix {
+                // php-cgi (Windows) has no pool, only php.ini.
+                "fastcgi" if ctx.host_os() == super::ctx::HostOs::Windows => format!("# keep PHP's own limit at least as long: max_execution_time = {secs} (php.ini of php-cgi)"),
                 "fastcgi" => format!("# keep PHP's own limits at least as long: max_execution_time = {secs} (php.ini of FPM), request_terminate_timeout = {secs}s (the pool)"),
                 "uwsgi" if harakiri.is_some_and(|(h, _)| h >= secs) => format!("# uWSGI's harakiri ({}) already allows {secs}s: keep it at least as long as uwsgi_read_timeout", harakiri.map_or(0, |(h, _)| h)),
                 "uwsgi" => format!("# keep uWSGI's own limit at least as long: harakiri = {secs}"),

@@ -669,7 +669,12 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
     // No failing lines pasted: a config target that nothing listens on, while
     // the listeners (or the pool file) show where the backend is.
     let from_config = best.is_none() && groups.is_empty();
-    if from_config && (!ctx.facts.listeners.is_empty() || !ctx.facts.pools.is_empty()) {
+    // An `ls` of a socket directory counts too (after a PHP upgrade: only
+    // the new version's socket is there).
+    let shown_sockets = ctx.facts.paths.iter().any(|e| e.file_type == 's');
+    if from_config
+        && (!ctx.facts.listeners.is_empty() || !ctx.facts.pools.is_empty() || shown_sockets)
+    {
         for p in ctx.passes() {
             let Some(up) = p.upstream.clone() else {
                 continue;
@@ -683,7 +688,23 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                 .iter()
                 .any(|l| covers(&l.addr, &up.addr));
             let local = up.addr.is_loopback() || up.addr.socket_path().is_some();
-            if covered || !local || ctx.facts.nginx_in_container {
+            // A socket is missing only where its directory was listed (not
+            // one other file of it) and it is not in the listing.
+            let not_shown_missing = up.addr.socket_path().is_some_and(|p| {
+                let in_dir = ctx
+                    .facts
+                    .paths
+                    .iter()
+                    .filter(|e| dir_of(&e.path) == dir_of(p))
+                    .count();
+                in_dir < 2 || ctx.facts.paths.iter().any(|e| same_path(&e.path, p))
+            });
+            let listed_only = ctx.facts.listeners.is_empty() && ctx.facts.pools.is_empty();
+            if covered
+                || (not_shown_missing && listed_only)
+                || !local
+                || ctx.facts.nginx_in_container
+            {
                 continue;
             }
             if let Some((addr, l, why)) = candidate(ctx, &up) {
@@ -876,8 +897,9 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                     )
                 } else {
                     format!(
-                        "sudo grep -rn '{}' /etc/nginx/   # find the line to change",
-                        old_s.trim_start_matches("unix:")
+                        "sudo grep -rn '{}' {}   # find the line to change",
+                        old_s.trim_start_matches("unix:"),
+                        super::common::nginx_conf_dir(ctx)
                     )
                 },
                 "shows the file and line that names the old address",
@@ -969,14 +991,20 @@ fn check_target(ctx: &Ctx) -> Vec<Finding> {
                 host.clone()
             };
             if up.scheme == "fastcgi" {
-                format!("sudo ss -tlnp | grep ':{p} '   # expect php-fpm listening")
+                format!(
+                    "{}   # expect php-fpm listening",
+                    super::common::tcp_listener_cmd(ctx, p)
+                )
             } else {
                 let (curl, null) = super::fixes::curl_and_null(ctx);
                 format!("{curl} -sS -o {null} -w '%{{http_code}}\\n' http://{h}:{p}/   # the backend answers directly")
             }
         }
         Address::Unix { path } => {
-            format!("sudo ss -xlp | grep {path}   # expect the backend process")
+            format!(
+                "{}   # expect the backend process",
+                super::common::unix_listener_cmd(ctx, path)
+            )
         }
         _ => "sudo ss -tlnpx".into(),
     };
