@@ -212,8 +212,23 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         limit.map(|l| format!(" ({l})")).unwrap_or_default(),
         if eagain.is_empty() { " (504)" } else { " or the socket's queue overflowed (502 at once)" }
     );
-    if svc.manager == super::ctx::Manager::Docker && svc.known {
-        compose_fixes(&mut f, &svc.name, &pool, limit);
+    // PHP in a container: its compose service when the paste names it,
+    // else the placeholder (nginx in a container reaching FPM at another
+    // container's address says PHP runs in one too).
+    let container_php = !svc.known
+        && ctx.facts.nginx_in_container
+        && up.as_ref().is_some_and(|u| {
+            u.addr
+                .host()
+                .is_some_and(|h| !matches!(h, "127.0.0.1" | "localhost" | "::1"))
+        });
+    if svc.manager == super::ctx::Manager::Docker || container_php {
+        let name = if svc.known {
+            svc.name.as_str()
+        } else {
+            "{php_service}"
+        };
+        compose_fixes(&mut f, name, &pool, limit);
         return vec![f];
     }
     // PHP-FPM in a pod (its log came from `kubectl logs`): a ConfigMap
