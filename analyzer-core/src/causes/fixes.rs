@@ -102,10 +102,22 @@ fn through_nginx(ctx: &super::Ctx, f: &super::Finding) -> Through {
         });
     let listen = pass.as_ref().and_then(pick_listen);
     let config_listen = listen.is_some();
+    // The port the clients used, from the Host header nginx logged
+    // (`host: "localhost:8080"`): where nginx answers on this machine when
+    // the config is not pasted (in a container: its published port).
+    let host_port = f
+        .servers
+        .first()
+        .and_then(|s| s.rsplit_once(':'))
+        .filter(|(name, _)| !name.contains(':'))
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .filter(|_| !config_listen);
     // gRPC clients reach nginx over TLS on 443 unless the config says otherwise.
-    let (ip, port, tls) =
-        listen.unwrap_or_else(|| ("127.0.0.1".into(), if grpc { 443 } else { 80 }, grpc));
-    let port = if ctx.facts.nginx_in_container {
+    let (ip, port, tls) = listen.unwrap_or_else(|| {
+        let port = host_port.unwrap_or(if grpc { 443 } else { 80 });
+        ("127.0.0.1".into(), port, grpc || port == 443)
+    });
+    let port = if ctx.facts.nginx_in_container && host_port.is_none() {
         published_port(ctx, port).unwrap_or(port)
     } else {
         port
