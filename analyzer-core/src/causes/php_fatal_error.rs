@@ -220,8 +220,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         },
         "PHP-FPM's own log around the same time",
     ));
-    let through = super::fixes::curl_through_nginx(ctx, &f);
-    f.verify.push(through);
+    // A fatal error answers 500 unless FPM's child died mid-answer (502).
+    let expect = if cut_off {
+        "expect 200, not 502"
+    } else {
+        "expect 200, not 500"
+    };
+    f.verify
+        .push(super::fixes::curl_status(ctx, &f, "/", expect));
     f.verify
         .push(super::common::watch_log(ctx, "PHP Fatal error"));
     if version.is_none() && compose.is_none() {
