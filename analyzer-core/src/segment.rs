@@ -66,6 +66,15 @@ impl OpenBlock {
                 .iter()
                 .any(|l| l.text.starts_with("# configuration file "))
     }
+
+    /// Its first line of output, trimmed (not blank, not the `$ command`):
+    /// what the output says it is.
+    fn first_output(&self) -> Option<&str> {
+        self.lines
+            .iter()
+            .map(|l| l.text.trim())
+            .find(|t| !t.is_empty() && !t.starts_with("$ "))
+    }
 }
 
 /// A correction from the user: input lines `first_line..=last_line` are
@@ -782,11 +791,7 @@ impl Segmenter {
             // ingress` (both give the Ingress's hosts and backends): say
             // which one was pasted.
             if b.kind == Kind::KubectlIngress
-                && b.lines
-                    .iter()
-                    .map(|l| l.text.trim_start())
-                    .find(|t| !t.is_empty() && !t.starts_with("$ "))
-                    .is_some_and(|t| t.starts_with("Name:"))
+                && b.first_output().is_some_and(|t| t.starts_with("Name:"))
             {
                 if let Some(a) = self.artifacts.last_mut() {
                     if a.kind == Kind::KubectlIngress {
@@ -794,13 +799,23 @@ impl Segmenter {
                     }
                 }
             }
+            // nginx's error page copied from a browser shares curl's
+            // parser: say what was pasted.
+            if b.kind == Kind::Curl
+                && b.first_output()
+                    .is_some_and(|t| artifacts::curl::page_title(t).is_some())
+            {
+                if let Some(a) = self.artifacts.last_mut() {
+                    if a.kind == Kind::Curl {
+                        a.label = "error page".into();
+                    }
+                }
+            }
             // A ```yaml fence around `kubectl describe pod` output (which
             // is not YAML): the output says what it is.
             if b.kind == Kind::ComposeFile
-                && b.lines
-                    .iter()
-                    .find(|l| !l.text.trim().is_empty())
-                    .is_some_and(|l| artifacts::kubectl_describe::starts(&l.text))
+                && b.first_output()
+                    .is_some_and(artifacts::kubectl_describe::starts)
             {
                 b.kind = Kind::KubectlDescribePod;
                 if let Some(a) = self.artifacts.last_mut() {

@@ -54,7 +54,7 @@ fn header(t: &str) -> Option<(&str, &str)> {
 
 /// The title of nginx's own error page as a browser shows it, copied as
 /// text (`502 Bad Gateway`, `504 Gateway Time-out`): its status.
-fn page_title(t: &str) -> Option<u16> {
+pub fn page_title(t: &str) -> Option<u16> {
     let (code, reason) = t.split_once(' ')?;
     let code: u16 = code.parse().ok()?;
     let known = match code {
