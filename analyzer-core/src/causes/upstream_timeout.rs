@@ -238,7 +238,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 "fastcgi" => format!("# keep PHP's own limits at least as long: max_execution_time = {secs} (php.ini of FPM), request_terminate_timeout = {secs}s (the pool)"),
                 "uwsgi" if harakiri.is_some_and(|(h, _)| h >= secs) => format!("# uWSGI's harakiri ({}) already allows {secs}s: keep it at least as long as uwsgi_read_timeout", harakiri.map_or(0, |(h, _)| h)),
                 "uwsgi" => format!("# keep uWSGI's own limit at least as long: harakiri = {secs}"),
-                _ => format!("# keep the backend's own limit at least as long: gunicorn --timeout {secs}, uWSGI harakiri = {secs}, Node server.requestTimeout / server.headersTimeout"),
+                _ => own_limit(ctx, up.as_ref(), &svc.name, secs),
             },
             "otherwise the backend kills the request first and nginx logs a 502 instead",
         ));
@@ -545,4 +545,33 @@ fn from_access_log(ctx: &Ctx) -> Option<Finding> {
         "the error.log line names the upstream and whether nginx timed out reading or connecting",
     ));
     Some(f)
+}
+
+/// The step that keeps the app server's own request limit at least as
+/// long as nginx's new timeout, for the server the paste shows (its
+/// listener's process, its log lines, its service name), or the usual ones
+/// side by side when it does not say.
+fn own_limit(ctx: &Ctx, up: Option<&crate::facts::Upstream>, service: &str, secs: u64) -> String {
+    use crate::facts::Source;
+    let port = up.and_then(|u| u.addr.port());
+    let process = port
+        .and_then(|p| {
+            ctx.listeners_on_port(p)
+                .into_iter()
+                .find_map(|l| l.process.clone())
+        })
+        .unwrap_or_default();
+    let logged = |s: Source| ctx.facts.groups.iter().any(|g| g.key.source == s);
+    let named = |w: &str| process.contains(w) || service.contains(w);
+    if named("gunicorn") || logged(Source::Gunicorn) {
+        format!("# keep gunicorn's own limit at least as long: --timeout {secs} (or timeout = {secs} in gunicorn.conf.py)")
+    } else if named("uvicorn") {
+        format!("# uvicorn sets no time limit on a request; under gunicorn (-k uvicorn.workers.UvicornWorker) keep --timeout {secs} or more")
+    } else if named("node") || named("pm2") || logged(Source::Node) || logged(Source::Pm2) {
+        format!("# keep Node's own limits at least as long: server.requestTimeout and server.headersTimeout >= {secs}000 ms (the app's http server)")
+    } else if named("puma") {
+        format!("# keep the app's own limit at least as long: Rack::Timeout service_timeout >= {secs} if the app uses it")
+    } else {
+        format!("# keep the backend's own limit at least as long: gunicorn --timeout {secs}, uWSGI harakiri = {secs}, Node server.requestTimeout / server.headersTimeout")
+    }
 }
