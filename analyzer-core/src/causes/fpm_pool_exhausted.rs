@@ -292,8 +292,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 .into(),
         );
     } else {
-        // rc.d, OpenRC and brew services show no idle count.
+        // rc.d, OpenRC and brew services show no idle count, nor does
+        // aaPanel's init script (systemd only wraps it).
+        let aapanel = matches!(
+            super::common::php_layout(ctx),
+            Some(super::common::PhpLayout::AaPanel { .. })
+        );
         let status = match svc.manager {
+            Manager::Systemd if aapanel => None,
             Manager::Systemd => Some(format!("systemctl status {} | grep Status:", svc.name)),
             Manager::OpenRc | Manager::BsdRc | Manager::Brew => None,
             _ => Some(svc.status()),
