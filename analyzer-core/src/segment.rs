@@ -1734,7 +1734,12 @@ fn named_distro(text: &str) -> Option<crate::facts::Distro> {
     use crate::facts::Distro;
     let b = text.as_bytes();
     let has = |n: &str| memchr::memmem::find(b, n.as_bytes()).is_some();
-    let debian = has("Debian") || has("Ubuntu");
+    // People write them lowercase too (`on ubuntu 22.04`), and AWS's
+    // images log in as `ubuntu@…` / `debian@…`; Debian's uWSGI package
+    // keeps its apps in /etc/uwsgi/apps-enabled/.
+    let debian = ["Debian", "Ubuntu", "debian", "ubuntu", "/etc/uwsgi/apps-"]
+        .iter()
+        .any(|n| has(n));
     let rhel = [
         "CentOS",
         "Rocky Linux",
@@ -1743,6 +1748,11 @@ fn named_distro(text: &str) -> Option<crate::facts::Distro> {
         "Red Hat",
         "Fedora",
         "Oracle Linux",
+        "centos",
+        "rocky linux",
+        "almalinux",
+        "rhel",
+        "fedora",
     ]
     .iter()
     .any(|n| has(n));
@@ -1818,6 +1828,15 @@ mod tests {
             Some(Distro::Homebrew)
         );
         assert_eq!(named_distro("moved from Ubuntu to Rocky Linux"), None);
+        assert_eq!(
+            named_distro("django + uwsgi + nginx on ubuntu 22.04"),
+            Some(Distro::Debian)
+        );
+        assert_eq!(
+            named_distro("/etc/uwsgi/apps-enabled/mysite.ini:"),
+            Some(Distro::Debian)
+        );
+        assert_eq!(named_distro("fresh centos 7 box"), Some(Distro::Rhel));
         assert_eq!(
             named_distro("Homebrew on my Mac, Debian on the server"),
             None
