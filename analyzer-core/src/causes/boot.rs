@@ -25,6 +25,9 @@ pub enum Reason {
     PythonImport,
     /// gunicorn's `Worker failed to boot` / `App failed to load` alone.
     WorkerBoot,
+    /// Node cannot find a module: a package not installed (`express`), or
+    /// the app's own file (`/srv/app/server.js`, `./dist/main`) not there.
+    NodeModule(Option<String>),
 }
 
 /// The boot failure the paste shows: why, and the group saying so.
@@ -50,6 +53,8 @@ impl Reason {
             Reason::MissingModule(None) => "a Python module is missing".into(),
             Reason::PythonImport => "the app's code fails to import".into(),
             Reason::WorkerBoot => "its worker fails to boot".into(),
+            Reason::NodeModule(Some(m)) => format!("Node cannot find module {m}"),
+            Reason::NodeModule(None) => "Node cannot find a module".into(),
         }
     }
 }
@@ -67,6 +72,20 @@ fn module_of(text: &str) -> Option<String> {
     let name = r.trim().trim_matches(['\'', '"']);
     let name = name.split(['\'', '"', ' ']).next()?;
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// `Error: Cannot find module 'express'` → `express`.
+fn node_module_of(text: &str) -> Option<String> {
+    let r = &text[text.find("Cannot find module ")? + "Cannot find module ".len()..];
+    let name = r.trim().trim_start_matches(['\'', '"']);
+    let name = name.split(['\'', '"']).next()?;
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// A module path of the app's own (`/srv/app/server.js`, `./dist/main`),
+/// not a package name (`express`, `@nestjs/core`).
+fn own_file(module: &str) -> bool {
+    module.starts_with('/') || module.starts_with('.')
 }
 
 /// `… Check /app/tmp/pids/server.pid.` or `(pid: 1, file: /app/tmp/pids/server.pid)` → the path.
@@ -102,6 +121,10 @@ pub fn find<'a>(ctx: &Ctx<'a>) -> Option<Boot<'a>> {
             Signal::GunicornBootFailed => {
                 definitive = true;
                 (1, Reason::WorkerBoot)
+            }
+            // Not definitive alone: a lazy require() fails at request time too.
+            Signal::NodeError { code } if code == "MODULE_NOT_FOUND" => {
+                (4, Reason::NodeModule(node_module_of(first_text(g))))
             }
             Signal::PythonException { name } => match name.rsplit('.').next().unwrap_or(name) {
                 "ModuleNotFoundError" => (4, Reason::MissingModule(module_of(first_text(g)))),
@@ -299,6 +322,53 @@ pub fn explain(
                 f.fixes.push(safe(
                     format!("{{venv}}/bin/python -c 'import {m}'"),
                     "no output means the module is now importable",
+                ));
+            }
+        }
+        Reason::NodeModule(m) => {
+            let m = m.as_deref().unwrap_or("{module}");
+            if own_file(m) {
+                let has_ext = [".js", ".mjs", ".cjs", ".ts"]
+                    .iter()
+                    .any(|e| m.ends_with(e));
+                let look = match (has_ext, m.rsplit_once('/')) {
+                    (true, Some((dir, _))) if !dir.is_empty() => {
+                        // Its directory: whether the file is there, and what is.
+                        format!("ls -la {dir}/")
+                    }
+                    (true, _) => format!("ls -la {m}"),
+                    (false, _) => format!("ls -la {m} {m}.js {m}/index.js 2>&1 | head"),
+                };
+                // Inside the image for a container; from the app's
+                // directory for a relative path.
+                let look = if docker || m.starts_with('.') {
+                    run(&look)
+                } else {
+                    look
+                };
+                f.fixes.push(safe(
+                    look,
+                    "the file the service starts is not there: a moved app, a build that was not run (dist/), or an upgrade that renamed its entry point",
+                ));
+                f.fixes.push(review(
+                    if docker {
+                        format!("# point the service's command at the file that exists (or build it), then:
+{rebuild}")
+                    } else {
+                        format!("sudo systemctl edit --full {name}   # ExecStart= and WorkingDirectory= must name the entry point that exists")
+                    },
+                    "start the file that is there, or run the build that creates it",
+                ));
+            } else if docker {
+                f.fixes.push(review(
+                    format!("# add `{m}` to package.json's dependencies (not devDependencies), then:
+{rebuild}"),
+                    "the image's node_modules are installed when it is built: a package the code requires is not among them",
+                ));
+            } else {
+                f.fixes.push(review(
+                    run("npm ci --omit=dev"),
+                    format!("install the packages package-lock.json names, `{m}` among them, as the user the service runs as"),
                 ));
             }
         }
