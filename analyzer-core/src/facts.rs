@@ -502,6 +502,13 @@ pub enum Signal {
     FpmSlowRequest {
         pool: String,
     },
+    /// A frame of a PHP-FPM slowlog backtrace (`[0x00007f…] curl_exec()
+    /// /var/www/x.php:42`): the function and where it was called. The
+    /// first frame after `script_filename` is what the request was doing.
+    FpmSlowFrame {
+        function: String,
+        at: String,
+    },
     /// `failed processes threshold (N in S sec) is reached, initiating reload`
     /// (`emergency_restart_threshold`: many children crashed).
     FpmEmergencyRestart,

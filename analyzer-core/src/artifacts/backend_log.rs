@@ -752,7 +752,7 @@ fn bracketed(text: &str, hint: Hint) -> Option<Found<'_>> {
             }
             if sw(text, "[0x") {
                 // FPM slowlog backtrace frame: `[0x00007f…] curl_exec() /var/www/x.php:42`
-                return Some(Found::quiet(Kind::FpmLog, Source::PhpFpm));
+                return Some(slow_frame(text));
             }
             // Node GC trace: `[2345:0x5d3c2a0]    12345 ms: Mark-Compact …`
             let n = b.iter().skip(1).take_while(|c| c.is_ascii_digit()).count();
@@ -1163,6 +1163,22 @@ fn uwsgi_word(text: &str) -> Option<Found<'_>> {
 }
 
 // ---------------------------------------------------------------- Node / pm2
+
+/// A PHP-FPM slowlog frame: `[0x00007f3b2d414f20] curl_exec() /var/www/x.php:205`.
+fn slow_frame(text: &str) -> Found<'_> {
+    let rest = text.split_once("] ").map_or("", |(_, r)| r.trim());
+    match rest.split_once("() ") {
+        Some((function, at)) if !function.is_empty() && !at.trim().is_empty() => {
+            let signal = Signal::FpmSlowFrame {
+                function: function.to_string(),
+                at: at.trim().to_string(),
+            };
+            let mark = &rest[..function.len() + 2];
+            Found::sig(Kind::FpmLog, Source::PhpFpm, signal, mark)
+        }
+        _ => Found::quiet(Kind::FpmLog, Source::PhpFpm),
+    }
+}
 
 /// Node lines starting with a word. `None` when not Node.
 fn node_word(text: &str, hint: Hint) -> Option<Found<'_>> {
@@ -2189,7 +2205,13 @@ mod tests {
                 Some("failed processes threshold (10 in 60 sec)"),
             ),
             ("[15-Jan-2024 10:23:41]  [pool www] pid 2345", Kind::FpmLog, None, None),
-            ("[0x00007f8b2c813e40] curl_exec() /var/www/html/api.php:42", Kind::FpmLog, None, None),
+            (
+                "[0x00007f8b2c813e40] curl_exec() /var/www/html/api.php:42",
+                Kind::FpmLog,
+                Some(Signal::FpmSlowFrame { function: "curl_exec".into(), at: "/var/www/html/api.php:42".into() }),
+                Some("curl_exec()"),
+            ),
+            ("[0x00007f8b2c813e40] ???", Kind::FpmLog, None, None),
         ];
         for (line, kind, sig, mark) in cases {
             check(line, &none, kind, sig, mark);

@@ -1062,6 +1062,76 @@ pub fn crash_explain(ctx: &Ctx, f: &mut super::Finding, g: &EventGroup) {
     }
 }
 
+/// Where a slow PHP request waited, from PHP-FPM's slowlog backtrace in the
+/// paste: the first frame printed (what it was doing: `curl_exec()`,
+/// `PDOStatement->execute()`), and the first frame in the site's own code
+/// when that is another (a plugin's file, not WordPress's or a vendor
+/// library's). Adds them to `f` as evidence and reasoning, with a look at
+/// that line of code. Nothing when the paste has no slowlog.
+pub fn explain_slow_trace(ctx: &Ctx, f: &mut super::Finding) {
+    let mut frames = ctx.groups(|s| matches!(s, Signal::FpmSlowFrame { .. }));
+    frames.sort_by_key(|g| g.first_line);
+    let frame = |g: &EventGroup| match &g.key.signal {
+        Signal::FpmSlowFrame { function, at } => Some((function.clone(), at.clone())),
+        _ => None,
+    };
+    let Some((inner, inner_at)) = frames.first().and_then(|g| frame(g)) else {
+        return;
+    };
+    const LIBRARY: [&str; 6] = [
+        "/wp-includes/",
+        "/wp-admin/",
+        "/vendor/",
+        "/pear/",
+        "/usr/share/php/",
+        "/Requests/",
+    ];
+    let own = frames
+        .iter()
+        .skip(1)
+        .filter_map(|g| Some((g, frame(g)?)))
+        .find(|(_, (_, at))| !LIBRARY.iter().any(|l| at.contains(l)));
+    for g in frames.iter().take(1) {
+        if let Some(e) = g.evidence().next() {
+            f.add_evidence(e.clone());
+        }
+    }
+    match &own {
+        Some((g, (function, at))) => {
+            if let Some(e) = g.evidence().next() {
+                f.add_evidence(e.clone());
+            }
+            f.reasoning.push(format!(
+                "PHP-FPM's slow log shows the request waiting in `{inner}()` (called at {inner_at}), reached from the site's own code at {at} (`{function}()`): that call is what takes the time"
+            ));
+        }
+        None => f.reasoning.push(format!(
+            "PHP-FPM's slow log shows the request waiting in `{inner}()` (called at {inner_at})"
+        )),
+    }
+    let at = own
+        .as_ref()
+        .map_or(inner_at.as_str(), |(_, (_, at))| at.as_str());
+    if let Some((file, line)) = at.rsplit_once(':') {
+        if let Ok(n) = line.parse::<u32>() {
+            let what = match inner.as_str() {
+                "curl_exec" | "curl_multi_exec" | "file_get_contents" | "fsockopen" | "stream_socket_client" => {
+                    "an outgoing HTTP call: give it a short timeout (CURLOPT_TIMEOUT, the `timeout` of wp_remote_get) or move it to a background job"
+                }
+                f if f.contains("execute") || f.contains("query") || f.starts_with("mysqli") => {
+                    "a database query: run it with EXPLAIN, add the index it lacks, or page the result"
+                }
+                "sleep" | "usleep" => "a deliberate wait in the code",
+                _ => "the code the request spends its time in",
+            };
+            f.fixes.push(super::fixes::safe(
+                format!("sed -n '{},{}p' {file}", n.saturating_sub(5).max(1), n + 5),
+                format!("line {n} of {file}: {what}"),
+            ));
+        }
+    }
+}
+
 /// The port of a bind refused for lack of privilege, when below 1024:
 /// Node's `listen EACCES: permission denied 0.0.0.0:80`, Python's
 /// `[Errno 13] error while attempting to bind on address ('0.0.0.0', 80)`.

@@ -121,6 +121,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
          and nginx got a closed connection instead of a response: 502.",
         script.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "A script".into())
     );
+    super::common::explain_slow_trace(ctx, &mut f);
     // The official image under compose: a mounted override, not a host's pool file.
     let compose = svc.manager == super::ctx::Manager::Docker && svc.known;
     if compose {

@@ -27,6 +27,11 @@ Any timeout towards the upstream makes nginx answer **504 Gateway Time-out**.
   (slow backend), `… while connecting to upstream` (host unreachable, firewall
   dropping packets, a full accept queue), `… while sending request to upstream`.
 - access log: `$upstream_response_time` close to the timeout (60.0 by default).
+- PHP-FPM's slow log (`request_slowlog_timeout`): a backtrace under
+  `script_filename = …` whose first frame is where the request waited
+  (`[0x…] curl_exec() …/Curl.php:205` is an outgoing HTTP call,
+  `PDOStatement->execute()` a query), and below it the site's own code
+  that made the call.
 - Cloudflare's `Error code 524` page (`A timeout occurred`) with no nginx
   timeout line: Cloudflare waited its fixed 100 s for the origin; nginx logs
   those requests as 499. The request must answer sooner (a background job),
@@ -242,6 +247,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             },
             "otherwise the backend kills the request first and nginx logs a 502 instead",
         ));
+        if prefix == "fastcgi" {
+            super::common::explain_slow_trace(ctx, &mut f);
+        }
         f.fixes.push(safe(super::common::backend_log_cmd(ctx, &svc), "find what is slow (database, external API, a job that belongs in a queue): a longer timeout only buys time"));
     }
     let through = super::fixes::curl_timed(
