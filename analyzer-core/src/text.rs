@@ -611,7 +611,13 @@ pub fn json_log(line: &str) -> Option<(String, Wrapper)> {
         return None;
     };
     let text = |k: &str| o.get(k).and_then(|v| v.as_str());
-    let message = MESSAGES.iter().find_map(|k| text(k))?;
+    // pino/bunyan put a Node error under `err` (`"msg"` is only its
+    // message): its stack opens with `Error: listen EADDRINUSE …`, the form
+    // Node prints and the backend-log parser reads.
+    let stack = ["err", "error"]
+        .iter()
+        .find_map(|k| o.get(*k)?.get("stack")?.as_str());
+    let message = stack.or_else(|| MESSAGES.iter().find_map(|k| text(k)))?;
     let k8s = o.get("kubernetes").and_then(|k| k.get("container_name"));
     let container = ["container_name", "CONTAINER_NAME"]
         .iter()
@@ -805,6 +811,12 @@ mod tests {
             json_log(r#"{"log":"x","kubernetes":{"container_name":"php","pod_name":"p-1"}}"#)
                 .unwrap();
         assert_eq!(w.container.as_deref(), Some("php"));
+        let pino = r#"{"level":50,"time":1,"err":{"type":"Error","message":"listen EADDRINUSE","stack":"Error: listen EADDRINUSE: address already in use :::3000\n    at Server.setupListenHandle"},"msg":"listen EADDRINUSE"}"#;
+        let (m, _) = json_log(pino).unwrap();
+        assert!(
+            m.starts_with("Error: listen EADDRINUSE: address already in use :::3000\n"),
+            "{m}"
+        );
         // Not a log record: no message field, a cut line, no object.
         assert!(json_log(r#"{"status":"ok"}"#).is_none());
         assert!(json_log(
