@@ -196,6 +196,47 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         f.verify.push(svc.status_expect());
         return vec![f];
     }
+    // A compose service has its own network namespace: nothing outside it
+    // holds its ports, so the holder is in the container, most often the
+    // app itself binding twice.
+    let own_netns = svc.manager == super::ctx::Manager::Docker
+        && svc.known
+        && !ctx
+            .facts
+            .compose_services
+            .iter()
+            .any(|c| c.name == svc.name && c.network_mode.as_deref() == Some("host"));
+    if own_netns {
+        let name = &svc.name;
+        f.title = format!(
+            "The backend cannot listen on port {port_s} inside its container: something there already holds it"
+        );
+        f.summary = format!(
+            "The container `{name}` has its own network, so nothing outside it can hold port {port_s}: another process in it \
+             already listens there, most often the app itself binding twice (a second server started by the entrypoint or \
+             the command, a bind given twice, Node's app.listen() and server.listen() both). It exits and nginx answers 502."
+        );
+        f.fixes.push(safe(
+            format!("docker compose logs --tail 200 {name}"),
+            "whether it started its server twice before the error",
+        ));
+        f.fixes.push(safe(
+            format!("docker compose exec {name} sh -c 'netstat -tlnp 2>/dev/null || ss -tlnp'"),
+            "the process in the container that holds the port (while it runs)",
+        ));
+        f.fixes.push(review(
+            format!("# in the service's command or entrypoint and in the app: one server process, binding port {port_s} once"),
+            "one bind: not a server started by the entrypoint and another by the command (or by hand with docker compose exec), not app.listen() and server.listen() both (Node)",
+        ));
+        f.fixes.push(disruptive(
+            format!("docker compose up -d --force-recreate {name}"),
+            "start it again once it binds once",
+        ));
+        f.verify.push(format!(
+            "docker compose logs --tail 50 {name} | grep -c EADDRINUSE   # expect 0"
+        ));
+        return vec![f];
+    }
     f.title =
         format!("The backend cannot listen on port {port_s}: something else already holds it");
     f.summary = format!(
