@@ -41,6 +41,10 @@ Find the holder (`sudo ss -tlnp 'sport = :<port>'`, `sudo lsof -nP -iTCP:<port> 
 `docker ps --filter publish=<port>`), stop it once you are sure it is the
 stray copy, then restart the service properly.
 
+In a compose service (its own network namespace) nothing outside the
+container can hold its port: look inside it (`docker compose exec <svc>
+netstat -tlnp`); the usual holder is the app itself, bound twice.
+
 ## Verify
 Exactly one LISTEN line for the port, owned by the intended process; the
 service stays `active`.
