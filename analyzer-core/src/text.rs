@@ -598,13 +598,21 @@ pub fn straight_quotes(s: &str) -> Option<String> {
 /// an HTTP request's (a JSON access log, Caddy's error records), which the
 /// access-log parser reads whole.
 pub fn json_log(line: &str) -> Option<(String, Wrapper)> {
-    const MESSAGES: [&str; 6] = ["log", "MESSAGE", "message", "msg", "textPayload", "line"];
+    // The message keys, quoted as they appear in the record.
+    const MESSAGES: [&str; 6] = [
+        "\"log\"",
+        "\"MESSAGE\"",
+        "\"message\"",
+        "\"msg\"",
+        "\"textPayload\"",
+        "\"line\"",
+    ];
     let t = line.trim();
     // Cheap checks first: a big JSON access log sends every line here.
     if !t.starts_with('{') || !t.ends_with('}') || t.contains("\"status\"") {
         return None;
     }
-    if !MESSAGES.iter().any(|k| t.contains(&format!("\"{k}\""))) {
+    if !MESSAGES.iter().any(|k| t.contains(k)) {
         return None;
     }
     let serde_json::Value::Object(o) = serde_json::from_str(t).ok()? else {
@@ -617,7 +625,7 @@ pub fn json_log(line: &str) -> Option<(String, Wrapper)> {
     let stack = ["err", "error"]
         .iter()
         .find_map(|k| o.get(*k)?.get("stack")?.as_str());
-    let message = stack.or_else(|| MESSAGES.iter().find_map(|k| text(k)))?;
+    let message = stack.or_else(|| MESSAGES.iter().find_map(|k| text(k.trim_matches('"'))))?;
     let k8s = o.get("kubernetes").and_then(|k| k.get("container_name"));
     let container = ["container_name", "CONTAINER_NAME"]
         .iter()

@@ -59,8 +59,6 @@ pub fn continues(line: &str) -> bool {
 /// What a container's fields said.
 #[derive(Default)]
 struct Seen {
-    #[allow(dead_code)]
-    name: String,
     image: Option<String>,
     state: Option<String>,
     state_reason: Option<String>,
@@ -144,10 +142,7 @@ pub fn parse(lines: &[BlockLine], facts: &mut Facts) {
             continue;
         }
         if indent == 2 && value.is_empty() {
-            p.containers.push(Seen {
-                name: key.to_string(),
-                ..Seen::default()
-            });
+            p.containers.push(Seen::default());
             under = Under::Other;
             continue;
         }

@@ -1169,8 +1169,6 @@ pub fn privileged_port(msg: &str) -> Option<u16> {
 /// The loopback port nginx proxies to (the pasted config, else the
 /// upstream of its refused connections), where the app should listen.
 pub fn app_port(ctx: &Ctx) -> Option<u16> {
-    let loopback =
-        |a: &crate::facts::Address| matches!(a.host(), Some("127.0.0.1" | "localhost" | "::1"));
     ctx.passes()
         .iter()
         .filter_map(|p| p.upstream.as_ref())
@@ -1179,7 +1177,7 @@ pub fn app_port(ctx: &Ctx) -> Option<u16> {
                 .iter()
                 .filter_map(|g| g.key.upstream.as_ref()),
         )
-        .find(|u| loopback(&u.addr))
+        .find(|u| u.addr.is_loopback())
         .and_then(|u| u.addr.port())
 }
 

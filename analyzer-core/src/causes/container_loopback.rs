@@ -164,12 +164,10 @@ fn host_app_on_loopback(ctx: &Ctx) -> Vec<Finding> {
         format!("# or, in nginx's compose service: share the host's network\nnetwork_mode: host\n# and proxy to the host's loopback: proxy_pass http://127.0.0.1:{port};"),
         "with the host's network, nginx's 127.0.0.1 is the host's (and its ports are published as they are, without `ports:`)",
     ));
-    f.verify.push(format!(
-        "{}   # expect the app's content",
-        ctx.in_nginx_container(&format!(
-            "wget -qO- http://{}:{port}/ | head -c 200",
-            up.addr.host().unwrap_or("host.docker.internal")
-        ))
+    f.verify.push(app_from_nginx(
+        ctx,
+        up.addr.host().unwrap_or("host.docker.internal"),
+        port,
     ));
     vec![f]
 }
@@ -316,10 +314,7 @@ fn app_loopback_behind_nginx_container(ctx: &Ctx) -> Vec<Finding> {
         format!("docker compose up -d --force-recreate {service}"),
         "restart the app container with the new command",
     ));
-    f.verify.push(format!(
-        "{}   # expect the app's content",
-        ctx.in_nginx_container(&format!("wget -qO- http://{service}:{port}/ | head -c 200"))
-    ));
+    f.verify.push(app_from_nginx(ctx, &service, port));
     vec![f]
 }
 
@@ -567,10 +562,7 @@ fn nginx_own_loopback(ctx: &Ctx) -> Vec<Finding> {
             "check and reload nginx inside its container",
         ));
     }
-    f.verify.push(format!(
-        "{}   # expect the app's content",
-        ctx.in_nginx_container(&format!("wget -qO- http://{service}:{port}/ | head -c 200"))
-    ));
+    f.verify.push(app_from_nginx(ctx, &service, port));
     f.verify.push(
         "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1/   # expect 200, not 502"
             .into(),
@@ -762,6 +754,14 @@ fn bound_loopback(s: &Signal) -> Option<(&str, u16)> {
         } if crate::facts::is_loopback_host(host) => Some((host, *port)),
         _ => None,
     }
+}
+
+/// Fetch the app the way nginx does, from nginx's own container.
+fn app_from_nginx(ctx: &Ctx, host: &str, port: u16) -> String {
+    format!(
+        "{}   # expect the app's content",
+        ctx.in_nginx_container(&format!("wget -qO- http://{host}:{port}/ | head -c 200"))
+    )
 }
 
 #[cfg(test)]

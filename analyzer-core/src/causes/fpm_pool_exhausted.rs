@@ -217,11 +217,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     // container's address says PHP runs in one too).
     let container_php = !svc.known
         && ctx.facts.nginx_in_container
-        && up.as_ref().is_some_and(|u| {
-            u.addr
-                .host()
-                .is_some_and(|h| !matches!(h, "127.0.0.1" | "localhost" | "::1"))
-        });
+        && up
+            .as_ref()
+            .is_some_and(|u| u.addr.host().is_some() && !u.addr.is_loopback());
     if svc.manager == super::ctx::Manager::Docker || container_php {
         let name = if svc.known {
             svc.name.as_str()
@@ -433,19 +431,24 @@ fn image_fixes(f: &mut Finding, run: ImageRun, limit: Option<u32>) {
 
 #[cfg(test)]
 mod tests {
+    /// The fix and verify commands of the report's first cause, which
+    /// must be this rule's.
+    fn top_commands(r: &crate::Report) -> Vec<&str> {
+        let c = &r.causes[0];
+        assert_eq!(c.id, "fpm_pool_exhausted");
+        c.fixes
+            .iter()
+            .map(|f| f.command.as_str())
+            .chain(c.verify.iter().map(String::as_str))
+            .collect()
+    }
+
     /// php:*-fpm as a container of a pod, its log from `kubectl logs`:
     /// a ConfigMap override and a rollout, none of a host's commands.
     #[test]
     fn pod_php_container_gets_a_configmap_and_rollout() {
         let r = crate::analyze_str("$ kubectl logs -n shop deploy/store -c fpm\n[14-Jun-2024 11:31:47] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n2024/06/14 11:32:49 [error] 29#29: *5012 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.42.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://127.0.0.1:9000\", host: \"shop.example.com\"\n");
-        let c = &r.causes[0];
-        assert_eq!(c.id, "fpm_pool_exhausted");
-        let all: Vec<&str> = c
-            .fixes
-            .iter()
-            .map(|f| f.command.as_str())
-            .chain(c.verify.iter().map(String::as_str))
-            .collect();
+        let all = top_commands(&r);
         assert!(
             all.contains(&"kubectl rollout restart -n shop deployment/store"),
             "{all:?}"
@@ -467,14 +470,7 @@ mod tests {
     #[test]
     fn compose_php_service_gets_a_mounted_override() {
         let r = crate::analyze_str("php-1    | [27-Nov-2024 09:12:01] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\nnginx-1  | 2024/11/27 09:13:01 [error] 29#29: *4411 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 172.19.0.1, server: _, request: \"GET /api/orders HTTP/1.1\", upstream: \"fastcgi://172.19.0.2:9000\", host: \"localhost:8080\"\n");
-        let c = &r.causes[0];
-        assert_eq!(c.id, "fpm_pool_exhausted");
-        let all: Vec<&str> = c
-            .fixes
-            .iter()
-            .map(|f| f.command.as_str())
-            .chain(c.verify.iter().map(String::as_str))
-            .collect();
+        let all = top_commands(&r);
         assert!(all.iter().any(|c| c.contains("./php-fpm-pool.conf:/usr/local/etc/php-fpm.d/zz-pool.conf:ro")), "{all:?}");
         assert!(
             all.iter().any(|c| c.starts_with(

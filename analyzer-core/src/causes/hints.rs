@@ -31,14 +31,16 @@ pub fn headline(facts: &crate::facts::Facts) -> Option<String> {
     if zones.is_empty() {
         return backend_answered(facts).or_else(|| answered_by(facts));
     }
-    (!zones.is_empty()).then(|| {
-        let which = if connections { "limit_conn" } else { "limit_req" };
-        let zones: Vec<String> = zones.iter().map(|z| format!("`{z}`")).collect();
-        format!(
-            "nginx itself turned requests away ({lines}): `{which}` zone {} refused them, which answers 503 (or its `{which}_status`), not a backend failure; see the checks below.",
-            zones.join(", "),
-        )
-    })
+    let which = if connections {
+        "limit_conn"
+    } else {
+        "limit_req"
+    };
+    let zones: Vec<String> = zones.iter().map(|z| format!("`{z}`")).collect();
+    Some(format!(
+        "nginx itself turned requests away ({lines}): `{which}` zone {} refused them, which answers 503 (or its `{which}_status`), not a backend failure; see the checks below.",
+        zones.join(", "),
+    ))
 }
 
 /// The access log says the backend itself answered the 5xx (nginx only

@@ -101,14 +101,6 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     if hits.is_empty() {
         // The IPv4 attempt refused too: the app is not on the loopback at
         // all, and the [::1] errors are only noise beside that.
-        let v4_refused = |port: Option<u16>| {
-            groups.iter().any(|g| {
-                g.key
-                    .upstream
-                    .as_ref()
-                    .is_some_and(|u| u.addr.host() == Some("127.0.0.1") && u.addr.port() == port)
-            })
-        };
         let port = v6_off[0].key.upstream.as_ref().and_then(|u| u.addr.port());
         if v4_refused(port) {
             return vec![];
